@@ -1,0 +1,345 @@
+// Package config reads trasloco's settings from the environment.
+//
+// Load reads everything `serve` and `worker` need; LoadDatabase reads only
+// what `migrate` and `admin` need. Every error names the variable at fault.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Names of the environment variables Load reads.
+const (
+	EnvDatabaseURL        = "DATABASE_URL"
+	EnvListen             = "TRASLOCO_LISTEN"
+	EnvBaseURL            = "TRASLOCO_BASE_URL"
+	EnvSecretKey          = "TRASLOCO_SECRET_KEY"
+	EnvDestHost           = "TRASLOCO_DEST_HOST"
+	EnvDestTLS            = "TRASLOCO_DEST_TLS"
+	EnvDestMasterUser     = "TRASLOCO_DEST_MASTER_USER"
+	EnvDestMasterPassword = "TRASLOCO_DEST_MASTER_PASSWORD"
+	EnvDestCAFile         = "TRASLOCO_DEST_CA_FILE"
+	EnvSMTPURL            = "TRASLOCO_SMTP_URL"
+	EnvSMTPFrom           = "TRASLOCO_SMTP_FROM"
+	EnvAllowRemoteNets    = "TRASLOCO_ALLOW_REMOTE_NETS"
+	EnvPinRemoteAddr      = "TRASLOCO_PIN_REMOTE_ADDR"
+	EnvWorkers            = "TRASLOCO_WORKERS"
+	EnvPerHostLimit       = "TRASLOCO_PER_HOST_LIMIT"
+)
+
+// Defaults of the optional settings.
+const (
+	DefaultListen       = "127.0.0.1:8080"
+	DefaultWorkers      = 4
+	DefaultPerHostLimit = 4
+)
+
+// TLSMode is how a connection to an IMAP or SMTP server is secured.
+type TLSMode string
+
+// The TLS modes TRASLOCO_DEST_TLS accepts.
+const (
+	TLSImplicit TLSMode = "implicit" // TLS from the first byte (IMAPS, port 993)
+	TLSStartTLS TLSMode = "starttls" // plain connection upgraded with STARTTLS (port 143)
+	TLSNone     TLSMode = "none"     // plain text; development and tests only
+)
+
+// Config is the whole configuration of a trasloco process.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL). Required.
+	DatabaseURL string
+	// Listen is the HTTP listen address (TRASLOCO_LISTEN). Default 127.0.0.1:8080.
+	Listen string
+	// BaseURL is the panel's public URL, used in emails (TRASLOCO_BASE_URL).
+	// Default http://<Listen>.
+	BaseURL *url.URL
+	// SecretKey is the 32-byte key that encrypts remote passwords at rest and
+	// signs sessions (TRASLOCO_SECRET_KEY, base64 or hex). Required.
+	SecretKey []byte
+	// Dest is the provider's own IMAP server, where mail is copied to.
+	Dest Dest
+	// SMTP is where completion emails are sent.
+	SMTP SMTP
+	// AllowRemoteNets lists non-public networks a customer's remote host may
+	// nevertheless resolve to (TRASLOCO_ALLOW_REMOTE_NETS, comma-separated
+	// CIDRs). Default none: loopback, private and link-local are refused.
+	AllowRemoteNets []netip.Prefix
+	// PinRemoteAddr makes the runs dial the address validation reached
+	// instead of resolving the host again (TRASLOCO_PIN_REMOTE_ADDR). Default true.
+	PinRemoteAddr bool
+	// Workers is the number of mailboxes copied at once by this process
+	// (TRASLOCO_WORKERS). Default 4.
+	Workers int
+	// PerHostLimit caps concurrent connections to one remote host, in
+	// validation and in runs (TRASLOCO_PER_HOST_LIMIT). Default 4.
+	PerHostLimit int
+}
+
+// Dest is the destination IMAP server, reached with a master user.
+type Dest struct {
+	// Addr is host:port (TRASLOCO_DEST_HOST); the port defaults to 993 for
+	// implicit TLS and 143 otherwise. Required.
+	Addr string
+	// TLS is TRASLOCO_DEST_TLS: implicit (default), starttls or none.
+	TLS TLSMode
+	// MasterUser and MasterPassword log in on behalf of every destination
+	// mailbox (TRASLOCO_DEST_MASTER_USER, TRASLOCO_DEST_MASTER_PASSWORD). Required.
+	MasterUser     string
+	MasterPassword string
+	// CAFile is an optional PEM file of extra CAs to trust, for self-signed
+	// development certificates (TRASLOCO_DEST_CA_FILE).
+	CAFile string
+}
+
+// SMTP is the mail server completion emails go through.
+type SMTP struct {
+	// Host and Port come from TRASLOCO_SMTP_URL; the port defaults to 25
+	// for smtp:// and 465 for smtps://. Required.
+	Host string
+	Port int
+	// TLS is implicit for smtps://; for smtp:// it is starttls when
+	// ?starttls=1 (or =true) is given, else none.
+	TLS TLSMode
+	// Username and Password come from the URL's user:pass, if any.
+	Username string
+	Password string
+	// From is the sender address (TRASLOCO_SMTP_FROM). Required.
+	From string
+}
+
+// Error is a configuration error; it names the environment variable.
+type Error struct {
+	Var string
+	Err error
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+var errMissing = errors.New("is required but not set")
+
+func bad(name string, format string, args ...any) error {
+	return &Error{Var: name, Err: fmt.Errorf(format, args...)}
+}
+
+// LoadDatabase reads only DATABASE_URL: all that `migrate` and `admin` need.
+func LoadDatabase(getenv func(string) string) (string, error) {
+	v := strings.TrimSpace(getenv(EnvDatabaseURL))
+	if v == "" {
+		return "", &Error{Var: EnvDatabaseURL, Err: errMissing}
+	}
+	return v, nil
+}
+
+// Load reads and checks the whole configuration. It reports every bad or
+// missing variable at once (joined), each naming its variable.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	var errs []error
+	fail := func(err error) { errs = append(errs, err) }
+	required := func(name string) string {
+		v := get(name)
+		if v == "" {
+			fail(&Error{Var: name, Err: errMissing})
+		}
+		return v
+	}
+
+	var c Config
+	var err error
+	c.DatabaseURL = required(EnvDatabaseURL)
+
+	c.Listen = get(EnvListen)
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	} else if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		fail(bad(EnvListen, "want host:port, got %q", c.Listen))
+	}
+
+	if v := get(EnvBaseURL); v == "" {
+		c.BaseURL = &url.URL{Scheme: "http", Host: c.Listen}
+	} else if c.BaseURL, err = parseBaseURL(v); err != nil {
+		fail(&Error{Var: EnvBaseURL, Err: err})
+	}
+
+	if v := required(EnvSecretKey); v != "" {
+		if c.SecretKey, err = parseKey(v); err != nil {
+			fail(&Error{Var: EnvSecretKey, Err: err})
+		}
+	}
+
+	c.Dest.TLS = TLSImplicit
+	if v := get(EnvDestTLS); v != "" {
+		switch m := TLSMode(strings.ToLower(v)); m {
+		case TLSImplicit, TLSStartTLS, TLSNone:
+			c.Dest.TLS = m
+		default:
+			fail(bad(EnvDestTLS, "want implicit, starttls or none, got %q", v))
+		}
+	}
+	if v := required(EnvDestHost); v != "" {
+		port := "993"
+		if c.Dest.TLS != TLSImplicit {
+			port = "143"
+		}
+		if c.Dest.Addr, err = hostPort(v, port); err != nil {
+			fail(&Error{Var: EnvDestHost, Err: err})
+		}
+	}
+	c.Dest.MasterUser = required(EnvDestMasterUser)
+	// A password may legitimately start or end with spaces: don't trim it.
+	c.Dest.MasterPassword = getenv(EnvDestMasterPassword)
+	if c.Dest.MasterPassword == "" {
+		fail(&Error{Var: EnvDestMasterPassword, Err: errMissing})
+	}
+	c.Dest.CAFile = get(EnvDestCAFile)
+
+	if v := required(EnvSMTPURL); v != "" {
+		if err := parseSMTP(v, &c.SMTP); err != nil {
+			fail(&Error{Var: EnvSMTPURL, Err: err})
+		}
+	}
+	if v := required(EnvSMTPFrom); v != "" {
+		if !strings.Contains(v, "@") {
+			fail(bad(EnvSMTPFrom, "want an email address, got %q", v))
+		}
+		c.SMTP.From = v
+	}
+
+	if v := get(EnvAllowRemoteNets); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				fail(bad(EnvAllowRemoteNets, "%q is not a CIDR like 127.0.0.0/8", s))
+				continue
+			}
+			c.AllowRemoteNets = append(c.AllowRemoteNets, p.Masked())
+		}
+	}
+
+	c.PinRemoteAddr = true
+	if v := get(EnvPinRemoteAddr); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fail(bad(EnvPinRemoteAddr, "want true or false, got %q", v))
+		}
+		c.PinRemoteAddr = b
+	}
+
+	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)
+	c.PerHostLimit = positiveInt(get, EnvPerHostLimit, DefaultPerHostLimit, fail)
+
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+func positiveInt(get func(string) string, name string, def int, fail func(error)) int {
+	v := get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 10000 {
+		fail(bad(name, "want a whole number from 1 to 10000, got %q", v))
+		return def
+	}
+	return n
+}
+
+func parseKey(v string) ([]byte, error) {
+	if len(v) == 64 {
+		if k, err := hex.DecodeString(v); err == nil {
+			return k, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(v); err == nil {
+			if len(k) != 32 {
+				return nil, fmt.Errorf("decodes to %d bytes, want 32 (generate one with: openssl rand -base64 32)", len(k))
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("want 32 bytes as base64 or 64 hex digits (generate one with: openssl rand -base64 32)")
+}
+
+func parseBaseURL(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("want an absolute http(s) URL, got %q", v)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u, nil
+}
+
+// hostPort checks host[:port] and adds defPort when the port is missing.
+func hostPort(v, defPort string) (string, error) {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		// No port (or an unbracketed IPv6 address).
+		host, port = strings.Trim(v, "[]"), defPort
+	}
+	if host == "" || strings.ContainsAny(host, " /") {
+		return "", fmt.Errorf("want host or host:port, got %q", v)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("bad port in %q", v)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func parseSMTP(v string, s *SMTP) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("want smtp://[user:pass@]host[:port] or smtps://…, got an unparsable URL")
+	}
+	defPort := 25
+	switch u.Scheme {
+	case "smtp":
+		s.TLS = TLSNone
+		if st := u.Query().Get("starttls"); st != "" {
+			on, err := strconv.ParseBool(st)
+			if err != nil {
+				return fmt.Errorf("starttls=%q: want true or false", st)
+			}
+			if on {
+				s.TLS = TLSStartTLS
+			}
+		}
+	case "smtps":
+		s.TLS, defPort = TLSImplicit, 465
+	default:
+		return fmt.Errorf("scheme %q: want smtp or smtps", u.Scheme)
+	}
+	s.Host = u.Hostname()
+	if s.Host == "" {
+		return errors.New("no host")
+	}
+	s.Port = defPort
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("bad port %q", p)
+		}
+		s.Port = n
+	}
+	if u.User != nil {
+		s.Username = u.User.Username()
+		s.Password, _ = u.User.Password()
+	}
+	return nil
+}

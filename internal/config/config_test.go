@@ -1,0 +1,192 @@
+package config_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/config"
+)
+
+var testKey = bytes.Repeat([]byte{0xab}, 32)
+
+// setup returns a complete, valid environment the cases then change.
+func setup(t *testing.T) map[string]string {
+	t.Helper()
+	return map[string]string{
+		config.EnvDatabaseURL:        "postgres://u@localhost/trasloco",
+		config.EnvSecretKey:          base64.StdEncoding.EncodeToString(testKey),
+		config.EnvDestHost:           "imap.provider.test",
+		config.EnvDestMasterUser:     "master",
+		config.EnvDestMasterPassword: "m4ster",
+		config.EnvSMTPURL:            "smtp://127.0.0.1:1025",
+		config.EnvSMTPFrom:           "panel@provider.test",
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	c, err := config.Load(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	require.Equal(t, "postgres://u@localhost/trasloco", c.DatabaseURL)
+	require.Equal(t, "127.0.0.1:8080", c.Listen)
+	require.Equal(t, "http://127.0.0.1:8080", c.BaseURL.String())
+	require.Equal(t, testKey, c.SecretKey)
+	require.Equal(t, config.Dest{Addr: "imap.provider.test:993", TLS: config.TLSImplicit, MasterUser: "master", MasterPassword: "m4ster"}, c.Dest)
+	require.Equal(t, config.SMTP{Host: "127.0.0.1", Port: 1025, TLS: config.TLSNone, From: "panel@provider.test"}, c.SMTP)
+	require.Empty(t, c.AllowRemoteNets)
+	require.True(t, c.PinRemoteAddr)
+	require.Equal(t, 4, c.Workers)
+	require.Equal(t, 4, c.PerHostLimit)
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		set   map[string]string
+		check func(t *testing.T, c config.Config)
+	}{
+		{"hex key", map[string]string{config.EnvSecretKey: hex.EncodeToString(testKey)},
+			func(t *testing.T, c config.Config) { require.Equal(t, testKey, c.SecretKey) }},
+		{"raw url base64 key", map[string]string{config.EnvSecretKey: base64.RawURLEncoding.EncodeToString(testKey)},
+			func(t *testing.T, c config.Config) { require.Equal(t, testKey, c.SecretKey) }},
+		{"listen and base url", map[string]string{config.EnvListen: "0.0.0.0:9000", config.EnvBaseURL: "https://panel.provider.test/"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, "0.0.0.0:9000", c.Listen)
+				require.Equal(t, "https://panel.provider.test", c.BaseURL.String())
+			}},
+		{"starttls dest default port", map[string]string{config.EnvDestTLS: "STARTTLS"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, config.TLSStartTLS, c.Dest.TLS)
+				require.Equal(t, "imap.provider.test:143", c.Dest.Addr)
+			}},
+		{"dest with port and ca", map[string]string{config.EnvDestHost: "127.0.0.1:10993", config.EnvDestCAFile: "/tmp/ca.pem"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, "127.0.0.1:10993", c.Dest.Addr)
+				require.Equal(t, "/tmp/ca.pem", c.Dest.CAFile)
+			}},
+		{"dest ipv6", map[string]string{config.EnvDestHost: "::1"},
+			func(t *testing.T, c config.Config) { require.Equal(t, "[::1]:993", c.Dest.Addr) }},
+		{"smtps with auth", map[string]string{config.EnvSMTPURL: "smtps://bob:s%3Bcret@mail.provider.test"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, config.SMTP{Host: "mail.provider.test", Port: 465, TLS: config.TLSImplicit,
+					Username: "bob", Password: "s;cret", From: "panel@provider.test"}, c.SMTP)
+			}},
+		{"smtp starttls", map[string]string{config.EnvSMTPURL: "smtp://mail.provider.test:587?starttls=true"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, config.TLSStartTLS, c.SMTP.TLS)
+				require.Equal(t, 587, c.SMTP.Port)
+			}},
+		{"allow nets", map[string]string{config.EnvAllowRemoteNets: "127.0.0.0/8, 10.1.2.3/16,,::1/128"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, []netip.Prefix{
+					netip.MustParsePrefix("127.0.0.0/8"),
+					netip.MustParsePrefix("10.1.0.0/16"),
+					netip.MustParsePrefix("::1/128"),
+				}, c.AllowRemoteNets)
+			}},
+		{"pin off, workers", map[string]string{config.EnvPinRemoteAddr: "false", config.EnvWorkers: "16", config.EnvPerHostLimit: "2"},
+			func(t *testing.T, c config.Config) {
+				require.False(t, c.PinRemoteAddr)
+				require.Equal(t, 16, c.Workers)
+				require.Equal(t, 2, c.PerHostLimit)
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := setup(t)
+			for k, v := range tt.set {
+				env[k] = v
+			}
+			c, err := config.Load(func(k string) string { return env[k] })
+			require.NoError(t, err)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		set     map[string]string
+		wantVar string
+	}{
+		{"no database", map[string]string{config.EnvDatabaseURL: ""}, config.EnvDatabaseURL},
+		{"no key", map[string]string{config.EnvSecretKey: ""}, config.EnvSecretKey},
+		{"short key", map[string]string{config.EnvSecretKey: base64.StdEncoding.EncodeToString([]byte("short"))}, config.EnvSecretKey},
+		{"garbage key", map[string]string{config.EnvSecretKey: "not a key!"}, config.EnvSecretKey},
+		{"bad listen", map[string]string{config.EnvListen: "8080"}, config.EnvListen},
+		{"bad base url", map[string]string{config.EnvBaseURL: "panel.provider.test"}, config.EnvBaseURL},
+		{"no dest", map[string]string{config.EnvDestHost: ""}, config.EnvDestHost},
+		{"bad dest port", map[string]string{config.EnvDestHost: "imap:99999"}, config.EnvDestHost},
+		{"bad dest tls", map[string]string{config.EnvDestTLS: "ssl"}, config.EnvDestTLS},
+		{"no master user", map[string]string{config.EnvDestMasterUser: ""}, config.EnvDestMasterUser},
+		{"no master password", map[string]string{config.EnvDestMasterPassword: ""}, config.EnvDestMasterPassword},
+		{"no smtp", map[string]string{config.EnvSMTPURL: ""}, config.EnvSMTPURL},
+		{"bad smtp scheme", map[string]string{config.EnvSMTPURL: "http://mail"}, config.EnvSMTPURL},
+		{"bad smtp starttls", map[string]string{config.EnvSMTPURL: "smtp://mail?starttls=maybe"}, config.EnvSMTPURL},
+		{"no smtp from", map[string]string{config.EnvSMTPFrom: ""}, config.EnvSMTPFrom},
+		{"bad smtp from", map[string]string{config.EnvSMTPFrom: "panel"}, config.EnvSMTPFrom},
+		{"bad cidr", map[string]string{config.EnvAllowRemoteNets: "127.0.0.1"}, config.EnvAllowRemoteNets},
+		{"bad pin", map[string]string{config.EnvPinRemoteAddr: "sometimes"}, config.EnvPinRemoteAddr},
+		{"bad workers", map[string]string{config.EnvWorkers: "0"}, config.EnvWorkers},
+		{"bad per host", map[string]string{config.EnvPerHostLimit: "four"}, config.EnvPerHostLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := setup(t)
+			for k, v := range tt.set {
+				env[k] = v
+			}
+			_, err := config.Load(func(k string) string { return env[k] })
+			require.Error(t, err)
+			var cerr *config.Error
+			require.True(t, errors.As(err, &cerr), "error %v is not a *config.Error", err)
+			require.Equal(t, tt.wantVar, cerr.Var)
+			require.Contains(t, err.Error(), tt.wantVar)
+		})
+	}
+}
+
+func TestLoadReportsEveryError(t *testing.T) {
+	t.Parallel()
+	_, err := config.Load(func(string) string { return "" })
+	require.Error(t, err)
+	for _, v := range []string{config.EnvDatabaseURL, config.EnvSecretKey, config.EnvDestHost, config.EnvSMTPURL} {
+		require.Contains(t, err.Error(), v)
+	}
+}
+
+func TestSecretsNotInErrors(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	env[config.EnvSMTPURL] = "smtp://bob:hunter2@mail:notaport"
+	_, err := config.Load(func(k string) string { return env[k] })
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "hunter2")
+}
+
+func TestLoadDatabase(t *testing.T) {
+	t.Parallel()
+	u, err := config.LoadDatabase(func(k string) string {
+		if k == config.EnvDatabaseURL {
+			return " postgres:///x "
+		}
+		return ""
+	})
+	require.NoError(t, err)
+	require.Equal(t, "postgres:///x", u)
+
+	_, err = config.LoadDatabase(func(string) string { return "" })
+	require.ErrorContains(t, err, "DATABASE_URL")
+}
