@@ -1,0 +1,400 @@
+package transfer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
+)
+
+// MasterForm says how a master user logs in on behalf of a user.
+type MasterForm string
+
+// The master-user login forms.
+const (
+	// MasterAuto uses SASL PLAIN with an authorization identity when the
+	// server offers AUTH=PLAIN, else Dovecot's "user*master" LOGIN.
+	MasterAuto      MasterForm = ""
+	MasterSASL      MasterForm = "sasl"      // AUTHENTICATE PLAIN user\0master\0password
+	MasterSeparator MasterForm = "separator" // LOGIN "user*master" password
+)
+
+// Endpoint says how to reach and log in to one IMAP server.
+type Endpoint struct {
+	// Host is "host" or "host:port"; the port defaults to the preset's.
+	Host string
+	// DialAddr, when set, is the "ip:port" actually dialled (an address pinned
+	// by an earlier successful test); certificates are still verified against
+	// Host's name.
+	DialAddr string
+	// TLS is the TLS mode; empty means the preset's default.
+	TLS TLSMode
+	// User is the mailbox to log in to.
+	User string
+	// AuthUser, when set, is a master user who logs in on behalf of User.
+	AuthUser string
+	// MasterForm picks the master-user login form; default MasterAuto.
+	MasterForm MasterForm
+	// MasterSeparator is the separator of the "user*master" form; default "*".
+	MasterSeparator string
+	// Password is the password of User, or of AuthUser when that is set.
+	Password string
+	// OAuth2Token, when set, logs in with XOAUTH2 instead of a password.
+	OAuth2Token string
+	// InsecureSkipVerify accepts certificates that cannot be verified.
+	InsecureSkipVerify bool
+	// RootCAs verifies certificates; nil means the system's roots.
+	RootCAs *x509.CertPool
+	// Dialer opens the TCP connection; nil means a plain net.Dialer. The panel
+	// passes one whose Control refuses addresses the operator does not allow.
+	Dialer *net.Dialer
+}
+
+// String describes the endpoint for logs; it never includes a password.
+func (e Endpoint) String() string {
+	who := e.User
+	if e.AuthUser != "" {
+		who += " (as " + e.AuthUser + ")"
+	}
+	return who + " at " + e.Host
+}
+
+// Timeouts bound every network operation. go-imap waits for a response
+// without a deadline, so the engine closes a connection that goes silent.
+type Timeouts struct {
+	Dial    time.Duration // TCP connect plus TLS handshake and greeting; default 20s
+	Command time.Duration // any single command; default 60s
+	// Throughput is the slowest transfer rate tolerated for large literals in
+	// bytes per second before a command is considered stuck; default 64 KiB/s.
+	Throughput int64
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Dial <= 0 {
+		t.Dial = 20 * time.Second
+	}
+	if t.Command <= 0 {
+		t.Command = 60 * time.Second
+	}
+	if t.Throughput <= 0 {
+		t.Throughput = 64 << 10
+	}
+	return t
+}
+
+// forSize is the time allowed for a command that moves n bytes.
+func (t Timeouts) forSize(n int64) time.Duration {
+	return t.Command + time.Duration(n/t.Throughput)*time.Second
+}
+
+// resolve fills in the port and the TLS mode from the preset.
+func (e Endpoint) resolve(p Preset) (host string, port int, mode TLSMode, err error) {
+	d := p.Defaults()
+	h := strings.TrimSpace(e.Host)
+	if h == "" {
+		h = d.Host
+	}
+	if h == "" {
+		return "", 0, "", errors.New("no host given")
+	}
+	port = d.Port
+	if hh, pp, splitErr := net.SplitHostPort(h); splitErr == nil {
+		n, convErr := strconv.Atoi(pp)
+		if convErr != nil || n < 1 || n > 65535 {
+			return "", 0, "", fmt.Errorf("invalid port %q in %q", pp, e.Host)
+		}
+		h, port = hh, n
+	} else if strings.Count(h, ":") == 1 {
+		return "", 0, "", fmt.Errorf("invalid host %q", e.Host)
+	}
+	mode = e.TLS
+	if mode == "" {
+		mode = d.TLS
+	}
+	return h, port, mode, nil
+}
+
+// session is one logged-in IMAP connection with a watchdog: every command
+// runs under a timer that closes the connection when it fires.
+type session struct {
+	c             *imapclient.Client
+	side          Side
+	addr          string // host:port as given
+	remote        string // ip:port actually reached
+	timeouts      Timeouts
+	caps          imap.CapSet
+	unverifiedTLS bool // TLS certificate accepted without verification
+	stopCtx       func() bool
+
+	mu       sync.Mutex
+	timedOut bool
+}
+
+// errWatchdog marks a command cut off by the session's own timeout.
+type errWatchdog struct {
+	what string
+	d    time.Duration
+}
+
+func (e errWatchdog) Error() string {
+	return fmt.Sprintf("%s: no answer within %s", e.what, e.d)
+}
+func (e errWatchdog) Timeout() bool { return true }
+
+// do runs f under a timer of d; when it fires the connection is closed, which
+// makes every pending go-imap call return.
+func (s *session) do(what string, d time.Duration, f func() error) error {
+	t := time.AfterFunc(d, func() {
+		s.mu.Lock()
+		s.timedOut = true
+		s.mu.Unlock()
+		s.c.Close()
+	})
+	err := f()
+	if !t.Stop() {
+		return errWatchdog{what: what, d: d}
+	}
+	return err
+}
+
+// watchdog returns a timer that closes the connection unless it is kicked
+// (Reset) or stopped in time; for streaming commands.
+func (s *session) watchdog(d time.Duration) *time.Timer {
+	return time.AfterFunc(d, func() {
+		s.mu.Lock()
+		s.timedOut = true
+		s.mu.Unlock()
+		s.c.Close()
+	})
+}
+
+func (s *session) wasTimedOut() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.timedOut
+}
+
+// Close logs out politely (bounded) and closes the connection.
+func (s *session) Close() {
+	if s == nil || s.c == nil {
+		return
+	}
+	if s.stopCtx != nil {
+		s.stopCtx()
+	}
+	_ = s.do("LOGOUT", 5*time.Second, func() error { return s.c.Logout().Wait() })
+	s.c.Close()
+}
+
+// dial connects and logs in. notes receives remarks worth logging (never a
+// password).
+func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, notes func(string)) (*session, error) {
+	to = to.withDefaults()
+	host, port, mode, err := e.resolve(p)
+	if err != nil {
+		return nil, &ConnError{Side: side, Addr: e.Host, Reason: ReasonProtocol, Detail: err.Error(), Err: err}
+	}
+	addr := fmtAddr(host, port)
+	dialAddr := addr
+	if e.DialAddr != "" {
+		dialAddr = e.DialAddr
+	}
+
+	s, err := dialMode(ctx, side, addr, host, dialAddr, mode, e, to)
+	if err != nil && mode == TLSOpportunistic {
+		if ce, ok := IsConnError(err); ok && ce.Reason == ReasonNoTLS {
+			notes("the server does not offer STARTTLS: connecting without encryption, as Standard-no-SSL allows")
+			s, err = dialMode(ctx, side, addr, host, dialAddr, TLSNone, e, to)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.unverifiedTLS {
+		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(mode, e))
+	}
+	if err := s.login(e, addr); err != nil {
+		s.c.Close()
+		return nil, err
+	}
+	s.stopCtx = context.AfterFunc(ctx, func() { s.c.Close() })
+	if err := s.do("CAPABILITY", to.Command, func() error {
+		caps, err := s.c.Capability().Wait()
+		s.caps = caps
+		return err
+	}); err != nil {
+		s.Close()
+		return nil, classifyDial(side, addr, err)
+	}
+	return s, nil
+}
+
+func acceptedBecause(mode TLSMode, e Endpoint) string {
+	if mode == TLSOpportunistic {
+		return "Standard-no-SSL was chosen"
+	}
+	return "certificate verification was turned off"
+}
+
+func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode TLSMode, e Endpoint, to Timeouts) (*session, error) {
+	d := net.Dialer{Timeout: to.Dial}
+	if e.Dialer != nil {
+		d = *e.Dialer
+		if d.Timeout == 0 || d.Timeout > to.Dial {
+			d.Timeout = to.Dial
+		}
+	}
+	dctx, cancel := context.WithTimeout(ctx, to.Dial)
+	defer cancel()
+	raw, err := d.DialContext(dctx, "tcp", dialAddr)
+	if err != nil {
+		return nil, classifyDial(side, addr, err)
+	}
+	// The whole greeting, TLS handshake and STARTTLS must fit in the dial timeout.
+	_ = raw.SetDeadline(time.Now().Add(to.Dial))
+
+	s := &session{side: side, addr: addr, remote: raw.RemoteAddr().String(), timeouts: to}
+	tlsCfg := &tls.Config{ServerName: host, RootCAs: e.RootCAs, MinVersion: tls.VersionTLS12}
+	if e.InsecureSkipVerify || mode == TLSOpportunistic {
+		// Verify anyway, to say in the log when the certificate is not trustworthy.
+		tlsCfg.InsecureSkipVerify = true
+		tlsCfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if verifyChain(cs, host, e.RootCAs) != nil {
+				s.unverifiedTLS = true
+			}
+			return nil
+		}
+	}
+	opts := &imapclient.Options{TLSConfig: tlsCfg, Dialer: &d}
+
+	switch mode {
+	case TLSImplicit:
+		tc := tls.Client(raw, tlsCfg)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			raw.Close()
+			return nil, classifyDial(side, addr, err)
+		}
+		s.c = imapclient.New(tc, opts)
+	case TLSStartTLS, TLSOpportunistic:
+		c := imapclient.New(raw, opts)
+		if err := c.WaitGreeting(); err != nil {
+			c.Close()
+			return nil, classifyDial(side, addr, err)
+		}
+		if !c.Caps().Has(imap.CapStartTLS) {
+			c.Close()
+			return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonNoTLS}
+		}
+		c.Close()
+		// imapclient cannot upgrade a client it already greeted, so STARTTLS
+		// runs on a fresh connection now that we know it is offered.
+		raw2, err := d.DialContext(dctx, "tcp", dialAddr)
+		if err != nil {
+			return nil, classifyDial(side, addr, err)
+		}
+		_ = raw2.SetDeadline(time.Now().Add(to.Dial))
+		c2, err := imapclient.NewStartTLS(raw2, opts)
+		if err != nil {
+			raw2.Close()
+			return nil, classifyDial(side, addr, err)
+		}
+		raw = raw2
+		s.c = c2
+	case TLSNone:
+		s.c = imapclient.New(raw, opts)
+	default:
+		raw.Close()
+		return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonProtocol, Detail: "unknown TLS mode " + string(mode)}
+	}
+	if err := s.c.WaitGreeting(); err != nil {
+		s.c.Close()
+		return nil, classifyDial(side, addr, err)
+	}
+	_ = raw.SetDeadline(time.Time{})
+	return s, nil
+}
+
+func verifyChain(cs tls.ConnectionState, host string, roots *x509.CertPool) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inter})
+	return err
+}
+
+func (s *session) login(e Endpoint, addr string) error {
+	var caps imap.CapSet
+	if err := s.do("CAPABILITY", s.timeouts.Command, func() error {
+		caps = s.c.Caps()
+		return nil
+	}); err != nil {
+		return classifyDial(s.side, addr, err)
+	}
+	var err error
+	switch {
+	case e.OAuth2Token != "":
+		err = s.do("AUTHENTICATE XOAUTH2", s.timeouts.Command, func() error {
+			return s.c.Authenticate(xoauth2{user: e.User, token: e.OAuth2Token})
+		})
+	case e.AuthUser != "":
+		form := e.MasterForm
+		if form == MasterAuto {
+			form = MasterSeparator
+			if caps.Has(imap.AuthCap(sasl.Plain)) {
+				form = MasterSASL
+			}
+		}
+		if form == MasterSASL {
+			err = s.do("AUTHENTICATE PLAIN", s.timeouts.Command, func() error {
+				return s.c.Authenticate(sasl.NewPlainClient(e.User, e.AuthUser, e.Password))
+			})
+		} else {
+			sep := e.MasterSeparator
+			if sep == "" {
+				sep = "*"
+			}
+			err = s.do("LOGIN", s.timeouts.Command, func() error {
+				return s.c.Login(e.User+sep+e.AuthUser, e.Password).Wait()
+			})
+		}
+	default:
+		if caps.Has(imap.CapLoginDisabled) {
+			return &ConnError{Side: s.side, Addr: addr, Reason: ReasonPlainRefuse}
+		}
+		err = s.do("LOGIN", s.timeouts.Command, func() error {
+			return s.c.Login(e.User, e.Password).Wait()
+		})
+	}
+	if err != nil {
+		return classifyLogin(s.side, addr, err)
+	}
+	return nil
+}
+
+// xoauth2 is the SASL XOAUTH2 mechanism (Gmail, Office 365), which go-sasl
+// lacks.
+type xoauth2 struct{ user, token string }
+
+func (x xoauth2) Start() (string, []byte, error) {
+	return "XOAUTH2", []byte("user=" + x.user + "\x01auth=Bearer " + x.token + "\x01\x01"), nil
+}
+
+func (x xoauth2) Next(challenge []byte) ([]byte, error) {
+	// The server sends a JSON error as a challenge; answering empty lets it
+	// finish with NO, which carries the reason.
+	return []byte{}, nil
+}

@@ -1,0 +1,243 @@
+package transfer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/mail"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// keyFields are the header fields that identify a message across servers.
+var keyFields = []string{"Message-ID", "Date", "From", "Subject"}
+
+// header is what the engine reads of a message's header.
+type header struct {
+	uid     uint32
+	size    int64
+	flags   []string
+	key     string
+	from    string
+	subject string
+	date    time.Time
+}
+
+// messageKey identifies a message by its Message-ID, or, for a message
+// without one, by a hash of its Date, From and Subject.
+func parseHeader(raw []byte) (key, from, subject string, date time.Time) {
+	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(append(bytes.TrimRight(raw, "\r\n"), "\r\n\r\n"...))))
+	h, _ := tp.ReadMIMEHeader()
+	dec := new(mime.WordDecoder)
+	from, _ = dec.DecodeHeader(h.Get("From"))
+	subject, _ = dec.DecodeHeader(h.Get("Subject"))
+	date, _ = mail.ParseDate(h.Get("Date"))
+	if id := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"); id != "" {
+		return "id:" + strings.ToLower(id), from, subject, date
+	}
+	sum := sha256.Sum256([]byte(h.Get("Date") + "\x00" + h.Get("From") + "\x00" + h.Get("Subject")))
+	return "h:" + hex.EncodeToString(sum[:12]), from, subject, date
+}
+
+// fetchHeaders fetches the identifying header fields of uids (all messages
+// when uids is nil) of the folder selected on s.
+func (r *runner) fetchHeaders(s *session, uids []uint32) ([]header, error) {
+	var set imap.UIDSet
+	if uids == nil {
+		set.AddRange(1, 0)
+	} else {
+		if len(uids) == 0 {
+			return nil, nil
+		}
+		for _, u := range uids {
+			set.AddNum(imap.UID(u))
+		}
+	}
+	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: keyFields, Peek: true}
+	wd := s.watchdog(r.job.Timeouts.Command)
+	defer wd.Stop()
+	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
+	var out []header
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		wd.Reset(r.job.Timeouts.Command)
+		buf, err := msg.Collect()
+		if err != nil {
+			cmd.Close()
+			return nil, r.netErr(s, "FETCH", err)
+		}
+		h := header{uid: uint32(buf.UID), size: buf.RFC822Size, flags: flagStrings(buf.Flags)}
+		h.key, h.from, h.subject, h.date = parseHeader(buf.FindBodySection(section))
+		out = append(out, h)
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, r.netErr(s, "FETCH", err)
+	}
+	return out, nil
+}
+
+func uidsOf(ms []meta) []uint32 {
+	out := make([]uint32, len(ms))
+	for i, m := range ms {
+		out[i] = m.uid
+	}
+	return out
+}
+
+// matchExisting looks at the destination messages that the checkpoint does
+// not account for and drops from todo the source messages already there,
+// recording them. It returns what is left to copy.
+func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, st *FolderState, todo []meta) ([]meta, error) {
+	to := r.job.Timeouts
+	if err := dst.do("EXAMINE", to.Command, func() error {
+		_, err := dst.c.Select(p.Dest, &imap.SelectOptions{ReadOnly: true}).Wait()
+		return err
+	}); err != nil {
+		return nil, asFolderError(err)
+	}
+	defer dst.do("UNSELECT", to.Command, func() error { return unselect(dst) })
+
+	known := make(map[uint32]bool, len(st.Messages))
+	for _, c := range st.Messages {
+		known[c.DestUID] = true
+	}
+	var dstUIDs []uint32
+	var all imap.UIDSet
+	all.AddRange(1, 0)
+	err := dst.do("UID SEARCH", to.Command, func() error {
+		data, err := dst.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{all}}, nil).Wait()
+		if err != nil {
+			return err
+		}
+		for _, u := range data.AllUIDs() {
+			if !known[uint32(u)] {
+				dstUIDs = append(dstUIDs, uint32(u))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(dstUIDs) == 0 {
+		return todo, nil
+	}
+	dstHeaders, err := r.fetchHeaders(dst, dstUIDs)
+	if err != nil {
+		return nil, err
+	}
+	avail := map[string][]header{}
+	for _, h := range dstHeaders {
+		avail[h.key] = append(avail[h.key], h)
+	}
+	srcHeaders, err := r.fetchHeaders(r.src, uidsOf(todo))
+	if err != nil {
+		return nil, err
+	}
+	keyOf := make(map[uint32]string, len(srcHeaders))
+	for _, h := range srcHeaders {
+		keyOf[h.uid] = h.key
+	}
+	rec := map[uint32]Copied{}
+	rest := todo[:0:0]
+	for _, m := range todo {
+		k, ok := keyOf[m.uid]
+		if hs := avail[k]; ok && len(hs) > 0 {
+			rec[m.uid] = Copied{DestUID: hs[0].uid, Flags: hs[0].flags}
+			avail[k] = hs[1:]
+			st.Messages[m.uid] = rec[m.uid]
+			continue
+		}
+		rest = append(rest, m)
+	}
+	if len(rec) > 0 {
+		r.logf(slog.LevelInfo, p.Source, "%d messages already at the destination (recognised by Message-ID): not copied again", len(rec))
+		if !r.job.DryRun {
+			if err := r.job.Checkpoints.RecordMessages(ctx, p.Source, rec); err != nil {
+				return nil, fmt.Errorf("record checkpoint: %w", err)
+			}
+		}
+		r.mu.Lock()
+		r.res.AlreadyThere += len(rec)
+		r.done += len(rec)
+		r.mu.Unlock()
+	}
+	return rest, nil
+}
+
+// reportLarge logs every message skipped for its size, with what the
+// customer needs to find it.
+func (r *runner) reportLarge(src *session, folder string, large []meta) {
+	hs, err := r.fetchHeaders(src, uidsOf(large))
+	byUID := map[uint32]header{}
+	if err == nil {
+		for _, h := range hs {
+			byUID[h.uid] = h
+		}
+	}
+	for _, m := range large {
+		h := byUID[m.uid]
+		sk := &SkippedMessage{Folder: folder, UID: m.uid, Size: m.size, Date: h.date, From: h.from, Subject: h.subject}
+		if sk.Date.IsZero() {
+			sk.Date = m.date
+		}
+		r.mu.Lock()
+		r.job.Reporter.Log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
+			Message: fmt.Sprintf("message UID %d not copied: %.1f MB is over the %.0f MB limit (from %q, subject %q, %s)",
+				m.uid, float64(m.size)/(1<<20), float64(r.job.MaxMessageSize)/(1<<20), sk.From, sk.Subject, sk.Date.Format("2006-01-02"))})
+		r.mu.Unlock()
+	}
+}
+
+// rememberLabelled notes the keys of a Gmail label folder's messages.
+func (r *runner) rememberLabelled(src *session, metas []meta) error {
+	if len(metas) == 0 {
+		return nil
+	}
+	hs, err := r.fetchHeaders(src, nil)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		r.labelled[h.key]++
+	}
+	return nil
+}
+
+// dropLabelled keeps, of Gmail's All Mail, the messages in no label folder.
+func (r *runner) dropLabelled(src *session, folder string, todo []meta) ([]meta, error) {
+	if len(todo) == 0 {
+		return todo, nil
+	}
+	hs, err := r.fetchHeaders(src, uidsOf(todo))
+	if err != nil {
+		return nil, err
+	}
+	inLabel := map[uint32]bool{}
+	for _, h := range hs {
+		if r.labelled[h.key] > 0 {
+			inLabel[h.uid] = true
+		}
+	}
+	rest := todo[:0:0]
+	for _, m := range todo {
+		if !inLabel[m.uid] {
+			rest = append(rest, m)
+		}
+	}
+	if n := len(todo) - len(rest); n > 0 {
+		r.mu.Lock()
+		r.res.AlreadyThere += n
+		r.done += n
+		r.mu.Unlock()
+		r.logf(slog.LevelInfo, folder, "%d messages of All Mail are copied through their labels already", n)
+	}
+	return rest, nil
+}

@@ -1,0 +1,63 @@
+package transfer
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Counters are the numbers of one mailbox copy.
+type Counters struct {
+	Folders         int   `json:"folders"`          // folders copied
+	ExcludedFolders int   `json:"excluded_folders"` // folders deliberately not copied
+	Found           int   `json:"found"`            // messages in the copied folders
+	Copied          int   `json:"copied"`           // messages appended in this pass
+	AlreadyThere    int   `json:"already_there"`    // messages found at the destination already
+	TooLarge        int   `json:"too_large"`        // messages over the size limit, skipped
+	Failed          int   `json:"failed"`           // messages the destination refused
+	FlagsUpdated    int   `json:"flags_updated"`    // messages whose flags were brought up to date
+	Bytes           int64 `json:"bytes"`            // bytes appended in this pass
+}
+
+// Progress is a snapshot sent while the copy goes on.
+type Progress struct {
+	Counters
+	Done   int    `json:"done"`   // messages dealt with (copied, already there, failed)
+	Total  int    `json:"total"`  // messages to deal with in folders seen so far, too-large excluded
+	Folder string `json:"folder"` // source folder being copied
+}
+
+// SkippedMessage describes a message not copied because of its size, so that
+// the customer can move it by hand.
+type SkippedMessage struct {
+	Folder  string    `json:"folder"`
+	UID     uint32    `json:"uid"`
+	Size    int64     `json:"size"`
+	Date    time.Time `json:"date"`
+	From    string    `json:"from"`
+	Subject string    `json:"subject"`
+}
+
+// LogEntry is one line of a mailbox's log. It never holds a password.
+type LogEntry struct {
+	Time    time.Time
+	Level   slog.Level
+	Folder  string
+	Message string
+	Skipped *SkippedMessage // set for a message skipped because of its size
+}
+
+// Reporter receives the log and the progress of a copy. Calls come from one
+// goroutine at a time.
+type Reporter interface {
+	Log(LogEntry)
+	Progress(Progress)
+}
+
+// NopReporter discards everything.
+type NopReporter struct{}
+
+// Log implements Reporter.
+func (NopReporter) Log(LogEntry) {}
+
+// Progress implements Reporter.
+func (NopReporter) Progress(Progress) {}
