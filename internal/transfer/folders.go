@@ -206,7 +206,7 @@ func PlanFolders(p Preset, src, dst Listing) []FolderPlan {
 			excl = ExclNonMail
 		case p == PresetOffice365 && len(n.parts) == 1 && leaf == "files":
 			excl = ExclNonMail
-		case exchange && topLevel && publicNames[leaf]:
+		case exchange && publicNames[fold(n.parts[0])]:
 			excl = ExclShared
 		}
 		if excl != "" {
