@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// MigrationStatus is where a migration is in its life.
+type MigrationStatus string
+
+// The statuses of a migration.
+const (
+	MigrationValidating          MigrationStatus = "validating"            // lines being checked
+	MigrationRed                 MigrationStatus = "red"                   // some line failed; nothing scheduled
+	MigrationScheduled           MigrationStatus = "scheduled"             // every line passed; runs scheduled (blue)
+	MigrationRunning             MigrationStatus = "running"               // a run is copying
+	MigrationCompleted           MigrationStatus = "completed"             // the last run ended without errors
+	MigrationCompletedWithErrors MigrationStatus = "completed_with_errors" // the last run ended, some mailbox failed
+	MigrationCancelled           MigrationStatus = "cancelled"             // cancelled before it started
+)
+
+// MaxSecondRunDelay is how long after the first run the second may start.
+const MaxSecondRunDelay = 23 * time.Hour
+
+// Migration is one uploaded CSV with its schedule.
+type Migration struct {
+	ID                int64
+	TenantID          int64
+	Name              string
+	Preset            string // remote server type (transfer's preset name)
+	Status            MigrationStatus
+	InsecureTLS       bool   // accept the remote server's self-signed certificate
+	MasterUser        string // remote master user, "" when none
+	MasterPasswordEnc []byte // sealed by internal/secret; nil when none or erased
+	FirstRunAt        time.Time
+	SecondRunAt       *time.Time // nil: no second run
+	ErrorText         string     // a problem with the upload as a whole, shown when red
+	LineCount         int
+	ValidatedCount    int // lines checked so far
+	FailedCount       int // lines that failed
+	CreatedBy         int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// NewMigration is what CreateMigration needs.
+type NewMigration struct {
+	Name              string
+	Preset            string
+	Status            MigrationStatus // default MigrationValidating
+	InsecureTLS       bool
+	MasterUser        string
+	MasterPasswordEnc []byte
+	FirstRunAt        time.Time
+	SecondRunAt       *time.Time
+	ErrorText         string
+	CreatedBy         int64 // user id; 0 when unknown
+	Lines             []NewLine
+}
+
+const migrationColumns = `m.id, m.tenant_id, m.name, m.preset, m.status, m.insecure_tls, COALESCE(m.master_user, ''),
+	m.master_password_enc, m.first_run_at, m.second_run_at, COALESCE(m.error_text, ''), m.line_count,
+	m.validated_count, m.failed_count, COALESCE(m.created_by, 0), m.created_at, m.updated_at`
+
+func scanMigration(row pgx.Row) (Migration, error) {
+	var m Migration
+	err := row.Scan(&m.ID, &m.TenantID, &m.Name, &m.Preset, &m.Status, &m.InsecureTLS, &m.MasterUser,
+		&m.MasterPasswordEnc, &m.FirstRunAt, &m.SecondRunAt, &m.ErrorText, &m.LineCount,
+		&m.ValidatedCount, &m.FailedCount, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt)
+	return m, err
+}
+
+func checkSchedule(first time.Time, second *time.Time) error {
+	if first.IsZero() {
+		return invalidf("no first run time")
+	}
+	if second != nil && (!second.After(first) || second.Sub(first) > MaxSecondRunDelay) {
+		return invalidf("second run must be after the first and at most 23 hours after it")
+	}
+	return nil
+}
+
+// CreateMigration stores a migration and its lines in one transaction.
+// Lines with Status LineFailed count as validated and failed already.
+func CreateMigration(ctx context.Context, db DBTX, tenantID int64, nm NewMigration) (Migration, error) {
+	if strings.TrimSpace(nm.Name) == "" {
+		return Migration{}, fmt.Errorf("create migration: %w", invalidf("empty name"))
+	}
+	if nm.Preset == "" {
+		return Migration{}, fmt.Errorf("create migration: %w", invalidf("no preset"))
+	}
+	if err := checkSchedule(nm.FirstRunAt, nm.SecondRunAt); err != nil {
+		return Migration{}, fmt.Errorf("create migration: %w", err)
+	}
+	if nm.Status == "" {
+		nm.Status = MigrationValidating
+	}
+	var m Migration
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `
+			INSERT INTO migrations (tenant_id, name, preset, status, insecure_tls, master_user, master_password_enc,
+				first_run_at, second_run_at, error_text, created_by)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, $9, NULLIF($10, ''), NULLIF($11, 0::bigint))
+			RETURNING id`,
+			tenantID, strings.TrimSpace(nm.Name), nm.Preset, nm.Status, nm.InsecureTLS, nm.MasterUser, nm.MasterPasswordEnc,
+			nm.FirstRunAt, nm.SecondRunAt, nm.ErrorText, nm.CreatedBy).Scan(&id)
+		if err != nil {
+			return err
+		}
+		if err := insertLines(ctx, tx, tenantID, id, nm.Lines); err != nil {
+			return err
+		}
+		m, err = scanMigration(tx.QueryRow(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, id))
+		return err
+	})
+	if err != nil {
+		return Migration{}, fmt.Errorf("create migration: %w", err)
+	}
+	return m, nil
+}
+
+// GetMigration returns the tenant's migration with the given id.
+func GetMigration(ctx context.Context, db DBTX, tenantID, id int64) (Migration, error) {
+	m, err := scanMigration(db.QueryRow(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, id))
+	if err != nil {
+		return Migration{}, fmt.Errorf("get migration: %w", notFound(err))
+	}
+	return m, nil
+}
+
+// LockMigration is GetMigration that also locks the row until tx ends, so
+// concurrent status changes (validation finishing, a cancel) take turns.
+func LockMigration(ctx context.Context, tx pgx.Tx, tenantID, id int64) (Migration, error) {
+	m, err := scanMigration(tx.QueryRow(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE m.tenant_id = $1 AND m.id = $2 FOR UPDATE`, tenantID, id))
+	if err != nil {
+		return Migration{}, fmt.Errorf("lock migration: %w", notFound(err))
+	}
+	return m, nil
+}
+
+// ListMigrations returns the tenant's migrations, newest first.
+func ListMigrations(ctx context.Context, db DBTX, tenantID int64) ([]Migration, error) {
+	rows, err := db.Query(ctx, `SELECT `+migrationColumns+` FROM migrations m WHERE m.tenant_id = $1 ORDER BY m.created_at DESC, m.id DESC`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Migration, error) { return scanMigration(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	return ms, nil
+}
+
+// SetMigrationStatus moves the tenant's migration to status `to`, but only
+// from one of the statuses in from (any status when from is empty). It
+// returns ErrNotFound for a migration the tenant doesn't have and
+// ErrWrongState when the current status is not in from.
+func SetMigrationStatus(ctx context.Context, db DBTX, tenantID, id int64, to MigrationStatus, from ...MigrationStatus) error {
+	var fromArg []string
+	for _, f := range from {
+		fromArg = append(fromArg, string(f))
+	}
+	tag, err := db.Exec(ctx, `
+		UPDATE migrations SET status = $3, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND ($4::text[] IS NULL OR status = ANY($4))`,
+		tenantID, id, to, fromArg)
+	if err != nil {
+		return fmt.Errorf("set migration status: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set migration status: %w", missingOrWrongState(ctx, db, tenantID, id))
+	}
+	return nil
+}
+
+// SetMigrationError records a problem with the upload as a whole and turns
+// the migration red.
+func SetMigrationError(ctx context.Context, db DBTX, tenantID, id int64, text string) error {
+	tag, err := db.Exec(ctx, `UPDATE migrations SET status = 'red', error_text = NULLIF($3, ''), updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id, text)
+	if err != nil {
+		return fmt.Errorf("set migration error: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set migration error: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// CancelMigration cancels a migration that has not started (validating, red
+// or scheduled) together with its scheduled runs, and returns the River job
+// ids of those runs so the caller can remove the jobs (in the same tx).
+func CancelMigration(ctx context.Context, db DBTX, tenantID, id int64) (riverJobIDs []int64, err error) {
+	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		m, err := LockMigration(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		switch m.Status {
+		case MigrationValidating, MigrationRed, MigrationScheduled:
+		default:
+			return fmt.Errorf("migration is %s: %w", m.Status, ErrWrongState)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE migrations SET status = 'cancelled', updated_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `UPDATE runs SET status = 'cancelled', ended_at = now()
+			WHERE tenant_id = $1 AND migration_id = $2 AND status = 'scheduled'
+			RETURNING river_job_id`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[*int64])
+		if err != nil {
+			return err
+		}
+		for _, j := range ids {
+			if j != nil {
+				riverJobIDs = append(riverJobIDs, *j)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cancel migration: %w", err)
+	}
+	return riverJobIDs, nil
+}
+
+// ErasePasswords deletes every sealed password of the migration (the
+// master user's and each line's); called when its last run is done.
+func ErasePasswords(ctx context.Context, db DBTX, tenantID, id int64) error {
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE migrations SET master_password_enc = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.Exec(ctx, `UPDATE migration_lines SET remote_password_enc = NULL WHERE tenant_id = $1 AND migration_id = $2`, tenantID, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("erase passwords: %w", err)
+	}
+	return nil
+}
+
+func missingOrWrongState(ctx context.Context, db DBTX, tenantID, id int64) error {
+	var status string
+	err := db.QueryRow(ctx, `SELECT status FROM migrations WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&status)
+	if err != nil {
+		return notFound(err)
+	}
+	return fmt.Errorf("migration is %s: %w", status, ErrWrongState)
+}
