@@ -50,6 +50,7 @@ CREATE TABLE login_attempts (
     at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX login_attempts_email_ip_at_idx ON login_attempts (email, ip, at);
+CREATE INDEX login_attempts_ip_at_idx ON login_attempts (ip, at);
 CREATE INDEX login_attempts_at_idx ON login_attempts (at);
 
 CREATE TABLE migrations (

@@ -48,3 +48,16 @@ func PruneLoginAttempts(ctx context.Context, db DBTX, before time.Time) (int64, 
 	}
 	return tag.RowsAffected(), nil
 }
+
+// FailedLoginsFromIP is FailedLogins for every email from ip.
+func FailedLoginsFromIP(ctx context.Context, db DBTX, ip string, since time.Time) (n int, oldest time.Time, err error) {
+	var first *time.Time
+	err = db.QueryRow(ctx, `SELECT count(*), min(at) FROM login_attempts WHERE ip = $1 AND at >= $2`, ip, since).Scan(&n, &first)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("count failed logins: %w", err)
+	}
+	if first != nil {
+		oldest = *first
+	}
+	return n, oldest, nil
+}
