@@ -33,8 +33,10 @@ type command struct {
 // commands is the table of subcommands; each lives in its own cmd_*.go file.
 func commands() map[string]command {
 	return map[string]command{
-		"copy":  {summary: "copy one mailbox from a source IMAP server to a destination", run: runCopy},
-		"check": {summary: "test the login to a source IMAP server and list what would be copied", run: runCheck},
+		"copy":    {summary: "copy one mailbox from a source IMAP server to a destination", run: runCopy},
+		"check":   {summary: "test the login to a source IMAP server and list what would be copied", run: runCheck},
+		"migrate": {summary: "apply the database schema (DATABASE_URL)", run: runMigrate},
+		"admin":   {summary: "manage tenants, their domains and users", run: runAdmin},
 	}
 }
 
