@@ -1,0 +1,36 @@
+# Trasloco: everyday targets. `make test` is what CI runs (.ci/run).
+
+GO ?= go
+
+.PHONY: all deps generate build test bench fmt vet
+
+all: build
+
+## deps: install what the tests need (Dovecot, isync, PostgreSQL) from Debian packages, if missing
+deps:
+	./deploy/scripts/deps.sh
+
+## generate: regenerate templ components (generated *_templ.go are committed)
+generate:
+	$(GO) tool templ generate
+
+## build: build bin/trasloco
+build:
+	$(GO) build -o bin/trasloco ./cmd/trasloco
+
+## test: vet and run every test against real Dovecot and PostgreSQL; fails if anything fails
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+## bench: side-by-side copy benchmark (trasloco copy, mbsync, doveadm backup)
+bench: deps
+	$(GO) run ./cmd/trasloco-bench
+
+## fmt: format the Go sources
+fmt:
+	$(GO) fmt ./...
+
+## vet: static checks
+vet:
+	$(GO) vet ./...

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, what the tests and benchmarks need:
+# Dovecot (IMAP server, run by internal/testenv as our own processes, never
+# as the system service), isync (mbsync, for the benchmark) and PostgreSQL's
+# server binaries. Idempotent and quick when everything is present: apt-get
+# runs only when something is missing.
+#
+#   deploy/scripts/deps.sh              # Dovecot, isync, PostgreSQL
+#   WITH_CHROMIUM=1 deploy/scripts/deps.sh   # also Chromium, for browser tests
+#   DRY_RUN=1 deploy/scripts/deps.sh         # print what would be installed
+set -euo pipefail
+
+missing=()
+
+# need PACKAGE TEST...: PACKAGE is missing when the command TEST fails.
+need() {
+	local pkg=$1
+	shift
+	if ! "$@" >/dev/null 2>&1; then
+		missing+=("$pkg")
+	fi
+}
+
+has_cmd() { command -v "$1" || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+has_initdb() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+
+need dovecot-imapd has_cmd dovecot
+need dovecot-imapd test -e /usr/lib/dovecot/imap
+need isync has_cmd mbsync
+need postgresql has_initdb
+if [ "${WITH_CHROMIUM:-0}" = 1 ]; then
+	need chromium has_cmd chromium
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: everything present"
+	exit 0
+fi
+
+# Deduplicate, keeping order.
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "deps: missing ${missing[*]}; run as root or install sudo" >&2
+		exit 1
+	fi
+	sudo=(sudo)
+fi
+
+echo "deps: installing ${missing[*]}"
+run=("${sudo[@]}")
+if [ "${DRY_RUN:-0}" = 1 ]; then
+	run=(echo "${sudo[@]}")
+fi
+"${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${run[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
