@@ -115,6 +115,10 @@ type runner struct {
 	dstDelim   rune
 	// labelled counts, for Gmail, the message keys seen in label folders.
 	labelled map[string]int
+	// copiedNow holds, per source folder, the UIDs appended by this Run, so
+	// that a folder retried after a dropped connection counts them as
+	// copied, not as already there.
+	copiedNow map[string]map[uint32]int64
 }
 
 // Run copies one mailbox. It returns the counters and, when the copy could not
@@ -124,7 +128,7 @@ type runner struct {
 // again copies nothing twice.
 func Run(ctx context.Context, job Job) (Result, error) {
 	job.setDefaults()
-	r := &runner{job: job, dstFolders: map[string]bool{}}
+	r := &runner{job: job, dstFolders: map[string]bool{}, copiedNow: map[string]map[uint32]int64{}}
 	if job.Preset == PresetGmail {
 		r.labelled = map[string]int{}
 	}
@@ -250,11 +254,18 @@ func (e folderError) Error() string { return e.err.Error() }
 func (e folderError) Unwrap() error { return e.err }
 
 func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
+	r.mu.Lock()
+	saved, savedDone, savedTotal := r.res, r.done, r.total
+	r.mu.Unlock()
 	for attempt := 1; ; attempt++ {
 		err := r.copyFolder(ctx, p)
 		if err == nil {
 			return nil
 		}
+		// A retry recounts the folder from scratch.
+		r.mu.Lock()
+		r.res, r.done, r.total = saved, savedDone, savedTotal
+		r.mu.Unlock()
 		var fe folderError
 		if errors.As(err, &fe) {
 			r.mu.Lock()
@@ -368,10 +379,16 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 	var flagChanges []meta
 	tooLarge := 0
 	var large []meta
-	already := 0
+	already, copiedBefore := 0, 0
+	var copiedBytes int64
 	for _, m := range metas {
 		if c, ok := st.Messages[m.uid]; ok {
-			already++
+			if size, now := r.copiedNow[p.Source][m.uid]; now {
+				copiedBefore++
+				copiedBytes += size
+			} else {
+				already++
+			}
 			if !equalFlags(c.Flags, m.flags) && c.DestUID != 0 {
 				flagChanges = append(flagChanges, m)
 			}
@@ -389,8 +406,10 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 	r.res.Found += len(metas)
 	r.res.TooLarge += tooLarge
 	r.res.AlreadyThere += already
+	r.res.Copied += copiedBefore
+	r.res.Bytes += copiedBytes
 	r.total += len(metas) - tooLarge
-	r.done += already
+	r.done += already + copiedBefore
 	r.mu.Unlock()
 	if len(large) > 0 {
 		r.reportLarge(src, p.Source, large)
@@ -660,6 +679,11 @@ func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error 
 	// those messages are then recognised at the destination by Message-ID.
 	pending := map[uint32]Copied{}
 	lastFlush := time.Now()
+	now := r.copiedNow[p.Source]
+	if now == nil {
+		now = map[uint32]int64{}
+		r.copiedNow[p.Source] = now
+	}
 	var recErr error
 	flush := func() {
 		if len(pending) == 0 || recErr != nil {
@@ -687,6 +711,7 @@ func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error 
 			continue
 		}
 		pending[o.m.uid] = Copied{DestUID: o.destUID, Flags: o.m.flags}
+		now[o.m.uid] = o.m.size
 		if len(pending) >= 200 || time.Since(lastFlush) > time.Second {
 			flush()
 		}
@@ -756,7 +781,10 @@ func (r *runner) fetchBodies(ctx context.Context, src *session, todo []meta, byU
 		wd.Stop()
 		if err != nil {
 			// The FETCH is left half-read: the connection cannot be reused.
-			src.c.Close()
+			// go-imap's reader waits for us to consume what it already read,
+			// so close the connection and drain the command at once.
+			go src.c.Close()
+			_ = cmd.Close()
 			return err
 		}
 		if err := cmd.Close(); err != nil {
