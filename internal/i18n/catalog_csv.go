@@ -1,0 +1,58 @@
+package i18n
+
+// csvCatalog holds the messages of the CSV upload (internal/csvimport) and of
+// the validation of its lines (internal/jobs). Texts are fmt formats; the
+// "Riga N: " prefix is added by csv.line, so line messages start lower case.
+var csvCatalog = map[string]Message{
+	// The prefix of every message about one line.
+	"csv.line": {IT: "Riga %d: %s", EN: "Line %d: %s"},
+
+	// The file as a whole.
+	"csv.file.too_large":      {IT: "Il file è troppo grande: al massimo %s. Dividi le caselle in più migrazioni.", EN: "The file is too large: %s at most. Split the mailboxes over several migrations."},
+	"csv.file.too_many_lines": {IT: "Il file ha troppe righe: al massimo %d caselle per migrazione. Dividile in più migrazioni.", EN: "The file has too many lines: at most %d mailboxes per migration. Split them over several migrations."},
+	"csv.file.not_text":       {IT: "Il file non è un testo CSV (contiene caratteri binari o non è in UTF-8): esportalo come «CSV UTF-8» o testo semplice.", EN: "The file is not CSV text (it holds binary data or is not UTF-8): export it as “CSV UTF-8” or plain text."},
+	"csv.file.utf16":          {IT: "Il file è in UTF-16: esportalo come «CSV UTF-8» o testo semplice.", EN: "The file is UTF-16: export it as “CSV UTF-8” or plain text."},
+	"csv.file.empty":          {IT: "Il file non contiene nessuna casella da migrare.", EN: "The file holds no mailbox to migrate."},
+
+	// Problems of one line (after "Riga N: ").
+	"csv.fields":              {IT: "servono 4 campi separati da «;» (casella locale;server remoto;utente remoto;password), trovati %d", EN: "4 fields separated by “;” are needed (local mailbox;remote server;remote user;password), found %d"},
+	"csv.fields.separator":    {IT: "i campi vanno separati da «;», non da %s (casella locale;server remoto;utente remoto;password)", EN: "fields must be separated by “;”, not by %s (local mailbox;remote server;remote user;password)"},
+	"csv.local_user.empty":    {IT: "manca la casella locale (primo campo)", EN: "the local mailbox (first field) is missing"},
+	"csv.local_user.invalid":  {IT: "la casella locale «%s» non è un indirizzo email valido", EN: "the local mailbox “%s” is not a valid email address"},
+	"csv.remote_host.empty":   {IT: "manca il server remoto (secondo campo)", EN: "the remote server (second field) is missing"},
+	"csv.remote_host.invalid": {IT: "il server remoto «%s» non è un nome host o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)", EN: "the remote server “%s” is not a valid host name or IP address (e.g. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"},
+	"csv.remote_host.url":     {IT: "il server remoto «%s» va scritto senza protocollo né percorso (es. mail.example.com o mail.example.com:993)", EN: "write the remote server “%s” without a protocol or path (e.g. mail.example.com or mail.example.com:993)"},
+	"csv.remote_host.port":    {IT: "la porta «%s» del server remoto non è valida: deve essere un numero da 1 a 65535", EN: "the port “%s” of the remote server is not valid: it must be a number from 1 to 65535"},
+	"csv.remote_user.empty":   {IT: "manca l'utente remoto (terzo campo)", EN: "the remote user (third field) is missing"},
+	"csv.remote_user.invalid": {IT: "l'utente remoto contiene caratteri di controllo", EN: "the remote user contains control characters"},
+	"csv.password.empty":      {IT: "manca la password (quarto campo); può mancare solo se indichi un Master User", EN: "the password (fourth field) is missing; it may be left out only with a Master User"},
+	"csv.duplicate":           {IT: "la casella locale %s compare già alla riga %d", EN: "the local mailbox %s already appears on line %d"},
+
+	// Notes: things accepted, reported so the user knows.
+	"csv.note.bom":            {IT: "Il file inizia con un BOM UTF-8: ignorato.", EN: "The file starts with a UTF-8 byte order mark: ignored."},
+	"csv.note.crlf":           {IT: "Il file usa fine riga Windows (CRLF): accettati.", EN: "The file uses Windows line ends (CRLF): accepted."},
+	"csv.note.cr":             {IT: "Il file usa fine riga con solo CR (vecchio Mac): accettati.", EN: "The file uses CR-only line ends (old Mac): accepted."},
+	"csv.note.header":         {IT: "intestazione riconosciuta e ignorata", EN: "header recognised and ignored"},
+	"csv.note.blank":          {IT: "Righe vuote ignorate: %s.", EN: "Blank lines ignored: %s."},
+	"csv.note.spaces":         {IT: "Spazi attorno ai campi rimossi nelle righe: %s.", EN: "Spaces around fields removed on lines: %s."},
+	"csv.note.password_space": {IT: "la password inizia o finisce con uno spazio: è stata tenuta così com'è", EN: "the password starts or ends with a space: it was kept as written"},
+
+	// Validation of a line (internal/jobs), after "Riga N: ".
+	"check.domain_not_owned":    {IT: "il dominio %s non appartiene al tuo account", EN: "the domain %s does not belong to your account"},
+	"check.dest_missing":        {IT: "la casella di destinazione %s non esiste: creala prima di pianificare la migrazione", EN: "the destination mailbox %s does not exist: create it before scheduling the migration"},
+	"check.dest_unavailable":    {IT: "impossibile verificare la casella di destinazione %s: il nostro server non risponde, riprova più tardi", EN: "cannot check the destination mailbox %s: our server does not answer, try again later"},
+	"check.forbidden":           {IT: "il server remoto %s punta a un indirizzo non consentito (rete privata o locale): indica un server raggiungibile da Internet", EN: "the remote server %s points to an address that is not allowed (a private or local network): give a server reachable from the Internet"},
+	"check.internal":            {IT: "verifica non riuscita per un errore interno: riprova più tardi", EN: "the check failed because of an internal error: try again later"},
+	"check.failed":              {IT: "test di migrazione fallito — %s", EN: "migration test failed — %s"},
+	"check.reason.auth":         {IT: "utente o password errati, oppure accesso IMAP non abilitato", EN: "wrong user or password, or IMAP access not enabled"},
+	"check.reason.timeout":      {IT: "impossibile connettersi a %s (timeout)", EN: "cannot connect to %s (timeout)"},
+	"check.reason.refused":      {IT: "impossibile connettersi a %s (connessione rifiutata: controlla la porta e il tipo di server)", EN: "cannot connect to %s (connection refused: check the port and the server type)"},
+	"check.reason.dns":          {IT: "impossibile connettersi a %s (nome host inesistente)", EN: "cannot connect to %s (host name not found)"},
+	"check.reason.unreachable":  {IT: "impossibile connettersi a %s (rete irraggiungibile)", EN: "cannot connect to %s (network unreachable)"},
+	"check.reason.tls":          {IT: "connessione sicura a %s non riuscita: controlla la porta e il tipo di server", EN: "secure connection to %s failed: check the port and the server type"},
+	"check.reason.certificate":  {IT: "il certificato di %s non è verificabile (scaduto, autofirmato o per un altro nome): usa il nome host del certificato oppure attiva «accetta certificati autofirmati»", EN: "the certificate of %s cannot be verified (expired, self-signed or for another name): use the certificate's host name or turn on “accept self-signed certificates”"},
+	"check.reason.no_starttls":  {IT: "%s non offre STARTTLS: scegli «Standard-no-SSL» se il server non supporta la cifratura", EN: "%s does not offer STARTTLS: choose “Standard-no-SSL” if the server has no encryption"},
+	"check.reason.plain_refuse": {IT: "%s rifiuta l'accesso senza cifratura: scegli «Standard-SSL»", EN: "%s refuses to log in without encryption: choose “Standard-SSL”"},
+	"check.reason.forbidden":    {IT: "il server %s punta a un indirizzo non consentito (rete privata o locale)", EN: "the server %s points to an address that is not allowed (a private or local network)"},
+	"check.reason.protocol":     {IT: "risposta inattesa da %s: controlla che sia un server IMAP e il tipo di server scelto", EN: "unexpected answer from %s: check that it is an IMAP server and the server type chosen"},
+}
