@@ -1,0 +1,482 @@
+// Command trasloco-bench is `make bench`: it copies the same deterministic
+// corpus with `trasloco copy`, with isync's mbsync and with Dovecot's own
+// server-side migration (`doveadm backup -R` through imapc), between two real
+// Dovecot servers on loopback, checks that every copy is exact, and prints
+// messages/s, MB/s and peak memory side by side as a markdown table.
+//
+// Two scenarios: one large mailbox (-messages, ten folders), and -mailboxes
+// mailboxes of -per-mailbox messages copied at the same time (one process per
+// mailbox for every tool). Every figure is the median of -runs runs; each run
+// copies into fresh destination users.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/trasloco/trasloco/internal/testenv"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// options are the command-line flags.
+type options struct {
+	messages, mailboxes, perMailbox, runs int
+	seed                                  int64
+	quick                                 bool
+	out                                   string
+	dstConns                              int
+	tools                                 string
+	cpuProfile                            string
+	keep                                  bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.messages, "messages", 5000, "messages in the one-mailbox scenario")
+	flag.IntVar(&o.mailboxes, "mailboxes", 8, "mailboxes copied at once in the second scenario")
+	flag.IntVar(&o.perMailbox, "per-mailbox", 1000, "messages per mailbox in the second scenario")
+	flag.IntVar(&o.runs, "runs", 3, "runs per tool and scenario (the table shows medians)")
+	flag.Int64Var(&o.seed, "seed", 1, "corpus seed")
+	flag.BoolVar(&o.quick, "quick", false, "small smoke run: 400 messages, 3×150, one run (explicit flags still win)")
+	flag.StringVar(&o.out, "out", "", "also write the markdown report to this file")
+	flag.IntVar(&o.dstConns, "dst-conns", 4, "trasloco copy --dst-conns")
+	flag.StringVar(&o.tools, "tools", "trasloco,mbsync,doveadm", "comma-separated tools to run")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the runs, copy the one-mailbox corpus once more in-process with the transfer engine and write its CPU profile here")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (Dovecot logs, tool logs)")
+	flag.Parse()
+	if o.quick {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["messages"] {
+			o.messages = 400
+		}
+		if !set["mailboxes"] {
+			o.mailboxes = 3
+		}
+		if !set["per-mailbox"] {
+			o.perMailbox = 150
+		}
+		if !set["runs"] {
+			o.runs = 1
+		}
+	}
+	if o.messages < 1 || o.mailboxes < 0 || o.perMailbox < 1 || o.runs < 1 {
+		fmt.Fprintln(os.Stderr, "trasloco-bench: -messages, -per-mailbox and -runs must be positive")
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "trasloco-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// logf prints progress on standard error.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// scenario is one benchmark situation and its results.
+type scenario struct {
+	Name    string
+	Sources []sourceMailbox
+	Results map[string][]runResult // tool → one result per run
+}
+
+// sourceMailbox is a seeded source user and its fingerprints.
+type sourceMailbox struct {
+	User, Pass string
+	Spec       corpusSpec
+	Stats      corpusStats
+	Prints     mailboxPrints
+}
+
+// runResult is one run of one tool in one scenario.
+type runResult struct {
+	Wall      time.Duration
+	Messages  int   // messages that had to be copied
+	Bytes     int64 // their size
+	MaxRSSKiB int64 // the largest single process
+	SumRSSKiB int64 // the sum over the processes run at once
+	Diff      diff
+	Errs      []error
+}
+
+func (r runResult) rate() float64   { return float64(r.Messages) / r.Wall.Seconds() }
+func (r runResult) mbRate() float64 { return float64(r.Bytes) / (1 << 20) / r.Wall.Seconds() }
+
+func run(o options) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	tools, err := pickTools(o.tools)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "trasloco-bench-")
+	if err != nil {
+		return fmt.Errorf("temporary directory: %w", err)
+	}
+	if o.keep {
+		logf("keeping %s", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	env := &benchEnv{DstConns: o.dstConns, Trasloco: filepath.Join(dir, "trasloco")}
+	logf("building trasloco")
+	build := exec.CommandContext(ctx, "go", "build", "-o", env.Trasloco, "github.com/trasloco/trasloco/cmd/trasloco")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build trasloco: %w", err)
+	}
+	if env.MbsyncBin, err = findBinary("mbsync"); err != nil {
+		return err
+	}
+	if env.DoveadmBin, err = findBinary("doveadm"); err != nil {
+		return err
+	}
+
+	logf("starting the source and destination Dovecot servers in %s", dir)
+	var wg sync.WaitGroup
+	var srcErr, dstErr error
+	wg.Go(func() { env.Src, srcErr = testenv.StartDovecot(testenv.RoleSource, filepath.Join(dir, "source")) })
+	wg.Go(func() {
+		env.Dst, dstErr = testenv.StartDovecot(testenv.RoleDestination, filepath.Join(dir, "destination"))
+	})
+	wg.Wait()
+	var stopOnce sync.Once
+	stopServers := func() {
+		stopOnce.Do(func() {
+			for _, d := range []*testenv.Dovecot{env.Src, env.Dst} {
+				if d != nil {
+					if err := d.Stop(); err != nil {
+						logf("%v", err)
+					}
+				}
+			}
+		})
+	}
+	defer stopServers()
+	if err := errors.Join(srcErr, dstErr); err != nil {
+		return err
+	}
+	// Ctrl-C: the tools die with ctx; stopping the servers ends any IMAP
+	// command the benchmark itself is waiting for.
+	go func() {
+		<-ctx.Done()
+		stopServers()
+	}()
+
+	// The corpora.
+	one := &scenario{Name: "one mailbox", Results: map[string][]runResult{}}
+	multi := &scenario{Name: fmt.Sprintf("%d mailboxes at once", o.mailboxes), Results: map[string][]runResult{}}
+	if err := addSource(env, one, "one", corpusSpec{Seed: o.seed, Messages: o.messages}); err != nil {
+		return err
+	}
+	for i := range o.mailboxes {
+		if err := addSource(env, multi, fmt.Sprintf("multi%d", i+1), corpusSpec{Seed: o.seed*1000 + int64(i) + 1, Messages: o.perMailbox}); err != nil {
+			return err
+		}
+	}
+	scenarios := []*scenario{one}
+	if o.mailboxes > 0 {
+		scenarios = append(scenarios, multi)
+	}
+
+	// The runs: each tool in turn within a run, so that the tools share
+	// whatever the machine does meanwhile.
+	seq := 0
+	for _, sc := range scenarios {
+		for r := 1; r <= o.runs; r++ {
+			for _, t := range tools {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				seq++
+				res, err := runOnce(ctx, env, dir, sc, t, seq)
+				if err != nil {
+					return err
+				}
+				sc.Results[t.Name()] = append(sc.Results[t.Name()], res)
+				logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, peak RSS %s (sum %s), %s%s",
+					sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond),
+					kib(res.MaxRSSKiB), kib(res.SumRSSKiB), res.Diff, errSummary(res.Errs))
+			}
+		}
+	}
+
+	report := markdown(o, scenarios, tools)
+	fmt.Print(report)
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", o.out, err)
+		}
+	}
+	if o.cpuProfile != "" {
+		if err := profileEngine(ctx, env, one.Sources[0], o.cpuProfile); err != nil {
+			return err
+		}
+	}
+	for _, sc := range scenarios {
+		for _, res := range sc.Results[traslocoTool{}.Name()] {
+			if !res.Diff.exact() || len(res.Errs) > 0 {
+				return errors.New("trasloco's copy was not exact or failed: see above")
+			}
+		}
+	}
+	return nil
+}
+
+// pickTools parses -tools.
+func pickTools(list string) ([]tool, error) {
+	all := []tool{traslocoTool{}, mbsyncTool{}, doveadmTool{}}
+	var out []tool
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.TrimSpace(name)
+		i := slices.IndexFunc(all, func(t tool) bool { return t.Name() == name })
+		if i < 0 {
+			return nil, fmt.Errorf("-tools: unknown tool %q (trasloco, mbsync, doveadm)", name)
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// addSource creates a source user, seeds its corpus and fingerprints it.
+func addSource(env *benchEnv, sc *scenario, name string, spec corpusSpec) error {
+	m := sourceMailbox{User: name + "@src.test", Pass: randomHex(8), Spec: spec, Stats: spec.stats()}
+	if err := env.Src.AddUser(m.User, m.Pass); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := spec.seed(env.Src, m.User, m.Pass, 4); err != nil {
+		return err
+	}
+	prints, err := sourcePrints(env.Src, m.User, m.Pass)
+	if err != nil {
+		return err
+	}
+	m.Prints = prints
+	logf("seeded %s: %d messages, %.1f MB (%d of 1–5 MB), %d messages / %.1f MB in folders to copy, in %s",
+		m.User, m.Stats.Messages, mb(m.Stats.Bytes), m.Stats.Large, m.Stats.CopiedMessages, mb(m.Stats.CopiedBytes),
+		time.Since(start).Round(time.Millisecond))
+	sc.Sources = append(sc.Sources, m)
+	return nil
+}
+
+// runOnce copies every source mailbox of sc with t at the same time into
+// fresh destination users, verifies them and frees their storage.
+func runOnce(ctx context.Context, env *benchEnv, dir string, sc *scenario, t tool, seq int) (runResult, error) {
+	var res runResult
+	var cmds []*exec.Cmd
+	var checks []func([]byte) error
+	var logs []string
+	var jobs []copyJob
+	for i, src := range sc.Sources {
+		job := copyJob{SrcUser: src.User, SrcPass: src.Pass,
+			DstUser: fmt.Sprintf("r%d-%s-%d@dst.test", seq, t.Name(), i+1),
+			Dir:     filepath.Join(dir, "runs", fmt.Sprintf("%03d-%s-%d", seq, t.Name(), i+1))}
+		if err := os.MkdirAll(job.Dir, 0o700); err != nil {
+			return res, fmt.Errorf("run directory: %w", err)
+		}
+		if err := env.Dst.AddUser(job.DstUser, randomHex(8)); err != nil {
+			return res, err
+		}
+		cmd, err := t.Command(ctx, env, job)
+		if err != nil {
+			return res, err
+		}
+		cmds = append(cmds, cmd)
+		checks = append(checks, func(out []byte) error { return t.Check(out, job) })
+		logs = append(logs, filepath.Join(job.Dir, t.Name()+".log"))
+		jobs = append(jobs, job)
+		res.Messages += src.Stats.CopiedMessages
+		res.Bytes += src.Stats.CopiedBytes
+	}
+	wall, stats := runProcs(cmds, checks, logs)
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	res.Wall = wall
+	for _, s := range stats {
+		res.MaxRSSKiB = max(res.MaxRSSKiB, s.MaxRSSKiB)
+		res.SumRSSKiB += s.MaxRSSKiB
+		if s.Err != nil {
+			res.Errs = append(res.Errs, s.Err)
+		}
+	}
+
+	// Verify, two mailboxes at a time, then free the destination's disk.
+	diffs := make([]diff, len(jobs))
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			diffs[i], errs[i] = verify(env.Dst, job.DstUser, sc.Sources[i].Prints)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return res, fmt.Errorf("verify %s: %w", t.Name(), err)
+	}
+	for _, d := range diffs {
+		res.Diff = res.Diff.add(d)
+	}
+	for _, job := range jobs {
+		_ = os.RemoveAll(filepath.Join(env.Dst.Dir(), "mail", job.DstUser))
+	}
+	return res, nil
+}
+
+// profileEngine copies src once more in-process, with the transfer engine
+// as `trasloco copy` configures it, under the CPU profiler.
+func profileEngine(ctx context.Context, env *benchEnv, src sourceMailbox, path string) error {
+	user := "profile@dst.test"
+	if err := env.Dst.AddUser(user, randomHex(8)); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer f.Close()
+	job := transfer.Job{Preset: transfer.PresetStandardNoSSL, DestConns: env.DstConns,
+		Source: transfer.Endpoint{Host: env.Src.PlainAddr(), User: src.User, Password: src.Pass, TLS: transfer.TLSNone},
+		Dest: transfer.Endpoint{Host: env.Dst.PlainAddr(), User: user, AuthUser: env.Dst.MasterUser(),
+			Password: env.Dst.MasterPassword(), TLS: transfer.TLSNone}}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	start := time.Now()
+	res, err := transfer.Run(ctx, job)
+	pprof.StopCPUProfile()
+	if err != nil {
+		return fmt.Errorf("profiled copy: %w", err)
+	}
+	logf("profiled copy: %d messages in %s; CPU profile in %s (go tool pprof -top %s)",
+		res.Copied, time.Since(start).Round(time.Millisecond), path, path)
+	return nil
+}
+
+// markdown renders the results table.
+func markdown(o options, scenarios []*scenario, tools []tool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n## trasloco-bench\n\n")
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "%s, %d runs per tool (medians), seed %d, trasloco --dst-conns %d, loopback, plain IMAP. ", host, o.runs, o.seed, o.dstConns)
+	fmt.Fprintf(&b, "Messages/s and MB/s count the messages of the folders to copy (Trash and Junk excluded for every tool) over the wall time of the copying process(es).\n\n")
+	for _, sc := range scenarios {
+		var msgs int
+		var bytes int64
+		for _, s := range sc.Sources {
+			msgs += s.Stats.CopiedMessages
+			bytes += s.Stats.CopiedBytes
+		}
+		fmt.Fprintf(&b, "- %s: %d source mailbox(es), %d messages / %.1f MB to copy\n", sc.Name, len(sc.Sources), msgs, mb(bytes))
+	}
+	b.WriteString("\n| scenario | tool | messages/s | MB/s | peak RSS | exact? |\n|---|---|---:|---:|---:|---|\n")
+	for _, sc := range scenarios {
+		for _, t := range tools {
+			rs := sc.Results[t.Name()]
+			if len(rs) == 0 {
+				continue
+			}
+			var maxRSS, sumRSS int64
+			verdict := "exact"
+			var errs []error
+			for _, r := range rs {
+				maxRSS = max(maxRSS, r.MaxRSSKiB)
+				sumRSS = max(sumRSS, r.SumRSSKiB)
+				if !r.Diff.exact() && verdict == "exact" {
+					verdict = r.Diff.String()
+					if len(rs) > 1 {
+						verdict += fmt.Sprintf(" (%d messages)", r.Diff.Compared)
+					}
+				}
+				errs = append(errs, r.Errs...)
+			}
+			if len(errs) > 0 {
+				verdict += fmt.Sprintf("; %d process error(s)", len(errs))
+			}
+			rss := kib(maxRSS)
+			if len(sc.Sources) > 1 {
+				rss = kib(maxRSS) + " largest, " + kib(sumRSS) + " sum"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.1f | %s | %s |\n", sc.Name, t.Name(),
+				median(rs, runResult.rate), median(rs, runResult.mbRate), rss, verdict)
+		}
+	}
+	b.WriteString("\n")
+	for _, sc := range scenarios {
+		tr := sc.Results[traslocoTool{}.Name()]
+		for _, other := range []string{"doveadm", "mbsync"} {
+			os := sc.Results[other]
+			if len(tr) == 0 || len(os) == 0 {
+				continue
+			}
+			ratio := median(tr, runResult.rate) / median(os, runResult.rate)
+			fmt.Fprintf(&b, "- %s: trasloco / %s = %.2f× (messages/s)\n", sc.Name, other, ratio)
+		}
+	}
+	b.WriteString("\nPeak RSS is the copying process's VmHWM, sampled from /proc every 10 ms (for doveadm the doveadm process, which runs imapc and writes the destination's storage itself). ")
+	b.WriteString("Exactness: every message of every folder to copy, matched by Message-ID, compared by body SHA-256, flags and keywords (not \\Recent) and INTERNALDATE; messages in other destination folders count as excluded copied.\n")
+	for _, sc := range scenarios {
+		for _, t := range tools {
+			for i, r := range sc.Results[t.Name()] {
+				for _, err := range r.Errs {
+					fmt.Fprintf(&b, "\n- %s, %s, run %d: %v", sc.Name, t.Name(), i+1, err)
+				}
+			}
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// median of f over rs.
+func median(rs []runResult, f func(runResult) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func kib(k int64) string { return fmt.Sprintf("%.0f MB", float64(k)/1024) }
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+func errSummary(errs []error) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d process error(s), first: %v", len(errs), errs[0])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = io.ReadFull(rand.Reader, b)
+	return hex.EncodeToString(b)
+}

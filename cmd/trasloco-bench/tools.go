@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trasloco/trasloco/internal/testenv"
+)
+
+// copyJob is one mailbox to copy: a seeded source user into a fresh
+// destination user.
+type copyJob struct {
+	SrcUser, SrcPass string
+	DstUser          string
+	// Dir is a private working directory (logs, configuration, state).
+	Dir string
+}
+
+// tool is one way of copying a mailbox.
+type tool interface {
+	// Name is the label in the table.
+	Name() string
+	// Command returns the process that copies job.
+	Command(ctx context.Context, env *benchEnv, job copyJob) (*exec.Cmd, error)
+	// Check inspects the finished process's standard output and says
+	// whether the tool itself reported a problem.
+	Check(stdout []byte, job copyJob) error
+}
+
+// benchEnv is what every tool needs: the two servers and the trasloco binary.
+type benchEnv struct {
+	Src, Dst   *testenv.Dovecot
+	Trasloco   string // path of the built trasloco binary
+	DstConns   int    // trasloco --dst-conns
+	MbsyncBin  string
+	DoveadmBin string
+}
+
+// procStat is what one finished process cost.
+type procStat struct {
+	MaxRSSKiB int64
+	Err       error
+}
+
+// runProcs starts cmds at once and waits for all of them; it returns the wall
+// time from the first start to the last exit and each process's peak RSS.
+func runProcs(cmds []*exec.Cmd, checks []func([]byte) error, logs []string) (time.Duration, []procStat) {
+	stats := make([]procStat, len(cmds))
+	outs := make([]*strings.Builder, len(cmds))
+	start := time.Now()
+	for i, c := range cmds {
+		outs[i] = &strings.Builder{}
+		c.Stdout = outs[i]
+		f, err := os.Create(logs[i])
+		if err != nil {
+			stats[i].Err = fmt.Errorf("create log: %w", err)
+			continue
+		}
+		c.Stderr = f
+		if err := c.Start(); err != nil {
+			f.Close()
+			stats[i].Err = fmt.Errorf("start %s: %w", c.Path, err)
+		}
+		defer f.Close()
+	}
+	done := make(chan int, len(cmds))
+	for i, c := range cmds {
+		if c.Process == nil {
+			done <- i
+			continue
+		}
+		go func() {
+			stopSampling := sampleHWM(c.Process.Pid, &stats[i].MaxRSSKiB)
+			err := c.Wait()
+			stopSampling()
+			if err != nil {
+				stats[i].Err = fmt.Errorf("%s: %w (log %s: %s)", filepath.Base(c.Path), err, logs[i], tail(logs[i]))
+			}
+			done <- i
+		}()
+	}
+	for range cmds {
+		<-done
+	}
+	wall := time.Since(start)
+	for i := range cmds {
+		if stats[i].Err == nil && checks[i] != nil {
+			if err := checks[i]([]byte(outs[i].String())); err != nil {
+				stats[i].Err = fmt.Errorf("%w (log %s)", err, logs[i])
+			}
+		}
+	}
+	return wall, stats
+}
+
+// sampleHWM records, until the returned function is called, the peak
+// resident set size (VmHWM, KiB) of process pid into *peak, reading
+// /proc/pid/status every 10 ms.
+//
+// The child's ru_maxrss from wait4 would be simpler but is wrong here: Go
+// starts children with vfork semantics (CLONE_VM), and at exec the kernel
+// folds the high-water mark of the memory the child shared with us, this
+// benchmark process, into the child's maxrss. VmHWM belongs to the new
+// address space only.
+func sampleHWM(pid int, peak *int64) (stop func()) {
+	path := "/proc/" + strconv.Itoa(pid) + "/status"
+	read := func() {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				if err == nil && n > *peak {
+					*peak = n
+				}
+			}
+		}
+	}
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
+}
+
+// tail returns the last lines of a log file, for error messages.
+func tail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// port returns the port of a "host:port" address.
+func port(addr string) string {
+	i := strings.LastIndexByte(addr, ':')
+	return addr[i+1:]
+}
+
+// traslocoTool runs `trasloco copy`, logging in at the destination as the
+// master user, as the panel does.
+type traslocoTool struct{}
+
+func (traslocoTool) Name() string { return "trasloco" }
+
+func (traslocoTool) Command(ctx context.Context, env *benchEnv, job copyJob) (*exec.Cmd, error) {
+	args := []string{"copy", "--preset", "standard-nossl",
+		"--src", env.Src.PlainAddr(), "--src-user", job.SrcUser, "--src-password-env", "BENCH_SRC_PASSWORD", "--src-tls", "none",
+		"--dst", env.Dst.PlainAddr(), "--dst-user", job.DstUser, "--dst-auth-user", env.Dst.MasterUser(),
+		"--dst-password-env", "BENCH_DST_PASSWORD", "--dst-tls", "none",
+		"--dst-conns", strconv.Itoa(env.DstConns), "--json"}
+	cmd := exec.CommandContext(ctx, env.Trasloco, args...)
+	cmd.Env = append(os.Environ(), "BENCH_SRC_PASSWORD="+job.SrcPass, "BENCH_DST_PASSWORD="+env.Dst.MasterPassword())
+	return cmd, nil
+}
+
+// Check reads the JSON summary: every message of the copied folders must
+// have been copied, none refused.
+func (traslocoTool) Check(stdout []byte, job copyJob) error {
+	var sum struct {
+		Copied       int    `json:"copied"`
+		AlreadyThere int    `json:"already_there"`
+		TooLarge     int    `json:"too_large"`
+		Failed       int    `json:"failed"`
+		Error        string `json:"error"`
+	}
+	if err := json.Unmarshal(stdout, &sum); err != nil {
+		return fmt.Errorf("trasloco: read JSON summary: %w", err)
+	}
+	if sum.Error != "" || sum.Failed > 0 {
+		return fmt.Errorf("trasloco: %d failed: %s", sum.Failed, sum.Error)
+	}
+	return nil
+}
+
+// mbsyncTool runs isync's mbsync with a generated configuration: the source
+// store rooted at "INBOX." (so INBOX.Clienti.Società is Clienti/Società),
+// the destination logged in as user*master, a pull of new messages and
+// flags, folders created at the destination, arrival dates kept, Trash, Junk
+// and Bulk excluded (and the destination's own empty Drafts and Archive,
+// which mbsync would otherwise try to find at the source).
+type mbsyncTool struct{}
+
+func (mbsyncTool) Name() string { return "mbsync" }
+
+const mbsyncConf = `IMAPAccount src
+Host 127.0.0.1
+Port {{SRCPORT}}
+User "{{SRCUSER}}"
+Pass "{{SRCPASS}}"
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore src
+Account src
+Path INBOX.
+
+IMAPAccount dst
+Host 127.0.0.1
+Port {{DSTPORT}}
+User "{{DSTUSER}}"
+Pass "{{DSTPASS}}"
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore dst
+Account dst
+
+Channel bench
+Far :src:
+Near :dst:
+Patterns * !Trash !Junk !Bulk !Drafts !Archive
+Create Near
+Remove None
+Expunge None
+Sync Pull
+CopyArrivalDate yes
+SyncState {{STATE}}/
+`
+
+func (mbsyncTool) Command(ctx context.Context, env *benchEnv, job copyJob) (*exec.Cmd, error) {
+	state := filepath.Join(job.Dir, "mbsync-state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		return nil, fmt.Errorf("mbsync state directory: %w", err)
+	}
+	conf := strings.NewReplacer(
+		"{{SRCPORT}}", port(env.Src.PlainAddr()), "{{SRCUSER}}", job.SrcUser, "{{SRCPASS}}", job.SrcPass,
+		"{{DSTPORT}}", port(env.Dst.PlainAddr()), "{{DSTUSER}}", job.DstUser+"*"+env.Dst.MasterUser(),
+		"{{DSTPASS}}", env.Dst.MasterPassword(), "{{STATE}}", state,
+	).Replace(mbsyncConf)
+	path := filepath.Join(job.Dir, "mbsyncrc")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return nil, fmt.Errorf("write mbsync configuration: %w", err)
+	}
+	return exec.CommandContext(ctx, env.MbsyncBin, "-c", path, "-q", "bench"), nil
+}
+
+func (mbsyncTool) Check([]byte, copyJob) error { return nil }
+
+// doveadmTool runs Dovecot's own migration: `doveadm backup -R` with the
+// destination's configuration and an imapc: location for the source, the
+// settings of Dovecot's migration guide (rfc822.size, fetch-headers,
+// mail_prefetch_count=20), the source's "INBOX." prefix removed with
+// imapc_list_prefix, Trash, Junk and Bulk excluded with -x (and the
+// destination's Drafts and Archive left alone, since backup would delete
+// folders the source lacks).
+type doveadmTool struct{}
+
+func (doveadmTool) Name() string { return "doveadm" }
+
+func (doveadmTool) Command(ctx context.Context, env *benchEnv, job copyJob) (*exec.Cmd, error) {
+	args := []string{"-c", env.Dst.ConfigPath(),
+		"-o", "imapc_host=127.0.0.1", "-o", "imapc_port=" + port(env.Src.PlainAddr()),
+		"-o", "imapc_user=" + job.SrcUser, "-o", "imapc_password=" + job.SrcPass,
+		"-o", "imapc_features=rfc822.size fetch-headers",
+		"-o", "imapc_list_prefix=INBOX",
+		"-o", "mail_prefetch_count=20",
+		"backup", "-R", "-u", job.DstUser}
+	for _, x := range append(excludedNames, "Drafts", "Archive") {
+		args = append(args, "-x", x)
+	}
+	args = append(args, "imapc:")
+	return exec.CommandContext(ctx, env.DoveadmBin, args...), nil
+}
+
+func (doveadmTool) Check([]byte, copyJob) error { return nil }
+
+// findBinary looks name up in PATH and the sbin directories.
+func findBinary(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/bin"} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New(name + " is not installed (run make deps)")
+}
