@@ -40,6 +40,9 @@ shutdown_clients = yes
 
 default_internal_user = {{.InternalUser}}
 default_login_user = {{.LoginUser}}
+{{- if not .Root}}
+default_internal_group = {{.MailGroup}}
+{{- end}}
 mail_uid = {{.MailUser}}
 mail_gid = {{.MailGroup}}
 first_valid_uid = 1
