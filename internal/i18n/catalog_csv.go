@@ -24,7 +24,6 @@ var csvCatalog = map[string]Message{
 	"csv.remote_host.url":     {IT: "il server remoto «%s» va scritto senza protocollo né percorso (es. mail.example.com o mail.example.com:993)", EN: "write the remote server “%s” without a protocol or path (e.g. mail.example.com or mail.example.com:993)"},
 	"csv.remote_host.port":    {IT: "la porta «%s» del server remoto non è valida: deve essere un numero da 1 a 65535", EN: "the port “%s” of the remote server is not valid: it must be a number from 1 to 65535"},
 	"csv.remote_user.empty":   {IT: "manca l'utente remoto (terzo campo)", EN: "the remote user (third field) is missing"},
-	"csv.remote_user.invalid": {IT: "l'utente remoto contiene caratteri di controllo", EN: "the remote user contains control characters"},
 	"csv.password.empty":      {IT: "manca la password (quarto campo); può mancare solo se indichi un Master User", EN: "the password (fourth field) is missing; it may be left out only with a Master User"},
 	"csv.duplicate":           {IT: "la casella locale %s compare già alla riga %d", EN: "the local mailbox %s already appears on line %d"},
 
