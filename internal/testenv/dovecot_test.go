@@ -335,3 +335,22 @@ func TestAppendKeepsBytesFlagsAndDate(t *testing.T) {
 		require.ElementsMatch(t, msgs[i].Flags, flags)
 	}
 }
+
+func TestStartDovecotInTestTempDirAndStop(t *testing.T) {
+	t.Parallel()
+	// t.TempDir is 0700 and deep: exercises the traversal fix-up (as root)
+	// and the short base_dir fallback for long paths.
+	dir := t.TempDir() + "/a-rather-long-directory-name-to-push-socket-paths-over-the-limit"
+	d, err := testenv.StartDovecot(testenv.RoleDestination, dir)
+	require.NoError(t, err)
+	require.Equal(t, testenv.RoleDestination, d.Role())
+	require.FileExists(t, d.ConfigPath())
+	require.FileExists(t, d.CAFile())
+	require.NoError(t, d.AddUser("solo@acme.test", "pw"))
+	d.Dial(t, "solo@acme.test", "pw")
+
+	require.NoError(t, d.Stop())
+	require.NoError(t, d.Stop(), "second Stop is harmless")
+	_, err = net.DialTimeout("tcp", d.PlainAddr(), time.Second)
+	require.Error(t, err, "port still open after Stop")
+}
