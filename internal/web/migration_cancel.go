@@ -1,0 +1,62 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/web/views"
+)
+
+// errRunStarted means a run's job began while the cancel was under way.
+var errRunStarted = errors.New("a run has started")
+
+// migrationCancel ("Annulla") cancels a migration before its first run
+// starts: the migration and its scheduled runs become cancelled and the
+// runs' River jobs are deleted, all in one transaction, so a run either
+// starts or is gone. A validation job still under way sees the cancelled
+// status and stops.
+func (s *server) migrationCancel(w http.ResponseWriter, r *http.Request) {
+	ctx, l, c := r.Context(), lang(r), me(r)
+	m, ok := s.loadMigration(w, r)
+	if !ok {
+		return
+	}
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		jobIDs, err := store.CancelMigration(ctx, tx, c.Tenant.ID, m.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range jobIDs {
+			_, err := s.River.JobDeleteTx(ctx, tx, id)
+			switch {
+			case err == nil, errors.Is(err, river.ErrNotFound):
+			case errors.Is(err, rivertype.ErrJobRunning):
+				return errRunStarted
+			default:
+				return fmt.Errorf("delete river job %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		s.Logger.InfoContext(ctx, "migration cancelled", "request_id", requestID(r), "tenant_id", c.Tenant.ID, "migration_id", m.ID)
+		s.flash(r, i18n.T(l, "web.cancel.done"), false)
+	case errors.Is(err, store.ErrNotFound):
+		s.notFound(w, r)
+		return
+	case errors.Is(err, store.ErrWrongState), errors.Is(err, errRunStarted):
+		s.flash(r, i18n.T(l, "web.cancel.too_late"), true)
+	default:
+		s.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, views.MigrationPath(m.ID), http.StatusSeeOther)
+}

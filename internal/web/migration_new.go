@@ -1,0 +1,34 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/transfer"
+	"github.com/trasloco/trasloco/web/views"
+)
+
+// migrationNew shows the empty Nuova Migrazione form.
+func (s *server) migrationNew(w http.ResponseWriter, r *http.Request) {
+	f := s.newForm(r)
+	f.Preset = string(transfer.PresetStandardSSL)
+	s.renderForm(w, r, http.StatusOK, f)
+}
+
+// newForm is the form's model without any user input.
+func (s *server) newForm(r *http.Request) views.MigrationForm {
+	c, l := me(r), lang(r)
+	return views.MigrationForm{
+		Presets:  presetOptions(l),
+		Timezone: c.Tenant.Timezone,
+		MinRunAt: formValue(s.Now(), c.Loc),
+		MaxBytes: s.MaxCSVBytes,
+		MaxLines: s.MaxCSVLines,
+		Errors:   map[string]string{},
+	}
+}
+
+func (s *server) renderForm(w http.ResponseWriter, r *http.Request, status int, f views.MigrationForm) {
+	p := s.page(r, i18n.T(lang(r), "web.new.title"))
+	s.render(w, r, status, p, views.MigrationNewPage(p, f))
+}

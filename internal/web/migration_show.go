@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/web/views"
+)
+
+// migrationShow is the page of one of the tenant's migrations.
+func (s *server) migrationShow(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.loadMigration(w, r)
+	if !ok {
+		return
+	}
+	s.renderMigration(w, r, http.StatusOK, m, nil)
+}
+
+// renderMigration renders the migration's page; replaceProblems are the
+// refusals of a corrected CSV just uploaded.
+func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status int, m store.Migration, replaceProblems []string) {
+	ctx, l, c := r.Context(), lang(r), me(r)
+	lines, err := store.ListLines(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	runs, err := store.ListRuns(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d := views.MigrationDetail{
+		ID:              m.ID,
+		Name:            m.Name,
+		PresetLabel:     presetLabel(l, m.Preset),
+		Status:          statusView(l, m),
+		FirstRun:        formatTime(l, m.FirstRunAt, c.Loc),
+		Timezone:        c.Tenant.Timezone,
+		InsecureTLS:     m.InsecureTLS,
+		MasterUser:      m.MasterUser,
+		Failed:          m.FailedCount,
+		ErrorText:       m.ErrorText,
+		CanCancel:       cancellable(m.Status),
+		CanReplace:      m.Status == store.MigrationRed,
+		ReplaceProblems: replaceProblems,
+		MaxBytes:        s.MaxCSVBytes,
+		MaxLines:        s.MaxCSVLines,
+	}
+	if m.SecondRunAt != nil {
+		d.SecondRun = formatTime(l, *m.SecondRunAt, c.Loc)
+	}
+	for _, ln := range lines {
+		d.Lines = append(d.Lines, views.LineRow{
+			No:          ln.LineNo,
+			LocalUser:   ln.LocalUser,
+			RemoteHost:  ln.RemoteHost,
+			RemoteUser:  ln.RemoteUser,
+			PinnedAddr:  ln.PinnedAddr,
+			Status:      string(ln.Status),
+			StatusLabel: lineStatusLabel(l, ln.Status),
+			Error:       ln.ErrorText,
+		})
+	}
+	for _, rn := range runs {
+		d.Runs = append(d.Runs, views.RunRow{No: rn.RunNo, StatusLabel: runStatusLabel(l, rn.Status), ScheduledAt: formatTime(l, rn.ScheduledAt, c.Loc)})
+	}
+	p := s.page(r, m.Name)
+	if m.Status == store.MigrationValidating {
+		p.Scripts = []string{"/static/status.js"}
+		p.RefreshSeconds = 5
+	}
+	s.render(w, r, status, p, views.MigrationPage(p, d))
+}
+
+// cancellable reports whether a migration may still be cancelled: only
+// before its first run starts (store.CancelMigration decides for good).
+func cancellable(st store.MigrationStatus) bool {
+	switch st {
+	case store.MigrationValidating, store.MigrationRed, store.MigrationScheduled:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,59 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/trasloco/trasloco/web"
+)
+
+// routes is the panel's route table.
+//
+// Every request gets a request id, an access log line and panic recovery;
+// every unsafe method (POST) must come from the panel's own origin
+// (net/http.CrossOriginProtection); then the session and the language are
+// loaded. Pages under /migrations need a signed-in user, and every
+// migration is looked up within the user's tenant: another tenant's id is a
+// 404.
+func (s *server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.requestIDMiddleware, s.accessLog, s.recoverer, s.crossOrigin, s.sessions.LoadAndSave, s.language)
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+	})
+
+	static, _ := fs.Sub(web.Static, "static")
+	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static)))
+
+	r.Get("/", s.home)
+	r.Get("/login", s.loginShow)
+	r.Post("/login", s.loginSubmit)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireUser)
+		r.Post("/logout", s.logout)
+
+		r.Get("/migrations", s.migrationList)
+		r.Get("/migrations/new", s.migrationNew)
+		r.Post("/migrations", s.migrationCreate)
+		r.Get("/migrations/example.csv", s.migrationExample)
+		r.Get("/migrations/example.txt", s.migrationExample)
+		r.Get("/migrations/{id}", s.migrationShow)
+		r.Get("/migrations/{id}/status.json", s.migrationStatus)
+		r.Post("/migrations/{id}/cancel", s.migrationCancel)
+		r.Post("/migrations/{id}/lines", s.migrationReplaceLines)
+	})
+	return r
+}
+
+// staticFiles serves the embedded assets with a short cache lifetime.
+func staticFiles(fsys fs.FS) http.Handler {
+	fsrv := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		fsrv.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,162 @@
+// Package views holds the panel's templ pages. Every page is rendered inside
+// Layout with a typed view model; the handlers in internal/web build the
+// models, so the views never touch the database, sessions or secrets.
+package views
+
+import (
+	"fmt"
+
+	"github.com/trasloco/trasloco/internal/i18n"
+)
+
+// Page is what Layout needs of every page.
+type Page struct {
+	Lang       i18n.Lang
+	Title      string // the page's own title; "Trasloco" is appended
+	UserEmail  string // "" when signed out: no navigation is shown
+	TenantName string
+	// LangPath is the current path, for the language switch links.
+	LangPath string
+	// Flash is a one-time message (after a redirect); FlashError marks it
+	// as a failure.
+	Flash      string
+	FlashError bool
+	// Scripts are extra script URLs, loaded with defer.
+	Scripts []string
+	// RefreshSeconds, when > 0, reloads the page without JavaScript.
+	RefreshSeconds int
+}
+
+// Login is the sign-in form.
+type Login struct {
+	Email string
+	Error string // why the last attempt failed; "" on first show
+}
+
+// MigrationRow is one migration in the Migrazioni list.
+type MigrationRow struct {
+	ID          int64
+	Name        string
+	PresetLabel string
+	Mailboxes   int
+	FirstRun    string // formatted in the tenant's time zone
+	SecondRun   string // "" when there is none
+	Status      Status
+	// Problems are the reasons of a red migration (the first few).
+	Problems     []string
+	MoreProblems int // how many problems Problems leaves out
+}
+
+// Status is a migration's status as shown: its code (the CSS class and
+// the data-status attribute), its label and the validation progress.
+type Status struct {
+	Code      string // store.MigrationStatus
+	Label     string
+	Validated int
+	Total     int
+}
+
+// MigrationList is the Migrazioni page.
+type MigrationList struct {
+	Rows     []MigrationRow
+	Timezone string
+}
+
+// PresetOption is one remote server type in the form.
+type PresetOption struct {
+	Value       string
+	Label       string
+	Recommended bool
+}
+
+// MigrationForm is the Nuova Migrazione form, empty or as submitted.
+type MigrationForm struct {
+	Name        string
+	Preset      string
+	FirstRunAt  string // datetime-local value: 2006-01-02T15:04
+	SecondRunAt string
+	InsecureTLS bool
+	MasterUser  string
+	// The master password is never sent back to the browser.
+
+	Presets  []PresetOption
+	Timezone string
+	MinRunAt string // datetime-local value of now, for the pickers' min
+	MaxBytes int64
+	MaxLines int
+
+	// Errors maps a field name to its message.
+	Errors map[string]string
+	// FormError is a message about the form as a whole.
+	FormError string
+	// FileProblems are the refusals of the uploaded file.
+	FileProblems []string
+	// ChooseFileAgain says the file was received but must be chosen again,
+	// since browsers never re-fill a file input.
+	ChooseFileAgain bool
+}
+
+// Err returns the message of field, or "".
+func (f MigrationForm) Err(field string) string { return f.Errors[field] }
+
+// LineRow is one CSV line on the migration page. It has no password field
+// on purpose.
+type LineRow struct {
+	No          int
+	LocalUser   string
+	RemoteHost  string
+	RemoteUser  string
+	PinnedAddr  string
+	Status      string // store.LineStatus
+	StatusLabel string
+	Error       string
+}
+
+// RunRow is one run on the migration page.
+type RunRow struct {
+	No          int
+	StatusLabel string
+	ScheduledAt string
+}
+
+// MigrationDetail is the page of one migration.
+type MigrationDetail struct {
+	ID          int64
+	Name        string
+	PresetLabel string
+	Status      Status
+	FirstRun    string
+	SecondRun   string
+	Timezone    string
+	InsecureTLS bool
+	MasterUser  string
+	Failed      int
+	ErrorText   string // a problem with the upload as a whole
+	Lines       []LineRow
+	Runs        []RunRow
+
+	CanCancel  bool
+	CanReplace bool
+	// ReplaceProblems are the refusals of a corrected CSV just uploaded.
+	ReplaceProblems []string
+	MaxBytes        int64
+	MaxLines        int
+}
+
+// Path returns the migration's URL.
+func (d MigrationDetail) Path() string { return fmt.Sprintf("/migrations/%d", d.ID) }
+
+// MigrationPath returns the URL of migration id.
+func MigrationPath(id int64) string { return fmt.Sprintf("/migrations/%d", id) }
+
+// ErrorPage is a page that only says something went wrong.
+type ErrorPage struct {
+	Heading string
+	Message string
+}
+
+func t(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) }
+
+func megabytes(n int64) string {
+	return fmt.Sprintf("%d MB", (n+(1<<20)-1)>>20)
+}
