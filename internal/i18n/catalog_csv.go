@@ -52,6 +52,5 @@ var csvCatalog = map[string]Message{
 	"check.reason.certificate":  {IT: "il certificato di %s non è verificabile (scaduto, autofirmato o per un altro nome): usa il nome host del certificato oppure attiva «accetta certificati autofirmati»", EN: "the certificate of %s cannot be verified (expired, self-signed or for another name): use the certificate's host name or turn on “accept self-signed certificates”"},
 	"check.reason.no_starttls":  {IT: "%s non offre STARTTLS: scegli «Standard-no-SSL» se il server non supporta la cifratura", EN: "%s does not offer STARTTLS: choose “Standard-no-SSL” if the server has no encryption"},
 	"check.reason.plain_refuse": {IT: "%s rifiuta l'accesso senza cifratura: scegli «Standard-SSL»", EN: "%s refuses to log in without encryption: choose “Standard-SSL”"},
-	"check.reason.forbidden":    {IT: "il server %s punta a un indirizzo non consentito (rete privata o locale)", EN: "the server %s points to an address that is not allowed (a private or local network)"},
 	"check.reason.protocol":     {IT: "risposta inattesa da %s: controlla che sia un server IMAP e il tipo di server scelto", EN: "unexpected answer from %s: check that it is an IMAP server and the server type chosen"},
 }

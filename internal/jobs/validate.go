@@ -1,0 +1,398 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// validateTimeout bounds one attempt of a validation. Results are stored
+// line by line, so an attempt cut short is resumed by the retry, which
+// checks only the lines still pending.
+const validateTimeout = time.Hour
+
+// ValidateWorker checks the lines of a migration: the local mailbox's
+// domain is the tenant's, the destination mailbox exists, the remote host
+// is allowed and a test login to it succeeds. Each line's result is stored
+// as soon as it is known; at the end the migration turns scheduled (with
+// its runs' jobs) or red, in one transaction.
+type ValidateWorker struct {
+	river.WorkerDefaults[ValidateMigrationArgs]
+	d Deps
+}
+
+// NewValidateWorker returns the validation worker.
+func NewValidateWorker(d Deps) *ValidateWorker {
+	return &ValidateWorker{d: d.withDefaults()}
+}
+
+// Timeout is one attempt's time limit.
+func (w *ValidateWorker) Timeout(*river.Job[ValidateMigrationArgs]) time.Duration {
+	return validateTimeout
+}
+
+// errRetryLater marks lines left pending because our own side (the
+// destination server) did not answer: the job is retried.
+var errRetryLater = errors.New("some lines could not be checked, retrying later")
+
+// Work validates the migration of the job.
+func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrationArgs]) error {
+	a := job.Args
+	log := w.d.Logger.With("job_id", job.ID, "tenant_id", a.TenantID, "migration_id", a.MigrationID, "attempt", job.Attempt)
+	m, err := store.GetMigration(ctx, w.d.Pool, a.TenantID, a.MigrationID)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Warn("validate: migration not found")
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if m.Status != store.MigrationValidating {
+		log.Info("validate: migration no longer validating, left alone", "status", m.Status)
+		return nil
+	}
+	tenant, err := store.GetTenant(ctx, w.d.Pool, a.TenantID)
+	if err != nil {
+		return fmt.Errorf("validate migration: %w", err)
+	}
+	v := &validation{
+		w: w, m: m, lang: i18n.Parse(tenant.Language),
+		lastAttempt: job.Attempt >= job.MaxAttempts,
+	}
+	if err := v.prepare(); err != nil {
+		log.Error("validate: cannot prepare the checks", "error", err)
+		if serr := store.SetMigrationError(ctx, w.d.Pool, a.TenantID, a.MigrationID, i18n.T(v.lang, "check.internal")); serr != nil {
+			return serr
+		}
+		return river.JobCancel(err)
+	}
+	lines, err := store.ListLines(ctx, w.d.Pool, a.TenantID, a.MigrationID)
+	if err != nil {
+		return fmt.Errorf("validate migration: %w", err)
+	}
+	start := w.d.Now()
+	retry, err := v.checkAll(ctx, lines)
+	if err != nil {
+		return fmt.Errorf("validate migration: %w", err)
+	}
+	log.Info("validate: lines checked", "lines", len(lines), "duration", w.d.Now().Sub(start).Round(time.Millisecond))
+	if retry {
+		return errRetryLater
+	}
+	return w.finish(ctx, a, log)
+}
+
+// finish turns the migration scheduled or red, in one transaction, unless
+// it is no longer validating.
+func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, log *slog.Logger) error {
+	ins := w.d.Inserter
+	if ins == nil {
+		c, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+		if err != nil {
+			return fmt.Errorf("validate migration: no River client to insert the runs: %w", err)
+		}
+		ins = c
+	}
+	return pgx.BeginFunc(ctx, w.d.Pool, func(tx pgx.Tx) error {
+		m, err := store.LockMigration(ctx, tx, a.TenantID, a.MigrationID)
+		if err != nil {
+			return fmt.Errorf("finish validation: %w", err)
+		}
+		if m.Status != store.MigrationValidating {
+			log.Info("validate: migration no longer validating, left alone", "status", m.Status)
+			return nil
+		}
+		lines, err := store.ListLines(ctx, tx, a.TenantID, a.MigrationID)
+		if err != nil {
+			return fmt.Errorf("finish validation: %w", err)
+		}
+		failed := 0
+		for _, l := range lines {
+			switch l.Status {
+			case store.LinePending:
+				return fmt.Errorf("finish validation: line %d still pending: %w", l.LineNo, errRetryLater)
+			case store.LineFailed:
+				failed++
+			}
+		}
+		if len(lines) == 0 {
+			tenant, err := store.GetTenant(ctx, tx, a.TenantID)
+			if err != nil {
+				return fmt.Errorf("finish validation: %w", err)
+			}
+			log.Info("validate: no lines, red")
+			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.T(i18n.Parse(tenant.Language), "csv.file.empty"))
+		}
+		if failed > 0 {
+			log.Info("validate: red", "failed", failed, "lines", len(lines))
+			return store.SetMigrationStatus(ctx, tx, a.TenantID, a.MigrationID, store.MigrationRed, store.MigrationValidating)
+		}
+		runs, err := Schedule(ctx, tx, ins, m)
+		if err != nil {
+			return err
+		}
+		log.Info("validate: scheduled", "lines", len(lines), "runs", len(runs))
+		return nil
+	})
+}
+
+// Schedule marks a validating migration scheduled and creates its runs
+// (run 1 at FirstRunAt, run 2 at SecondRunAt when set), each with its
+// RunArgs job inserted through ins at the run's time, all in tx. The
+// validation worker calls it when every line passed; callers elsewhere
+// must have checked the lines themselves. A time already past makes the
+// run start at once.
+func Schedule(ctx context.Context, tx pgx.Tx, ins Inserter, m store.Migration) ([]store.Run, error) {
+	if err := store.SetMigrationStatus(ctx, tx, m.TenantID, m.ID, store.MigrationScheduled, store.MigrationValidating); err != nil {
+		return nil, fmt.Errorf("schedule migration: %w", err)
+	}
+	times := []time.Time{m.FirstRunAt}
+	if m.SecondRunAt != nil {
+		times = append(times, *m.SecondRunAt)
+	}
+	var runs []store.Run
+	for i, at := range times {
+		r, err := store.CreateRun(ctx, tx, m.TenantID, store.NewRun{MigrationID: m.ID, RunNo: i + 1, ScheduledAt: at})
+		if err != nil {
+			return nil, fmt.Errorf("schedule migration: %w", err)
+		}
+		res, err := ins.InsertTx(ctx, tx, RunArgs{TenantID: m.TenantID, RunID: r.ID}, &river.InsertOpts{ScheduledAt: at})
+		if err != nil {
+			return nil, fmt.Errorf("schedule migration: insert run %d job: %w", r.RunNo, err)
+		}
+		if err := store.SetRunJob(ctx, tx, m.TenantID, r.ID, res.Job.ID); err != nil {
+			return nil, fmt.Errorf("schedule migration: %w", err)
+		}
+		r.RiverJobID = res.Job.ID
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
+// validation is one attempt at checking a migration's lines.
+type validation struct {
+	w           *ValidateWorker
+	m           store.Migration
+	lang        i18n.Lang
+	lastAttempt bool
+
+	preset         transfer.Preset
+	masterPassword string // remote master user's, opened in memory only
+
+	mu      sync.Mutex
+	perHost map[string]chan struct{}
+}
+
+func (v *validation) prepare() error {
+	p, err := transfer.ParsePreset(v.m.Preset)
+	if err != nil {
+		return err
+	}
+	v.preset = p
+	if v.m.MasterUser != "" && len(v.m.MasterPasswordEnc) > 0 {
+		pw, err := v.w.d.Box.Open(v.m.MasterPasswordEnc, MasterSecretAD(v.m.TenantID, v.m.MasterUser))
+		if err != nil {
+			return fmt.Errorf("open master password: %w", err)
+		}
+		v.masterPassword = string(pw)
+	}
+	v.perHost = map[string]chan struct{}{}
+	return nil
+}
+
+// hostSlot returns the semaphore of a remote host (its name without port).
+func (v *validation) hostSlot(remoteHost string) chan struct{} {
+	h := strings.ToLower(remoteHost)
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s, ok := v.perHost[h]
+	if !ok {
+		s = make(chan struct{}, v.w.d.PerHostLimit)
+		v.perHost[h] = s
+	}
+	return s
+}
+
+// checkAll checks every pending line, concurrently within the caps. retry
+// says some lines stayed pending because our side did not answer.
+func (v *validation) checkAll(ctx context.Context, lines []store.Line) (retry bool, err error) {
+	global := make(chan struct{}, v.w.d.Concurrency)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for _, l := range lines {
+		if l.Status != store.LinePending {
+			continue // refused for its format, or checked by an earlier attempt
+		}
+		wg.Go(func() {
+			hs := v.hostSlot(l.RemoteHost)
+			select {
+			case hs <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-hs }()
+			select {
+			case global <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-global }()
+			again, err := v.checkLine(ctx, l)
+			mu.Lock()
+			defer mu.Unlock()
+			retry = retry || again
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return retry, firstErr
+}
+
+// checkLine checks one line and stores its result. It stores nothing when
+// the job's ctx ends, and returns retry when our destination server did
+// not answer (unless this is the last attempt).
+func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, err error) {
+	d := v.w.d
+	log := d.Logger.With("tenant_id", v.m.TenantID, "migration_id", v.m.ID, "line_no", l.LineNo, "remote_host", l.RemoteHost)
+	status, err := currentStatus(ctx, d, v.m.TenantID, v.m.ID)
+	if err != nil || status != store.MigrationValidating {
+		return false, err
+	}
+	fail := func(key string, args ...any) (bool, error) {
+		text := i18n.T(v.lang, "csv.line", l.LineNo, i18n.T(v.lang, key, args...))
+		log.Info("validate: line failed", "reason", key)
+		return false, v.store(ctx, l, store.LineResult{Status: store.LineFailed, ErrorText: text})
+	}
+
+	// (a) The local mailbox's domain is the tenant's.
+	_, domain, _ := strings.Cut(l.LocalUser, "@")
+	owned, err := store.TenantOwnsDomain(ctx, d.Pool, v.m.TenantID, domain)
+	if err != nil {
+		return false, err
+	}
+	if !owned {
+		return fail("check.domain_not_owned", strings.ToLower(domain))
+	}
+
+	// (b) The destination mailbox exists: our master user can log in to it.
+	dest := d.Dest
+	dest.User = l.LocalUser
+	if err := v.login(ctx, transfer.PresetStandardSSL, dest, nil); err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if ce, ok := transfer.IsConnError(err); ok && ce.Reason == transfer.ReasonAuth {
+			return fail("check.dest_missing", l.LocalUser)
+		}
+		log.Warn("validate: destination server did not answer", "error", err)
+		if !v.lastAttempt {
+			return true, nil
+		}
+		return fail("check.dest_unavailable", l.LocalUser)
+	}
+
+	// (c), (d) The remote host is allowed (the guard checks the address
+	// actually dialled) and a test login succeeds.
+	remote := transfer.Endpoint{
+		Host:               l.RemoteHost,
+		User:               l.RemoteUser,
+		InsecureSkipVerify: v.m.InsecureTLS,
+		Dialer:             d.Guard.Dialer(),
+	}
+	if v.m.MasterUser != "" {
+		remote.AuthUser, remote.Password = v.m.MasterUser, v.masterPassword
+	} else if len(l.RemotePasswordEnc) > 0 {
+		pw, err := d.Box.Open(l.RemotePasswordEnc, LineSecretAD(v.m.TenantID, l.LocalUser, l.RemoteHost, l.RemoteUser))
+		if err != nil {
+			log.Error("validate: cannot open the line's password", "error", err)
+			return fail("check.internal")
+		}
+		remote.Password = string(pw)
+	}
+	var res *transfer.CheckResult
+	err = v.login(ctx, v.preset, remote, &res)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		ce, ok := transfer.IsConnError(err)
+		if !ok {
+			log.Error("validate: remote check failed", "error", err)
+			return fail("check.internal")
+		}
+		log.Info("validate: remote check failed", "reason", ce.Reason, "error", ce.Error())
+		if ce.Reason == transfer.ReasonForbidden {
+			return fail("check.forbidden", l.RemoteHost)
+		}
+		return fail("check.failed", reasonText(v.lang, ce))
+	}
+	r := store.LineResult{Status: store.LineOK}
+	if d.PinRemoteAddr {
+		r.PinnedAddr = res.RemoteAddr
+	}
+	log.Info("validate: line ok", "remote_addr", res.RemoteAddr, "notes", res.Notes)
+	return false, v.store(ctx, l, r)
+}
+
+// login runs one test login bounded by CheckTimeout.
+func (v *validation) login(ctx context.Context, p transfer.Preset, e transfer.Endpoint, out **transfer.CheckResult) error {
+	to := v.w.d.CheckTimeout
+	cctx, cancel := context.WithTimeout(ctx, to)
+	defer cancel()
+	res, err := transfer.Check(cctx, p, e, transfer.Timeouts{Dial: to, Command: to}, false)
+	if out != nil {
+		*out = res
+	}
+	return err
+}
+
+func (v *validation) store(ctx context.Context, l store.Line, r store.LineResult) error {
+	err := store.SetLineResult(ctx, v.w.d.Pool, v.m.TenantID, l.ID, r)
+	if errors.Is(err, store.ErrWrongState) {
+		return nil // checked meanwhile by another attempt
+	}
+	return err
+}
+
+func currentStatus(ctx context.Context, d Deps, tenantID, id int64) (store.MigrationStatus, error) {
+	m, err := store.GetMigration(ctx, d.Pool, tenantID, id)
+	if err != nil {
+		return "", err
+	}
+	return m.Status, nil
+}
+
+// reasonText is the customer's reason for a failed remote login.
+func reasonText(l i18n.Lang, ce *transfer.ConnError) string {
+	key := "check.reason." + strings.ReplaceAll(string(ce.Reason), "-", "_")
+	if !i18n.Has(key) {
+		key = "check.reason.protocol"
+	}
+	if ce.Reason == transfer.ReasonAuth {
+		return i18n.T(l, key)
+	}
+	return i18n.T(l, key, ce.Addr)
+}
