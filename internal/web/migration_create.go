@@ -145,4 +145,10 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, views.MigrationPath(m.ID), http.StatusSeeOther)
 }
 
-func megabytesText(n int64) string { return fmt.Sprintf("%d MB", (n+(1<<20)-1)>>20) }
+// megabytesText shows a size limit the way csvimport's messages do.
+func megabytesText(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KiB", (n+1023)>>10)
+	}
+	return fmt.Sprintf("%d MiB", (n+(1<<20)-1)>>20)
+}

@@ -13,3 +13,11 @@ func statusURL(d MigrationDetail) string {
 	}
 	return d.Path() + "/status.json"
 }
+
+// ariaInvalid is the aria-invalid value of a field.
+func ariaInvalid(invalid bool) string {
+	if invalid {
+		return "true"
+	}
+	return "false"
+}

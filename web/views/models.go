@@ -157,6 +157,10 @@ type ErrorPage struct {
 
 func t(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) }
 
+// megabytes shows a size limit the way csvimport's messages do.
 func megabytes(n int64) string {
-	return fmt.Sprintf("%d MB", (n+(1<<20)-1)>>20)
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KiB", (n+1023)>>10)
+	}
+	return fmt.Sprintf("%d MiB", (n+(1<<20)-1)>>20)
 }
