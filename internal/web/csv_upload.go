@@ -10,30 +10,13 @@ import (
 
 	"github.com/trasloco/trasloco/internal/csvimport"
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
 // formOverhead is what a multipart form may carry beyond the CSV itself:
 // the other fields and the part headers.
 const formOverhead = 64 << 10
-
-// LineSecretAD is the associated data a line's remote password is sealed
-// with (internal/secret): the tenant and the login it belongs to, so a
-// ciphertext copied onto another row (another tenant, mailbox, server or
-// remote user) does not open there. The line's database id cannot be used:
-// it does not exist yet when the password is sealed, since the lines are
-// inserted with the migration in one statement. Fields are joined by "\n",
-// which no CSV field can contain. Whoever opens the password (the jobs)
-// must build the same string from the stored row.
-func LineSecretAD(tenantID int64, localUser, remoteHost, remoteUser string) []byte {
-	return fmt.Appendf(nil, "line:%d\n%s\n%s\n%s", tenantID, localUser, remoteHost, remoteUser)
-}
-
-// MasterSecretAD is the associated data of a migration's remote master
-// password: the tenant and the master user.
-func MasterSecretAD(tenantID int64, masterUser string) []byte {
-	return fmt.Appendf(nil, "master:%d\n%s", tenantID, masterUser)
-}
 
 // parseUpload parses the uploaded CSV. A *csvimport.FileError (the file as
 // a whole is refused) comes back as a user-facing message in problem; err
@@ -62,7 +45,7 @@ func (s *server) newLines(l i18n.Lang, tenantID int64, res *csvimport.Result) (l
 	for _, ln := range res.Lines {
 		nl := store.NewLine{LineNo: ln.No, LocalUser: ln.LocalUser, RemoteHost: ln.RemoteHost, RemoteUser: ln.RemoteUser}
 		if ln.RemotePassword != "" {
-			nl.RemotePasswordEnc, err = s.Box.Seal([]byte(ln.RemotePassword), LineSecretAD(tenantID, ln.LocalUser, ln.RemoteHost, ln.RemoteUser))
+			nl.RemotePasswordEnc, err = s.Box.Seal([]byte(ln.RemotePassword), jobs.LineSecretAD(tenantID, ln.LocalUser, ln.RemoteHost, ln.RemoteUser))
 			if err != nil {
 				return nil, nil, fmt.Errorf("seal line %d password: %w", ln.No, err)
 			}

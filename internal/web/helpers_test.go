@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trasloco/trasloco/internal/auth"
+	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
@@ -224,7 +225,7 @@ func (b *browser) createMigration(form url.Values, csv string) int64 {
 // validateJobs returns the validation jobs inserted for a migration.
 func (p *panel) validateJobs(migrationID int64) int {
 	p.t.Helper()
-	rows, err := p.pool.Query(context.Background(), `SELECT args FROM river_job WHERE kind = $1`, validateArgs(0, 0).Kind())
+	rows, err := p.pool.Query(context.Background(), `SELECT args FROM river_job WHERE kind = $1`, jobs.ValidateMigrationArgs{}.Kind())
 	require.NoError(p.t, err)
 	args, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
 	require.NoError(p.t, err)

@@ -8,9 +8,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 	"github.com/trasloco/trasloco/web/views"
@@ -115,7 +115,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		Lines:       lines,
 	}
 	if f.MasterUser != "" {
-		nm.MasterPasswordEnc, err = s.Box.Seal([]byte(masterPassword), MasterSecretAD(c.Tenant.ID, f.MasterUser))
+		nm.MasterPasswordEnc, err = s.Box.Seal([]byte(masterPassword), jobs.MasterSecretAD(c.Tenant.ID, f.MasterUser))
 		if err != nil {
 			s.serverError(w, r, fmt.Errorf("seal master password: %w", err))
 			return
@@ -128,7 +128,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		if m, err = store.CreateMigration(ctx, tx, c.Tenant.ID, nm); err != nil {
 			return err
 		}
-		_, err = s.River.InsertTx(ctx, tx, validateArgs(c.Tenant.ID, m.ID), &river.InsertOpts{Queue: queueValidate})
+		_, err = s.River.InsertTx(ctx, tx, jobs.ValidateMigrationArgs{TenantID: c.Tenant.ID, MigrationID: m.ID}, nil)
 		return err
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -68,7 +69,7 @@ func TestMigrationCreate(t *testing.T) {
 	lines, err := store.ListLines(ctx, p.pool, tn.ID, id)
 	require.NoError(t, err)
 	require.Len(t, lines, 2)
-	pw, err := p.box.Open(lines[0].RemotePasswordEnc, LineSecretAD(tn.ID, lines[0].LocalUser, lines[0].RemoteHost, lines[0].RemoteUser))
+	pw, err := p.box.Open(lines[0].RemotePasswordEnc, jobs.LineSecretAD(tn.ID, lines[0].LocalUser, lines[0].RemoteHost, lines[0].RemoteUser))
 	require.NoError(t, err)
 	require.Equal(t, remotePW1, string(pw))
 
@@ -103,7 +104,7 @@ func TestMigrationCreateMasterUser(t *testing.T) {
 	m, err := store.GetMigration(context.Background(), p.pool, tn.ID, id)
 	require.NoError(t, err)
 	require.Equal(t, "admin@old.test", m.MasterUser)
-	pw, err := p.box.Open(m.MasterPasswordEnc, MasterSecretAD(tn.ID, "admin@old.test"))
+	pw, err := p.box.Open(m.MasterPasswordEnc, jobs.MasterSecretAD(tn.ID, "admin@old.test"))
 	require.NoError(t, err)
 	require.Equal(t, masterPW, string(pw))
 

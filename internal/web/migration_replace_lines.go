@@ -6,9 +6,9 @@ import (
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/web/views"
 )
@@ -70,7 +70,7 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 		if err := store.ReplaceLines(ctx, tx, c.Tenant.ID, m.ID, lines); err != nil {
 			return err
 		}
-		_, err := s.River.InsertTx(ctx, tx, validateArgs(c.Tenant.ID, m.ID), &river.InsertOpts{Queue: queueValidate})
+		_, err := s.River.InsertTx(ctx, tx, jobs.ValidateMigrationArgs{TenantID: c.Tenant.ID, MigrationID: m.ID}, nil)
 		return err
 	})
 	switch {
