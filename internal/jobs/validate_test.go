@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -391,4 +392,68 @@ func TestValidateUniqueByArgs(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
+}
+
+// silentServer accepts connections and never answers, counting how many
+// are open at once.
+type silentServer struct {
+	addr      string
+	mu        sync.Mutex
+	open, max int
+}
+
+func newSilentServer(t *testing.T) *silentServer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &silentServer{addr: l.Addr().String()}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.open++
+			s.max = max(s.max, s.open)
+			s.mu.Unlock()
+			go func() {
+				_, _ = io.Copy(io.Discard, c) // until the client gives up
+				c.Close()
+				s.mu.Lock()
+				s.open--
+				s.mu.Unlock()
+			}()
+		}
+	}()
+	return s
+}
+
+func TestValidatePerHostLimitAndTimeout(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.deps.PerHostLimit = 2
+	f.deps.CheckTimeout = time.Second
+	slow := newSilentServer(t)
+	var lines []string
+	for range 6 {
+		u := f.user(t, "pw-slow", true)
+		lines = append(lines, fmt.Sprintf("%s;%s;%s;pw-slow", u, slow.addr, u))
+	}
+	m := f.migration(t, strings.Join(lines, "\n"), migrationOpts{insecureTLS: true})
+	start := time.Now()
+	f.work(t, m)
+	elapsed := time.Since(start)
+
+	errs := f.lineErrors(t, m)
+	require.Len(t, errs, 6)
+	for no, text := range errs {
+		require.Equal(t, fmt.Sprintf("Riga %d: test di migrazione fallito — impossibile connettersi a %s (timeout)", no, slow.addr), text)
+	}
+	slow.mu.Lock()
+	defer slow.mu.Unlock()
+	require.Equal(t, 2, slow.max, "per-host cap")
+	require.GreaterOrEqual(t, elapsed, 3*time.Second, "6 lines, 2 at a time, 1s each")
+	require.Less(t, elapsed, 20*time.Second)
 }
