@@ -128,8 +128,9 @@ func (c corpusSpec) stats() corpusStats {
 	return s
 }
 
-// seed appends the corpus to user's mailbox on the source server, one
-// connection per group of folders, in parallel.
+// seed appends the corpus to user's mailbox on the source server over conns
+// connections in parallel. Messages keep their order within a folder only
+// per batch; the checks match messages by Message-ID, not by position.
 func (c corpusSpec) seed(src *testenv.Dovecot, user, password string, conns int) error {
 	byFolder := make([][]plannedMessage, len(corpusFolders))
 	for _, m := range c.plan() {
@@ -149,7 +150,13 @@ func (c corpusSpec) seed(src *testenv.Dovecot, user, password string, conns int)
 	}
 	cl.Close()
 
-	work := make(chan int)
+	// Batches of up to 50 messages of one folder, spread over conns
+	// connections; batches amortise AppendMessages' LIST of the folder.
+	type batch struct {
+		folder int
+		msgs   []plannedMessage
+	}
+	work := make(chan batch)
 	errs := make([]error, conns)
 	var wg sync.WaitGroup
 	for w := range conns {
@@ -162,28 +169,26 @@ func (c corpusSpec) seed(src *testenv.Dovecot, user, password string, conns int)
 				return
 			}
 			defer cl.Close()
-			for fi := range work {
+			for b := range work {
 				if errs[w] != nil {
 					continue
 				}
-				// Batches amortise AppendMessages' LIST of the folder.
-				ms := byFolder[fi]
-				for len(ms) > 0 && errs[w] == nil {
-					n := min(len(ms), 50)
-					batch := make([]testenv.Msg, n)
-					for k, m := range ms[:n] {
-						batch[k] = testenv.BuildMessage(c.Seed, m.Index, m.Size)
-					}
-					ms = ms[n:]
-					if err := testenv.AppendMessages(cl, corpusFolders[fi].Name, batch...); err != nil {
-						errs[w] = fmt.Errorf("seed %s: %w", user, err)
-					}
+				msgs := make([]testenv.Msg, len(b.msgs))
+				for k, m := range b.msgs {
+					msgs[k] = testenv.BuildMessage(c.Seed, m.Index, m.Size)
+				}
+				if err := testenv.AppendMessages(cl, corpusFolders[b.folder].Name, msgs...); err != nil {
+					errs[w] = fmt.Errorf("seed %s: %w", user, err)
 				}
 			}
 		})
 	}
-	for fi := range corpusFolders {
-		work <- fi
+	for fi, ms := range byFolder {
+		for len(ms) > 0 {
+			n := min(len(ms), 50)
+			work <- batch{fi, ms[:n]}
+			ms = ms[n:]
+		}
 	}
 	close(work)
 	wg.Wait()

@@ -108,10 +108,11 @@ type sourceMailbox struct {
 // runResult is one run of one tool in one scenario.
 type runResult struct {
 	Wall      time.Duration
-	Messages  int   // messages that had to be copied
-	Bytes     int64 // their size
-	MaxRSSKiB int64 // the largest single process
-	SumRSSKiB int64 // the sum over the processes run at once
+	Messages  int     // messages that had to be copied
+	Bytes     int64   // their size
+	MaxRSSKiB int64   // the largest single process
+	SumRSSKiB int64   // the sum over the processes run at once
+	CPUBusy   float64 // share of the machine's CPU time busy during the run
 	Diff      diff
 	Errs      []error
 }
@@ -213,8 +214,8 @@ func run(o options) error {
 					return err
 				}
 				sc.Results[t.Name()] = append(sc.Results[t.Name()], res)
-				logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, peak RSS %s (sum %s), %s%s",
-					sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond),
+				logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, CPUs %.0f%% busy, peak RSS %s (sum %s), %s%s",
+					sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond), 100*res.CPUBusy,
 					kib(res.MaxRSSKiB), kib(res.SumRSSKiB), res.Diff, errSummary(res.Errs))
 			}
 		}
@@ -308,11 +309,11 @@ func runOnce(ctx context.Context, env *benchEnv, dir string, sc *scenario, t too
 		res.Messages += src.Stats.CopiedMessages
 		res.Bytes += src.Stats.CopiedBytes
 	}
-	wall, stats := runProcs(cmds, checks, logs)
+	wall, busy, stats := runProcs(cmds, checks, logs)
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	res.Wall = wall
+	res.Wall, res.CPUBusy = wall, busy
 	for _, s := range stats {
 		res.MaxRSSKiB = max(res.MaxRSSKiB, s.MaxRSSKiB)
 		res.SumRSSKiB += s.MaxRSSKiB

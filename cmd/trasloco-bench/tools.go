@@ -51,11 +51,14 @@ type procStat struct {
 }
 
 // runProcs starts cmds at once and waits for all of them; it returns the wall
-// time from the first start to the last exit and each process's peak RSS.
-func runProcs(cmds []*exec.Cmd, checks []func([]byte) error, logs []string) (time.Duration, []procStat) {
-	stats := make([]procStat, len(cmds))
+// time from the first start to the last exit, how busy the machine's CPUs
+// were meanwhile (0–1, every process counted, the servers included) and
+// each process's peak RSS.
+func runProcs(cmds []*exec.Cmd, checks []func([]byte) error, logs []string) (wall time.Duration, cpuBusy float64, stats []procStat) {
+	stats = make([]procStat, len(cmds))
 	outs := make([]*strings.Builder, len(cmds))
 	start := time.Now()
+	busy0, total0 := cpuTimes()
 	for i, c := range cmds {
 		outs[i] = &strings.Builder{}
 		c.Stdout = outs[i]
@@ -90,7 +93,11 @@ func runProcs(cmds []*exec.Cmd, checks []func([]byte) error, logs []string) (tim
 	for range cmds {
 		<-done
 	}
-	wall := time.Since(start)
+	wall = time.Since(start)
+	busy1, total1 := cpuTimes()
+	if total1 > total0 {
+		cpuBusy = float64(busy1-busy0) / float64(total1-total0)
+	}
 	for i := range cmds {
 		if stats[i].Err == nil && checks[i] != nil {
 			if err := checks[i]([]byte(outs[i].String())); err != nil {
@@ -98,7 +105,7 @@ func runProcs(cmds []*exec.Cmd, checks []func([]byte) error, logs []string) (tim
 			}
 		}
 	}
-	return wall, stats
+	return wall, cpuBusy, stats
 }
 
 // sampleHWM records, until the returned function is called, the peak
@@ -142,6 +149,28 @@ func sampleHWM(pid int, peak *int64) (stop func()) {
 		}
 	}()
 	return func() { close(quit); <-finished }
+}
+
+// cpuTimes returns the machine's busy and total CPU time in clock ticks,
+// from the first line of /proc/stat (0, 0 where there is none).
+func cpuTimes() (busy, total int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	for i, f := range fields[1:] {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		if i >= 8 { // guest time is already counted in user time
+			break
+		}
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total
 }
 
 // tail returns the last lines of a log file, for error messages.
