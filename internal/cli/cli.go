@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"check":   {summary: "test the login to a source IMAP server and list what would be copied", run: runCheck},
 		"migrate": {summary: "apply the database schema (DATABASE_URL)", run: runMigrate},
 		"admin":   {summary: "manage tenants, their domains and users", run: runAdmin},
+		"serve":   {summary: "run the web panel and the background workers", run: runServe},
 	}
 }
 

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/trasloco/trasloco/internal/auth"
+	"github.com/trasloco/trasloco/internal/config"
+	"github.com/trasloco/trasloco/internal/database"
+	"github.com/trasloco/trasloco/internal/jobs"
+	"github.com/trasloco/trasloco/internal/netguard"
+	"github.com/trasloco/trasloco/internal/secret"
+	"github.com/trasloco/trasloco/internal/web"
+)
+
+// Shutdown bounds of serve: in-flight requests get httpShutdownTimeout to
+// finish, then running jobs get riverStopTimeout before their contexts are
+// cancelled.
+const (
+	httpShutdownTimeout = 15 * time.Second
+	riverStopTimeout    = 30 * time.Second
+)
+
+// runServe runs the panel and, in the same process, the River workers,
+// until ctx is cancelled (SIGINT/SIGTERM in main).
+func runServe(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("trasloco serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: trasloco serve\n\nRuns the web panel and the background workers. Configuration comes from the\nenvironment (DATABASE_URL, TRASLOCO_LISTEN, TRASLOCO_SECRET_KEY, …; see the README).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "trasloco serve: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "trasloco serve: %v\n", err)
+		return ExitUsage
+	}
+	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	if err := serve(ctx, cfg, logger); err != nil {
+		logger.Error("serve", "err", err)
+		fmt.Fprintf(env.Stderr, "trasloco serve: %v\n", err)
+		return ExitPartial
+	}
+	return ExitOK
+}
+
+// serve builds every dependency from cfg and runs until ctx ends.
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	pool, err := database.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := database.CheckCurrent(ctx, pool); err != nil {
+		// ErrSchemaBehind's text says to run trasloco migrate.
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	box, err := secret.NewBox(cfg.SecretKey)
+	if err != nil {
+		return fmt.Errorf("%s: %w", config.EnvSecretKey, err)
+	}
+	dest, err := jobs.DestEndpoint(cfg.Dest)
+	if err != nil {
+		return err
+	}
+
+	workers := river.NewWorkers()
+	jobs.AddWorkers(workers, jobs.Deps{
+		Pool:          pool,
+		Box:           box,
+		Guard:         netguard.Guard{Allow: cfg.AllowRemoteNets},
+		Dest:          dest,
+		PinRemoteAddr: cfg.PinRemoteAddr,
+		Logger:        logger.With("component", "jobs"),
+		PerHostLimit:  cfg.PerHostLimit,
+	})
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger: logger.With("component", "river"),
+		Queues: map[string]river.QueueConfig{
+			jobs.QueueValidate: {MaxWorkers: 2},
+			jobs.QueueTransfer: {MaxWorkers: cfg.Workers},
+		},
+		Workers: workers,
+		// The run worker comes with the runs: until then their jobs may be
+		// inserted (scheduled) but are left waiting, not fetched and failed.
+		SkipUnknownJobCheck: true,
+		FetchOnlyKnownKinds: true,
+	})
+	if err != nil {
+		return fmt.Errorf("new river client: %w", err)
+	}
+
+	handler := web.New(web.Deps{
+		Pool:                   pool,
+		River:                  rc,
+		Box:                    box,
+		Login:                  &auth.Login{DB: pool},
+		BaseURL:                cfg.BaseURL,
+		Logger:                 logger.With("component", "web"),
+		SessionCleanupInterval: 5 * time.Minute,
+	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("%s: %w", config.EnvListen, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // a CSV upload over a slow line
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+
+	// River gets its own context: Stop drains it on shutdown instead of
+	// the jobs being cut off by ctx.
+	riverCtx, cancelRiver := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRiver()
+	if err := rc.Start(riverCtx); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("start river: %w", err)
+	}
+	logger.Info("trasloco serve started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(),
+		"workers", cfg.Workers)
+
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-httpErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = fmt.Errorf("http server: %w", err)
+		}
+	}
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+	if err := srv.Shutdown(shutCtx); err != nil {
+		logger.Warn("http shutdown", "err", err)
+		_ = srv.Close()
+	}
+	cancel()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), riverStopTimeout)
+	defer cancel()
+	if err := rc.Stop(stopCtx); err != nil {
+		logger.Warn("river stop: cancelling running jobs", "err", err)
+		cancelCtx, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel2()
+		if err := rc.StopAndCancel(cancelCtx); err != nil {
+			logger.Warn("river stop and cancel", "err", err)
+		}
+	}
+	logger.Info("stopped")
+	return runErr
+}
