@@ -47,6 +47,7 @@ type benchEnv struct {
 // procStat is what one finished process cost.
 type procStat struct {
 	MaxRSSKiB int64
+	CPU       time.Duration // user + system time of the process
 	Err       error
 }
 
@@ -84,6 +85,9 @@ func runProcs(cmds []*exec.Cmd, checks []func([]byte) error, logs []string) (wal
 			stopSampling := sampleHWM(c.Process.Pid, &stats[i].MaxRSSKiB)
 			err := c.Wait()
 			stopSampling()
+			if c.ProcessState != nil {
+				stats[i].CPU = c.ProcessState.UserTime() + c.ProcessState.SystemTime()
+			}
 			if err != nil {
 				stats[i].Err = fmt.Errorf("%s: %w (log %s: %s)", filepath.Base(c.Path), err, logs[i], tail(logs[i]))
 			}
