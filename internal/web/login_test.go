@@ -112,3 +112,19 @@ func TestLanguage(t *testing.T) {
 	require.Contains(t, req("/login?lang=en", ""), `lang="en"`)
 	require.Contains(t, req("/login", ""), "Sign in")
 }
+
+func TestStaticAndHome(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	b := p.browser()
+	for _, path := range []string{"/static/style.css", "/static/status.js"} {
+		res := b.get(path)
+		require.Equal(t, http.StatusOK, res.status, path)
+		require.NotEmpty(t, res.body)
+	}
+	res := b.get("/")
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Equal(t, "/login", res.header.Get("Location"))
+	require.Equal(t, http.StatusNotFound, b.get("/nowhere").status)
+	require.NotEmpty(t, res.header.Get("X-Request-Id"))
+}
