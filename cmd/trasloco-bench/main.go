@@ -60,7 +60,7 @@ func main() {
 	flag.Int64Var(&o.seed, "seed", 1, "corpus seed")
 	flag.BoolVar(&o.quick, "quick", false, "small smoke run: 400 messages, 3×150, one run (explicit flags still win)")
 	flag.StringVar(&o.out, "out", "", "also write the markdown report to this file")
-	flag.IntVar(&o.dstConns, "dst-conns", 4, "trasloco copy --dst-conns")
+	flag.IntVar(&o.dstConns, "dst-conns", 2, "trasloco copy --dst-conns")
 	flag.StringVar(&o.tools, "tools", "trasloco,mbsync,doveadm", "comma-separated tools to run")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the runs, copy the one-mailbox corpus once more in-process with the transfer engine and write its CPU profile here")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (Dovecot logs, tool logs)")

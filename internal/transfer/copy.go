@@ -38,7 +38,8 @@ type Job struct {
 	// DryRun plans and counts without writing anything anywhere.
 	DryRun bool
 	// DestConns is the number of destination connections appending in
-	// parallel; default 4. Keep it under the server's per-user limit.
+	// parallel; default 2 (more connections on one folder contend for it in
+	// Dovecot: measured by make bench). Keep it under the per-user limit.
 	DestConns int
 	// Timeouts bound every network operation.
 	Timeouts Timeouts
@@ -78,7 +79,7 @@ func (j *Job) setDefaults() {
 		j.Reporter = NopReporter{}
 	}
 	if j.DestConns <= 0 {
-		j.DestConns = 4
+		j.DestConns = 2
 	}
 	if j.MaxAttempts <= 0 {
 		j.MaxAttempts = 5
