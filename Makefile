@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all deps generate build test bench fmt vet
+.PHONY: all deps generate check-generate build test bench fmt vet
 
 all: build
 
@@ -18,8 +18,13 @@ generate:
 build:
 	$(GO) build -o bin/trasloco ./cmd/trasloco
 
+## check-generate: fail when the committed templ output is not what `make generate` writes
+check-generate:
+	$(GO) tool templ generate
+	git diff --exit-code --stat -- web/views || { echo "generated templ code is stale: run make generate and commit" >&2; exit 1; }
+
 ## test: vet and run every test against real Dovecot and PostgreSQL; fails if anything fails
-test: deps
+test: deps check-generate
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
