@@ -653,7 +653,9 @@ type outcome struct {
 // destination connections append them; the checkpoint is written in batches
 // after the destination confirmed each message.
 func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error {
-	g, gctx := errgroup.WithContext(ctx)
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, gctx := errgroup.WithContext(pctx)
 	budget := semaphore.NewWeighted(r.job.InFlightBytes)
 	items := make(chan item, 64)
 	outcomes := make(chan outcome, 256)
@@ -691,7 +693,10 @@ func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error 
 			return
 		}
 		if err := r.job.Checkpoints.RecordMessages(ctx, p.Source, pending); err != nil {
+			// Stop copying what could not be recorded; the retry recognises
+			// the unrecorded messages at the destination.
 			recErr = fmt.Errorf("record checkpoint: %w", err)
+			stop()
 			return
 		}
 		pending = map[uint32]Copied{}
@@ -720,7 +725,7 @@ func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error 
 	}
 	flush()
 	err := g.Wait()
-	if err == nil {
+	if recErr != nil {
 		err = recErr
 	}
 	return err
