@@ -198,7 +198,7 @@ var wantMapping = map[string]string{
 // requireSameMail checks that every source folder of mapping is at the
 // destination byte for byte, with its flags and internal dates, and that
 // the destination holds nothing else in those folders.
-func requireSameMail(t *testing.T, f *fixture, mapping map[string]string, skipLarger int) {
+func requireSameMail(t *testing.T, f *fixture, mapping map[string]string) {
 	t.Helper()
 	sc := f.src.Dial(t, f.srcUser, f.srcPass)
 	dc := f.dst.Dial(t, f.dstUser+"*"+f.dst.MasterUser(), f.dst.MasterPassword())
@@ -234,7 +234,7 @@ func TestCopyCourierToOurs(t *testing.T) {
 	require.Zero(t, res.Failed)
 	require.Equal(t, 5, res.Folders)
 	require.Equal(t, 4, res.ExcludedFolders, "Cestino, Posta indesiderata, Bulk (\\Junk), Trash")
-	requireSameMail(t, f, wantMapping, 0)
+	requireSameMail(t, f, wantMapping)
 
 	// Nothing excluded reached the destination, and no folder beyond the plan.
 	dst := snapshot(t, f.dst.Dial(t, f.dstUser+"*"+f.dst.MasterUser(), f.dst.MasterPassword()))
@@ -261,7 +261,7 @@ func TestCopyCourierToOurs(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, res.Copied)
 	require.Equal(t, 48, res.AlreadyThere)
-	requireSameMail(t, f, wantMapping, 0)
+	requireSameMail(t, f, wantMapping)
 }
 
 func TestSecondPassCopiesNewAndUpdatesFlags(t *testing.T) {
@@ -290,7 +290,7 @@ func TestSecondPassCopiesNewAndUpdatesFlags(t *testing.T) {
 	require.Equal(t, 6, res.Copied, "only the new messages")
 	require.Equal(t, 15, res.AlreadyThere)
 	require.Equal(t, 4, res.FlagsUpdated)
-	requireSameMail(t, f, map[string]string{"INBOX": "INBOX", "INBOX.Progetti": "Progetti", "INBOX.Progetti.2026": "Progetti/2026"}, 0)
+	requireSameMail(t, f, map[string]string{"INBOX": "INBOX", "INBOX.Progetti": "Progetti", "INBOX.Progetti.2026": "Progetti/2026"})
 
 	// A third pass has nothing left to do.
 	res, err = transfer.Run(context.Background(), f.job(cp, nil))
@@ -473,13 +473,11 @@ func TestDestinationFullEndsTheMailbox(t *testing.T) {
 	f := setup(t, testenv.WithQuota(100))
 	testenv.Append(t, f.src.Dial(t, f.srcUser, f.srcPass), "INBOX", msgs(51, 0, 20, 20000)...)
 	rep := &logRec{}
-	start := time.Now()
 	res, err := transfer.Run(context.Background(), f.job(nil, rep))
 	require.ErrorIs(t, err, transfer.ErrDestinationFull)
 	require.Less(t, res.Copied, 20)
 	require.Contains(t, rep.text(), "full")
 	require.NotContains(t, rep.text(), "reconnecting", "over quota is not retried")
-	_ = start
 }
 
 // cutProxy forwards to target and cuts the first connection after limit
@@ -540,7 +538,7 @@ func TestConnectionCutMidFolderResumesWithoutDuplicates(t *testing.T) {
 	require.Contains(t, rep.text(), "reconnecting")
 	require.Equal(t, 120, res.Copied+res.AlreadyThere)
 	require.Equal(t, 120, res.Found)
-	requireSameMail(t, f, map[string]string{"INBOX": "INBOX"}, 0)
+	requireSameMail(t, f, map[string]string{"INBOX": "INBOX"})
 }
 
 // failingCheckpoints records the first batch and then fails, as a worker
@@ -572,7 +570,7 @@ func TestCrashBetweenAppendAndCheckpointCopiesNothingTwice(t *testing.T) {
 	require.NoError(t, err, rep.text())
 	require.Equal(t, 600, res.Copied+res.AlreadyThere)
 	require.Contains(t, rep.text(), "recognised by Message-ID")
-	requireSameMail(t, f, map[string]string{"INBOX": "INBOX"}, 0)
+	requireSameMail(t, f, map[string]string{"INBOX": "INBOX"})
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
