@@ -143,3 +143,12 @@ func SetRunEmail(ctx context.Context, db DBTX, tenantID, runID int64, emailErr e
 	}
 	return nil
 }
+
+// LockRun returns the tenant's run locked FOR UPDATE in tx.
+func LockRun(ctx context.Context, tx pgx.Tx, tenantID, id int64) (Run, error) {
+	r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs r WHERE r.tenant_id = $1 AND r.id = $2 FOR UPDATE`, tenantID, id))
+	if err != nil {
+		return Run{}, fmt.Errorf("lock run: %w", notFound(err))
+	}
+	return r, nil
+}
