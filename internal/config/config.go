@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Names of the environment variables Load reads.
@@ -33,6 +34,9 @@ const (
 	EnvPinRemoteAddr      = "TRASLOCO_PIN_REMOTE_ADDR"
 	EnvWorkers            = "TRASLOCO_WORKERS"
 	EnvPerHostLimit       = "TRASLOCO_PER_HOST_LIMIT"
+	EnvMailboxSlice       = "TRASLOCO_MAILBOX_SLICE"
+	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
+	EnvJobPoll            = "TRASLOCO_JOB_POLL"
 )
 
 // Defaults of the optional settings.
@@ -81,6 +85,19 @@ type Config struct {
 	// PerHostLimit caps concurrent connections to one remote host, in
 	// validation and in runs (TRASLOCO_PER_HOST_LIMIT). Default 4.
 	PerHostLimit int
+	// MailboxSlice is the longest one attempt of a mailbox copy works
+	// before going on in a fresh attempt; it also sets how soon the copy
+	// of a worker process that died is taken up again
+	// (TRASLOCO_MAILBOX_SLICE, a Go duration). Default 20m.
+	MailboxSlice time.Duration
+	// RetryBackoff is the back-off unit of a mailbox that failed for a
+	// passing reason: retry n waits n² times it (TRASLOCO_RETRY_BACKOFF).
+	// Default 30s.
+	RetryBackoff time.Duration
+	// JobPoll is how long a mailbox waits before looking again when its
+	// remote host is at its limit or its run 1 is still going
+	// (TRASLOCO_JOB_POLL). Default 10s.
+	JobPoll time.Duration
 }
 
 // Dest is the destination IMAP server, reached with a master user.
@@ -240,11 +257,27 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)
 	c.PerHostLimit = positiveInt(get, EnvPerHostLimit, DefaultPerHostLimit, fail)
+	c.MailboxSlice = positiveDuration(get, EnvMailboxSlice, 20*time.Minute, fail)
+	c.RetryBackoff = positiveDuration(get, EnvRetryBackoff, 30*time.Second, fail)
+	c.JobPoll = positiveDuration(get, EnvJobPoll, 10*time.Second, fail)
 
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+func positiveDuration(get func(string) string, name string, def time.Duration, fail func(error)) time.Duration {
+	v := get(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		fail(bad(name, "want a positive duration like 90s or 20m, got %q", v))
+		return def
+	}
+	return d
 }
 
 func positiveInt(get func(string) string, name string, def int, fail func(error)) int {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -44,6 +45,9 @@ func TestLoadDefaults(t *testing.T) {
 	require.True(t, c.PinRemoteAddr)
 	require.Equal(t, 4, c.Workers)
 	require.Equal(t, 4, c.PerHostLimit)
+	require.Equal(t, 20*time.Minute, c.MailboxSlice)
+	require.Equal(t, 30*time.Second, c.RetryBackoff)
+	require.Equal(t, 10*time.Second, c.JobPoll)
 }
 
 func TestLoad(t *testing.T) {
@@ -98,6 +102,12 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, 16, c.Workers)
 				require.Equal(t, 2, c.PerHostLimit)
 			}},
+		{"run timings", map[string]string{config.EnvMailboxSlice: "90s", config.EnvRetryBackoff: "2s", config.EnvJobPoll: "500ms"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, 90*time.Second, c.MailboxSlice)
+				require.Equal(t, 2*time.Second, c.RetryBackoff)
+				require.Equal(t, 500*time.Millisecond, c.JobPoll)
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,6 +150,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad pin", map[string]string{config.EnvPinRemoteAddr: "sometimes"}, config.EnvPinRemoteAddr},
 		{"bad workers", map[string]string{config.EnvWorkers: "0"}, config.EnvWorkers},
 		{"bad per host", map[string]string{config.EnvPerHostLimit: "four"}, config.EnvPerHostLimit},
+		{"bad slice", map[string]string{config.EnvMailboxSlice: "20"}, config.EnvMailboxSlice},
+		{"negative backoff", map[string]string{config.EnvRetryBackoff: "-1s"}, config.EnvRetryBackoff},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
