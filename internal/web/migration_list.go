@@ -30,6 +30,10 @@ func (s *server) migrationList(w http.ResponseWriter, r *http.Request) {
 			FirstRun:    formatTime(l, m.FirstRunAt, c.Loc),
 			Status:      statusView(l, m),
 		}
+		switch m.Status {
+		case store.MigrationRunning, store.MigrationCompleted, store.MigrationCompletedWithErrors:
+			row.HasResources = true
+		}
 		if m.SecondRunAt != nil {
 			row.SecondRun = formatTime(l, *m.SecondRunAt, c.Loc)
 		}

@@ -30,6 +30,14 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 		s.serverError(w, r, err)
 		return
 	}
+	var mbs []store.MailboxRun
+	if len(runs) > 0 {
+		mbs, err = store.ListMigrationMailboxes(ctx, s.Pool, c.Tenant.ID, m.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
 	d := views.MigrationDetail{
 		ID:              m.ID,
 		Name:            m.Name,
@@ -62,13 +70,52 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 			Error:       ln.ErrorText,
 		})
 	}
+	// A failed mailbox can be retried while its password (or the master
+	// user's) is still kept: the same rule as store.ReopenFailedMailboxes.
+	hasPassword := make(map[int64]bool, len(lines))
+	for _, ln := range lines {
+		hasPassword[ln.ID] = ln.RemotePasswordEnc != nil || m.MasterPasswordEnc != nil
+	}
 	for _, rn := range runs {
-		d.Runs = append(d.Runs, views.RunRow{No: rn.RunNo, StatusLabel: runStatusLabel(l, rn.Status), ScheduledAt: formatTime(l, rn.ScheduledAt, c.Loc)})
+		row := views.RunRow{
+			No:          rn.RunNo,
+			Status:      string(rn.Status),
+			StatusLabel: runStatusLabel(l, rn.Status),
+			ScheduledAt: formatTime(l, rn.ScheduledAt, c.Loc),
+			StartedAt:   optionalTime(l, rn.StartedAt, c.Loc),
+			EndedAt:     optionalTime(l, rn.EndedAt, c.Loc),
+		}
+		for _, mb := range mbs {
+			if mb.RunID == rn.ID && mb.Status == store.MailboxFailed {
+				row.FailedMailboxes++
+				if hasPassword[mb.LineID] {
+					row.Retryable++
+				}
+			}
+		}
+		d.Runs = append(d.Runs, row)
+	}
+	d.HasResources = len(runs) > 0
+	if rn, ok := currentRun(runs); ok {
+		var cur []store.MailboxRun // in line order, as listed
+		for _, mb := range mbs {
+			if mb.RunID == rn.ID {
+				cur = append(cur, mb)
+			}
+		}
+		d.Progress = progressView(l, rn, cur)
 	}
 	p := s.page(r, m.Name)
-	if m.Status == store.MigrationValidating {
+	switch m.Status {
+	case store.MigrationValidating:
 		p.Scripts = []string{"/static/status.js"}
 		p.RefreshSeconds = 5
+	case store.MigrationRunning:
+		p.Scripts = []string{"/static/status.js"}
+		p.RefreshSeconds = 10
+	case store.MigrationScheduled:
+		// Polls slowly, to show the run when it starts.
+		p.Scripts = []string{"/static/status.js"}
 	}
 	s.render(w, r, status, p, views.MigrationPage(p, d))
 }

@@ -2,30 +2,147 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/store"
 )
 
 // migrationStatusJSON is what the migration page's script polls.
 type migrationStatusJSON struct {
 	Status    string `json:"status"`
 	Label     string `json:"label"`
-	Validated int    `json:"validated"`
-	Total     int    `json:"total"`
-	Failed    int    `json:"failed"`
+	Validated int    `json:"validated"` // lines checked so far
+	Total     int    `json:"total"`     // lines of the CSV
+	Failed    int    `json:"failed"`    // lines that failed the check
+	// Runs are the migration's runs, run 1 first; omitted before the
+	// migration is scheduled.
+	Runs []runStatusJSON `json:"runs,omitempty"`
+	// CurrentRun is the run_no the mailboxes and totals belong to: the run
+	// that is running, else the latest that started. The three are
+	// omitted before any run has started.
+	CurrentRun int                 `json:"current_run,omitempty"`
+	Mailboxes  []mailboxStatusJSON `json:"mailboxes,omitempty"`
+	Totals     *progressTotalsJSON `json:"totals,omitempty"`
 }
 
-// migrationStatus answers the migration's status and validation progress.
+// runStatusJSON is one run. Times are RFC 3339 in the tenant's time zone;
+// started_at and ended_at are null until they happen.
+type runStatusJSON struct {
+	RunNo       int     `json:"run_no"`
+	Status      string  `json:"status"`
+	Label       string  `json:"label"`
+	ScheduledAt string  `json:"scheduled_at"`
+	StartedAt   *string `json:"started_at"`
+	EndedAt     *string `json:"ended_at"`
+}
+
+// mailboxStatusJSON is one mailbox of the current run.
+type mailboxStatusJSON struct {
+	LineNo        int    `json:"line_no"`
+	LocalUser     string `json:"local_user"`
+	Status        string `json:"status"`
+	Label         string `json:"label"`
+	Done          int    `json:"done"`  // messages dealt with so far
+	Total         int    `json:"total"` // messages in the folders seen so far
+	Copied        int    `json:"copied"`
+	Bytes         int64  `json:"bytes"`
+	BytesText     string `json:"bytes_text"`
+	CurrentFolder string `json:"current_folder"`
+	Error         string `json:"error"`
+}
+
+// progressTotalsJSON adds up the current run's mailboxes.
+type progressTotalsJSON struct {
+	Mailboxes int    `json:"mailboxes"`
+	Ended     int    `json:"ended"`
+	Failed    int    `json:"failed"`
+	Done      int    `json:"done"`
+	Total     int    `json:"total"`
+	Copied    int    `json:"copied"`
+	Bytes     int64  `json:"bytes"`
+	BytesText string `json:"bytes_text"`
+	Text      string `json:"text"` // "1 of 2 mailboxes done"
+}
+
+// migrationStatus answers the migration's status, its validation progress,
+// its runs and the progress of each mailbox in the current run.
 func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
+	ctx, l, c := r.Context(), lang(r), me(r)
 	m, ok := s.loadMigration(w, r)
 	if !ok {
 		return
 	}
-	s.writeJSON(w, http.StatusOK, migrationStatusJSON{
+	runs, err := store.ListRuns(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	out := migrationStatusJSON{
 		Status:    string(m.Status),
-		Label:     i18n.T(lang(r), "web.status."+string(m.Status)),
+		Label:     i18n.T(l, "web.status."+string(m.Status)),
 		Validated: m.ValidatedCount,
 		Total:     m.LineCount,
 		Failed:    m.FailedCount,
-	})
+	}
+	for _, rn := range runs {
+		out.Runs = append(out.Runs, runStatusJSON{
+			RunNo:       rn.RunNo,
+			Status:      string(rn.Status),
+			Label:       runStatusLabel(l, rn.Status),
+			ScheduledAt: rfc3339(rn.ScheduledAt, c.Loc),
+			StartedAt:   optionalRFC3339(rn.StartedAt, c.Loc),
+			EndedAt:     optionalRFC3339(rn.EndedAt, c.Loc),
+		})
+	}
+	rn, ok := currentRun(runs)
+	if !ok {
+		s.writeJSON(w, http.StatusOK, out)
+		return
+	}
+	out.CurrentRun = rn.RunNo
+	mbs, err := store.ListRunMailboxes(ctx, s.Pool, c.Tenant.ID, rn.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	out.Mailboxes = make([]mailboxStatusJSON, 0, len(mbs))
+	for _, mb := range mbs {
+		out.Mailboxes = append(out.Mailboxes, mailboxStatusJSON{
+			LineNo:        mb.LineNo,
+			LocalUser:     mb.LocalUser,
+			Status:        string(mb.Status),
+			Label:         mailboxStatusLabel(l, mb.Status),
+			Done:          mb.Done,
+			Total:         mb.Total,
+			Copied:        mb.Copied,
+			Bytes:         mb.Bytes,
+			BytesText:     formatBytes(l, mb.Bytes),
+			CurrentFolder: mb.CurrentFolder,
+			Error:         mb.ErrorText,
+		})
+	}
+	t := sumProgress(mbs)
+	out.Totals = &progressTotalsJSON{
+		Mailboxes: t.Mailboxes,
+		Ended:     t.Ended,
+		Failed:    t.Failed,
+		Done:      t.Done,
+		Total:     t.Total,
+		Copied:    t.Copied,
+		Bytes:     t.Bytes,
+		BytesText: formatBytes(l, t.Bytes),
+		Text:      i18n.T(l, "web.progress.mailboxes", t.Ended, t.Mailboxes),
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+func rfc3339(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339) }
+
+func optionalRFC3339(t *time.Time, loc *time.Location) *string {
+	if t == nil {
+		return nil
+	}
+	v := rfc3339(*t, loc)
+	return &v
 }

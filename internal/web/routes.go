@@ -16,7 +16,7 @@ import (
 // (net/http.CrossOriginProtection); then the session and the language are
 // loaded. Pages under /migrations need a signed-in user, and every
 // migration is looked up within the user's tenant: another tenant's id is a
-// 404.
+// 404, and so is a mailbox run (in a log's URL) of another migration.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.requestIDMiddleware, s.accessLog, s.recoverer, s.crossOrigin, s.sessions.LoadAndSave, s.language)
@@ -45,6 +45,9 @@ func (s *server) routes() http.Handler {
 		r.Get("/migrations/{id}/status.json", s.migrationStatus)
 		r.Post("/migrations/{id}/cancel", s.migrationCancel)
 		r.Post("/migrations/{id}/lines", s.migrationReplaceLines)
+		r.Get("/migrations/{id}/resources", s.migrationResources)
+		r.Get("/migrations/{id}/resources/{mailboxRunID}/log", s.mailboxLog)
+		r.Get("/migrations/{id}/resources/{mailboxRunID}/log.txt", s.mailboxLogText)
 	})
 	return r
 }

@@ -45,6 +45,8 @@ type MigrationRow struct {
 	// Problems are the reasons of a red migration (the first few).
 	Problems     []string
 	MoreProblems int // how many problems Problems leaves out
+	// HasResources links to Risorse (once a run has started).
+	HasResources bool
 }
 
 // Status is a migration's status as shown: its code (the CSS class and
@@ -115,9 +117,20 @@ type LineRow struct {
 // RunRow is one run on the migration page.
 type RunRow struct {
 	No          int
+	Status      string // store.RunStatus
 	StatusLabel string
 	ScheduledAt string
+	StartedAt   string // "" when it has not started
+	EndedAt     string // "" when it has not ended
+	// FailedMailboxes counts the run's failed mailboxes; Retryable those
+	// that "Riprova le caselle fallite" can copy again (their passwords are
+	// still kept). The retry is offered only for a run completed with errors.
+	FailedMailboxes int
+	Retryable       int
 }
+
+// CanRetry reports whether the run offers "Riprova le caselle fallite".
+func (r RunRow) CanRetry() bool { return r.Status == "completed_with_errors" && r.Retryable > 0 }
 
 // MigrationDetail is the page of one migration.
 type MigrationDetail struct {
@@ -134,6 +147,11 @@ type MigrationDetail struct {
 	ErrorText   string // a problem with the upload as a whole
 	Lines       []LineRow
 	Runs        []RunRow
+	// Progress is the current (or latest) run's per-mailbox table; nil
+	// before any run has started.
+	Progress *Progress
+	// HasResources shows the link to Risorse (once the runs exist).
+	HasResources bool
 
 	CanCancel  bool
 	CanReplace bool

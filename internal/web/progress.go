@@ -1,0 +1,86 @@
+package web
+
+import (
+	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/web/views"
+)
+
+// currentRun is the run whose progress the migration page follows: the
+// one running, else the latest that has started; ok=false before any has.
+func currentRun(runs []store.Run) (store.Run, bool) {
+	var latest store.Run
+	found := false
+	for _, rn := range runs {
+		if rn.Status == store.RunRunning {
+			return rn, true
+		}
+		if rn.StartedAt != nil && (!found || rn.RunNo > latest.RunNo) {
+			latest, found = rn, true
+		}
+	}
+	return latest, found
+}
+
+// progressTotals adds up a run's mailboxes.
+type progressTotals struct {
+	Mailboxes int
+	Ended     int // mailboxes whose copy has ended, however it ended
+	Failed    int
+	Done      int
+	Total     int
+	Copied    int
+	Bytes     int64
+}
+
+func sumProgress(mbs []store.MailboxRun) progressTotals {
+	var t progressTotals
+	for _, mb := range mbs {
+		t.Mailboxes++
+		if mb.Status.Ended() {
+			t.Ended++
+		}
+		if mb.Status == store.MailboxFailed {
+			t.Failed++
+		}
+		t.Done += mb.Done
+		t.Total += mb.Total
+		t.Copied += mb.Copied
+		t.Bytes += mb.Bytes
+	}
+	return t
+}
+
+func mailboxStatusLabel(l i18n.Lang, s store.MailboxStatus) string {
+	return i18n.T(l, "web.mailbox."+string(s))
+}
+
+// progressView is the page's progress table of run rn, whose mailboxes
+// are mbs (in line order).
+func progressView(l i18n.Lang, rn store.Run, mbs []store.MailboxRun) *views.Progress {
+	tot := sumProgress(mbs)
+	p := &views.Progress{
+		RunNo:     rn.RunNo,
+		Ended:     tot.Ended,
+		Mailboxes: tot.Mailboxes,
+		Total: views.ProgressRow{
+			LocalUser: i18n.T(l, "web.progress.total"),
+			Done:      tot.Done,
+			Total:     tot.Total,
+			Bytes:     formatBytes(l, tot.Bytes),
+		},
+	}
+	for _, mb := range mbs {
+		p.Rows = append(p.Rows, views.ProgressRow{
+			LocalUser:   mb.LocalUser,
+			Status:      string(mb.Status),
+			StatusLabel: mailboxStatusLabel(l, mb.Status),
+			Done:        mb.Done,
+			Total:       mb.Total,
+			Bytes:       formatBytes(l, mb.Bytes),
+			Folder:      mb.CurrentFolder,
+			Error:       mb.ErrorText,
+		})
+	}
+	return p
+}
