@@ -45,6 +45,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/migrations/{id}/status.json", s.migrationStatus)
 		r.Post("/migrations/{id}/cancel", s.migrationCancel)
 		r.Post("/migrations/{id}/lines", s.migrationReplaceLines)
+		r.Post("/migrations/{id}/runs/{runNo}/retry", s.migrationRunRetry)
 		r.Get("/migrations/{id}/resources", s.migrationResources)
 		r.Get("/migrations/{id}/resources/{mailboxRunID}/log", s.mailboxLog)
 		r.Get("/migrations/{id}/resources/{mailboxRunID}/log.txt", s.mailboxLogText)
