@@ -38,6 +38,7 @@ func commands() map[string]command {
 		"migrate": {summary: "apply the database schema (DATABASE_URL)", run: runMigrate},
 		"admin":   {summary: "manage tenants, their domains and users", run: runAdmin},
 		"serve":   {summary: "run the web panel and the background workers", run: runServe},
+		"worker":  {summary: "run the background workers only (more machines, one database)", run: runWorker},
 	}
 }
 

@@ -10,14 +10,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/trasloco/trasloco/internal/auth"
 	"github.com/trasloco/trasloco/internal/config"
 	"github.com/trasloco/trasloco/internal/database"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/netguard"
+	"github.com/trasloco/trasloco/internal/notify"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/web"
 )
@@ -75,35 +77,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", config.EnvSecretKey, err)
 	}
-	dest, err := jobs.DestEndpoint(cfg.Dest)
+	rc, err := newJobsClient(cfg, pool, box, logger)
 	if err != nil {
 		return err
-	}
-
-	workers := river.NewWorkers()
-	jobs.AddWorkers(workers, jobs.Deps{
-		Pool:          pool,
-		Box:           box,
-		Guard:         netguard.Guard{Allow: cfg.AllowRemoteNets},
-		Dest:          dest,
-		PinRemoteAddr: cfg.PinRemoteAddr,
-		Logger:        logger.With("component", "jobs"),
-		PerHostLimit:  cfg.PerHostLimit,
-	})
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger: logger.With("component", "river"),
-		Queues: map[string]river.QueueConfig{
-			jobs.QueueValidate: {MaxWorkers: 2},
-			jobs.QueueTransfer: {MaxWorkers: cfg.Workers},
-		},
-		Workers: workers,
-		// The run worker comes with the runs: until then their jobs may be
-		// inserted (scheduled) but are left waiting, not fetched and failed.
-		SkipUnknownJobCheck: true,
-		FetchOnlyKnownKinds: true,
-	})
-	if err != nil {
-		return fmt.Errorf("new river client: %w", err)
 	}
 
 	handler := web.New(web.Deps{
@@ -158,6 +134,44 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		_ = srv.Close()
 	}
 	cancel()
+	stopRiver(ctx, rc, logger)
+	logger.Info("stopped")
+	return runErr
+}
+
+// newJobsClient builds the River client that works every trasloco job,
+// with the workers' dependencies from cfg: serve and worker share it.
+func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+	dest, err := jobs.DestEndpoint(cfg.Dest)
+	if err != nil {
+		return nil, err
+	}
+	mailer, err := notify.NewMailer(cfg.SMTP)
+	if err != nil {
+		return nil, err
+	}
+	return jobs.NewClient(jobs.Deps{
+		Pool:          pool,
+		Box:           box,
+		Guard:         netguard.Guard{Allow: cfg.AllowRemoteNets},
+		Dest:          dest,
+		PinRemoteAddr: cfg.PinRemoteAddr,
+		Logger:        logger.With("component", "jobs"),
+		PerHostLimit:  cfg.PerHostLimit,
+		MailboxSlice:  cfg.MailboxSlice,
+		RetryBase:     cfg.RetryBackoff,
+		Poll:          cfg.JobPoll,
+		Mailer:        mailer,
+		BaseURL:       cfg.BaseURL,
+	}, jobs.ClientOptions{
+		Workers: cfg.Workers,
+		Logger:  logger.With("component", "river"),
+	})
+}
+
+// stopRiver lets running jobs finish for riverStopTimeout, then cancels
+// them (their mailboxes resume from the checkpoints in the next attempt).
+func stopRiver(ctx context.Context, rc *river.Client[pgx.Tx], logger *slog.Logger) {
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), riverStopTimeout)
 	defer cancel()
 	if err := rc.Stop(stopCtx); err != nil {
@@ -168,6 +182,4 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			logger.Warn("river stop and cancel", "err", err)
 		}
 	}
-	logger.Info("stopped")
-	return runErr
 }

@@ -53,4 +53,14 @@ var csvCatalog = map[string]Message{
 	"check.reason.no_starttls":  {IT: "%s non offre STARTTLS: scegli «Standard-no-SSL» se il server non supporta la cifratura", EN: "%s does not offer STARTTLS: choose “Standard-no-SSL” if the server has no encryption"},
 	"check.reason.plain_refuse": {IT: "%s rifiuta l'accesso senza cifratura: scegli «Standard-SSL»", EN: "%s refuses to log in without encryption: choose “Standard-SSL”"},
 	"check.reason.protocol":     {IT: "risposta inattesa da %s: controlla che sia un server IMAP e il tipo di server scelto", EN: "unexpected answer from %s: check that it is an IMAP server and the server type chosen"},
+
+	// The runs: why a mailbox failed or is retried (mailbox logs, Risorse, email).
+	"run.internal":         {IT: "copia non riuscita per un errore interno: riprova più tardi o contatta l'assistenza", EN: "the copy failed because of an internal error: try again later or contact support"},
+	"run.password_gone":    {IT: "la password remota non è più disponibile (cancellata dopo l'ultima copia): carica di nuovo il CSV", EN: "the remote password is no longer available (erased after the last run): upload the CSV again"},
+	"run.dest_full":        {IT: "la casella di destinazione %s è piena (quota superata): libera spazio o aumenta la quota, poi usa «Riprova le caselle fallite»", EN: "the destination mailbox %s is full (over quota): free some space or raise the quota, then use “Retry failed mailboxes”"},
+	"run.dest_unavailable": {IT: "il nostro server di posta non risponde: la copia riprenderà da sola", EN: "our mail server does not answer: the copy will resume by itself"},
+	"run.interrupted":      {IT: "copia interrotta da un errore imprevisto", EN: "the copy was interrupted by an unexpected error"},
+	"run.some_failed":      {IT: "%d messaggi o cartelle non copiati: vedi il log", EN: "%d messages or folders not copied: see the log"},
+	"run.retrying":         {IT: "nuovo tentativo (%d di %d) tra %s", EN: "trying again (%d of %d) in %s"},
+	"run.gave_up":          {IT: "copia interrotta e non ripresa dopo ripetuti tentativi: usa «Riprova le caselle fallite»", EN: "the copy was interrupted and not resumed after repeated attempts: use “Retry failed mailboxes”"},
 }

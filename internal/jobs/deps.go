@@ -1,12 +1,15 @@
 package jobs
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
@@ -21,6 +24,13 @@ const (
 	DefaultCheckTimeout = 30 * time.Second
 	DefaultPerHostLimit = 4
 	DefaultConcurrency  = 16
+
+	DefaultMailboxSlice      = 20 * time.Minute
+	DefaultMailboxAttempts   = 6
+	DefaultRetryBase         = 30 * time.Second
+	DefaultPoll              = 10 * time.Second
+	DefaultFlushInterval     = time.Second
+	DefaultPasswordRetention = 7 * 24 * time.Hour
 )
 
 // Deps is what the workers need.
@@ -50,9 +60,40 @@ type Deps struct {
 	Concurrency int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Inserter inserts the run jobs when a migration is scheduled. Default:
-	// the River client that runs the validation job.
+	// Inserter inserts the run jobs when a migration is scheduled, and the
+	// mailbox and email jobs of a run. Default: the River client that runs
+	// the job.
 	Inserter Inserter
+
+	// Timeouts of the copies' IMAP connections (transfer defaults when zero).
+	Timeouts transfer.Timeouts
+	// MaxMessageSize is the largest message a copy takes (transfer's
+	// default, 30 MB, when zero); tests lower it.
+	MaxMessageSize int64
+	// DestConns is the number of connections each copy opens to the
+	// destination (transfer default when zero).
+	DestConns int
+	// MailboxSlice is the longest a mailbox job works in one attempt before
+	// it snoozes and goes on in the next (so a job whose worker died is
+	// rescued soon). Default 20 minutes.
+	MailboxSlice time.Duration
+	// RetryBase is the back-off unit of a mailbox that failed for a passing
+	// reason: attempt n waits n² times it. Default 30s.
+	RetryBase time.Duration
+	// Poll is how long a mailbox job waits before looking again when its
+	// host is at its limit or run 1 of the mailbox is still going.
+	// Default 10s.
+	Poll time.Duration
+	// FlushInterval is how often a copy's progress and log are written.
+	// Default 1s.
+	FlushInterval time.Duration
+	// PasswordRetention is how long the passwords of failed mailboxes are
+	// kept after their migration ended, for a retry. Default 7 days.
+	PasswordRetention time.Duration
+	// Mailer sends the completion emails.
+	Mailer Mailer
+	// BaseURL is the panel's public URL, for the links in emails.
+	BaseURL *url.URL
 }
 
 func (d Deps) withDefaults() Deps {
@@ -71,7 +112,37 @@ func (d Deps) withDefaults() Deps {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.MailboxSlice <= 0 {
+		d.MailboxSlice = DefaultMailboxSlice
+	}
+	if d.RetryBase <= 0 {
+		d.RetryBase = DefaultRetryBase
+	}
+	if d.Poll <= 0 {
+		d.Poll = DefaultPoll
+	}
+	if d.FlushInterval <= 0 {
+		d.FlushInterval = DefaultFlushInterval
+	}
+	if d.PasswordRetention <= 0 {
+		d.PasswordRetention = DefaultPasswordRetention
+	}
+	if d.BaseURL == nil {
+		d.BaseURL = &url.URL{Scheme: "http", Host: "localhost"}
+	}
 	return d
+}
+
+// inserter is Deps.Inserter or the River client working the job.
+func (d Deps) inserter(ctx context.Context) (Inserter, error) {
+	if d.Inserter != nil {
+		return d.Inserter, nil
+	}
+	c, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return nil, fmt.Errorf("no River client to insert jobs: %w", err)
+	}
+	return c, nil
 }
 
 // DestEndpoint turns the destination configuration into the endpoint
@@ -103,8 +174,14 @@ func DestEndpoint(c config.Dest) (transfer.Endpoint, error) {
 	return ep, nil
 }
 
-// AddWorkers registers the workers of this package: the validation of a
-// migration. (The run worker comes with the runs.)
+// AddWorkers registers every worker of this package: the validation of a
+// migration, the start of a run, the copy of a mailbox, the email at the
+// end of a run and the periodic clean-ups.
 func AddWorkers(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewValidateWorker(d))
+	river.AddWorker(w, NewRunWorker(d))
+	river.AddWorker(w, NewMailboxWorker(d))
+	river.AddWorker(w, NewRunEmailWorker(d))
+	river.AddWorker(w, NewReconcileWorker(d))
+	river.AddWorker(w, NewPurgePasswordsWorker(d))
 }

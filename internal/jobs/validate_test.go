@@ -56,6 +56,7 @@ type fixture struct {
 	pool     *pgxpool.Pool
 	src, dst *testenv.Dovecot
 	box      *secret.Box
+	key      []byte
 	tenant   store.Tenant
 	deps     jobs.Deps
 	logs     *syncBuffer
@@ -69,6 +70,7 @@ func setup(t *testing.T) *fixture {
 	key := make([]byte, secret.KeySize)
 	_, _ = rand.Read(key)
 	var err error
+	f.key = key
 	f.box, err = secret.NewBox(key)
 	require.NoError(t, err)
 	f.tenant, err = store.CreateTenant(ctx, f.pool, store.NewTenant{Name: "Acme", NotifyEmail: "it@acme.test", Domains: []string{"acme.test"}})
@@ -105,6 +107,8 @@ type migrationOpts struct {
 	masterUser     string
 	masterPassword string
 	second         bool
+	first          time.Time // default firstRun
+	secondAt       time.Time // with second: default 23 hours after first
 }
 
 var firstRun = time.Date(2031, 3, 1, 22, 0, 0, 0, time.UTC)
@@ -115,9 +119,15 @@ func (f *fixture) migration(t *testing.T, csv string, o migrationOpts) store.Mig
 	t.Helper()
 	res, err := csvimport.Parse(strings.NewReader(csv), csvimport.Limits{AllowEmptyPassword: o.masterUser != ""})
 	require.NoError(t, err)
-	nm := store.NewMigration{Name: "test", Preset: string(transfer.PresetStandardSSL), InsecureTLS: o.insecureTLS, FirstRunAt: firstRun}
+	if o.first.IsZero() {
+		o.first = firstRun
+	}
+	nm := store.NewMigration{Name: "test", Preset: string(transfer.PresetStandardSSL), InsecureTLS: o.insecureTLS, FirstRunAt: o.first}
 	if o.second {
-		s := firstRun.Add(23 * time.Hour)
+		s := o.first.Add(23 * time.Hour)
+		if !o.secondAt.IsZero() {
+			s = o.secondAt
+		}
 		nm.SecondRunAt = &s
 	}
 	if o.masterUser != "" {

@@ -475,6 +475,26 @@ func (d *Dovecot) AddUser(name, password string, opts ...UserOption) error {
 	return nil
 }
 
+// SetPassword changes the password of a user AddUser created (its other
+// settings are dropped), as a customer changing it would. Dovecot re-reads
+// the file at most once a second: a login right after may still see the
+// old password.
+func (d *Dovecot) SetPassword(name, password string) error {
+	if strings.ContainsAny(password, ":\r\n") {
+		return fmt.Errorf("set password of %q: password must not contain ':' or line breaks", name)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.users[name] {
+		return fmt.Errorf("set password of %q: no such user", name)
+	}
+	line := name + ":{PLAIN}" + password + "::::::"
+	if err := writeFileAtomic(filepath.Join(d.dir, "users", name), []byte(line+"\n")); err != nil {
+		return fmt.Errorf("set password of %q: %w", name, err)
+	}
+	return nil
+}
+
 // Doveadm runs doveadm with this instance's configuration and returns its
 // standard output; a failure's error includes standard error.
 func (d *Dovecot) Doveadm(args ...string) ([]byte, error) {

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+
+	"github.com/trasloco/trasloco/internal/config"
+	"github.com/trasloco/trasloco/internal/database"
+	"github.com/trasloco/trasloco/internal/secret"
+)
+
+// runWorker runs the River workers without the web panel, until ctx is
+// cancelled (SIGINT/SIGTERM in main): an operator adds machines that copy
+// mail by running it against the same PostgreSQL.
+func runWorker(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("trasloco worker", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: trasloco worker\n\nRuns the background workers (validation, runs, emails) without the web panel.\nSeveral may run on several machines against one PostgreSQL. Configuration comes\nfrom the environment, as for trasloco serve (see the README).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "trasloco worker: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "trasloco worker: %v\n", err)
+		return ExitUsage
+	}
+	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	if err := work(ctx, cfg, logger); err != nil {
+		logger.Error("worker", "err", err)
+		fmt.Fprintf(env.Stderr, "trasloco worker: %v\n", err)
+		return ExitPartial
+	}
+	return ExitOK
+}
+
+// work runs the jobs until ctx ends, then lets running ones finish (or
+// cancels them after riverStopTimeout: they resume elsewhere).
+func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	pool, err := database.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := database.CheckCurrent(ctx, pool); err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	box, err := secret.NewBox(cfg.SecretKey)
+	if err != nil {
+		return fmt.Errorf("%s: %w", config.EnvSecretKey, err)
+	}
+	rc, err := newJobsClient(cfg, pool, box, logger)
+	if err != nil {
+		return err
+	}
+	riverCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := rc.Start(riverCtx); err != nil {
+		return fmt.Errorf("start river: %w", err)
+	}
+	logger.Info("trasloco worker started", "workers", cfg.Workers, "per_host_limit", cfg.PerHostLimit)
+	<-ctx.Done()
+	logger.Info("shutting down")
+	stopRiver(ctx, rc, logger)
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,390 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// MailboxArgs copies one mailbox (a migration line) in one run: the job of
+// a mailbox_runs row. The run job inserts one per mailbox.
+type MailboxArgs struct {
+	TenantID     int64 `json:"tenant_id" river:"unique"`
+	MailboxRunID int64 `json:"mailbox_run_id" river:"unique"`
+}
+
+// Kind is the River job kind.
+func (MailboxArgs) Kind() string { return "mailbox_copy" }
+
+// liveStates are the River states of a job that may still run; a unique
+// job is not inserted twice while one is in them, but a finished one does
+// not block the next (a retry of failed mailboxes, a resent email).
+var liveStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+}
+
+// InsertOpts puts the job on QueueTransfer, unique while live.
+func (MailboxArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       QueueTransfer,
+		MaxAttempts: DefaultMailboxAttempts,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
+	}
+}
+
+// MailboxWorker copies one mailbox with the transfer engine, from the
+// remote server to the provider's (as the master user), resuming from the
+// line's checkpoints in PostgreSQL.
+//
+// Each attempt works at most Deps.MailboxSlice, then snoozes and goes on
+// in a fresh attempt; so River's timeout and rescue of a job whose worker
+// died stay short however big the mailbox is. Two PostgreSQL advisory
+// locks, held on a connection of the job's own, keep one job per line at a
+// time (run 2 waits for run 1; a rescued job cannot overlap the original)
+// and at most Deps.PerHostLimit mailboxes per remote host across every
+// worker process. A process that dies drops its connection and so its
+// locks.
+type MailboxWorker struct {
+	river.WorkerDefaults[MailboxArgs]
+	d Deps
+}
+
+// NewMailboxWorker returns the mailbox worker.
+func NewMailboxWorker(d Deps) *MailboxWorker {
+	return &MailboxWorker{d: d.withDefaults()}
+}
+
+// Timeout is one attempt's time limit: the slice plus time to wind down.
+func (w *MailboxWorker) Timeout(*river.Job[MailboxArgs]) time.Duration {
+	return mailboxTimeout(w.d)
+}
+
+func mailboxTimeout(d Deps) time.Duration {
+	return d.MailboxSlice + d.MailboxSlice/2 + 10*time.Second
+}
+
+// NextRetry backs off quadratically from Deps.RetryBase: 1, 4, 9, … times.
+func (w *MailboxWorker) NextRetry(job *river.Job[MailboxArgs]) time.Time {
+	n := max(job.Attempt, 1)
+	return time.Now().Add(time.Duration(n*n) * w.d.RetryBase)
+}
+
+// errLasting marks a failure that retrying will not fix.
+type errLasting struct{ text string }
+
+func (e errLasting) Error() string { return e.text }
+
+// Work copies the mailbox of the job.
+func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) error {
+	a := job.Args
+	d := w.d
+	log := d.Logger.With("job_id", job.ID, "tenant_id", a.TenantID, "mailbox_run_id", a.MailboxRunID, "attempt", job.Attempt)
+	mb, err := store.GetMailboxRun(ctx, d.Pool, a.TenantID, a.MailboxRunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if mb.Status.Ended() {
+		log.Info("mailbox: already ended, nothing to do", "status", mb.Status)
+		return nil
+	}
+	log = log.With("migration_id", mb.MigrationID, "run_no", mb.RunNo, "line_no", mb.LineNo)
+	if mb.RunNo == 2 {
+		other, err := store.OtherRunOfLine(ctx, d.Pool, a.TenantID, mb)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && !other.Status.Ended() {
+			log.Info("mailbox: run 1 of this mailbox still going, run 2 waits")
+			return river.JobSnooze(d.Poll)
+		}
+	}
+
+	locks, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig)
+	if err != nil {
+		return fmt.Errorf("mailbox: connect for locks: %w", err)
+	}
+	defer locks.Close(context.WithoutCancel(ctx))
+	if ok, err := tryLock(ctx, locks, lineLockKey(mb.LineID)); err != nil {
+		return err
+	} else if !ok {
+		log.Info("mailbox: another job holds this mailbox, waiting")
+		return river.JobSnooze(d.Poll)
+	}
+	host := hostKey(mb.RemoteHost)
+	gotSlot := false
+	for slot := range d.PerHostLimit {
+		ok, err := tryLock(ctx, locks, hostLockKey(host, slot))
+		if err != nil {
+			return err
+		}
+		if ok {
+			gotSlot = true
+			break
+		}
+	}
+	if !gotSlot {
+		log.Info("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
+		return river.JobSnooze(d.Poll)
+	}
+
+	mb, err = store.StartMailboxRun(ctx, d.Pool, a.TenantID, a.MailboxRunID)
+	if errors.Is(err, store.ErrWrongState) {
+		return nil // ended meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	c := &mailboxCopy{w: w, mb: mb, log: log}
+	return c.run(ctx, job)
+}
+
+// mailboxCopy is one attempt at one mailbox.
+type mailboxCopy struct {
+	w    *MailboxWorker
+	mb   store.MailboxRun
+	log  *slog.Logger
+	lang i18n.Lang
+}
+
+func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) error {
+	d := c.w.d
+	mb := c.mb
+	tenant, err := store.GetTenant(ctx, d.Pool, mb.TenantID)
+	if err != nil {
+		return err
+	}
+	c.lang = i18n.Parse(tenant.Language)
+	m, err := store.GetMigration(ctx, d.Pool, mb.TenantID, mb.MigrationID)
+	if err != nil {
+		return err
+	}
+	line, err := store.GetLine(ctx, d.Pool, mb.TenantID, mb.LineID)
+	if err != nil {
+		return err
+	}
+	rep := newDBReporter(d, mb)
+	defer rep.close()
+	rep.logf(slog.LevelInfo, "attempt %d: %s → %s", mb.Attempts, line.RemoteUser, line.LocalUser)
+
+	tj, err := c.transferJob(m, line, rep)
+	if err != nil {
+		var l errLasting
+		if errors.As(err, &l) {
+			return c.finish(ctx, store.MailboxFailed, rep, l.text)
+		}
+		c.log.Error("mailbox: cannot prepare the copy", "error", err)
+		return c.finish(ctx, store.MailboxFailed, rep, i18n.T(c.lang, "run.internal"))
+	}
+	sliceCtx, cancel := context.WithTimeout(ctx, d.MailboxSlice)
+	defer cancel()
+	start := time.Now()
+	res, err := transfer.Run(sliceCtx, tj)
+	rep.result(res)
+	c.log.Info("mailbox: attempt ended", "duration", time.Since(start).Round(time.Millisecond),
+		"copied", res.Copied, "already_there", res.AlreadyThere, "failed", res.Failed, "error", err)
+
+	switch {
+	case err == nil:
+		status := store.MailboxCompleted
+		text := ""
+		if !res.Complete() {
+			status = store.MailboxCompletedWithErrors
+			text = i18n.T(c.lang, "run.some_failed", res.Failed+len(res.FailedFolders))
+		}
+		return c.finish(ctx, status, rep, text)
+	case ctx.Err() == nil && sliceCtx.Err() != nil:
+		// The slice is over: go on in a fresh attempt, which resumes from
+		// the checkpoints and does not count as a failure.
+		rep.logf(slog.LevelInfo, "pausing after %s, going on shortly", d.MailboxSlice)
+		rep.flush(context.WithoutCancel(ctx))
+		return river.JobSnooze(time.Second)
+	case ctx.Err() != nil:
+		// Shutdown, cancellation or River's timeout: River retries.
+		rep.logf(slog.LevelWarn, "interrupted, the copy will resume where it stopped")
+		return ctx.Err()
+	}
+
+	text, lasting := c.reason(err)
+	if lasting || job.Attempt >= job.MaxAttempts {
+		rep.logf(slog.LevelError, "%s", text)
+		return c.finish(ctx, store.MailboxFailed, rep, text)
+	}
+	next := c.w.NextRetry(job)
+	rep.logf(slog.LevelWarn, "%s — %s", text, i18n.T(c.lang, "run.retrying", job.Attempt, job.MaxAttempts-1, time.Until(next).Round(time.Second)))
+	rep.flush(ctx)
+	if err := store.SetMailboxError(ctx, d.Pool, mb.TenantID, mb.ID, text); err != nil {
+		return err
+	}
+	return err
+}
+
+// transferJob builds the engine's job: the remote server as the line's
+// user (or the migration's master user), the provider's as the master
+// user on behalf of the local mailbox.
+func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbReporter) (transfer.Job, error) {
+	d := c.w.d
+	preset, err := transfer.ParsePreset(m.Preset)
+	if err != nil {
+		return transfer.Job{}, err
+	}
+	src := transfer.Endpoint{
+		Host:               line.RemoteHost,
+		DialAddr:           line.PinnedAddr,
+		User:               line.RemoteUser,
+		InsecureSkipVerify: m.InsecureTLS,
+		Dialer:             d.Guard.Dialer(),
+	}
+	switch {
+	case m.MasterUser != "":
+		if len(m.MasterPasswordEnc) == 0 {
+			return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone")}
+		}
+		pw, err := d.Box.Open(m.MasterPasswordEnc, MasterSecretAD(m.TenantID, m.MasterUser))
+		if err != nil {
+			return transfer.Job{}, fmt.Errorf("open master password: %w", err)
+		}
+		src.AuthUser, src.Password = m.MasterUser, string(pw)
+	case len(line.RemotePasswordEnc) > 0:
+		pw, err := d.Box.Open(line.RemotePasswordEnc, LineSecretAD(m.TenantID, line.LocalUser, line.RemoteHost, line.RemoteUser))
+		if err != nil {
+			return transfer.Job{}, fmt.Errorf("open line password: %w", err)
+		}
+		src.Password = string(pw)
+	default:
+		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone")}
+	}
+	dst := d.Dest
+	dst.User = line.LocalUser
+	return transfer.Job{
+		Preset:         preset,
+		Source:         src,
+		Dest:           dst,
+		Checkpoints:    store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID},
+		Reporter:       rep,
+		Timeouts:       d.Timeouts,
+		DestConns:      d.DestConns,
+		MaxMessageSize: d.MaxMessageSize,
+	}, nil
+}
+
+// reason is the customer's text for a failed attempt and whether retrying
+// cannot help.
+func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
+	if errors.Is(err, transfer.ErrDestinationFull) {
+		return i18n.T(c.lang, "run.dest_full", c.mb.LocalUser), true
+	}
+	if ce, ok := transfer.IsConnError(err); ok {
+		if ce.Side == transfer.SideDestination {
+			// Our own server: the operator fixes it, a retry goes on.
+			return i18n.T(c.lang, "run.dest_unavailable"), false
+		}
+		switch ce.Reason {
+		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
+			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
+			return reasonText(c.lang, ce), true
+		}
+		return reasonText(c.lang, ce), false
+	}
+	c.log.Warn("mailbox: copy failed", "error", err)
+	return i18n.T(c.lang, "run.interrupted"), false
+}
+
+// finish ends the mailbox run and, when it was the run's last mailbox,
+// the run (with its email job), in one transaction.
+func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, rep *dbReporter, text string) error {
+	ctx = context.WithoutCancel(ctx)
+	rep.logf(slog.LevelInfo, "ended: %s", status)
+	rep.flush(ctx)
+	return finishMailbox(ctx, c.w.d, c.mb, status, rep.counters(), text, c.log)
+}
+
+// finishMailbox ends a mailbox run and, if it was the last of its run,
+// the run, in one transaction; ending the run enqueues its email and, for
+// the migration's last run, erases the passwords no longer needed.
+func finishMailbox(ctx context.Context, d Deps, mb store.MailboxRun, status store.MailboxStatus, counters store.MailboxCounters, text string, log *slog.Logger) error {
+	return pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
+		err := store.FinishMailboxRun(ctx, tx, mb.TenantID, mb.ID, status, counters, text)
+		if errors.Is(err, store.ErrWrongState) {
+			return nil // ended by someone else
+		}
+		if err != nil {
+			return err
+		}
+		return endRunIfDone(ctx, tx, d, mb.TenantID, mb.RunID, log)
+	})
+}
+
+// endRunIfDone ends the run when none of its mailboxes is still going.
+func endRunIfDone(ctx context.Context, tx pgx.Tx, d Deps, tenantID, runID int64, log *slog.Logger) error {
+	r, ended, last, err := store.EndRunIfDone(ctx, tx, tenantID, runID)
+	if err != nil || !ended {
+		return err
+	}
+	log.Info("run ended", "run_id", r.ID, "status", r.Status, "last", last)
+	if last {
+		if err := store.EraseFinishedPasswords(ctx, tx, tenantID, r.MigrationID); err != nil {
+			return err
+		}
+	}
+	ins, err := d.inserter(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = ins.InsertTx(ctx, tx, RunEmailArgs{TenantID: tenantID, RunID: runID}, nil)
+	if err != nil {
+		return fmt.Errorf("insert run email job: %w", err)
+	}
+	return nil
+}
+
+// hostKey is the remote host a per-host limit counts: its name without
+// port, lower case.
+func hostKey(remoteHost string) string {
+	h := strings.ToLower(strings.TrimSpace(remoteHost))
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	return h
+}
+
+// Advisory lock keys: a class in the high 16 bits keeps trasloco's locks
+// apart from each other and from database.Migrate's.
+const (
+	lockClassLine = 0x7401
+	lockClassHost = 0x7402
+)
+
+func lineLockKey(lineID int64) int64 {
+	return lockClassLine<<48 | lineID&(1<<48-1)
+}
+
+func hostLockKey(host string, slot int) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(host))
+	return lockClassHost<<48 | int64(h.Sum64()&(1<<40-1))<<8 | int64(slot&0xff)
+}
+
+func tryLock(ctx context.Context, conn *pgx.Conn, key int64) (bool, error) {
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
+		return false, fmt.Errorf("mailbox: advisory lock: %w", err)
+	}
+	return ok, nil
+}

@@ -1,0 +1,213 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// maxLogLines bounds the log of one mailbox run; past it only warnings and
+// errors are kept, and the log says so once.
+const maxLogLines = 5000
+
+// dbReporter is the engine's Reporter for one mailbox run: it keeps the
+// log lines, skipped messages and latest progress in memory (the engine
+// calls it under its own lock) and a goroutine writes them to PostgreSQL
+// every Deps.FlushInterval, so the panel shows the copy as it goes.
+//
+// Counters add up across attempts: an attempt that resumes sees the
+// messages copied by the earlier ones as already there, so it adds its
+// own copies to the base the earlier attempts left.
+type dbReporter struct {
+	d    Deps
+	mb   store.MailboxRun
+	base store.MailboxCounters // what earlier attempts copied
+
+	mu       sync.Mutex
+	logs     []store.LogLine
+	skipped  []store.SkippedMessage
+	last     transfer.Progress
+	dirty    bool
+	written  int
+	capNoted bool
+
+	flushMu sync.Mutex
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func newDBReporter(d Deps, mb store.MailboxRun) *dbReporter {
+	r := &dbReporter{d: d, mb: mb, stop: make(chan struct{}), done: make(chan struct{})}
+	r.base = store.MailboxCounters{Copied: mb.Copied, Bytes: mb.Bytes, FlagsUpdated: mb.FlagsUpdated}
+	go r.loop()
+	return r
+}
+
+func (r *dbReporter) loop() {
+	defer close(r.done)
+	t := time.NewTicker(r.d.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			r.flush(context.Background())
+		}
+	}
+}
+
+// close stops the background writer (the caller flushes what is left).
+func (r *dbReporter) close() {
+	select {
+	case <-r.stop:
+	default:
+		close(r.stop)
+	}
+	<-r.done
+}
+
+// Log implements transfer.Reporter.
+func (r *dbReporter) Log(e transfer.LogEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Skipped != nil {
+		s := e.Skipped
+		var date *time.Time
+		if !s.Date.IsZero() {
+			dt := s.Date
+			date = &dt
+		}
+		r.skipped = append(r.skipped, store.SkippedMessage{
+			MailboxRunID: r.mb.ID, Folder: s.Folder, UID: s.UID, Size: s.Size, Date: date,
+			Sender: clip(s.From, 500), Subject: clip(s.Subject, 500), Reason: "too_large",
+		})
+	}
+	if r.written+len(r.logs) >= maxLogLines && e.Level < slog.LevelWarn {
+		if !r.capNoted {
+			r.capNoted = true
+			r.logs = append(r.logs, store.LogLine{At: time.Now(), Level: "warn",
+				Message: fmt.Sprintf("log longer than %d lines: from here on only warnings and errors are kept", maxLogLines)})
+		}
+		return
+	}
+	r.logs = append(r.logs, store.LogLine{At: e.Time, Level: levelName(e.Level), Folder: e.Folder, Message: clip(e.Message, 4000)})
+}
+
+// Progress implements transfer.Reporter.
+func (r *dbReporter) Progress(p transfer.Progress) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last = p
+	r.dirty = true
+}
+
+// result takes the engine's final counters.
+func (r *dbReporter) result(res transfer.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last.Counters = res.Counters
+	r.last.Folder = ""
+	r.dirty = true
+}
+
+// logf adds a line of the worker's own to the log.
+func (r *dbReporter) logf(level slog.Level, format string, args ...any) {
+	r.Log(transfer.LogEntry{Time: time.Now(), Level: level, Message: fmt.Sprintf(format, args...)})
+}
+
+// counters are the mailbox run's counters now, earlier attempts included.
+func (r *dbReporter) counters() store.MailboxCounters {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.countersLocked()
+}
+
+func (r *dbReporter) countersLocked() store.MailboxCounters {
+	p := r.last
+	c := store.MailboxCounters{
+		Folders:         p.Folders,
+		Found:           p.Found,
+		Copied:          r.base.Copied + p.Copied,
+		AlreadyThere:    max(0, p.AlreadyThere-r.base.Copied),
+		TooLarge:        p.TooLarge,
+		ExcludedFolders: p.ExcludedFolders,
+		Failed:          p.Failed,
+		FlagsUpdated:    r.base.FlagsUpdated + p.FlagsUpdated,
+		Bytes:           r.base.Bytes + p.Bytes,
+		Done:            p.Done,
+		Total:           p.Total,
+	}
+	if c.Done == 0 && c.Total == 0 {
+		c.Done = c.Copied + c.AlreadyThere + c.Failed
+	}
+	return c
+}
+
+// flush writes what is pending. Errors are logged, not returned: the copy
+// goes on and the next flush tries again.
+func (r *dbReporter) flush(ctx context.Context) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	r.mu.Lock()
+	logs, skipped, dirty := r.logs, r.skipped, r.dirty
+	r.logs, r.skipped, r.dirty = nil, nil, false
+	c, folder := r.countersLocked(), r.last.Folder
+	r.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tenant := r.mb.TenantID
+	for _, s := range skipped {
+		if err := store.AddSkippedMessage(ctx, r.d.Pool, tenant, s); err != nil {
+			r.d.Logger.Warn("mailbox: cannot store a skipped message", "mailbox_run_id", r.mb.ID, "error", err)
+		}
+	}
+	if len(logs) > 0 {
+		if err := store.AppendMailboxLogs(ctx, r.d.Pool, tenant, r.mb.ID, logs); err != nil {
+			r.d.Logger.Warn("mailbox: cannot store log lines", "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
+		} else {
+			r.mu.Lock()
+			r.written += len(logs)
+			r.mu.Unlock()
+		}
+	}
+	if dirty {
+		if err := store.SetMailboxProgress(ctx, r.d.Pool, tenant, r.mb.ID, c, folder); err != nil {
+			r.d.Logger.Warn("mailbox: cannot store progress", "mailbox_run_id", r.mb.ID, "error", err)
+		}
+	}
+}
+
+func levelName(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "error"
+	case l >= slog.LevelWarn:
+		return "warn"
+	case l >= slog.LevelInfo:
+		return "info"
+	}
+	return "debug"
+}
+
+// clip cuts s to at most n bytes on a rune boundary and drops NULs, which
+// PostgreSQL text refuses.
+func clip(s string, n int) string {
+	s = strings.ReplaceAll(s, "\x00", "")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

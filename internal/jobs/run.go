@@ -1,0 +1,200 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/trasloco/trasloco/internal/store"
+)
+
+// RunWorker starts a run when it is due: it marks the run and the
+// migration running and inserts one MailboxArgs job per mailbox, in one
+// transaction. Doing it twice changes nothing.
+type RunWorker struct {
+	river.WorkerDefaults[RunArgs]
+	d Deps
+}
+
+// NewRunWorker returns the run worker.
+func NewRunWorker(d Deps) *RunWorker {
+	return &RunWorker{d: d.withDefaults()}
+}
+
+// Work starts the run of the job.
+func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+	a := job.Args
+	log := w.d.Logger.With("job_id", job.ID, "tenant_id", a.TenantID, "run_id", a.RunID)
+	ins, err := w.d.inserter(ctx)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, w.d.Pool, func(tx pgx.Tx) error {
+		r, err := store.StartRun(ctx, tx, a.TenantID, a.RunID)
+		if errors.Is(err, store.ErrNotFound) {
+			return river.JobCancel(err)
+		}
+		if errors.Is(err, store.ErrWrongState) {
+			log.Info("run: not scheduled any more, left alone", "status", r.Status)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		mbs, err := store.CreateMailboxRuns(ctx, tx, a.TenantID, a.RunID)
+		if err != nil {
+			return err
+		}
+		n, err := insertMailboxJobs(ctx, tx, ins, mbs)
+		if err != nil {
+			return err
+		}
+		log.Info("run: started", "migration_id", r.MigrationID, "run_no", r.RunNo, "mailboxes", len(mbs), "jobs", n)
+		return endRunIfDone(ctx, tx, w.d, a.TenantID, a.RunID, log) // a run with no mailbox ends at once
+	})
+}
+
+// insertMailboxJobs inserts the jobs of the mailbox runs still to do.
+func insertMailboxJobs(ctx context.Context, tx pgx.Tx, ins Inserter, mbs []store.MailboxRun) (int, error) {
+	n := 0
+	for _, mb := range mbs {
+		if mb.Status.Ended() {
+			continue
+		}
+		if _, err := ins.InsertTx(ctx, tx, MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID}, nil); err != nil {
+			return n, fmt.Errorf("insert mailbox job: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// RetryFailedMailboxes puts the failed mailboxes of the tenant's ended run
+// back to work ("Riprova le caselle fallite") and returns how many. It is
+// store.ErrWrongState when the run has none that can be retried (none
+// failed, or their passwords are erased) and store.ErrNotFound for a run
+// of another tenant.
+func RetryFailedMailboxes(ctx context.Context, pool *pgxpool.Pool, ins Inserter, tenantID, runID int64) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		mbs, err := store.ReopenFailedMailboxes(ctx, tx, tenantID, runID)
+		if err != nil {
+			return err
+		}
+		n, err = insertMailboxJobs(ctx, tx, ins, mbs)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("retry failed mailboxes: %w", err)
+	}
+	return n, nil
+}
+
+// ReconcileArgs is the periodic check that every mailbox run still to do
+// has a live job: a job River gave up on (its worker died on the last
+// attempt, say) would otherwise leave its mailbox running and its run
+// without an end or an email. Such a mailbox ends failed.
+type ReconcileArgs struct{}
+
+// Kind is the River job kind.
+func (ReconcileArgs) Kind() string { return "reconcile_runs" }
+
+// InsertOpts puts the job on QueueTransfer, once at a time.
+func (ReconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueValidate, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+}
+
+// ReconcileWorker ends the orphaned mailbox runs.
+type ReconcileWorker struct {
+	river.WorkerDefaults[ReconcileArgs]
+	d Deps
+}
+
+// NewReconcileWorker returns the reconcile worker.
+func NewReconcileWorker(d Deps) *ReconcileWorker { return &ReconcileWorker{d: d.withDefaults()} }
+
+// Work ends every orphaned mailbox run, across tenants (an operator task).
+func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs]) error {
+	// A mailbox run is orphaned when it is pending or running, its run is
+	// running, and no live River job carries its id; rows younger than a
+	// minute are left alone (their run job may not have committed yet).
+	rows, err := w.d.Pool.Query(ctx, `
+		SELECT b.tenant_id, b.id FROM mailbox_runs b
+		JOIN runs r ON r.id = b.run_id AND r.tenant_id = b.tenant_id
+		WHERE b.status IN ('pending', 'running') AND r.status = 'running' AND b.updated_at < now() - interval '1 minute'
+			AND NOT EXISTS (
+				SELECT 1 FROM river_job j WHERE j.kind = 'mailbox_copy'
+					AND j.state IN ('available', 'pending', 'running', 'retryable', 'scheduled')
+					AND (j.args->>'mailbox_run_id')::bigint = b.id AND (j.args->>'tenant_id')::bigint = b.tenant_id)`)
+	if err != nil {
+		return fmt.Errorf("reconcile runs: %w", err)
+	}
+	type key struct{ tenant, id int64 }
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (key, error) {
+		var k key
+		return k, r.Scan(&k.tenant, &k.id)
+	})
+	if err != nil {
+		return fmt.Errorf("reconcile runs: %w", err)
+	}
+	for _, k := range keys {
+		mb, err := store.GetMailboxRun(ctx, w.d.Pool, k.tenant, k.id)
+		if err != nil {
+			return err
+		}
+		log := w.d.Logger.With("tenant_id", k.tenant, "mailbox_run_id", k.id)
+		log.Warn("reconcile: mailbox run has no job left, ending it failed")
+		tenant, err := store.GetTenant(ctx, w.d.Pool, k.tenant)
+		if err != nil {
+			return err
+		}
+		text := tr(tenant.Language, "run.gave_up")
+		if err := store.AppendMailboxLogs(ctx, w.d.Pool, k.tenant, k.id, []store.LogLine{{At: time.Now(), Level: "error", Message: text}}); err != nil {
+			return err
+		}
+		if err := finishMailbox(ctx, w.d, mb, store.MailboxFailed, mb.MailboxCounters, text, log); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PurgePasswordsArgs erases the passwords that failed mailboxes kept for a
+// retry once their migration has been over for Deps.PasswordRetention.
+type PurgePasswordsArgs struct{}
+
+// Kind is the River job kind.
+func (PurgePasswordsArgs) Kind() string { return "purge_passwords" }
+
+// InsertOpts puts the job on QueueValidate.
+func (PurgePasswordsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueValidate, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+}
+
+// PurgePasswordsWorker runs PurgePasswordsArgs.
+type PurgePasswordsWorker struct {
+	river.WorkerDefaults[PurgePasswordsArgs]
+	d Deps
+}
+
+// NewPurgePasswordsWorker returns the purge worker.
+func NewPurgePasswordsWorker(d Deps) *PurgePasswordsWorker {
+	return &PurgePasswordsWorker{d: d.withDefaults()}
+}
+
+// Work erases the stale passwords.
+func (w *PurgePasswordsWorker) Work(ctx context.Context, job *river.Job[PurgePasswordsArgs]) error {
+	n, err := store.PurgeStalePasswords(ctx, w.d.Pool, w.d.Now().Add(-w.d.PasswordRetention))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		w.d.Logger.Info("purge: passwords erased", "migrations", n)
+	}
+	return nil
+}
