@@ -2,10 +2,12 @@
 # Installs, from Debian's packages, what the tests and benchmarks need:
 # Dovecot (IMAP server, run by internal/testenv as our own processes, never
 # as the system service), isync (mbsync, for the benchmark) and PostgreSQL's
-# server binaries. Idempotent and quick when everything is present: apt-get
-# runs only when something is missing.
+# server binaries; and it builds Mailpit (the SMTP catcher of the email
+# tests) from source through the Go module proxy. Idempotent and quick when
+# everything is present: apt-get and go install run only when something is
+# missing.
 #
-#   deploy/scripts/deps.sh              # Dovecot, isync, PostgreSQL
+#   deploy/scripts/deps.sh              # Dovecot, isync, PostgreSQL, Mailpit
 #   WITH_CHROMIUM=1 deploy/scripts/deps.sh   # also Chromium, for browser tests
 #   DRY_RUN=1 deploy/scripts/deps.sh         # print what would be installed
 set -euo pipefail
@@ -30,6 +32,25 @@ need isync has_cmd mbsync
 need postgresql has_initdb
 if [ "${WITH_CHROMIUM:-0}" = 1 ]; then
 	need chromium has_cmd chromium
+fi
+
+# Mailpit goes where internal/testenv's MailpitBinary looks for it
+# (os.UserCacheDir()/trasloco-testenv/mailpit-<version>), so the first email
+# test does not spend a minute building it. Keep the version in step with
+# MailpitVersion in internal/testenv/mailpit.go.
+mailpit_version=v1.33.1
+mailpit_dir="${XDG_CACHE_HOME:-$HOME/.cache}/trasloco-testenv/mailpit-$mailpit_version"
+if [ ! -x "$mailpit_dir/mailpit" ]; then
+	echo "deps: building mailpit $mailpit_version into $mailpit_dir (a minute or two, once)"
+	if [ "${DRY_RUN:-0}" != 1 ]; then
+		mkdir -p "$mailpit_dir"
+		build=$(mktemp -d "$mailpit_dir/build-XXXXXX")
+		# Outside any module; installed into a temporary GOBIN and renamed, so
+		# a build that dies half-way leaves no half-written binary.
+		(cd "$build" && GOBIN="$build" GOWORK=off "${GO:-go}" install "github.com/axllent/mailpit@$mailpit_version")
+		mv -f "$build/mailpit" "$mailpit_dir/mailpit"
+		rm -rf "$build"
+	fi
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

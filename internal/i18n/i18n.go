@@ -3,7 +3,8 @@
 //
 // Messages live in catalogs of the form map[string]Message, one per area
 // of the code (catalog_csv.go for CSV and validation messages,
-// catalog_web.go for the web layer); T looks a key up in each in turn.
+// catalog_web.go for the web layer, catalog_mail.go for the email sent when
+// a run ends); T looks a key up in each in turn.
 package i18n
 
 import (
@@ -107,6 +108,9 @@ func T(l Lang, key string, args ...any) string {
 		m, ok = webCatalog[key]
 	}
 	if !ok {
+		m, ok = mailCatalog[key]
+	}
+	if !ok {
 		return key
 	}
 	if len(args) == 0 {
@@ -120,6 +124,9 @@ func Has(key string) bool {
 	_, ok := csvCatalog[key]
 	if !ok {
 		_, ok = webCatalog[key]
+	}
+	if !ok {
+		_, ok = mailCatalog[key]
 	}
 	return ok
 }
