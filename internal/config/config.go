@@ -37,6 +37,7 @@ const (
 	EnvMailboxSlice       = "TRASLOCO_MAILBOX_SLICE"
 	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
+	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
 )
 
 // Defaults of the optional settings.
@@ -98,6 +99,11 @@ type Config struct {
 	// remote host is at its limit or its run 1 is still going
 	// (TRASLOCO_JOB_POLL). Default 10s.
 	JobPoll time.Duration
+	// MetricsListen is the address of a small HTTP server with /healthz,
+	// /readyz and /metrics, without login, for probes and Prometheus
+	// (TRASLOCO_METRICS_LISTEN, host:port, e.g. 127.0.0.1:9090). Default
+	// none: not started.
+	MetricsListen string
 }
 
 // Dest is the destination IMAP server, reached with a master user.
@@ -179,6 +185,12 @@ func Load(getenv func(string) string) (Config, error) {
 		c.Listen = DefaultListen
 	} else if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		fail(bad(EnvListen, "want host:port, got %q", c.Listen))
+	}
+
+	if c.MetricsListen = get(EnvMetricsListen); c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			fail(bad(EnvMetricsListen, "want host:port, got %q", c.MetricsListen))
+		}
 	}
 
 	if v := get(EnvBaseURL); v == "" {

@@ -48,6 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 20*time.Minute, c.MailboxSlice)
 	require.Equal(t, 30*time.Second, c.RetryBackoff)
 	require.Equal(t, 10*time.Second, c.JobPoll)
+	require.Empty(t, c.MetricsListen)
 }
 
 func TestLoad(t *testing.T) {
@@ -102,6 +103,8 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, 16, c.Workers)
 				require.Equal(t, 2, c.PerHostLimit)
 			}},
+		{"metrics listen", map[string]string{config.EnvMetricsListen: "127.0.0.1:9090"},
+			func(t *testing.T, c config.Config) { require.Equal(t, "127.0.0.1:9090", c.MetricsListen) }},
 		{"run timings", map[string]string{config.EnvMailboxSlice: "90s", config.EnvRetryBackoff: "2s", config.EnvJobPoll: "500ms"},
 			func(t *testing.T, c config.Config) {
 				require.Equal(t, 90*time.Second, c.MailboxSlice)
@@ -135,6 +138,7 @@ func TestLoadErrors(t *testing.T) {
 		{"short key", map[string]string{config.EnvSecretKey: base64.StdEncoding.EncodeToString([]byte("short"))}, config.EnvSecretKey},
 		{"garbage key", map[string]string{config.EnvSecretKey: "not a key!"}, config.EnvSecretKey},
 		{"bad listen", map[string]string{config.EnvListen: "8080"}, config.EnvListen},
+		{"bad metrics listen", map[string]string{config.EnvMetricsListen: "9090"}, config.EnvMetricsListen},
 		{"bad base url", map[string]string{config.EnvBaseURL: "panel.provider.test"}, config.EnvBaseURL},
 		{"no dest", map[string]string{config.EnvDestHost: ""}, config.EnvDestHost},
 		{"bad dest port", map[string]string{config.EnvDestHost: "imap:99999"}, config.EnvDestHost},
