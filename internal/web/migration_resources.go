@@ -64,6 +64,13 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 			continue // never copied: the migration page shows why
 		}
 		rm := views.ResourceMailbox{LineNo: ln.LineNo, LocalUser: ln.LocalUser}
+		// A message still too large in run 2 is the one run 1 listed:
+		// the customer sees it once.
+		type folderUID struct {
+			folder string
+			uid    uint32
+		}
+		listed := map[folderUID]bool{}
 		for _, rn := range runs {
 			mb, ok := byLineRun[lineRun{ln.ID, rn.RunNo}]
 			if !ok {
@@ -104,6 +111,12 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			for _, sk := range skipped {
+				k := folderUID{sk.Folder, sk.UID}
+				if listed[k] {
+					continue
+				}
+				listed[k] = true
+				d.Skipped++
 				row := views.SkippedRow{
 					RunNo:   mb.RunNo,
 					Folder:  sk.Folder,
@@ -116,7 +129,6 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				}
 				rm.Skipped = append(rm.Skipped, row)
 			}
-			d.Skipped += len(skipped)
 		}
 		d.Mailboxes = append(d.Mailboxes, rm)
 	}
