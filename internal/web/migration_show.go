@@ -84,6 +84,8 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 			ScheduledAt: formatTime(l, rn.ScheduledAt, c.Loc),
 			StartedAt:   optionalTime(l, rn.StartedAt, c.Loc),
 			EndedAt:     optionalTime(l, rn.EndedAt, c.Loc),
+			EmailSentAt: optionalTime(l, rn.EmailSentAt, c.Loc),
+			EmailFailed: rn.EmailError != "",
 		}
 		for _, mb := range mbs {
 			if mb.RunID == rn.ID && mb.Status == store.MailboxFailed {

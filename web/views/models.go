@@ -15,6 +15,8 @@ type Page struct {
 	Title      string // the page's own title; "Trasloco" is appended
 	UserEmail  string // "" when signed out: no navigation is shown
 	TenantName string
+	// Operator shows the operators' navigation (River's jobs).
+	Operator bool
 	// LangPath is the current path, for the language switch links.
 	LangPath string
 	// Flash is a one-time message (after a redirect); FlashError marks it
@@ -36,6 +38,7 @@ type Login struct {
 // MigrationRow is one migration in the Migrazioni list.
 type MigrationRow struct {
 	ID          int64
+	TenantName  string // shown to operators, who see every tenant's
 	Name        string
 	PresetLabel string
 	Mailboxes   int
@@ -62,6 +65,9 @@ type Status struct {
 type MigrationList struct {
 	Rows     []MigrationRow
 	Timezone string
+	// ShowTenant adds the tenant column: an operator's list of every
+	// tenant's migrations.
+	ShowTenant bool
 }
 
 // PresetOption is one remote server type in the form.
@@ -127,6 +133,10 @@ type RunRow struct {
 	// still kept). The retry is offered only for a run completed with errors.
 	FailedMailboxes int
 	Retryable       int
+	// EmailSentAt is when the completion email went out ("" when not yet);
+	// EmailFailed says the last send failed (it is retried).
+	EmailSentAt string
+	EmailFailed bool
 }
 
 // CanRetry reports whether the run offers "Riprova le caselle fallite".
