@@ -128,6 +128,7 @@ func (e Endpoint) resolve(p Preset) (host string, port int, mode TLSMode, err er
 // runs under a timer that closes the connection when it fires.
 type session struct {
 	c             *imapclient.Client
+	raw           net.Conn // the TCP connection under c (and under TLS)
 	side          Side
 	addr          string // host:port as given
 	remote        string // ip:port actually reached
@@ -158,7 +159,7 @@ func (s *session) do(what string, d time.Duration, f func() error) error {
 		s.mu.Lock()
 		s.timedOut = true
 		s.mu.Unlock()
-		s.c.Close()
+		s.cut()
 	})
 	err := f()
 	if !t.Stop() {
@@ -174,8 +175,18 @@ func (s *session) watchdog(d time.Duration) *time.Timer {
 		s.mu.Lock()
 		s.timedOut = true
 		s.mu.Unlock()
-		s.c.Close()
+		s.cut()
 	})
+}
+
+// cut closes the TCP connection under the client, from any goroutine: the
+// command in progress and go-imap's reader fail with a read error and wind
+// down in order. (Closing the client itself while another goroutine still
+// consumes a FETCH literal races inside go-imap.)
+func (s *session) cut() {
+	if s.raw != nil {
+		_ = s.raw.Close()
+	}
 }
 
 func (s *session) wasTimedOut() bool {
@@ -227,7 +238,7 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 		s.c.Close()
 		return nil, err
 	}
-	s.stopCtx = context.AfterFunc(ctx, func() { s.c.Close() })
+	s.stopCtx = context.AfterFunc(ctx, s.cut)
 	if err := s.do("CAPABILITY", to.Command, func() error {
 		caps, err := s.c.Capability().Wait()
 		s.caps = caps
@@ -285,6 +296,7 @@ func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode 
 			return nil, classifyDial(side, addr, err)
 		}
 		s.c = imapclient.New(tc, opts)
+		s.raw = raw
 	case TLSStartTLS, TLSOpportunistic:
 		c := imapclient.New(raw, opts)
 		if err := c.WaitGreeting(); err != nil {
@@ -310,8 +322,10 @@ func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode 
 		}
 		raw = raw2
 		s.c = c2
+		s.raw = raw2
 	case TLSNone:
 		s.c = imapclient.New(raw, opts)
+		s.raw = raw
 	default:
 		raw.Close()
 		return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonProtocol, Detail: "unknown TLS mode " + string(mode)}

@@ -263,6 +263,12 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil {
+			// Stopped, not retried: the counters keep what this pass did
+			// copy (and recorded), so a caller that resumes later counts
+			// those messages as copied, not as already there.
+			return ctx.Err()
+		}
 		// A retry recounts the folder from scratch.
 		r.mu.Lock()
 		r.res, r.done, r.total = saved, savedDone, savedTotal
@@ -274,9 +280,6 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 			r.mu.Unlock()
 			r.logf(slog.LevelError, p.Source, "folder not copied: %v", fe.err)
 			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
 		}
 		if !retriable(err) {
 			return err
@@ -692,7 +695,12 @@ func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error 
 		if len(pending) == 0 || recErr != nil {
 			return
 		}
-		if err := r.job.Checkpoints.RecordMessages(ctx, p.Source, pending); err != nil {
+		// Record even when ctx has ended (a slice over, a shutdown): these
+		// messages are at the destination, and the next attempt should
+		// know without looking them up.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := r.job.Checkpoints.RecordMessages(rctx, p.Source, pending); err != nil {
 			// Stop copying what could not be recorded; the retry recognises
 			// the unrecorded messages at the destination.
 			recErr = fmt.Errorf("record checkpoint: %w", err)
@@ -787,9 +795,10 @@ func (r *runner) fetchBodies(ctx context.Context, src *session, todo []meta, byU
 		wd.Stop()
 		if err != nil {
 			// The FETCH is left half-read: the connection cannot be reused.
-			// go-imap's reader waits for us to consume what it already read,
-			// so close the connection and drain the command at once.
-			go src.c.Close()
+			// go-imap's reader waits for us to consume what it already read:
+			// cut the connection under it, then drain the command, which
+			// now fails fast.
+			src.cut()
 			_ = cmd.Close()
 			return err
 		}
