@@ -2,13 +2,14 @@
 # Installs, from Debian's packages, what the tests and benchmarks need:
 # Dovecot (IMAP server, run by internal/testenv as our own processes, never
 # as the system service), isync (mbsync, for the benchmark) and PostgreSQL's
-# server binaries; and it builds Mailpit (the SMTP catcher of the email
+# server binaries, and Chromium (the browser tests drive it through
+# chromedp); and it builds Mailpit (the SMTP catcher of the email
 # tests) from source through the Go module proxy. Idempotent and quick when
 # everything is present: apt-get and go install run only when something is
 # missing.
 #
-#   deploy/scripts/deps.sh              # Dovecot, isync, PostgreSQL, Mailpit
-#   WITH_CHROMIUM=1 deploy/scripts/deps.sh   # also Chromium, for browser tests
+#   deploy/scripts/deps.sh              # Dovecot, isync, PostgreSQL, Chromium, Mailpit
+#   WITH_CHROMIUM=0 deploy/scripts/deps.sh   # all but Chromium (the browser tests then fail in CI)
 #   DRY_RUN=1 deploy/scripts/deps.sh         # print what would be installed
 set -euo pipefail
 
@@ -30,7 +31,7 @@ need dovecot-imapd has_cmd dovecot
 need dovecot-imapd test -e /usr/lib/dovecot/imap
 need isync has_cmd mbsync
 need postgresql has_initdb
-if [ "${WITH_CHROMIUM:-0}" = 1 ]; then
+if [ "${WITH_CHROMIUM:-1}" = 1 ]; then
 	need chromium has_cmd chromium
 fi
 
