@@ -26,6 +26,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/emersion/go-imap/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trasloco/trasloco/internal/auth"
@@ -98,86 +99,14 @@ func (u *customer) doc(path string) *goquery.Document {
 
 func TestWholeMigrationThroughThePanel(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pool := testenv.NewTestDB(t)
-	src, dst := testenv.SharedDovecot(t)
-	mp := testenv.SharedMailpit(t)
-	logs := &logBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-
-	// The provider's side: a tenant, its user, the destination mailboxes.
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	box, err := secret.NewBox(key)
-	require.NoError(t, err)
-	notifyTo := strings.ToLower(testenv.UniqueUser(t, "notify.test"))
-	tenant, err := store.CreateTenant(ctx, pool, store.NewTenant{Name: "Studio Rossi", NotifyEmail: notifyTo, Domains: []string{"rossi.test"}})
-	require.NoError(t, err)
-	hash, err := auth.HashPasswordWithParams("una password lunga", auth.Params{Time: 1, MemoryKiB: 1024, Threads: 1, SaltLen: 16, KeyLen: 32})
-	require.NoError(t, err)
-	_, err = store.CreateUser(ctx, pool, tenant.ID, store.NewUser{Email: "admin@rossi.test", PasswordHash: hash})
-	require.NoError(t, err)
-
-	type mailbox struct{ user, pw string }
-	var boxes []mailbox
+	st := newStack(t)
+	ctx, pool, src, dst, mp := st.ctx, st.pool, st.src, st.dst, st.mp
+	tenant, notifyTo, boxes, base, srv, logs := st.tenant, st.notifyTo, st.boxes, st.base, st.srv, st.logs
+	var err error
 	var csv strings.Builder
-	for i := range 3 {
-		u := testenv.UniqueUser(t, "rossi.test")
-		pw := fmt.Sprintf("vecchia;password-%d", i)
-		require.NoError(t, src.AddUser(u, pw))
-		require.NoError(t, dst.AddUser(u, "nuova"))
-		boxes = append(boxes, mailbox{u, pw})
-		c := src.Dial(t, u, boxes[i].pw)
-		testenv.Append(t, c, "INBOX", msgs(int64(200+i), 0, 15, 3000)...)
-		testenv.Append(t, c, "INBOX.Clienti.Società", msgs(int64(210+i), 0, 4, 6000)...)
-		testenv.Append(t, c, "INBOX.Sent", msgs(int64(220+i), 0, 3, 1500)...)
-		testenv.Append(t, c, "INBOX.Trash", msgs(int64(230+i), 0, 2, 1500)...)
-		testenv.Append(t, c, "INBOX.Bulk", msgs(int64(240+i), 0, 2, 1500)...)
-		if i == 0 {
-			testenv.Append(t, c, "INBOX", testenv.BuildMessage(250, 0, 200<<10)) // over the test's size limit
-		}
-		fmt.Fprintf(&csv, "%s;%s;%s;%s\n", u, src.TLSAddr(), u, boxes[i].pw)
+	for _, b := range boxes {
+		fmt.Fprintf(&csv, "%s;%s;%s;%s\n", b.user, src.TLSAddr(), b.user, b.pw)
 	}
-
-	// The panel and its workers, in this process.
-	srv := httptest.NewUnstartedServer(nil)
-	base, err := url.Parse("http://" + srv.Listener.Addr().String())
-	require.NoError(t, err)
-	host, port, _ := strings.Cut(mp.SMTPAddr(), ":")
-	var smtpPort int
-	_, err = fmt.Sscan(port, &smtpPort)
-	require.NoError(t, err)
-	mailer, err := notify.NewMailer(config.SMTP{Host: host, Port: smtpPort, TLS: config.TLSNone, From: "trasloco@provider.test"})
-	require.NoError(t, err)
-	rc, err := jobs.NewClient(jobs.Deps{
-		Pool:  pool,
-		Box:   box,
-		Guard: netguard.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
-		Dest: transfer.Endpoint{Host: dst.TLSAddr(), TLS: transfer.TLSImplicit, RootCAs: dst.CAPool(),
-			AuthUser: dst.MasterUser(), Password: dst.MasterPassword()},
-		PinRemoteAddr:  true,
-		Logger:         logger.With("component", "jobs"),
-		Mailer:         mailer,
-		BaseURL:        base,
-		MaxMessageSize: 128 << 10,
-		RetryBase:      200 * time.Millisecond,
-		Poll:           300 * time.Millisecond,
-		FlushInterval:  200 * time.Millisecond,
-	}, jobs.ClientOptions{Workers: 3, FetchPollInterval: 200 * time.Millisecond, Logger: logger.With("component", "river")})
-	require.NoError(t, err)
-	require.NoError(t, rc.Start(ctx))
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = rc.StopAndCancel(c)
-	})
-	srv.Config.Handler = web.New(web.Deps{
-		Pool: pool, River: rc, Box: box, BaseURL: base,
-		Login:  &auth.Login{DB: pool},
-		Logger: logger.With("component", "web"),
-	})
-	srv.Start()
-	t.Cleanup(srv.Close)
 
 	// The customer logs in and uploads the CSV: run 1 in a few seconds,
 	// run 2 well after it.
@@ -185,7 +114,7 @@ func TestWholeMigrationThroughThePanel(t *testing.T) {
 	require.NoError(t, err)
 	u := &customer{t: t, base: srv.URL, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	form := url.Values{"email": {"admin@rossi.test"}, "password": {"una password lunga"}}
+	form := url.Values{"email": {userEmail}, "password": {userPassword}}
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(form.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -337,6 +266,113 @@ func TestWholeMigrationThroughThePanel(t *testing.T) {
 	var kept int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM migration_lines WHERE remote_password_enc IS NOT NULL`).Scan(&kept))
 	require.Zero(t, kept)
+}
+
+// mailbox is a source mailbox of the test, with its password.
+type mailbox struct{ user, pw string }
+
+// stack is everything a migration needs, running: the test database, the
+// Dovecot pair, Mailpit, the panel on a loopback port and its workers in
+// this process, a tenant with a user, and three seeded source mailboxes
+// with their destination mailboxes.
+type stack struct {
+	ctx      context.Context
+	pool     *pgxpool.Pool
+	src, dst *testenv.Dovecot
+	mp       *testenv.Mailpit
+	logs     *logBuffer
+	tenant   store.Tenant
+	notifyTo string
+	boxes    []mailbox
+	base     *url.URL
+	srv      *httptest.Server
+}
+
+const (
+	userEmail    = "admin@rossi.test"
+	userPassword = "una password lunga"
+)
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	st := &stack{ctx: context.Background(), logs: &logBuffer{}}
+	ctx := st.ctx
+	st.pool = testenv.NewTestDB(t)
+	st.src, st.dst = testenv.SharedDovecot(t)
+	st.mp = testenv.SharedMailpit(t)
+	pool, src, dst, mp := st.pool, st.src, st.dst, st.mp
+	logger := slog.New(slog.NewJSONHandler(st.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	// The provider's side: a tenant, its user, the destination mailboxes.
+	key := make([]byte, secret.KeySize)
+	_, _ = rand.Read(key)
+	box, err := secret.NewBox(key)
+	require.NoError(t, err)
+	st.notifyTo = strings.ToLower(testenv.UniqueUser(t, "notify.test"))
+	st.tenant, err = store.CreateTenant(ctx, pool, store.NewTenant{Name: "Studio Rossi", NotifyEmail: st.notifyTo, Domains: []string{"rossi.test"}})
+	require.NoError(t, err)
+	hash, err := auth.HashPasswordWithParams(userPassword, auth.Params{Time: 1, MemoryKiB: 1024, Threads: 1, SaltLen: 16, KeyLen: 32})
+	require.NoError(t, err)
+	_, err = store.CreateUser(ctx, pool, st.tenant.ID, store.NewUser{Email: userEmail, PasswordHash: hash})
+	require.NoError(t, err)
+
+	for i := range 3 {
+		u := testenv.UniqueUser(t, "rossi.test")
+		pw := fmt.Sprintf("vecchia;password-%d", i)
+		require.NoError(t, src.AddUser(u, pw))
+		require.NoError(t, dst.AddUser(u, "nuova"))
+		st.boxes = append(st.boxes, mailbox{u, pw})
+		c := src.Dial(t, u, pw)
+		testenv.Append(t, c, "INBOX", msgs(int64(200+i), 0, 15, 3000)...)
+		testenv.Append(t, c, "INBOX.Clienti.Società", msgs(int64(210+i), 0, 4, 6000)...)
+		testenv.Append(t, c, "INBOX.Sent", msgs(int64(220+i), 0, 3, 1500)...)
+		testenv.Append(t, c, "INBOX.Trash", msgs(int64(230+i), 0, 2, 1500)...)
+		testenv.Append(t, c, "INBOX.Bulk", msgs(int64(240+i), 0, 2, 1500)...)
+		if i == 0 {
+			testenv.Append(t, c, "INBOX", testenv.BuildMessage(250, 0, 200<<10)) // over the test's size limit
+		}
+	}
+
+	// The panel and its workers, in this process.
+	st.srv = httptest.NewUnstartedServer(nil)
+	st.base, err = url.Parse("http://" + st.srv.Listener.Addr().String())
+	require.NoError(t, err)
+	host, port, _ := strings.Cut(mp.SMTPAddr(), ":")
+	var smtpPort int
+	_, err = fmt.Sscan(port, &smtpPort)
+	require.NoError(t, err)
+	mailer, err := notify.NewMailer(config.SMTP{Host: host, Port: smtpPort, TLS: config.TLSNone, From: "trasloco@provider.test"})
+	require.NoError(t, err)
+	rc, err := jobs.NewClient(jobs.Deps{
+		Pool:  pool,
+		Box:   box,
+		Guard: netguard.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		Dest: transfer.Endpoint{Host: dst.TLSAddr(), TLS: transfer.TLSImplicit, RootCAs: dst.CAPool(),
+			AuthUser: dst.MasterUser(), Password: dst.MasterPassword()},
+		PinRemoteAddr:  true,
+		Logger:         logger.With("component", "jobs"),
+		Mailer:         mailer,
+		BaseURL:        st.base,
+		MaxMessageSize: 128 << 10,
+		RetryBase:      200 * time.Millisecond,
+		Poll:           300 * time.Millisecond,
+		FlushInterval:  200 * time.Millisecond,
+	}, jobs.ClientOptions{Workers: 3, FetchPollInterval: 200 * time.Millisecond, Logger: logger.With("component", "river")})
+	require.NoError(t, err)
+	require.NoError(t, rc.Start(ctx))
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = rc.StopAndCancel(c)
+	})
+	st.srv.Config.Handler = web.New(web.Deps{
+		Pool: pool, River: rc, Box: box, BaseURL: st.base,
+		Login:  &auth.Login{DB: pool},
+		Logger: logger.With("component", "web"),
+	})
+	st.srv.Start()
+	t.Cleanup(st.srv.Close)
+	return st
 }
 
 func latestMail(t *testing.T, mp *testenv.Mailpit, to string) testenv.MailpitMessage {
