@@ -80,6 +80,18 @@
     }
   }
 
+  // A scheduled migration is only waiting for its next run: look every 30
+  // seconds, and every 2 once the run is due within that.
+  function untilNextRun(runs) {
+    var wait = 30000;
+    (runs || []).forEach(function (r) {
+      if (r.status !== "scheduled" || !r.scheduled_at) { return; }
+      var ms = Date.parse(r.scheduled_at) - Date.now();
+      if (!isNaN(ms)) { wait = Math.min(wait, Math.max(ms, 2000)); }
+    });
+    return wait;
+  }
+
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
@@ -89,8 +101,7 @@
         updateRuns(s.runs);
         updateProgress(s);
         if (s.status !== initial || (s.current_run || 0) !== shownRun) { window.location.reload(); return; }
-        // A scheduled migration is only waiting for its run to start.
-        window.setTimeout(poll, s.status === "scheduled" ? 30000 : 2000);
+        window.setTimeout(poll, s.status === "scheduled" ? untilNextRun(s.runs) : 2000);
       })
       .catch(function () { window.setTimeout(poll, 5000); });
   }
