@@ -78,6 +78,7 @@ type Dovecot struct {
 	tlsPort    int
 	certs      *testCerts
 	masterPass string
+	opts       DovecotOptions
 	mailUID    int
 	mailGID    int
 
@@ -118,6 +119,13 @@ func WithQuota(kib int) UserOption {
 // directory are made traversable (o+x) for them. Running as an ordinary user,
 // every process runs as that user.
 func StartDovecot(role Role, dir string) (*Dovecot, error) {
+	return StartDovecotWith(role, dir, DovecotOptions{})
+}
+
+// StartDovecotWith is StartDovecot with options (fixed ports, a given master
+// password), for a development environment that keeps its servers in a
+// directory of its own across restarts (see DovecotOptions).
+func StartDovecotWith(role Role, dir string, opts DovecotOptions) (*Dovecot, error) {
 	if role != RoleSource && role != RoleDestination {
 		return nil, fmt.Errorf("start dovecot: unknown role %d", role)
 	}
@@ -129,7 +137,7 @@ func StartDovecot(role Role, dir string) (*Dovecot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start dovecot: %w", err)
 	}
-	d := &Dovecot{role: role, dir: dir, users: map[string]bool{}}
+	d := &Dovecot{role: role, dir: dir, users: map[string]bool{}, opts: opts}
 	if err := d.prepare(); err != nil {
 		d.cleanupBaseDir()
 		return nil, fmt.Errorf("start %s dovecot: %w", role, err)
@@ -139,7 +147,7 @@ func StartDovecot(role Role, dir string) (*Dovecot, error) {
 		if err == nil {
 			return d, nil
 		}
-		if attempt < startAttempts && errors.Is(err, errPortTaken) {
+		if attempt < startAttempts && errors.Is(err, errPortTaken) && !opts.fixedPorts() {
 			continue
 		}
 		d.cleanupBaseDir()
@@ -167,7 +175,15 @@ func (d *Dovecot) prepare() error {
 	if err := certs.write(d.CAFile(), filepath.Join(d.dir, "tls", "server.pem"), filepath.Join(d.dir, "tls", "server.key")); err != nil {
 		return err
 	}
-	d.masterPass = randomHex(12)
+	d.masterPass = d.opts.MasterPassword
+	if d.masterPass == "" {
+		d.masterPass = randomHex(12)
+	} else if strings.ContainsAny(d.masterPass, ":\r\n") {
+		return errors.New("master password must not contain ':' or line breaks")
+	}
+	if err := d.loadUsers(); err != nil {
+		return err
+	}
 	if err := writeFileAtomic(filepath.Join(d.dir, "master-users"), []byte(masterUser+":{PLAIN}"+d.masterPass+"\n")); err != nil {
 		return err
 	}
@@ -236,7 +252,7 @@ var errPortTaken = errors.New("port already in use")
 // start writes the configuration for fresh ports, runs dovecot -F and waits
 // for it to greet.
 func (d *Dovecot) start(bin string) error {
-	ports, err := freePorts(2)
+	ports, err := d.opts.ports()
 	if err != nil {
 		return err
 	}
@@ -560,7 +576,9 @@ func makeTraversable(dir string) error {
 		if err != nil {
 			return fmt.Errorf("stat %s: %w", p, err)
 		}
-		if fi.Mode().Perm()&0o001 == 0 {
+		// A directory with an ACL may let Dovecot's users through without
+		// o+x (trasloco-dev grants them search permission that way).
+		if fi.Mode().Perm()&0o001 == 0 && !hasACL(p) {
 			if !strings.HasPrefix(p, tmp+string(filepath.Separator)) {
 				return fmt.Errorf("directory %s is not traversable by Dovecot's unprivileged users; use a directory under %s", p, tmp)
 			}

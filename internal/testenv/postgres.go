@@ -41,6 +41,10 @@ type Postgres struct {
 	dir    string
 	cmd    *exec.Cmd
 	exited chan struct{}
+	// Set only by StartPostgresWith: a fixed port, and a cluster that
+	// outlives Stop (durable, no unix socket).
+	port    int
+	keepDir bool
 
 	tmplMu sync.Mutex
 	tmpl   string // database migrated once, cloned by NewTestDB
@@ -209,9 +213,12 @@ func StartPostgres(ctx context.Context) (*Postgres, error) {
 }
 
 func (p *Postgres) start(ctx context.Context, bindir, data string, cred *syscall.Credential) error {
-	port, err := pgFreePort()
-	if err != nil {
-		return err
+	port := p.port
+	if port == 0 {
+		var err error
+		if port, err = pgFreePort(); err != nil {
+			return err
+		}
 	}
 	logPath := filepath.Join(p.dir, "postgres.log")
 	logf, err := os.Create(logPath)
@@ -219,19 +226,24 @@ func (p *Postgres) start(ctx context.Context, bindir, data string, cred *syscall
 		return fmt.Errorf("create postgres.log: %w", err)
 	}
 	defer logf.Close() // the child keeps its own descriptor
-	cmd := exec.Command(filepath.Join(bindir, "postgres"),
+	args := []string{
 		"-D", data,
 		"-p", strconv.Itoa(port),
-		"-k", p.dir,
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "fsync=off",
-		"-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off",
 		"-c", "max_connections=300",
 		"-c", "shared_buffers=32MB",
 		"-c", "dynamic_shared_memory_type=mmap",
 		"-c", "log_min_messages=warning",
-	)
+	}
+	if p.keepDir {
+		// Kept across restarts: durable, and no unix socket, whose path
+		// could be too long in a deep checkout.
+		args = append(args, "-k", "")
+	} else {
+		args = append(args, "-k", p.dir,
+			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(filepath.Join(bindir, "postgres"), args...)
 	cmd.Dir = p.dir
 	cmd.Env = pgChildEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -304,7 +316,7 @@ func (p *Postgres) stop() error {
 			errs = append(errs, errors.New("postgres did not stop within 10s; killed"))
 		}
 	}
-	if p.dir != "" {
+	if p.dir != "" && !p.keepDir {
 		if err := os.RemoveAll(p.dir); err != nil {
 			errs = append(errs, err)
 		}
