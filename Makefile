@@ -2,13 +2,21 @@
 
 GO ?= go
 
-.PHONY: all deps generate check-generate build test bench fmt vet
+.PHONY: all deps dev dev-reset generate check-generate build test bench fmt vet
 
 all: build
 
 ## deps: install what the tests need (Dovecot, isync, PostgreSQL) from Debian packages, if missing
 deps:
 	./deploy/scripts/deps.sh
+
+## dev: try it — PostgreSQL, our Dovecot, a demo old server and Mailpit on loopback, a demo tenant, then the panel with workers; all state in .data/, Ctrl-C stops everything
+dev: deps
+	$(GO) run ./cmd/trasloco-dev
+
+## dev-reset: stop a running make dev (if any) and remove .data/, so the next make dev starts clean
+dev-reset:
+	$(GO) run ./cmd/trasloco-dev -reset
 
 ## generate: regenerate templ components (generated *_templ.go are committed)
 generate:
