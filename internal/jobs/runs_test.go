@@ -126,20 +126,7 @@ func (f *fixture) waitRun(t *testing.T, runID int64, timeout time.Duration) stor
 	return r
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s; last state: %s", timeout, what, last)
-}
+var waitFor = testenv.WaitFor
 
 // seedMailbox fills a Courier-like source mailbox: INBOX, a subfolder,
 // Sent, Trash and Bulk (spam, not copied) and, when big, one message over

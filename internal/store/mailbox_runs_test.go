@@ -179,7 +179,10 @@ func TestMailboxRunsTenantIsolation(t *testing.T) {
 	require.NoError(t, store.SetMailboxError(f.ctx, f.db, b, anna.ID, "x"))
 	for _, list := range []func() (int, error){
 		func() (int, error) { l, err := store.ListRunMailboxes(f.ctx, f.db, b, f.run.ID); return len(l), err },
-		func() (int, error) { l, err := store.ListMigrationMailboxes(f.ctx, f.db, b, f.m.ID); return len(l), err },
+		func() (int, error) {
+			l, err := store.ListMigrationMailboxes(f.ctx, f.db, b, f.m.ID)
+			return len(l), err
+		},
 		func() (int, error) { l, err := store.ListMailboxLogs(f.ctx, f.db, b, anna.ID); return len(l), err },
 		func() (int, error) { l, err := store.ListSkippedMessages(f.ctx, f.db, b, anna.ID); return len(l), err },
 		func() (int, error) { l, err := store.CreateMailboxRuns(f.ctx, f.db, b, f.run.ID); return len(l), err },
