@@ -1,0 +1,35 @@
+package transfer_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/testenv"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// A copy stopped by its context (a shutdown, the end of a slice) records
+// every message the destination confirmed and reports them as copied; the
+// next pass resumes from there.
+func TestCancelledCopyRecordsWhatItCopied(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	testenv.Append(t, f.src.Dial(t, f.srcUser, f.srcPass), "INBOX", msgs(95, 0, 200, 20000)...)
+	cp := transfer.NewMemoryCheckpoints()
+	ctx, cancel := context.WithCancel(context.Background())
+	res, err := transfer.Run(ctx, f.job(cp, &progressCanceller{cancel: cancel}))
+	require.ErrorIs(t, err, context.Canceled)
+	st, err := cp.LoadFolder(context.Background(), "INBOX")
+	require.NoError(t, err)
+	require.Greater(t, res.Copied, 10)
+	require.Less(t, res.Copied, 200)
+	require.Len(t, st.Messages, res.Copied, "every message counted is recorded, and only those")
+
+	res2, err := transfer.Run(context.Background(), f.job(cp, nil))
+	require.NoError(t, err)
+	require.Equal(t, 200, res.Copied+res2.Copied+(res2.AlreadyThere-res.Copied))
+	require.GreaterOrEqual(t, res2.AlreadyThere, res.Copied)
+	requireSameMail(t, f, map[string]string{"INBOX": "INBOX"})
+}
