@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trasloco/trasloco/internal/config"
+	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/transfer"
@@ -94,6 +95,15 @@ type Deps struct {
 	Mailer Mailer
 	// BaseURL is the panel's public URL, for the links in emails.
 	BaseURL *url.URL
+	// Metrics counts mailboxes, messages, bytes, failures and validation
+	// logins. Default nil: nothing is counted.
+	Metrics *metrics.Metrics
+	// Stopping is closed when the process begins to shut down: running
+	// mailbox copies then write their checkpoints and progress and pause
+	// (snooze) at once, to go on in whichever worker takes them next,
+	// instead of holding the shutdown for the rest of their slice. Default
+	// nil: never.
+	Stopping <-chan struct{}
 }
 
 func (d Deps) withDefaults() Deps {

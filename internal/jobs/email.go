@@ -75,6 +75,7 @@ func (w *RunEmailWorker) Work(ctx context.Context, job *river.Job[RunEmailArgs])
 		if err != nil {
 			return err
 		}
+		log = log.With("migration_id", r.MigrationID)
 		if r.EmailSentAt != nil {
 			log.Info("run email: sent already")
 			return nil

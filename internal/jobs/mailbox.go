@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,8 +85,9 @@ func (w *MailboxWorker) NextRetry(job *river.Job[MailboxArgs]) time.Time {
 	return time.Now().Add(time.Duration(n*n) * w.d.RetryBase)
 }
 
-// errLasting marks a failure that retrying will not fix.
-type errLasting struct{ text string }
+// errLasting marks a failure that retrying will not fix; cause is its
+// label in the failure metric.
+type errLasting struct{ text, cause string }
 
 func (e errLasting) Error() string { return e.text }
 
@@ -100,11 +103,11 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 	if err != nil {
 		return err
 	}
+	log = log.With("migration_id", mb.MigrationID, "run_no", mb.RunNo, "line_no", mb.LineNo)
 	if mb.Status.Ended() {
 		log.Info("mailbox: already ended, nothing to do", "status", mb.Status)
 		return nil
 	}
-	log = log.With("migration_id", mb.MigrationID, "run_no", mb.RunNo, "line_no", mb.LineNo)
 	if mb.RunNo == 2 {
 		other, err := store.OtherRunOfLine(ctx, d.Pool, a.TenantID, mb)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -151,6 +154,9 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 	if err != nil {
 		return err
 	}
+	if mb.Attempts == 1 {
+		d.Metrics.MailboxStarted()
+	}
 	c := &mailboxCopy{w: w, mb: mb, log: log}
 	return c.run(ctx, job)
 }
@@ -187,15 +193,35 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	if err != nil {
 		var l errLasting
 		if errors.As(err, &l) {
+			d.Metrics.MailboxFailure(l.cause)
 			return c.finish(ctx, store.MailboxFailed, rep, l.text)
 		}
 		c.log.Error("mailbox: cannot prepare the copy", "error", err)
+		d.Metrics.MailboxFailure("internal")
 		return c.finish(ctx, store.MailboxFailed, rep, i18n.T(c.lang, "run.internal"))
 	}
 	sliceCtx, cancel := context.WithTimeout(ctx, d.MailboxSlice)
 	defer cancel()
+	// A shutdown ends the slice early (see Deps.Stopping).
+	var (
+		stopping atomic.Bool
+		watch    sync.WaitGroup
+	)
+	ran := make(chan struct{})
+	if d.Stopping != nil {
+		watch.Go(func() {
+			select {
+			case <-d.Stopping:
+				stopping.Store(true)
+				cancel()
+			case <-ran:
+			}
+		})
+	}
 	start := time.Now()
 	res, err := transfer.Run(sliceCtx, tj)
+	close(ran)
+	watch.Wait()
 	rep.result(res)
 	c.log.Info("mailbox: attempt ended", "duration", time.Since(start).Round(time.Millisecond),
 		"copied", res.Copied, "already_there", res.AlreadyThere, "failed", res.Failed, "error", err)
@@ -209,6 +235,14 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 			text = i18n.T(c.lang, "run.some_failed", res.Failed+len(res.FailedFolders))
 		}
 		return c.finish(ctx, status, rep, text)
+	case ctx.Err() == nil && stopping.Load():
+		// The process is shutting down: the engine has written its
+		// checkpoints; write the progress and go on in a fresh attempt,
+		// here after a restart or in another worker.
+		rep.logf(slog.LevelInfo, "the worker is stopping: pausing, the copy will go on where it stopped")
+		rep.flush(context.WithoutCancel(ctx))
+		c.log.Info("mailbox: paused for shutdown")
+		return river.JobSnooze(time.Second)
 	case ctx.Err() == nil && sliceCtx.Err() != nil:
 		// The slice is over: go on in a fresh attempt, which resumes from
 		// the checkpoints and does not count as a failure.
@@ -218,10 +252,12 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	case ctx.Err() != nil:
 		// Shutdown, cancellation or River's timeout: River retries.
 		rep.logf(slog.LevelWarn, "interrupted, the copy will resume where it stopped")
+		rep.flush(context.WithoutCancel(ctx))
 		return ctx.Err()
 	}
 
 	text, lasting := c.reason(err)
+	d.Metrics.MailboxFailure(failureCause(err))
 	if lasting || job.Attempt >= job.MaxAttempts {
 		rep.logf(slog.LevelError, "%s", text)
 		return c.finish(ctx, store.MailboxFailed, rep, text)
@@ -254,7 +290,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 	switch {
 	case m.MasterUser != "":
 		if len(m.MasterPasswordEnc) == 0 {
-			return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone")}
+			return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
 		}
 		pw, err := d.Box.Open(m.MasterPasswordEnc, MasterSecretAD(m.TenantID, m.MasterUser))
 		if err != nil {
@@ -268,7 +304,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		}
 		src.Password = string(pw)
 	default:
-		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone")}
+		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
 	}
 	dst := d.Dest
 	dst.User = line.LocalUser
@@ -306,6 +342,22 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 	return i18n.T(c.lang, "run.interrupted"), false
 }
 
+// failureCause is the reason label of a failed attempt in the metrics:
+// dest_full, dest_unavailable (our own server), the remote connection's
+// reason (auth, timeout, refused, certificate, …) or other.
+func failureCause(err error) string {
+	if errors.Is(err, transfer.ErrDestinationFull) {
+		return "dest_full"
+	}
+	if ce, ok := transfer.IsConnError(err); ok {
+		if ce.Side == transfer.SideDestination {
+			return "dest_unavailable"
+		}
+		return strings.ReplaceAll(string(ce.Reason), "-", "_")
+	}
+	return "other"
+}
+
 // finish ends the mailbox run and, when it was the run's last mailbox,
 // the run (with its email job), in one transaction.
 func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, rep *dbReporter, text string) error {
@@ -319,7 +371,8 @@ func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, re
 // the run, in one transaction; ending the run enqueues its email and, for
 // the migration's last run, erases the passwords no longer needed.
 func finishMailbox(ctx context.Context, d Deps, mb store.MailboxRun, status store.MailboxStatus, counters store.MailboxCounters, text string, log *slog.Logger) error {
-	return pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
+	ended := false
+	err := pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
 		err := store.FinishMailboxRun(ctx, tx, mb.TenantID, mb.ID, status, counters, text)
 		if errors.Is(err, store.ErrWrongState) {
 			return nil // ended by someone else
@@ -327,8 +380,13 @@ func finishMailbox(ctx context.Context, d Deps, mb store.MailboxRun, status stor
 		if err != nil {
 			return err
 		}
+		ended = true
 		return endRunIfDone(ctx, tx, d, mb.TenantID, mb.RunID, log)
 	})
+	if err == nil && ended {
+		d.Metrics.MailboxEnded(status)
+	}
+	return err
 }
 
 // endRunIfDone ends the run when none of its mailboxes is still going.

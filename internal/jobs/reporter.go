@@ -36,6 +36,8 @@ type dbReporter struct {
 	dirty    bool
 	written  int
 	capNoted bool
+	// counted is what of this attempt's copies the metrics have seen.
+	counted transfer.Counters
 
 	flushMu sync.Mutex
 	stop    chan struct{}
@@ -106,6 +108,19 @@ func (r *dbReporter) Progress(p transfer.Progress) {
 	defer r.mu.Unlock()
 	r.last = p
 	r.dirty = true
+	r.count(p.Counters)
+}
+
+// count adds to the metrics the copies of this attempt not counted yet,
+// so messages_copied_total grows while a big mailbox is being copied.
+func (r *dbReporter) count(c transfer.Counters) {
+	msgs, bytes := c.Copied-r.counted.Copied, c.Bytes-r.counted.Bytes
+	if msgs <= 0 && bytes <= 0 {
+		return
+	}
+	r.d.Metrics.Copied(max(msgs, 0), max(bytes, 0))
+	r.counted.Copied = max(r.counted.Copied, c.Copied)
+	r.counted.Bytes = max(r.counted.Bytes, c.Bytes)
 }
 
 // result takes the engine's final counters.
@@ -115,6 +130,7 @@ func (r *dbReporter) result(res transfer.Result) {
 	r.last.Counters = res.Counters
 	r.last.Folder = ""
 	r.dirty = true
+	r.count(res.Counters)
 }
 
 // logf adds a line of the worker's own to the log.
@@ -166,12 +182,12 @@ func (r *dbReporter) flush(ctx context.Context) {
 	tenant := r.mb.TenantID
 	for _, s := range skipped {
 		if err := store.AddSkippedMessage(ctx, r.d.Pool, tenant, s); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store a skipped message", "mailbox_run_id", r.mb.ID, "error", err)
+			r.d.Logger.Warn("mailbox: cannot store a skipped message", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
 		}
 	}
 	if len(logs) > 0 {
 		if err := store.AppendMailboxLogs(ctx, r.d.Pool, tenant, r.mb.ID, logs); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store log lines", "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
+			r.d.Logger.Warn("mailbox: cannot store log lines", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
 		} else {
 			r.mu.Lock()
 			r.written += len(logs)
@@ -180,7 +196,7 @@ func (r *dbReporter) flush(ctx context.Context) {
 	}
 	if dirty {
 		if err := store.SetMailboxProgress(ctx, r.d.Pool, tenant, r.mb.ID, c, folder); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store progress", "mailbox_run_id", r.mb.ID, "error", err)
+			r.d.Logger.Warn("mailbox: cannot store progress", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
 		}
 	}
 }

@@ -147,8 +147,9 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		if err != nil {
 			return err
 		}
-		log := w.d.Logger.With("tenant_id", k.tenant, "mailbox_run_id", k.id)
+		log := w.d.Logger.With("tenant_id", k.tenant, "migration_id", mb.MigrationID, "mailbox_run_id", k.id)
 		log.Warn("reconcile: mailbox run has no job left, ending it failed")
+		w.d.Metrics.MailboxFailure("gave_up")
 		tenant, err := store.GetTenant(ctx, w.d.Pool, k.tenant)
 		if err != nil {
 			return err

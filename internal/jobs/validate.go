@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -300,7 +301,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	// (b) The destination mailbox exists: our master user can log in to it.
 	dest := d.Dest
 	dest.User = l.LocalUser
-	if err := v.login(ctx, transfer.PresetStandardSSL, dest, nil); err != nil {
+	if err := v.login(ctx, "destination", transfer.PresetStandardSSL, dest, nil); err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
@@ -333,7 +334,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		remote.Password = string(pw)
 	}
 	var res *transfer.CheckResult
-	err = v.login(ctx, v.preset, remote, &res)
+	err = v.login(ctx, "remote", v.preset, remote, &res)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -357,14 +358,24 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	return false, v.store(ctx, l, r)
 }
 
-// login runs one test login bounded by CheckTimeout.
-func (v *validation) login(ctx context.Context, p transfer.Preset, e transfer.Endpoint, out **transfer.CheckResult) error {
+// login runs one test login bounded by CheckTimeout and counts its result
+// (unless the job's ctx ended) on side, "destination" or "remote".
+func (v *validation) login(ctx context.Context, side string, p transfer.Preset, e transfer.Endpoint, out **transfer.CheckResult) error {
 	to := v.w.d.CheckTimeout
 	cctx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
 	res, err := transfer.Check(cctx, p, e, transfer.Timeouts{Dial: to, Command: to}, false)
 	if out != nil {
 		*out = res
+	}
+	if ctx.Err() == nil {
+		result := metrics.ResultOK
+		if ce, ok := transfer.IsConnError(err); ok {
+			result = strings.ReplaceAll(string(ce.Reason), "-", "_")
+		} else if err != nil {
+			result = metrics.ResultError
+		}
+		v.w.d.Metrics.ValidationLogin(side, result)
 	}
 	return err
 }
