@@ -260,3 +260,44 @@ func missingOrWrongState(ctx context.Context, db DBTX, tenantID, id int64) error
 	}
 	return fmt.Errorf("migration is %s: %w", status, ErrWrongState)
 }
+
+// TenantMigration is a migration with the name of its tenant, for the
+// operators' list of every tenant's migrations.
+type TenantMigration struct {
+	Migration
+	TenantName string
+}
+
+// ListAllMigrations returns every tenant's migrations, newest first, with
+// their tenant's name: for operators only (users.operator), never for a
+// customer's page.
+func ListAllMigrations(ctx context.Context, db DBTX) ([]TenantMigration, error) {
+	rows, err := db.Query(ctx, `SELECT `+migrationColumns+`, t.name FROM migrations m JOIN tenants t ON t.id = m.tenant_id
+		ORDER BY m.created_at DESC, m.id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list all migrations: %w", err)
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantMigration, error) {
+		var tm TenantMigration
+		m := &tm.Migration
+		err := r.Scan(&m.ID, &m.TenantID, &m.Name, &m.Preset, &m.Status, &m.InsecureTLS, &m.MasterUser,
+			&m.MasterPasswordEnc, &m.FirstRunAt, &m.SecondRunAt, &m.ErrorText, &m.LineCount,
+			&m.ValidatedCount, &m.FailedCount, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt, &tm.TenantName)
+		return tm, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list all migrations: %w", err)
+	}
+	return ms, nil
+}
+
+// MigrationTenantID returns the id of the tenant a migration belongs to,
+// whatever the tenant: for operators only, who may open any tenant's
+// migration.
+func MigrationTenantID(ctx context.Context, db DBTX, id int64) (int64, error) {
+	var tenantID int64
+	if err := db.QueryRow(ctx, `SELECT tenant_id FROM migrations WHERE id = $1`, id).Scan(&tenantID); err != nil {
+		return 0, fmt.Errorf("migration tenant: %w", notFound(err))
+	}
+	return tenantID, nil
+}

@@ -26,7 +26,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trasloco/trasloco/internal/auth"
+	"github.com/trasloco/trasloco/internal/health"
 	"github.com/trasloco/trasloco/internal/jobs"
+	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
@@ -68,6 +70,8 @@ func (b *bodyLog) all() []string {
 type panelOpts struct {
 	maxFailures int
 	maxCSVBytes int64
+	metrics     *metrics.Metrics
+	health      func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -83,6 +87,10 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 	require.NoError(t, err)
 	box, err := secret.NewBox(bytes.Repeat([]byte{7}, secret.KeySize))
 	require.NoError(t, err)
+	var hc *health.Checker
+	if o.health != nil {
+		hc = o.health(pool)
+	}
 	h := New(Deps{
 		Pool:        pool,
 		River:       rc,
@@ -91,6 +99,8 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		Logger:      logger,
 		Now:         func() time.Time { return testNow },
 		MaxCSVBytes: o.maxCSVBytes,
+		Metrics:     o.metrics,
+		Health:      hc,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -12,18 +12,34 @@ import (
 // its page shows them all.
 const maxListedProblems = 10
 
-// migrationList is Migrazioni: the tenant's migrations, newest first.
+// migrationList is Migrazioni: the tenant's migrations, newest first; for
+// an operator, every tenant's, with the tenant's name.
 func (s *server) migrationList(w http.ResponseWriter, r *http.Request) {
 	ctx, l, c := r.Context(), lang(r), me(r)
-	ms, err := store.ListMigrations(ctx, s.Pool, c.Tenant.ID)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
+	var ms []store.TenantMigration
+	if c.User.Operator {
+		all, err := store.ListAllMigrations(ctx, s.Pool)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		ms = all
+	} else {
+		own, err := store.ListMigrations(ctx, s.Pool, c.Tenant.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		for _, m := range own {
+			ms = append(ms, store.TenantMigration{Migration: m, TenantName: c.Tenant.Name})
+		}
 	}
-	list := views.MigrationList{Timezone: c.Tenant.Timezone, Rows: make([]views.MigrationRow, 0, len(ms))}
-	for _, m := range ms {
+	list := views.MigrationList{Timezone: c.Tenant.Timezone, ShowTenant: c.User.Operator, Rows: make([]views.MigrationRow, 0, len(ms))}
+	for _, tm := range ms {
+		m := tm.Migration
 		row := views.MigrationRow{
 			ID:          m.ID,
+			TenantName:  tm.TenantName,
 			Name:        m.Name,
 			PresetLabel: presetLabel(l, m.Preset),
 			Mailboxes:   m.LineCount,

@@ -6,18 +6,32 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/trasloco/trasloco/internal/health"
 	"github.com/trasloco/trasloco/web"
 )
 
 // routes is the panel's route table.
 //
-// Every request gets a request id, an access log line and panic recovery;
-// every unsafe method (POST) must come from the panel's own origin
+// The probes /healthz and /readyz come first, with no session, login or
+// access log line (they arrive every few seconds; /readyz only when
+// Deps.Health is set). Every other request gets a request id, an access
+// log line and panic recovery; every unsafe method (POST) must come from
+// the panel's own origin
 // (net/http.CrossOriginProtection); then the session and the language are
 // loaded. Pages under /migrations need a signed-in user, and every
 // migration is looked up within the user's tenant: another tenant's id is a
 // 404, and so is a mailbox run (in a log's URL) of another migration.
+// Operators (users.operator) are the exception: they list every tenant's
+// migrations and open (and act on) any of them as its tenant would
+// (operatorScope, which logs it), and they alone reach /metrics and the
+// jobs pages under /admin/river (404 for everyone else).
 func (s *server) routes() http.Handler {
+	probes := http.NewServeMux()
+	probes.HandleFunc("GET /healthz", health.Healthz)
+	if s.Health != nil {
+		probes.Handle("GET /readyz", s.Health.Readyz(false))
+	}
+
 	r := chi.NewRouter()
 	r.Use(s.requestIDMiddleware, s.accessLog, s.recoverer, s.crossOrigin, s.sessions.LoadAndSave, s.language)
 	r.NotFound(s.notFound)
@@ -41,16 +55,29 @@ func (s *server) routes() http.Handler {
 		r.Post("/migrations", s.migrationCreate)
 		r.Get("/migrations/example.csv", s.migrationExample)
 		r.Get("/migrations/example.txt", s.migrationExample)
-		r.Get("/migrations/{id}", s.migrationShow)
-		r.Get("/migrations/{id}/status.json", s.migrationStatus)
-		r.Post("/migrations/{id}/cancel", s.migrationCancel)
-		r.Post("/migrations/{id}/lines", s.migrationReplaceLines)
-		r.Post("/migrations/{id}/runs/{runNo}/retry", s.migrationRunRetry)
-		r.Get("/migrations/{id}/resources", s.migrationResources)
-		r.Get("/migrations/{id}/resources/{mailboxRunID}/log", s.mailboxLog)
-		r.Get("/migrations/{id}/resources/{mailboxRunID}/log.txt", s.mailboxLogText)
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.operatorScope)
+			r.Get("/migrations/{id}", s.migrationShow)
+			r.Get("/migrations/{id}/status.json", s.migrationStatus)
+			r.Post("/migrations/{id}/cancel", s.migrationCancel)
+			r.Post("/migrations/{id}/lines", s.migrationReplaceLines)
+			r.Post("/migrations/{id}/runs/{runNo}/retry", s.migrationRunRetry)
+			r.Get("/migrations/{id}/resources", s.migrationResources)
+			r.Get("/migrations/{id}/resources/{mailboxRunID}/log", s.mailboxLog)
+			r.Get("/migrations/{id}/resources/{mailboxRunID}/log.txt", s.mailboxLogText)
+		})
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireOperator)
+			r.Method(http.MethodGet, "/metrics", s.Metrics.Handler(s.Logger))
+			r.Get("/admin/river", s.jobList)
+			r.Post("/admin/river/jobs/{jobID}/retry", s.jobRetry)
+			r.Post("/admin/river/jobs/{jobID}/cancel", s.jobCancel)
+		})
 	})
-	return r
+	probes.Handle("/", r)
+	return probes
 }
 
 // staticFiles serves the embedded assets with a short cache lifetime.

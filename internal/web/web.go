@@ -17,6 +17,8 @@ import (
 
 	"github.com/trasloco/trasloco/internal/auth"
 	"github.com/trasloco/trasloco/internal/csvimport"
+	"github.com/trasloco/trasloco/internal/health"
+	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/secret"
 )
 
@@ -25,7 +27,8 @@ type Deps struct {
 	// Pool is the PostgreSQL pool: store queries and sessions.
 	Pool *pgxpool.Pool
 	// River inserts the validation job and removes scheduled runs'
-	// jobs. An insert-only client (no workers) is enough.
+	// jobs, and serves the operators' jobs page. An insert-only client
+	// (no workers) is enough.
 	River *river.Client[pgx.Tx]
 	// Box seals remote passwords before they reach the database.
 	Box *secret.Box
@@ -49,6 +52,11 @@ type Deps struct {
 	// from the database; 0 (the default) never, which suits tests: serve
 	// sets it.
 	SessionCleanupInterval time.Duration
+	// Health answers /readyz (without the failures' reasons). Default nil:
+	// /readyz is not served; /healthz always is.
+	Health *health.Checker
+	// Metrics is served at /metrics to operators. Default nil: 404.
+	Metrics *metrics.Metrics
 }
 
 // server holds the handlers' dependencies.
