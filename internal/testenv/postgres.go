@@ -249,7 +249,9 @@ func (p *Postgres) start(ctx context.Context, bindir, data string, cred *syscall
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// SIGQUIT is PostgreSQL's immediate shutdown: if the test binary dies
 	// without running Stop, the cluster goes with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
+	// A kept cluster gets a process group of its own, like Dovecot: the
+	// terminal's Ctrl-C goes to its owner, which stops it last.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT, Setpgid: p.keepDir}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
