@@ -11,8 +11,10 @@ deps:
 	./deploy/scripts/deps.sh
 
 ## dev: try it — PostgreSQL, our Dovecot, a demo old server and Mailpit on loopback, a demo tenant, then the panel with workers; all state in .data/, Ctrl-C stops everything
+# Built and run rather than go run, which ends with status 1 after Ctrl-C.
 dev: deps
-	$(GO) run ./cmd/trasloco-dev
+	$(GO) build -o bin/trasloco-dev ./cmd/trasloco-dev
+	./bin/trasloco-dev
 
 ## dev-reset: stop a running make dev (if any) and remove .data/, so the next make dev starts clean
 dev-reset:
