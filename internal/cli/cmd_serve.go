@@ -18,15 +18,17 @@ import (
 	"github.com/trasloco/trasloco/internal/config"
 	"github.com/trasloco/trasloco/internal/database"
 	"github.com/trasloco/trasloco/internal/jobs"
+	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/notify"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/web"
 )
 
-// Shutdown bounds of serve: in-flight requests get httpShutdownTimeout to
-// finish, then running jobs get riverStopTimeout before their contexts are
-// cancelled.
+// Shutdown bounds of serve (and, for River, of worker): in-flight requests
+// get httpShutdownTimeout to finish; then mailbox copies pause at once (see
+// stopRiver) and other running jobs get riverStopTimeout before their
+// contexts are cancelled.
 const (
 	httpShutdownTimeout = 15 * time.Second
 	riverStopTimeout    = 30 * time.Second
@@ -77,7 +79,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", config.EnvSecretKey, err)
 	}
-	rc, err := newJobsClient(cfg, pool, box, logger)
+	m, hc, err := observability(cfg, pool, logger)
+	if err != nil {
+		return err
+	}
+	stopping := make(chan struct{})
+	rc, err := newJobsClient(cfg, pool, box, m, stopping, logger)
 	if err != nil {
 		return err
 	}
@@ -90,6 +97,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		BaseURL:                cfg.BaseURL,
 		Logger:                 logger.With("component", "web"),
 		SessionCleanupInterval: 5 * time.Minute,
+		Health:                 hc,
+		Metrics:                m,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -113,6 +122,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		_ = ln.Close()
 		return fmt.Errorf("start river: %w", err)
 	}
+	ms, err := startMetricsServer(ctx, cfg, m, hc, logger)
+	if err != nil {
+		_ = ln.Close()
+		stopRiver(ctx, rc, stopping, logger)
+		return err
+	}
 	logger.Info("trasloco serve started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(),
 		"workers", cfg.Workers)
 
@@ -134,14 +149,15 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		_ = srv.Close()
 	}
 	cancel()
-	stopRiver(ctx, rc, logger)
+	stopRiver(ctx, rc, stopping, logger)
+	ms.stop(ctx, logger)
 	logger.Info("stopped")
 	return runErr
 }
 
 // newJobsClient builds the River client that works every trasloco job,
 // with the workers' dependencies from cfg: serve and worker share it.
-func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *metrics.Metrics, stopping <-chan struct{}, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
 	dest, err := jobs.DestEndpoint(cfg.Dest)
 	if err != nil {
 		return nil, err
@@ -163,15 +179,20 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, logge
 		Poll:          cfg.JobPoll,
 		Mailer:        mailer,
 		BaseURL:       cfg.BaseURL,
+		Metrics:       m,
+		Stopping:      stopping,
 	}, jobs.ClientOptions{
 		Workers: cfg.Workers,
 		Logger:  logger.With("component", "river"),
 	})
 }
 
-// stopRiver lets running jobs finish for riverStopTimeout, then cancels
-// them (their mailboxes resume from the checkpoints in the next attempt).
-func stopRiver(ctx context.Context, rc *river.Client[pgx.Tx], logger *slog.Logger) {
+// stopRiver stops fetching jobs and closes stopping, so mailbox copies
+// write their checkpoints and pause at once (they go on in the next
+// attempt, in any worker); other running jobs get riverStopTimeout to
+// finish before they are cancelled.
+func stopRiver(ctx context.Context, rc *river.Client[pgx.Tx], stopping chan struct{}, logger *slog.Logger) {
+	close(stopping)
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), riverStopTimeout)
 	defer cancel()
 	if err := rc.Stop(stopCtx); err != nil {

@@ -42,8 +42,9 @@ func runWorker(ctx context.Context, args []string, env Env) int {
 	return ExitOK
 }
 
-// work runs the jobs until ctx ends, then lets running ones finish (or
-// cancels them after riverStopTimeout: they resume elsewhere).
+// work runs the jobs (and, with TRASLOCO_METRICS_LISTEN, the probes and
+// metrics listener) until ctx ends; then mailbox copies pause at once and
+// other running jobs get riverStopTimeout to finish (see stopRiver).
 func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	pool, err := database.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -57,7 +58,12 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", config.EnvSecretKey, err)
 	}
-	rc, err := newJobsClient(cfg, pool, box, logger)
+	m, hc, err := observability(cfg, pool, logger)
+	if err != nil {
+		return err
+	}
+	stopping := make(chan struct{})
+	rc, err := newJobsClient(cfg, pool, box, m, stopping, logger)
 	if err != nil {
 		return err
 	}
@@ -66,10 +72,16 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err := rc.Start(riverCtx); err != nil {
 		return fmt.Errorf("start river: %w", err)
 	}
+	ms, err := startMetricsServer(ctx, cfg, m, hc, logger)
+	if err != nil {
+		stopRiver(ctx, rc, stopping, logger)
+		return err
+	}
 	logger.Info("trasloco worker started", "workers", cfg.Workers, "per_host_limit", cfg.PerHostLimit)
 	<-ctx.Done()
 	logger.Info("shutting down")
-	stopRiver(ctx, rc, logger)
+	stopRiver(ctx, rc, stopping, logger)
+	ms.stop(ctx, logger)
 	logger.Info("stopped")
 	return nil
 }
