@@ -244,7 +244,10 @@ func TestTwoWorkerProcessesCopyEachMailboxOnce(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	notifyTo := f.uniqueNotify(t)
-	proxy := slowProxy(t, f.src.TLSAddr(), 600<<10)
+	// Each mailbox takes a couple of seconds through the slow proxy, and
+	// each process copies at most two at a time: both must work, and
+	// together they could run four, one more than the per-host limit.
+	proxy := slowProxy(t, f.src.TLSAddr(), 200<<10)
 	var users []string
 	var csv strings.Builder
 	for i := range 6 {
@@ -255,7 +258,7 @@ func TestTwoWorkerProcessesCopyEachMailboxOnce(t *testing.T) {
 		fmt.Fprintf(&csv, "%s;%s;%s;pw\n", u, proxy, u)
 	}
 	m := f.migration(t, csv.String(), migrationOpts{insecureTLS: true, first: time.Now().Add(time.Hour)})
-	env := f.workerEnv(t, "TRASLOCO_WORKERS=3", "TRASLOCO_PER_HOST_LIMIT=3")
+	env := f.workerEnv(t, "TRASLOCO_WORKERS=2", "TRASLOCO_PER_HOST_LIMIT=3")
 	f.startWorker(t, env)
 	f.startWorker(t, env)
 	run := f.scheduleNow(t, m)
