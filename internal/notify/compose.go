@@ -186,11 +186,11 @@ func newView(r RunReport) view {
 		{t("mail.field.ended"), formatTime(l, r.EndedAt, loc)},
 	}
 	if !r.StartedAt.IsZero() && !r.EndedAt.IsZero() {
-		v.Facts = append(v.Facts, fact{t("mail.field.duration"), formatDuration(r.EndedAt.Sub(r.StartedAt))})
+		v.Facts = append(v.Facts, fact{t("mail.field.duration"), i18n.Duration(max(r.EndedAt.Sub(r.StartedAt), 0))})
 	}
 	v.Facts = append(v.Facts,
 		fact{t("mail.field.mailboxes"), formatInt(l, int64(len(r.Mailboxes)))},
-		fact{t("mail.field.bytes"), formatBytes(l, bytes)},
+		fact{t("mail.field.bytes"), i18n.Bytes(l, bytes)},
 	)
 
 	switch {
@@ -242,23 +242,6 @@ func formatTime(l i18n.Lang, t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("02/01/2006 15:04 MST")
 }
 
-// formatDuration is "45 s", "3 min 05 s" or "2 h 07 min", as on the panel.
-func formatDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	d = d.Round(time.Second)
-	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%d h %02d min", h, m)
-	case m > 0:
-		return fmt.Sprintf("%d min %02d s", m, s)
-	default:
-		return fmt.Sprintf("%d s", s)
-	}
-}
-
 // formatInt groups thousands: "12.345" in Italian, "12,345" in English.
 func formatInt(l i18n.Lang, n int64) string {
 	sep := "."
@@ -279,30 +262,6 @@ func formatInt(l i18n.Lang, n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-// formatBytes is a size as the panel shows it: "512 B", "1,5 MiB" (binary
-// units, like the 30 MiB limit; a decimal comma in Italian).
-func formatBytes(l i18n.Lang, n int64) string {
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB"}
-	v := float64(n) / 1024
-	u := 0
-	for v >= 1024 && u < len(units)-1 {
-		v /= 1024
-		u++
-	}
-	s := strconv.FormatFloat(v, 'f', 1, 64)
-	if v >= 100 {
-		s = strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	s = strings.TrimSuffix(s, ".0")
-	if l != i18n.English {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s + " " + units[u]
 }
 
 var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(`{{.Greeting}}

@@ -91,12 +91,12 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				TooLarge:        mb.TooLarge,
 				ExcludedFolders: mb.ExcludedFolders,
 				Failed:          mb.Failed,
-				Bytes:           formatBytes(l, mb.Bytes),
+				Bytes:           i18n.Bytes(l, mb.Bytes),
 				Error:           mb.ErrorText,
 				LogPath:         views.MailboxLogPath(m.ID, mb.ID),
 			}
 			if mb.StartedAt != nil {
-				row.Duration = formatDuration(mb.Duration(now))
+				row.Duration = i18n.Duration(mb.Duration(now))
 			}
 			rm.Runs = append(rm.Runs, row)
 			// Only a mailbox that skipped something (or may be doing so
@@ -122,7 +122,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 					Folder:  sk.Folder,
 					Sender:  sk.Sender,
 					Subject: sk.Subject,
-					Size:    formatBytes(l, sk.Size),
+					Size:    i18n.Bytes(l, sk.Size),
 				}
 				if sk.Date != nil {
 					row.Date = formatTime(l, *sk.Date, c.Loc)

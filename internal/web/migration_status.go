@@ -117,7 +117,7 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 			Total:         mb.Total,
 			Copied:        mb.Copied,
 			Bytes:         mb.Bytes,
-			BytesText:     formatBytes(l, mb.Bytes),
+			BytesText:     i18n.Bytes(l, mb.Bytes),
 			CurrentFolder: mb.CurrentFolder,
 			Error:         mb.ErrorText,
 		})
@@ -131,7 +131,7 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 		Total:     t.Total,
 		Copied:    t.Copied,
 		Bytes:     t.Bytes,
-		BytesText: formatBytes(l, t.Bytes),
+		BytesText: i18n.Bytes(l, t.Bytes),
 		Text:      i18n.T(l, "web.progress.mailboxes", t.Ended, t.Mailboxes),
 	}
 	s.writeJSON(w, http.StatusOK, out)

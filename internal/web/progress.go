@@ -67,7 +67,7 @@ func progressView(l i18n.Lang, rn store.Run, mbs []store.MailboxRun) *views.Prog
 			LocalUser: i18n.T(l, "web.progress.total"),
 			Done:      tot.Done,
 			Total:     tot.Total,
-			Bytes:     formatBytes(l, tot.Bytes),
+			Bytes:     i18n.Bytes(l, tot.Bytes),
 		},
 	}
 	for _, mb := range mbs {
@@ -77,7 +77,7 @@ func progressView(l i18n.Lang, rn store.Run, mbs []store.MailboxRun) *views.Prog
 			StatusLabel: mailboxStatusLabel(l, mb.Status),
 			Done:        mb.Done,
 			Total:       mb.Total,
-			Bytes:       formatBytes(l, mb.Bytes),
+			Bytes:       i18n.Bytes(l, mb.Bytes),
 			Folder:      mb.CurrentFolder,
 			Error:       mb.ErrorText,
 		})
