@@ -37,28 +37,37 @@ const (
 // runServe runs the panel and, in the same process, the River workers,
 // until ctx is cancelled (SIGINT/SIGTERM in main).
 func runServe(ctx context.Context, args []string, env Env) int {
-	fs := flag.NewFlagSet("trasloco serve", flag.ContinueOnError)
+	return runDaemon(ctx, args, env, "serve",
+		"Runs the web panel and the background workers. Configuration comes from the\nenvironment (DATABASE_URL, TRASLOCO_LISTEN, TRASLOCO_SECRET_KEY, …; see the README).",
+		serve)
+}
+
+// runDaemon is the command line of serve and worker: no arguments, the
+// configuration from the environment, JSON logs on stderr, run until ctx
+// ends.
+func runDaemon(ctx context.Context, args []string, env Env, name, help string, run func(context.Context, config.Config, *slog.Logger) error) int {
+	fs := flag.NewFlagSet("trasloco "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: trasloco serve\n\nRuns the web panel and the background workers. Configuration comes from the\nenvironment (DATABASE_URL, TRASLOCO_LISTEN, TRASLOCO_SECRET_KEY, …; see the README).")
+		fmt.Fprintf(env.Stderr, "usage: trasloco %s\n\n%s\n", name, help)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "trasloco serve: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(env.Stderr, "trasloco %s: unexpected argument %q\n", name, fs.Arg(0))
 		return ExitUsage
 	}
 	cfg, err := config.Load(env.Getenv)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "trasloco serve: %v\n", err)
+		fmt.Fprintf(env.Stderr, "trasloco %s: %v\n", name, err)
 		return ExitUsage
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	if err := serve(ctx, cfg, logger); err != nil {
-		logger.Error("serve", "err", err)
-		fmt.Fprintf(env.Stderr, "trasloco serve: %v\n", err)
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error(name, "err", err)
+		fmt.Fprintf(env.Stderr, "trasloco %s: %v\n", name, err)
 		return ExitPartial
 	}
 	return ExitOK

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 
@@ -15,31 +14,9 @@ import (
 // cancelled (SIGINT/SIGTERM in main): an operator adds machines that copy
 // mail by running it against the same PostgreSQL.
 func runWorker(ctx context.Context, args []string, env Env) int {
-	fs := flag.NewFlagSet("trasloco worker", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: trasloco worker\n\nRuns the background workers (validation, runs, emails) without the web panel.\nSeveral may run on several machines against one PostgreSQL. Configuration comes\nfrom the environment, as for trasloco serve (see the README).")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "trasloco worker: unexpected argument %q\n", fs.Arg(0))
-		return ExitUsage
-	}
-	cfg, err := config.Load(env.Getenv)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "trasloco worker: %v\n", err)
-		return ExitUsage
-	}
-	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	if err := work(ctx, cfg, logger); err != nil {
-		logger.Error("worker", "err", err)
-		fmt.Fprintf(env.Stderr, "trasloco worker: %v\n", err)
-		return ExitPartial
-	}
-	return ExitOK
+	return runDaemon(ctx, args, env, "worker",
+		"Runs the background workers (validation, runs, emails) without the web panel.\nSeveral may run on several machines against one PostgreSQL. Configuration comes\nfrom the environment, as for trasloco serve (see the README).",
+		work)
 }
 
 // work runs the jobs (and, with TRASLOCO_METRICS_LISTEN, the probes and
