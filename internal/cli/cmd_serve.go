@@ -106,6 +106,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		BaseURL:                cfg.BaseURL,
 		Logger:                 logger.With("component", "web"),
 		SessionCleanupInterval: 5 * time.Minute,
+		TrustedProxies:         cfg.TrustedProxies,
 		Health:                 hc,
 		Metrics:                m,
 	})

@@ -31,6 +31,7 @@ const (
 	EnvSMTPURL            = "TRASLOCO_SMTP_URL"
 	EnvSMTPFrom           = "TRASLOCO_SMTP_FROM"
 	EnvAllowRemoteNets    = "TRASLOCO_ALLOW_REMOTE_NETS"
+	EnvTrustedProxies     = "TRASLOCO_TRUSTED_PROXIES"
 	EnvPinRemoteAddr      = "TRASLOCO_PIN_REMOTE_ADDR"
 	EnvWorkers            = "TRASLOCO_WORKERS"
 	EnvPerHostLimit       = "TRASLOCO_PER_HOST_LIMIT"
@@ -77,6 +78,11 @@ type Config struct {
 	// nevertheless resolve to (TRASLOCO_ALLOW_REMOTE_NETS, comma-separated
 	// CIDRs). Default none: loopback, private and link-local are refused.
 	AllowRemoteNets []netip.Prefix
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For the
+	// panel believes, so login throttling counts the client's address and
+	// not the proxy's (TRASLOCO_TRUSTED_PROXIES, comma-separated CIDRs).
+	// Default none: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// PinRemoteAddr makes the runs dial the address validation reached
 	// instead of resolving the host again (TRASLOCO_PIN_REMOTE_ADDR). Default true.
 	PinRemoteAddr bool
@@ -243,20 +249,8 @@ func Load(getenv func(string) string) (Config, error) {
 		c.SMTP.From = v
 	}
 
-	if v := get(EnvAllowRemoteNets); v != "" {
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				fail(bad(EnvAllowRemoteNets, "%q is not a CIDR like 127.0.0.0/8", s))
-				continue
-			}
-			c.AllowRemoteNets = append(c.AllowRemoteNets, p.Masked())
-		}
-	}
+	c.AllowRemoteNets = prefixes(get, EnvAllowRemoteNets, fail)
+	c.TrustedProxies = prefixes(get, EnvTrustedProxies, fail)
 
 	c.PinRemoteAddr = true
 	if v := get(EnvPinRemoteAddr); v != "" {
@@ -277,6 +271,24 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// prefixes reads a comma-separated list of CIDRs.
+func prefixes(get func(string) string, name string, fail func(error)) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range strings.Split(get(name), ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			fail(bad(name, "%q is not a CIDR like 127.0.0.0/8", s))
+			continue
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 func positiveDuration(get func(string) string, name string, def time.Duration, fail func(error)) time.Duration {

@@ -105,6 +105,10 @@ func TestLoad(t *testing.T) {
 			}},
 		{"metrics listen", map[string]string{config.EnvMetricsListen: "127.0.0.1:9090"},
 			func(t *testing.T, c config.Config) { require.Equal(t, "127.0.0.1:9090", c.MetricsListen) }},
+		{"trusted proxies", map[string]string{config.EnvTrustedProxies: "127.0.0.1/32, 10.9.0.0/16"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.9.0.0/16")}, c.TrustedProxies)
+			}},
 		{"run timings", map[string]string{config.EnvMailboxSlice: "90s", config.EnvRetryBackoff: "2s", config.EnvJobPoll: "500ms"},
 			func(t *testing.T, c config.Config) {
 				require.Equal(t, 90*time.Second, c.MailboxSlice)
@@ -155,6 +159,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad workers", map[string]string{config.EnvWorkers: "0"}, config.EnvWorkers},
 		{"bad per host", map[string]string{config.EnvPerHostLimit: "four"}, config.EnvPerHostLimit},
 		{"bad slice", map[string]string{config.EnvMailboxSlice: "20"}, config.EnvMailboxSlice},
+		{"bad trusted proxy", map[string]string{config.EnvTrustedProxies: "10.0.0.1"}, config.EnvTrustedProxies},
 		{"negative backoff", map[string]string{config.EnvRetryBackoff: "-1s"}, config.EnvRetryBackoff},
 	}
 	for _, tt := range tests {

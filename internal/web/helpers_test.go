@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -68,10 +69,12 @@ func (b *bodyLog) all() []string {
 }
 
 type panelOpts struct {
-	maxFailures int
-	maxCSVBytes int64
-	metrics     *metrics.Metrics
-	health      func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
+	maxFailures      int
+	maxFailuresPerIP int
+	trustedProxies   []netip.Prefix
+	maxCSVBytes      int64
+	metrics          *metrics.Metrics
+	health           func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -92,15 +95,16 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		hc = o.health(pool)
 	}
 	h := New(Deps{
-		Pool:        pool,
-		River:       rc,
-		Box:         box,
-		Login:       &auth.Login{DB: pool, Params: &cheapParams, MaxFailures: o.maxFailures},
-		Logger:      logger,
-		Now:         func() time.Time { return testNow },
-		MaxCSVBytes: o.maxCSVBytes,
-		Metrics:     o.metrics,
-		Health:      hc,
+		Pool:           pool,
+		River:          rc,
+		Box:            box,
+		Login:          &auth.Login{DB: pool, Params: &cheapParams, MaxFailures: o.maxFailures, MaxFailuresPerIP: o.maxFailuresPerIP},
+		TrustedProxies: o.trustedProxies,
+		Logger:         logger,
+		Now:            func() time.Time { return testNow },
+		MaxCSVBytes:    o.maxCSVBytes,
+		Metrics:        o.metrics,
+		Health:         hc,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

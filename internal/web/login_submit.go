@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 
@@ -22,7 +21,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	u, err := s.Login.Check(ctx, email, r.PostForm.Get("password"), clientIP(r))
+	u, err := s.Login.Check(ctx, email, r.PostForm.Get("password"), clientIP(r, s.TrustedProxies))
 	var throttled *auth.ThrottledError
 	switch {
 	case err == nil:
@@ -62,15 +61,4 @@ func waitText(l i18n.Lang, secs int) string {
 		return i18n.T(l, "web.wait.seconds", secs)
 	}
 	return i18n.T(l, "web.wait.minutes", (secs+59)/60)
-}
-
-// clientIP is the address login throttling counts failures by: the TCP
-// peer. Behind a reverse proxy that is the proxy; trusting a forwarded
-// header is left to a later change with an explicit trusted-proxy setting.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -6,6 +6,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -52,6 +53,9 @@ type Deps struct {
 	// from the database; 0 (the default) never, which suits tests: serve
 	// sets it.
 	SessionCleanupInterval time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see clientIP). Default none: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// Health answers /readyz (without the failures' reasons). Default nil:
 	// /readyz is not served; /healthz always is.
 	Health *health.Checker
