@@ -2,10 +2,12 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -115,8 +117,18 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		}
 		if err == nil && !other.Status.Ended() {
 			log.Info("mailbox: run 1 of this mailbox still going, run 2 waits")
-			return river.JobSnooze(d.Poll)
+			return river.JobSnooze(waitAgain(job, d.Poll))
 		}
+	}
+	host := hostKey(mb.RemoteHost)
+	// Most mailboxes of a migration share one remote host: those beyond
+	// its limit look at the locks from a pooled connection first, and
+	// open a connection of their own only when a slot looks free.
+	if free, err := hostSlotFree(ctx, d.Pool, host, d.PerHostLimit); err != nil {
+		return err
+	} else if !free {
+		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
+		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 
 	locks, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig)
@@ -128,9 +140,8 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	} else if !ok {
 		log.Info("mailbox: another job holds this mailbox, waiting")
-		return river.JobSnooze(d.Poll)
+		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
-	host := hostKey(mb.RemoteHost)
 	gotSlot := false
 	for slot := range d.PerHostLimit {
 		ok, err := tryLock(ctx, locks, hostLockKey(host, slot))
@@ -143,8 +154,8 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		}
 	}
 	if !gotSlot {
-		log.Info("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
-		return river.JobSnooze(d.Poll)
+		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
+		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 
 	mb, err = store.StartMailboxRun(ctx, d.Pool, a.TenantID, a.MailboxRunID)
@@ -437,6 +448,41 @@ func hostLockKey(host string, slot int) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(host))
 	return lockClassHost<<48 | int64(h.Sum64()&(1<<40-1))<<8 | int64(slot&0xff)
+}
+
+// hostSlotFree reports whether fewer than limit of the host's slot locks
+// are held in this database, as pg_locks shows them (a bigint advisory
+// key is classid for its high 32 bits and objid for its low ones, objsubid
+// 1; pg_locks lists every database of the cluster). It is a hint: the slot
+// is only ours once tryLock takes it.
+func hostSlotFree(ctx context.Context, db store.DBTX, host string, limit int) (bool, error) {
+	keys := make([]int64, limit)
+	for i := range keys {
+		keys[i] = hostLockKey(host, i)
+	}
+	var held int
+	err := db.QueryRow(ctx, `
+		SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 1
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND ((classid::bigint << 32) | objid::bigint) = ANY($1)`, keys).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("mailbox: look at host slots: %w", err)
+	}
+	return held < limit, nil
+}
+
+// waitAgain is how long a waiting mailbox job snoozes: poll at first,
+// growing with the snoozes it already had up to six times poll, plus a
+// random part, so a thousand mailboxes queued for one host do not all
+// look again at once, nor every few seconds for hours.
+func waitAgain(job *river.Job[MailboxArgs], poll time.Duration) time.Duration {
+	var md struct {
+		Snoozes int `json:"snoozes"`
+	}
+	_ = json.Unmarshal(job.Metadata, &md)
+	f := min(1+md.Snoozes/5, 6)
+	return time.Duration(f)*poll + rand.N(poll/2+1)
 }
 
 func tryLock(ctx context.Context, conn *pgx.Conn, key int64) (bool, error) {
