@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"riverqueue.com/riverui"
+
 	"github.com/trasloco/trasloco/internal/auth"
 	"github.com/trasloco/trasloco/internal/config"
 	"github.com/trasloco/trasloco/internal/database"
@@ -98,6 +100,16 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 
+	// River's own UI for operators; its background queries run with the
+	// jobs' context.
+	riverUI, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(rc, nil),
+		Logger:    logger.With("component", "riverui"),
+		Prefix:    web.RiverUIPath,
+	})
+	if err != nil {
+		return fmt.Errorf("river UI: %w", err)
+	}
 	handler := web.New(web.Deps{
 		Pool:                   pool,
 		River:                  rc,
@@ -107,6 +119,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		Logger:                 logger.With("component", "web"),
 		SessionCleanupInterval: 5 * time.Minute,
 		TrustedProxies:         cfg.TrustedProxies,
+		RiverUI:                riverUI,
 		Health:                 hc,
 		Metrics:                m,
 	})
@@ -128,6 +141,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	// the jobs being cut off by ctx.
 	riverCtx, cancelRiver := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRiver()
+	if err := riverUI.Start(riverCtx); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("start river UI: %w", err)
+	}
 	if err := rc.Start(riverCtx); err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("start river: %w", err)

@@ -26,6 +26,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
+	"riverqueue.com/riverui"
+
 	"github.com/trasloco/trasloco/internal/auth"
 	"github.com/trasloco/trasloco/internal/health"
 	"github.com/trasloco/trasloco/internal/jobs"
@@ -72,6 +74,7 @@ type panelOpts struct {
 	maxFailures      int
 	maxFailuresPerIP int
 	trustedProxies   []netip.Prefix
+	riverUI          bool // mount River's UI (riverqueue.com/riverui) for operators
 	maxCSVBytes      int64
 	metrics          *metrics.Metrics
 	health           func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
@@ -94,12 +97,22 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 	if o.health != nil {
 		hc = o.health(pool)
 	}
+	var ui http.Handler
+	if o.riverUI {
+		h, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(rc, nil), Logger: logger, Prefix: RiverUIPath})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		require.NoError(t, h.Start(ctx))
+		ui = h
+	}
 	h := New(Deps{
 		Pool:           pool,
 		River:          rc,
 		Box:            box,
 		Login:          &auth.Login{DB: pool, Params: &cheapParams, MaxFailures: o.maxFailures, MaxFailuresPerIP: o.maxFailuresPerIP},
 		TrustedProxies: o.trustedProxies,
+		RiverUI:        ui,
 		Logger:         logger,
 		Now:            func() time.Time { return testNow },
 		MaxCSVBytes:    o.maxCSVBytes,

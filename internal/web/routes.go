@@ -24,7 +24,8 @@ import (
 // Operators (users.operator) are the exception: they list every tenant's
 // migrations and open (and act on) any of them as its tenant would
 // (operatorScope, which logs it), and they alone reach /metrics and the
-// jobs pages under /admin/river (404 for everyone else).
+// jobs pages under /admin/river and River's own UI under /admin/riverui
+// (404 for everyone else).
 func (s *server) routes() http.Handler {
 	probes := http.NewServeMux()
 	probes.HandleFunc("GET /healthz", health.Healthz)
@@ -74,6 +75,9 @@ func (s *server) routes() http.Handler {
 			r.Get("/admin/river", s.jobList)
 			r.Post("/admin/river/jobs/{jobID}/retry", s.jobRetry)
 			r.Post("/admin/river/jobs/{jobID}/cancel", s.jobCancel)
+			if s.RiverUI != nil {
+				r.Mount(RiverUIPath, s.RiverUI)
+			}
 		})
 	})
 	probes.Handle("/", r)

@@ -61,7 +61,14 @@ type Deps struct {
 	Health *health.Checker
 	// Metrics is served at /metrics to operators. Default nil: 404.
 	Metrics *metrics.Metrics
+	// RiverUI is River's own web UI (riverqueue.com/riverui), built with
+	// the prefix RiverUIPath and mounted there for operators only.
+	// Default nil: not mounted.
+	RiverUI http.Handler
 }
+
+// RiverUIPath is where the panel mounts River's UI.
+const RiverUIPath = "/admin/riverui"
 
 // server holds the handlers' dependencies.
 type server struct {
