@@ -258,13 +258,7 @@ func acceptedBecause(mode TLSMode, e Endpoint) string {
 }
 
 func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode TLSMode, e Endpoint, to Timeouts) (*session, error) {
-	d := net.Dialer{Timeout: to.Dial}
-	if e.Dialer != nil {
-		d = *e.Dialer
-		if d.Timeout == 0 || d.Timeout > to.Dial {
-			d.Timeout = to.Dial
-		}
-	}
+	d := netDialer(e, to)
 	dctx, cancel := context.WithTimeout(ctx, to.Dial)
 	defer cancel()
 	raw, err := d.DialContext(dctx, "tcp", dialAddr)
@@ -275,17 +269,7 @@ func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode 
 	_ = raw.SetDeadline(time.Now().Add(to.Dial))
 
 	s := &session{side: side, addr: addr, remote: raw.RemoteAddr().String(), timeouts: to}
-	tlsCfg := &tls.Config{ServerName: host, RootCAs: e.RootCAs, MinVersion: tls.VersionTLS12}
-	if e.InsecureSkipVerify || mode == TLSOpportunistic {
-		// Verify anyway, to say in the log when the certificate is not trustworthy.
-		tlsCfg.InsecureSkipVerify = true
-		tlsCfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			if verifyChain(cs, host, e.RootCAs) != nil {
-				s.unverifiedTLS = true
-			}
-			return nil
-		}
-	}
+	tlsCfg := tlsConfig(host, mode, e, func() { s.unverifiedTLS = true })
 	opts := &imapclient.Options{TLSConfig: tlsCfg, Dialer: &d}
 
 	switch mode {
@@ -336,6 +320,36 @@ func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode 
 	}
 	_ = raw.SetDeadline(time.Time{})
 	return s, nil
+}
+
+// netDialer is the dialer of e, its timeout capped by to.Dial.
+func netDialer(e Endpoint, to Timeouts) net.Dialer {
+	d := net.Dialer{Timeout: to.Dial}
+	if e.Dialer != nil {
+		d = *e.Dialer
+		if d.Timeout == 0 || d.Timeout > to.Dial {
+			d.Timeout = to.Dial
+		}
+	}
+	return d
+}
+
+// tlsConfig is the TLS configuration of a connection to host: verified
+// against e.RootCAs, unless e or the mode (Standard-no-SSL) accepts what
+// cannot be verified, in which case unverified is called when it could not.
+func tlsConfig(host string, mode TLSMode, e Endpoint, unverified func()) *tls.Config {
+	cfg := &tls.Config{ServerName: host, RootCAs: e.RootCAs, MinVersion: tls.VersionTLS12}
+	if e.InsecureSkipVerify || mode == TLSOpportunistic {
+		// Verify anyway, to say in the log when the certificate is not trustworthy.
+		cfg.InsecureSkipVerify = true
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if verifyChain(cs, host, e.RootCAs) != nil && unverified != nil {
+				unverified()
+			}
+			return nil
+		}
+	}
+	return cfg
 }
 
 func verifyChain(cs tls.ConnectionState, host string, roots *x509.CertPool) error {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -14,7 +14,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 )
 
 // DefaultMaxMessageSize is the size over which a message is not copied.
@@ -37,9 +36,12 @@ type Job struct {
 	Reporter Reporter
 	// DryRun plans and counts without writing anything anywhere.
 	DryRun bool
-	// DestConns is the number of destination connections appending in
-	// parallel; default 2 (more connections on one folder contend for it in
-	// Dovecot: measured by make bench). Keep it under the per-user limit.
+	// DestConns is the number of destination connections; default 2. When
+	// the destination offers LITERAL+ (Dovecot does), one of them creates
+	// folders and looks messages up and the others only append, pipelined
+	// (see pipeConn); else, or with DestConns 1, every connection appends
+	// through go-imap, one round trip per message. Keep it under the
+	// per-user limit.
 	DestConns int
 	// Timeouts bound every network operation.
 	Timeouts Timeouts
@@ -51,7 +53,8 @@ type Job struct {
 	Backoff func(attempt int) time.Duration
 	// InFlightBytes bounds the message bytes held in memory between the
 	// source and the destination; default 16 MiB. A larger message is
-	// still copied, alone.
+	// still copied, alone. All the copies of a process also share
+	// ProcessInFlightBytes.
 	InFlightBytes int64
 }
 
@@ -108,9 +111,14 @@ type runner struct {
 	done   int
 	total  int
 	lastPr time.Time
+	lastN  int // done at the last progress report
 
 	src  *session
 	dsts []*session
+	// pipes are the pipelined appenders, when the destination takes them.
+	pipes []*pipeConn
+	// noPipes is set once the destination turned out not to take them.
+	noPipes bool
 	// dstFolders are the destination folders known to exist.
 	dstFolders map[string]bool
 	dstDelim   rune
@@ -146,14 +154,16 @@ func (r *runner) logf(level slog.Level, folder, format string, args ...any) {
 	r.job.Reporter.Log(LogEntry{Time: time.Now(), Level: level, Folder: folder, Message: fmt.Sprintf(format, args...)})
 }
 
-// progress sends a snapshot at most every 200ms unless forced.
+// progress sends a snapshot every 200ms or 50 messages, or when forced:
+// messages come back from the destination in groups (MULTIAPPEND), many
+// in 200ms.
 func (r *runner) progress(force bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !force && time.Since(r.lastPr) < 200*time.Millisecond {
+	if !force && time.Since(r.lastPr) < 200*time.Millisecond && r.done-r.lastN < 50 {
 		return
 	}
-	r.lastPr = time.Now()
+	r.lastPr, r.lastN = time.Now(), r.done
 	r.job.Reporter.Progress(Progress{Counters: r.res.Counters, Done: r.done, Total: r.total, Folder: r.folder})
 }
 
@@ -166,6 +176,10 @@ func (r *runner) closeAll() {
 		d.Close()
 	}
 	r.dsts = nil
+	for _, pc := range r.pipes {
+		pc.Close()
+	}
+	r.pipes = nil
 }
 
 func (r *runner) connect(ctx context.Context) error {
@@ -193,6 +207,28 @@ func (r *runner) moreDests(ctx context.Context, n int) {
 		}
 		r.dsts = append(r.dsts, d)
 	}
+}
+
+// openPipes opens the pipelined appenders (DestConns-1 of them) when the
+// destination takes them; it reports whether there is at least one. A
+// failure only means appending through go-imap, as before.
+func (r *runner) openPipes(ctx context.Context) bool {
+	want := r.job.DestConns - 1
+	if want < 1 || r.noPipes || r.job.Dest.OAuth2Token != "" || !r.dsts[0].caps.Has(imap.CapLiteralPlus) {
+		return false
+	}
+	for len(r.pipes) < want {
+		pc, err := dialPipe(ctx, r.job.Dest, r.job.Timeouts, r.dsts[0].caps.Has(imap.CapIMAP4rev2))
+		if err != nil {
+			if errors.Is(err, errNoLiteralPlus) {
+				r.noPipes = true
+			}
+			r.logf(slog.LevelDebug, "", "pipelined destination connection not opened (%v): going on with %d", err, len(r.pipes))
+			break
+		}
+		r.pipes = append(r.pipes, pc)
+	}
+	return len(r.pipes) > 0
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -455,8 +491,10 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 		}
 	}
 	if len(todo) > 0 {
-		if len(todo) > 8 {
-			r.moreDests(ctx, r.job.DestConns)
+		if len(todo) > 8 || len(r.pipes) > 0 {
+			if !r.openPipes(ctx) {
+				r.moreDests(ctx, r.job.DestConns)
+			}
 		}
 		if err := r.pipeline(ctx, p, todo); err != nil {
 			return err
@@ -641,8 +679,17 @@ func unselect(s *session) error {
 // item is a message on its way from the source to the destination.
 type item struct {
 	m    meta
-	data []byte
+	body *body
 	held int64 // bytes held in the in-flight budget
+}
+
+// size is the message's size in bytes.
+func (it item) size() int64 { return it.body.Len() }
+
+// done gives back the item's memory and budget once its bytes are written.
+func (it item) done(b *budget) {
+	b.release(it.held)
+	it.body.free()
 }
 
 // outcome is what an appender reports for one message.
@@ -654,12 +701,25 @@ type outcome struct {
 
 // pipeline streams the bodies of todo from the source while several
 // destination connections append them; the checkpoint is written in batches
-// after the destination confirmed each message.
+// after the destination confirmed each message. Messages the destination
+// refused together in one MULTIAPPEND are appended again one by one.
 func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error {
+	again, err := r.pipelineOnce(ctx, p, todo, false)
+	if err != nil || len(again) == 0 {
+		return err
+	}
+	r.logf(slog.LevelWarn, p.Source, "the destination refused a group of %d messages: appending them one by one", len(again))
+	_, err = r.pipelineOnce(ctx, p, again, true)
+	return err
+}
+
+// pipelineOnce is one pass of pipeline; alone appends one message per
+// command. It returns the messages refused together with others.
+func (r *runner) pipelineOnce(ctx context.Context, p FolderPlan, todo []meta, alone bool) (again []meta, err error) {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g, gctx := errgroup.WithContext(pctx)
-	budget := semaphore.NewWeighted(r.job.InFlightBytes)
+	budget := newBudget(r.job.InFlightBytes)
 	items := make(chan item, 64)
 	outcomes := make(chan outcome, 256)
 	byUID := make(map[uint32]meta, len(todo))
@@ -672,12 +732,22 @@ func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error 
 		return r.fetchBodies(gctx, r.src, todo, byUID, budget, items)
 	})
 	var wg sync.WaitGroup
-	for _, d := range r.dsts {
-		wg.Add(1)
-		g.Go(func() error {
-			defer wg.Done()
-			return r.appendLoop(gctx, p, d, budget, items, outcomes)
-		})
+	if len(r.pipes) > 0 {
+		for _, pc := range r.pipes {
+			wg.Add(1)
+			g.Go(func() error {
+				defer wg.Done()
+				return r.pipeAppendLoop(gctx, p, pc, alone, budget, items, outcomes)
+			})
+		}
+	} else {
+		for _, d := range r.dsts {
+			wg.Add(1)
+			g.Go(func() error {
+				defer wg.Done()
+				return r.appendLoop(gctx, p, d, budget, items, outcomes)
+			})
+		}
 	}
 	go func() { wg.Wait(); close(outcomes) }()
 
@@ -711,6 +781,10 @@ func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error 
 		lastFlush = time.Now()
 	}
 	for o := range outcomes {
+		if errors.Is(o.err, errRetryAlone) {
+			again = append(again, o.m)
+			continue
+		}
 		r.mu.Lock()
 		r.done++
 		if o.err != nil {
@@ -732,15 +806,28 @@ func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error 
 		r.progress(false)
 	}
 	flush()
-	err := g.Wait()
+	err = g.Wait()
 	if recErr != nil {
 		err = recErr
 	}
-	return err
+	// A pipe that failed is closed; the next folder opens a new one.
+	r.pipes = slices.DeleteFunc(r.pipes, func(pc *pipeConn) bool {
+		if pc.usable() {
+			return false
+		}
+		pc.Close()
+		return true
+	})
+	var gone errFolderGone
+	if errors.As(err, &gone) {
+		delete(r.dstFolders, p.Dest)
+	}
+	sort.Slice(again, func(i, j int) bool { return again[i].uid < again[j].uid })
+	return again, err
 }
 
 // fetchBodies streams BODY.PEEK[] of todo, in UID chunks, into items.
-func (r *runner) fetchBodies(ctx context.Context, src *session, todo []meta, byUID map[uint32]meta, budget *semaphore.Weighted, items chan<- item) error {
+func (r *runner) fetchBodies(ctx context.Context, src *session, todo []meta, byUID map[uint32]meta, budget *budget, items chan<- item) error {
 	const chunk = 250
 	for start := 0; start < len(todo); start += chunk {
 		end := min(start+chunk, len(todo))
@@ -755,7 +842,7 @@ func (r *runner) fetchBodies(ctx context.Context, src *session, todo []meta, byU
 			for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 				wd.Reset(r.job.Timeouts.Command)
 				var uid uint32
-				var data []byte
+				var data *body
 				var held int64
 				for it := msg.Next(); it != nil; it = msg.Next() {
 					switch it := it.(type) {
@@ -763,14 +850,13 @@ func (r *runner) fetchBodies(ctx context.Context, src *session, todo []meta, byU
 						uid = uint32(it.UID)
 					case imapclient.FetchItemDataBodySection:
 						size := it.Literal.Size()
-						held = min(size, r.job.InFlightBytes)
-						if err := budget.Acquire(ctx, held); err != nil {
+						var err error
+						if held, err = budget.acquire(ctx, size); err != nil {
 							return err
 						}
 						wd.Reset(r.job.Timeouts.forSize(size))
-						data = make([]byte, size)
-						if _, err := io.ReadFull(it.Literal, data); err != nil {
-							budget.Release(held)
+						if data, err = readBody(it.Literal, size); err != nil {
+							budget.release(held)
 							return r.netErr(src, "FETCH", err)
 						}
 					}
@@ -780,13 +866,13 @@ func (r *runner) fetchBodies(ctx context.Context, src *session, todo []meta, byU
 				}
 				m, ok := byUID[uid]
 				if !ok {
-					budget.Release(held)
+					item{body: data, held: held}.done(budget)
 					continue
 				}
 				select {
-				case items <- item{m: m, data: data, held: held}:
+				case items <- item{m: m, body: data, held: held}:
 				case <-ctx.Done():
-					budget.Release(held)
+					item{body: data, held: held}.done(budget)
 					return ctx.Err()
 				}
 			}
@@ -809,11 +895,46 @@ func (r *runner) fetchBodies(ctx context.Context, src *session, todo []meta, byU
 	return nil
 }
 
+// errFolderGone is a destination folder that vanished during the copy (an
+// APPEND answered NO [TRYCREATE]): the folder is retried, which creates it
+// again.
+type errFolderGone struct{ folder, text string }
+
+func (e errFolderGone) Error() string {
+	return fmt.Sprintf("destination folder %q is gone (%s)", e.folder, e.text)
+}
+
+// pipeAppendLoop appends items on one pipelined connection until items
+// closes.
+func (r *runner) pipeAppendLoop(ctx context.Context, p FolderPlan, pc *pipeConn, alone bool, budget *budget, items <-chan item, outcomes chan<- outcome) error {
+	lim := multiBatch
+	if alone || !pc.multi {
+		lim = singleBatch
+	}
+	err := pc.appendStream(ctx, p.Dest, lim, items,
+		func(it item) { it.done(budget) },
+		// Every answer is reported, even after ctx ended: the pipeline
+		// reads outcomes to the end, and a message the destination
+		// confirmed must be recorded.
+		func(m meta, uid uint32, err error) { outcomes <- outcome{m: m, destUID: uid, err: err} })
+	var ierr *imap.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ierr) && ierr.Type == imap.StatusResponseTypeNo && isOverQuota(ierr):
+		r.logf(slog.LevelError, p.Source, "the destination mailbox is full: %s", ierr.Text)
+		return ErrDestinationFull
+	case errors.As(err, &ierr) && ierr.Code == imap.ResponseCodeTryCreate:
+		return errFolderGone{folder: p.Dest, text: ierr.Text}
+	}
+	return err
+}
+
 // appendLoop appends items on one destination connection until items closes.
-func (r *runner) appendLoop(ctx context.Context, p FolderPlan, d *session, budget *semaphore.Weighted, items <-chan item, outcomes chan<- outcome) error {
+func (r *runner) appendLoop(ctx context.Context, p FolderPlan, d *session, budget *budget, items <-chan item, outcomes chan<- outcome) error {
 	for it := range items {
 		destUID, err := r.appendOne(d, p, it)
-		budget.Release(it.held)
+		it.done(budget)
 		var ierr *imap.Error
 		switch {
 		case err == nil:
@@ -837,9 +958,9 @@ func (r *runner) appendLoop(ctx context.Context, p FolderPlan, d *session, budge
 func (r *runner) appendOne(d *session, p FolderPlan, it item) (uint32, error) {
 	try := func() (uint32, error) {
 		var uid uint32
-		err := d.do("APPEND", r.job.Timeouts.forSize(int64(len(it.data))), func() error {
-			cmd := d.c.Append(p.Dest, int64(len(it.data)), &imap.AppendOptions{Flags: imapFlags(it.m.flags), Time: it.m.date})
-			_, werr := cmd.Write(it.data)
+		err := d.do("APPEND", r.job.Timeouts.forSize(it.size()), func() error {
+			cmd := d.c.Append(p.Dest, it.size(), &imap.AppendOptions{Flags: imapFlags(it.m.flags), Time: it.m.date})
+			_, werr := it.body.WriteTo(cmd)
 			cerr := cmd.Close()
 			data, err := cmd.Wait()
 			if err != nil {
