@@ -5,13 +5,20 @@
 // messages/s, MB/s and peak memory side by side as a markdown table.
 //
 // Two scenarios: one large mailbox (-messages, ten folders), and -mailboxes
-// mailboxes of -per-mailbox messages copied at the same time (one process per
-// mailbox for every tool). Every figure is the median of -runs runs; each run
-// copies into fresh destination users.
+// mailboxes of -per-mailbox messages copied at the same time: by mbsync and
+// doveadm in one process per mailbox, by trasloco in one process, as a
+// `trasloco worker` runs many copies (-trasloco-procs each: one `trasloco
+// copy` per mailbox instead). Every figure is the median of -runs runs; each
+// run copies into fresh destination users.
+//
+// Each run also logs the CPU time of the copying processes and of the two
+// Dovecot servers meanwhile (their imap processes end at logout and are
+// counted then), to say where the time goes.
 //
 // The servers' storage lives under the system temporary directory ($TMPDIR):
 // on a disk by default, like a real server; TMPDIR=/dev/shm takes the disk
-// out of the measurement (less noise on a shared virtual machine).
+// out of the measurement (less noise on a shared virtual machine). Every
+// copy stays there until the end (about 6 GB for the default make bench).
 //
 // Peak memory is sampled from /proc (Linux only).
 package main
@@ -49,6 +56,8 @@ type options struct {
 	tools                                 string
 	cpuProfile                            string
 	keep                                  bool
+	traslocoProcs                         string
+	inFlight                              int64
 }
 
 func main() {
@@ -64,7 +73,21 @@ func main() {
 	flag.StringVar(&o.tools, "tools", "trasloco,mbsync,doveadm", "comma-separated tools to run")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the runs, copy the one-mailbox corpus once more in-process with the transfer engine and write its CPU profile here")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (Dovecot logs, tool logs)")
+	flag.StringVar(&o.traslocoProcs, "trasloco-procs", "one", "several mailboxes at once: copied by one process with the transfer engine, as `trasloco worker` runs them (one), or by one `trasloco copy` process each (each)")
+	flag.Int64Var(&o.inFlight, "inflight", 0, "in-flight bytes per copy of the one-process trasloco (0: the engine's default)")
+	child := flag.Bool("engine-child", false, "internal: be the process that copies several mailboxes with the transfer engine")
 	flag.Parse()
+	if *child {
+		if err := engineChild(); err != nil {
+			fmt.Fprintln(os.Stderr, "trasloco-bench -engine-child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if o.traslocoProcs != "one" && o.traslocoProcs != "each" {
+		fmt.Fprintln(os.Stderr, "trasloco-bench: -trasloco-procs is one or each")
+		os.Exit(2)
+	}
 	if o.quick {
 		set := map[string]bool{}
 		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -114,12 +137,15 @@ type sourceMailbox struct {
 // runResult is one run of one tool in one scenario.
 type runResult struct {
 	Wall      time.Duration
+	Procs     int           // processes that did the copying
 	Messages  int           // messages that had to be copied
 	Bytes     int64         // their size
 	MaxRSSKiB int64         // the largest single process
 	SumRSSKiB int64         // the sum over the processes run at once
 	CPUBusy   float64       // share of the machine's CPU time busy during the run
 	ToolCPU   time.Duration // CPU time of the copying processes themselves
+	SrcCPU    time.Duration // CPU time of the source Dovecot meanwhile
+	DstCPU    time.Duration // CPU time of the destination Dovecot meanwhile
 	Diff      diff
 	Errs      []error
 }
@@ -145,7 +171,7 @@ func run(o options) error {
 		defer os.RemoveAll(dir)
 	}
 
-	env := &benchEnv{DstConns: o.dstConns, Trasloco: filepath.Join(dir, "trasloco")}
+	env := &benchEnv{DstConns: o.dstConns, Trasloco: filepath.Join(dir, "trasloco"), OneProcess: o.traslocoProcs == "one", InFlight: o.inFlight}
 	logf("building trasloco")
 	build := exec.CommandContext(ctx, "go", "build", "-o", env.Trasloco, "github.com/trasloco/trasloco/cmd/trasloco")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -221,8 +247,8 @@ func run(o options) error {
 					return err
 				}
 				sc.Results[t.Name()] = append(sc.Results[t.Name()], res)
-				logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, CPUs %.0f%% busy (tool %.1fs), peak RSS %s (sum %s), %s%s",
-					sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond), 100*res.CPUBusy, res.ToolCPU.Seconds(),
+				logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, CPUs %.0f%% busy (tool %.1fs, source Dovecot %.1fs, destination Dovecot %.1fs), peak RSS %s (sum %s), %s%s",
+					sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond), 100*res.CPUBusy, res.ToolCPU.Seconds(), res.SrcCPU.Seconds(), res.DstCPU.Seconds(),
 					kib(res.MaxRSSKiB), kib(res.SumRSSKiB), res.Diff, errSummary(res.Errs))
 			}
 		}
@@ -316,7 +342,23 @@ func runOnce(ctx context.Context, env *benchEnv, dir string, sc *scenario, t too
 		res.Messages += src.Stats.CopiedMessages
 		res.Bytes += src.Stats.CopiedBytes
 	}
+	if _, ok := t.(traslocoTool); ok && env.OneProcess && len(jobs) > 1 {
+		cmd, err := traslocoTool{}.batchCommand(ctx, env, sc.Sources, jobs)
+		if err != nil {
+			return res, err
+		}
+		cmds = []*exec.Cmd{cmd}
+		checks = []func([]byte) error{checkBatch}
+		logs = []string{filepath.Join(filepath.Dir(jobs[0].Dir), fmt.Sprintf("%03d-trasloco-engine.log", seq))}
+	}
+	res.Procs = len(cmds)
+	// The imap processes of the previous run's verification end shortly
+	// after it: let Dovecot reap them before counting its CPU time.
+	time.Sleep(300 * time.Millisecond)
+	src0, dst0 := serverCPU(env.Src.ConfigPath()), serverCPU(env.Dst.ConfigPath())
 	wall, busy, stats := runProcs(cmds, checks, logs)
+	time.Sleep(300 * time.Millisecond) // let Dovecot reap its imap processes
+	res.SrcCPU, res.DstCPU = serverCPU(env.Src.ConfigPath())-src0, serverCPU(env.Dst.ConfigPath())-dst0
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
@@ -330,7 +372,12 @@ func runOnce(ctx context.Context, env *benchEnv, dir string, sc *scenario, t too
 		}
 	}
 
-	// Verify, two mailboxes at a time, then free the destination's disk.
+	// Verify, two mailboxes at a time. The copies stay on disk until the
+	// benchmark ends: on ext4 without a journal (this kind of virtual
+	// machine) inodes deleted in the last minute are skipped, one by one,
+	// by every file creation, so deleting a run's thousands of files here
+	// made the next tool's destination pay for it (measured: most of the
+	// destination's CPU time went to ext4's recently_deleted).
 	diffs := make([]diff, len(jobs))
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, 2)
@@ -348,9 +395,6 @@ func runOnce(ctx context.Context, env *benchEnv, dir string, sc *scenario, t too
 	}
 	for _, d := range diffs {
 		res.Diff = res.Diff.add(d)
-	}
-	for _, job := range jobs {
-		_ = os.RemoveAll(filepath.Join(env.Dst.Dir(), "mail", job.DstUser))
 	}
 	return res, nil
 }
@@ -391,6 +435,9 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 	fmt.Fprintf(&b, "\n## trasloco-bench\n\n")
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "%s, %d runs per tool (medians), seed %d, trasloco --dst-conns %d, loopback, plain IMAP. ", host, o.runs, o.seed, o.dstConns)
+	if o.traslocoProcs == "one" {
+		b.WriteString("Several mailboxes at once: trasloco copies them all in one process, as `trasloco worker` does (the transfer engine, configured as `trasloco copy` configures it); the other tools run one process per mailbox. ")
+	}
 	fmt.Fprintf(&b, "Messages/s and MB/s count the messages of the folders to copy (Trash and Junk excluded for every tool) over the wall time of the copying process(es).\n\n")
 	for _, sc := range scenarios {
 		var msgs int
@@ -409,10 +456,12 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 				continue
 			}
 			var maxRSS, sumRSS int64
+			procs := 0
 			verdict := "exact"
 			var errs []error
 			for _, r := range rs {
 				maxRSS = max(maxRSS, r.MaxRSSKiB)
+				procs = max(procs, r.Procs)
 				sumRSS = max(sumRSS, r.SumRSSKiB)
 				if !r.Diff.exact() && verdict == "exact" {
 					verdict = r.Diff.String()
@@ -426,7 +475,10 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 				verdict += fmt.Sprintf("; %d process error(s)", len(errs))
 			}
 			rss := kib(maxRSS)
-			if len(sc.Sources) > 1 {
+			switch {
+			case len(sc.Sources) > 1 && procs == 1:
+				rss = kib(maxRSS) + ", one process"
+			case len(sc.Sources) > 1:
 				rss = kib(maxRSS) + " largest, " + kib(sumRSS) + " sum"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %.0f | %.1f | %s | %s |\n", sc.Name, t.Name(),
@@ -443,6 +495,22 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 			}
 			ratio := median(tr, runResult.rate) / median(os, runResult.rate)
 			fmt.Fprintf(&b, "- %s: trasloco / %s = %.2f× (messages/s)\n", sc.Name, other, ratio)
+		}
+	}
+	b.WriteString("\nCPU time per run (medians): the copying process(es) + the source Dovecot + the destination Dovecot.\n\n")
+	for _, sc := range scenarios {
+		for _, t := range tools {
+			rs := sc.Results[t.Name()]
+			if len(rs) == 0 {
+				continue
+			}
+			cpu := func(f func(runResult) time.Duration) float64 {
+				return median(rs, func(r runResult) float64 { return f(r).Seconds() })
+			}
+			fmt.Fprintf(&b, "- %s, %s: %.1fs + %.1fs + %.1fs\n", sc.Name, t.Name(),
+				cpu(func(r runResult) time.Duration { return r.ToolCPU }),
+				cpu(func(r runResult) time.Duration { return r.SrcCPU }),
+				cpu(func(r runResult) time.Duration { return r.DstCPU }))
 		}
 	}
 	b.WriteString("\nPeak RSS is the copying process's VmHWM, sampled from /proc every 10 ms (for doveadm the doveadm process, which runs imapc and writes the destination's storage itself). ")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,9 +38,12 @@ type tool interface {
 
 // benchEnv is what every tool needs: the two servers and the trasloco binary.
 type benchEnv struct {
-	Src, Dst   *testenv.Dovecot
-	Trasloco   string // path of the built trasloco binary
-	DstConns   int    // trasloco --dst-conns
+	Src, Dst *testenv.Dovecot
+	Trasloco string // path of the built trasloco binary
+	DstConns int    // trasloco --dst-conns
+	// OneProcess copies several mailboxes at once in one process.
+	OneProcess bool
+	InFlight   int64 // transfer.Job.InFlightBytes in that process
 	MbsyncBin  string
 	DoveadmBin string
 }
@@ -336,4 +340,40 @@ func findBinary(name string) (string, error) {
 		}
 	}
 	return "", errors.New(name + " is not installed (run make deps)")
+}
+
+// serverCPU returns the CPU time used so far by the Dovecot instance whose
+// configuration is confPath: its master process and every child it reaped
+// (imap processes end at logout), from /proc (0 where there is none).
+func serverCPU(confPath string) time.Duration {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		if len(args) < 2 || filepath.Base(args[0]) != "dovecot" || !slices.Contains(args, confPath) {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return 0
+		}
+		// Fields after the command name: state is field 3; utime, stime,
+		// cutime, cstime are fields 14–17.
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		var ticks int64
+		for _, v := range f[11:15] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			ticks += n
+		}
+		return time.Duration(ticks) * time.Second / 100 // USER_HZ
+	}
+	return 0
 }
