@@ -977,7 +977,7 @@ func astring(s string, literal, utf8 bool) (string, bool) {
 	return "{" + strconv.Itoa(len(s)) + "+}\r\n" + s, true
 }
 
-// utf7Alphabet is modified BASE64 (RFC 3501 §5.1.3: "," instead of "/").
+// utf7Enc is modified BASE64 (RFC 3501 §5.1.3: "," instead of "/").
 var utf7Enc = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").WithPadding(base64.NoPadding)
 
 // encodeUTF7 encodes s in modified UTF-7: printable ASCII stands for itself
