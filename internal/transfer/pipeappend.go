@@ -158,10 +158,20 @@ func dialPipe(ctx context.Context, e Endpoint, to Timeouts, utf8Names bool) (*pi
 	}
 	p.multi = after.Has(imap.CapMultiAppend)
 	_ = raw.SetDeadline(time.Time{})
-	p.stopCtx = context.AfterFunc(ctx, p.cut)
+	// When ctx ends, appendStream stops sending and waits for the answers
+	// of what it sent, so that the destination holds nothing unrecorded
+	// (a cut connection leaves the server saving literals it had already
+	// read, unseen by this copy and possibly by the next one's checks);
+	// the cut comes only if those answers take longer than pipeStopGrace.
+	// Reads and writes have deadlines of their own meanwhile.
+	p.stopCtx = context.AfterFunc(ctx, func() { time.AfterFunc(pipeStopGrace, p.cut) })
 	ok = true
 	return p, nil
 }
+
+// pipeStopGrace bounds how long a stopped copy waits for the answers of
+// the APPENDs it already sent.
+const pipeStopGrace = 10 * time.Second
 
 // cut closes the TCP connection from any goroutine.
 func (p *pipeConn) cut() {
