@@ -120,7 +120,7 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 	checkpoint := fs.String("checkpoint", "", "JSON file that remembers what was copied (resume, second pass)")
 	dryRun := fs.Bool("dry-run", false, "plan and count, write nothing")
 	asJSON := fs.Bool("json", false, "print a JSON summary of the counters on stdout")
-	conns := fs.Int("dst-conns", 2, "destination connections appending in parallel")
+	conns := fs.Int("dst-conns", 2, "destination connections: one for folders and lookups, the others append (pipelined when the server has LITERAL+)")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
