@@ -33,20 +33,15 @@ type sentMail struct {
 
 // recMailer records the completion emails instead of sending them (the
 // SMTP path is tested against Mailpit in internal/notify and end to end in
-// internal/web); fail makes the next n sends fail.
+// internal/web, and a failed send in TestRunEmailFailsThenIsRetried).
 type recMailer struct {
 	mu   sync.Mutex
 	sent []sentMail
-	fail int
 }
 
 func (m *recMailer) Send(ctx context.Context, to string, r notify.RunReport, msgID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail > 0 {
-		m.fail--
-		return fmt.Errorf("send run email: 451 try again later")
-	}
 	m.sent = append(m.sent, sentMail{to: to, report: r, msgID: msgID})
 	return nil
 }
