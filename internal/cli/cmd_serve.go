@@ -19,6 +19,7 @@ import (
 	"github.com/trasloco/trasloco/internal/auth"
 	"github.com/trasloco/trasloco/internal/config"
 	"github.com/trasloco/trasloco/internal/database"
+	"github.com/trasloco/trasloco/internal/health"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
@@ -75,30 +76,49 @@ func runDaemon(ctx context.Context, args []string, env Env, name, help string, r
 	return ExitOK
 }
 
-// serve builds every dependency from cfg and runs until ctx ends.
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+// runtime is what serve and worker both build from the configuration.
+type runtime struct {
+	pool     *pgxpool.Pool
+	box      *secret.Box
+	metrics  *metrics.Metrics
+	health   *health.Checker
+	stopping chan struct{} // closed at shutdown: copies pause at once
+	rc       *river.Client[pgx.Tx]
+}
+
+// openRuntime opens the database (refusing a schema that is behind: the
+// error says to run trasloco migrate), the secret box, the metrics and
+// readiness checks and the River client. The caller closes rt.pool.
+func openRuntime(ctx context.Context, cfg config.Config, logger *slog.Logger) (*runtime, error) {
 	pool, err := database.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer pool.Close()
+	rt := &runtime{pool: pool, stopping: make(chan struct{})}
+	fail := func(err error) (*runtime, error) { pool.Close(); return nil, err }
 	if err := database.CheckCurrent(ctx, pool); err != nil {
-		// ErrSchemaBehind's text says to run trasloco migrate.
-		return fmt.Errorf("refusing to start: %w", err)
+		return fail(fmt.Errorf("refusing to start: %w", err))
 	}
-	box, err := secret.NewBox(cfg.SecretKey)
-	if err != nil {
-		return fmt.Errorf("%s: %w", config.EnvSecretKey, err)
+	if rt.box, err = secret.NewBox(cfg.SecretKey); err != nil {
+		return fail(fmt.Errorf("%s: %w", config.EnvSecretKey, err))
 	}
-	m, hc, err := observability(cfg, pool, logger)
+	if rt.metrics, rt.health, err = observability(cfg, pool, logger); err != nil {
+		return fail(err)
+	}
+	if rt.rc, err = newJobsClient(cfg, pool, rt.box, rt.metrics, rt.stopping, logger); err != nil {
+		return fail(err)
+	}
+	return rt, nil
+}
+
+// serve builds every dependency from cfg and runs until ctx ends.
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	rt, err := openRuntime(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	stopping := make(chan struct{})
-	rc, err := newJobsClient(cfg, pool, box, m, stopping, logger)
-	if err != nil {
-		return err
-	}
+	defer rt.pool.Close()
+	pool, box, m, hc, stopping, rc := rt.pool, rt.box, rt.metrics, rt.health, rt.stopping, rt.rc
 
 	// River's own UI for operators; its background queries run with the
 	// jobs' context.

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 
 	"github.com/trasloco/trasloco/internal/config"
-	"github.com/trasloco/trasloco/internal/database"
-	"github.com/trasloco/trasloco/internal/secret"
 )
 
 // runWorker runs the River workers without the web panel, until ctx is
@@ -23,27 +21,12 @@ func runWorker(ctx context.Context, args []string, env Env) int {
 // metrics listener) until ctx ends; then mailbox copies pause at once and
 // other running jobs get riverStopTimeout to finish (see stopRiver).
 func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	pool, err := database.Open(ctx, cfg.DatabaseURL)
+	rt, err := openRuntime(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := database.CheckCurrent(ctx, pool); err != nil {
-		return fmt.Errorf("refusing to start: %w", err)
-	}
-	box, err := secret.NewBox(cfg.SecretKey)
-	if err != nil {
-		return fmt.Errorf("%s: %w", config.EnvSecretKey, err)
-	}
-	m, hc, err := observability(cfg, pool, logger)
-	if err != nil {
-		return err
-	}
-	stopping := make(chan struct{})
-	rc, err := newJobsClient(cfg, pool, box, m, stopping, logger)
-	if err != nil {
-		return err
-	}
+	defer rt.pool.Close()
+	m, hc, stopping, rc := rt.metrics, rt.health, rt.stopping, rt.rc
 	riverCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	if err := rc.Start(riverCtx); err != nil {
