@@ -27,7 +27,7 @@ func TestRunEmailFailsThenIsRetried(t *testing.T) {
 	mp := testenv.SharedMailpit(t)
 	smtp := newFlakyProxy(t, mp.SMTPAddr())
 	smtp.failing.Store(1)
-	host, port, err := net.SplitHostPort(smtp.ln.Addr().String())
+	host, port, err := net.SplitHostPort(smtp.addr)
 	require.NoError(t, err)
 	p, err := strconv.Atoi(port)
 	require.NoError(t, err)

@@ -116,9 +116,6 @@ func (p *workerProc) kill(t *testing.T) {
 // interrupted and to overlap others.
 func slowProxy(t *testing.T, target string, rate int) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
 	pipe := func(dst, src net.Conn) {
 		buf := make([]byte, 8<<10)
 		for {
@@ -136,24 +133,10 @@ func slowProxy(t *testing.T, target string, rate int) string {
 		dst.Close()
 		src.Close()
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					c.Close()
-					return
-				}
-				go pipe(up, c)
-				pipe(c, up)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testenv.Proxy(t, target, func(c, up net.Conn, _ int) {
+		go pipe(up, c)
+		pipe(c, up)
+	})
 }
 
 // scheduleNow validates m in-process (no run is worked) and makes its

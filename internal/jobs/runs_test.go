@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"sort"
@@ -315,41 +314,22 @@ func TestRunsCopyEveryMailboxThenOnlyWhatIsNew(t *testing.T) {
 // flakyProxy forwards to target, but while failing is set it closes every
 // new connection at once (a server that drops us).
 type flakyProxy struct {
-	ln      net.Listener
+	addr    string
 	failing atomic.Int32 // connections still to drop
 	dropped atomic.Int32
 }
 
 func newFlakyProxy(t *testing.T, target string) *flakyProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &flakyProxy{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if p.failing.Load() > 0 {
-				p.failing.Add(-1)
-				p.dropped.Add(1)
-				c.Close()
-				continue
-			}
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go func() { _, _ = io.Copy(up, c); up.Close() }()
-				_, _ = io.Copy(c, up)
-			}()
+	p := &flakyProxy{}
+	p.addr = testenv.Proxy(t, target, func(c, up net.Conn, _ int) {
+		if p.failing.Load() > 0 {
+			p.failing.Add(-1)
+			p.dropped.Add(1)
+			return
 		}
-	}()
+		testenv.ProxyPipe(c, up)
+	})
 	return p
 }
 
@@ -363,7 +343,7 @@ func TestRunFailuresPassingRetriedLastingReportedThenRetriedByHand(t *testing.T)
 	f.seedMailbox(t, anna, "pw-anna", 30, false)
 	f.seedMailbox(t, bob, "pw-bob", 40, false)
 	proxy := newFlakyProxy(t, f.src.TLSAddr())
-	csv := fmt.Sprintf("%s;%s;%s;pw-anna\n%s;%s;%s;pw-bob\n", anna, f.src.TLSAddr(), anna, bob, proxy.ln.Addr(), bob)
+	csv := fmt.Sprintf("%s;%s;%s;pw-anna\n%s;%s;%s;pw-bob\n", anna, f.src.TLSAddr(), anna, bob, proxy.addr, bob)
 	m := f.migration(t, csv, migrationOpts{insecureTLS: true, first: time.Now().Add(time.Hour)})
 	runs := f.validate(t, rc, m)
 

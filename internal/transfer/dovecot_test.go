@@ -483,41 +483,22 @@ func TestDestinationFullEndsTheMailbox(t *testing.T) {
 // cutProxy forwards to target and cuts the first connection after limit
 // bytes from the server.
 type cutProxy struct {
-	ln    net.Listener
-	conns atomic.Int32
-	cuts  atomic.Int32
+	addr string
+	cuts atomic.Int32
 }
 
 func newCutProxy(t *testing.T, target string, limit int64) *cutProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &cutProxy{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n := p.conns.Add(1)
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go io.Copy(up, c)
-				if n == 1 {
-					// The first connection carries the big FETCH: cut it.
-					io.CopyN(c, up, limit)
-					p.cuts.Add(1)
-					return
-				}
-				io.Copy(c, up)
-			}()
+	p := &cutProxy{}
+	p.addr = testenv.Proxy(t, target, func(c, up net.Conn, n int) {
+		if n != 1 {
+			testenv.ProxyPipe(c, up)
+			return
 		}
-	}()
+		// The first connection carries the big FETCH: cut it.
+		go io.Copy(up, c)
+		io.CopyN(c, up, limit)
+		p.cuts.Add(1)
+	})
 	return p
 }
 
@@ -530,7 +511,7 @@ func TestConnectionCutMidFolderResumesWithoutDuplicates(t *testing.T) {
 	job := f.job(transfer.NewMemoryCheckpoints(), nil)
 	rep := &logRec{}
 	job.Reporter = rep
-	job.Source.Host = proxy.ln.Addr().String()
+	job.Source.Host = proxy.addr
 	job.Source.TLS = transfer.TLSNone
 	res, err := transfer.Run(context.Background(), job)
 	require.NoError(t, err, rep.text())

@@ -18,28 +18,10 @@ import (
 // a distant server.
 func latencyProxy(t *testing.T, target string, delay time.Duration) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go delayed(up, c, delay)
-				delayed(c, up, delay)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testenv.Proxy(t, target, func(c, up net.Conn, _ int) {
+		go delayed(up, c, delay)
+		delayed(c, up, delay)
+	})
 }
 
 // delayed copies src to dst, each chunk delay after it was read.

@@ -21,59 +21,41 @@ import (
 // by delay.
 func rewriteProxy(t *testing.T, target, old, new string, delay time.Duration) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return testenv.Proxy(t, target, func(c, up net.Conn, _ int) {
+		var appending atomic.Bool
+		go delayedCopy(c, up, func() time.Duration {
+			if appending.Load() {
+				return delay
+			}
+			return 0
+		})
+		var carry []byte
+		b := make([]byte, 32<<10)
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(b)
+			if n > 0 {
+				if bytes.Contains(b[:n], []byte(" APPEND ")) {
+					appending.Store(true)
+				}
+				buf := bytes.ReplaceAll(append(carry, b[:n]...), []byte(old), []byte(new))
+				// Keep what may be the beginning of old for the next read.
+				keep := 0
+				for k := min(len(old)-1, len(buf)); k > 0; k-- {
+					if bytes.HasSuffix(buf, []byte(old[:k])) {
+						keep = k
+						break
+					}
+				}
+				if _, werr := up.Write(buf[:len(buf)-keep]); werr != nil {
+					return
+				}
+				carry = append([]byte(nil), buf[len(buf)-keep:]...)
+			}
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				var appending atomic.Bool
-				go delayedCopy(c, up, func() time.Duration {
-					if appending.Load() {
-						return delay
-					}
-					return 0
-				})
-				var carry []byte
-				b := make([]byte, 32<<10)
-				for {
-					n, err := c.Read(b)
-					if n > 0 {
-						if bytes.Contains(b[:n], []byte(" APPEND ")) {
-							appending.Store(true)
-						}
-						buf := bytes.ReplaceAll(append(carry, b[:n]...), []byte(old), []byte(new))
-						// Keep what may be the beginning of old for the next read.
-						keep := 0
-						for k := min(len(old)-1, len(buf)); k > 0; k-- {
-							if bytes.HasSuffix(buf, []byte(old[:k])) {
-								keep = k
-								break
-							}
-						}
-						if _, werr := up.Write(buf[:len(buf)-keep]); werr != nil {
-							return
-						}
-						carry = append([]byte(nil), buf[len(buf)-keep:]...)
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // delayedCopy copies src to dst, each chunk delay() after it was read.
