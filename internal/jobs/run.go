@@ -104,7 +104,7 @@ type ReconcileArgs struct{}
 // Kind is the River job kind.
 func (ReconcileArgs) Kind() string { return "reconcile_runs" }
 
-// InsertOpts puts the job on QueueTransfer, once at a time.
+// InsertOpts puts the job on QueueValidate (it is short), once at a time.
 func (ReconcileArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueValidate, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
 }
