@@ -78,6 +78,7 @@ type panelOpts struct {
 	maxCSVBytes      int64
 	metrics          *metrics.Metrics
 	health           func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
+	baseURL          string                              // Deps.BaseURL; default none
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -106,7 +107,13 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		require.NoError(t, h.Start(ctx))
 		ui = h
 	}
+	var base *url.URL
+	if o.baseURL != "" {
+		base, err = url.Parse(o.baseURL)
+		require.NoError(t, err)
+	}
 	h := New(Deps{
+		BaseURL:        base,
 		Pool:           pool,
 		River:          rc,
 		Box:            box,

@@ -25,7 +25,8 @@ import (
 // migrations and open (and act on) any of them as its tenant would
 // (operatorScope, which logs it), and they alone reach /metrics and the
 // jobs pages under /admin/river and River's own UI under /admin/riverui
-// (404 for everyone else).
+// (404 for everyone else). Every response, probes included, carries the
+// security headers (securityHeaders: CSP, nosniff, Referrer-Policy, HSTS).
 func (s *server) routes() http.Handler {
 	probes := http.NewServeMux()
 	probes.HandleFunc("GET /healthz", health.Healthz)
@@ -81,7 +82,7 @@ func (s *server) routes() http.Handler {
 		})
 	})
 	probes.Handle("/", r)
-	return probes
+	return s.securityHeaders(probes)
 }
 
 // staticFiles serves the embedded assets with a short cache lifetime.
