@@ -24,7 +24,7 @@ var webCatalog = map[string]Message{
 	"web.login.password":        {IT: "Password", EN: "Password"},
 	"web.login.submit":          {IT: "Accedi", EN: "Sign in"},
 	"web.login.bad_credentials": {IT: "Email o password errati.", EN: "Wrong email or password."},
-	"web.login.disabled":        {IT: "Questo account è disabilitato: contatta l'assistenza.", EN: "This account is disabled: contact support."},
+	"web.login.busy":            {IT: "Troppi accessi in corso: riprova tra qualche secondo.", EN: "Too many sign-ins at once: try again in a few seconds."},
 	"web.login.throttled":       {IT: "Troppi tentativi di accesso falliti: riprova tra %s.", EN: "Too many failed sign-in attempts: try again in %s."},
 	"web.wait.seconds":          {IT: "%d secondi", EN: "%d seconds"},
 	"web.wait.minutes":          {IT: "%d minuti", EN: "%d minutes"},
