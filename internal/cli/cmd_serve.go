@@ -216,7 +216,7 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 	return jobs.NewClient(jobs.Deps{
 		Pool:          pool,
 		Box:           box,
-		Guard:         netguard.Guard{Allow: cfg.AllowRemoteNets},
+		Guard:         remoteGuard(cfg),
 		Dest:          dest,
 		PinRemoteAddr: cfg.PinRemoteAddr,
 		Logger:        logger.With("component", "jobs"),
@@ -232,6 +232,19 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		Workers: cfg.Workers,
 		Logger:  logger.With("component", "river"),
 	})
+}
+
+// remoteGuard is what customers' remote hosts may reach: public
+// addresses and the allowed networks, on the allowed ports, never our own
+// IMAP server (the destination and TRASLOCO_OWN_IMAP_HOSTS, with the
+// addresses their names resolve to at start) nor a denied network.
+func remoteGuard(cfg config.Config) netguard.Guard {
+	g := netguard.Guard{Allow: cfg.AllowRemoteNets, Ports: cfg.AllowRemotePorts, AllPorts: cfg.AllowAnyRemotePort,
+		Deny: cfg.DenyRemoteNets}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	g.OwnServer(ctx, net.DefaultResolver, append([]string{cfg.Dest.Addr}, cfg.OwnIMAPHosts...), nil)
+	return g
 }
 
 // stopRiver stops fetching jobs and closes stopping, so mailbox copies

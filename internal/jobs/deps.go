@@ -17,6 +17,7 @@ import (
 	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/secret"
+	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
 
@@ -32,6 +33,10 @@ const (
 	DefaultPoll              = 10 * time.Second
 	DefaultFlushInterval     = time.Second
 	DefaultPasswordRetention = 7 * 24 * time.Hour
+
+	DefaultRemoteLoginFailuresPerUser   = 3 // per remote (host, user), any tenant
+	DefaultRemoteLoginFailuresPerTenant = 30
+	DefaultRemoteLoginWindow            = time.Hour
 )
 
 // Deps is what the workers need.
@@ -59,6 +64,10 @@ type Deps struct {
 	PerHostLimit int
 	// Concurrency caps the lines one validation checks at once. Default 16.
 	Concurrency int
+	// RemoteLogins bounds the failed test logins to remote servers, so
+	// the panel cannot be used to guess passwords. Defaults: 3 per remote
+	// (host, user) from any tenant and 30 per tenant, within an hour.
+	RemoteLogins store.RemoteLoginLimits
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Inserter inserts the run jobs when a migration is scheduled, and the
@@ -121,6 +130,15 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.RemoteLogins.PerUser <= 0 {
+		d.RemoteLogins.PerUser = DefaultRemoteLoginFailuresPerUser
+	}
+	if d.RemoteLogins.PerTenant <= 0 {
+		d.RemoteLogins.PerTenant = DefaultRemoteLoginFailuresPerTenant
+	}
+	if d.RemoteLogins.Window <= 0 {
+		d.RemoteLogins.Window = DefaultRemoteLoginWindow
 	}
 	if d.MailboxSlice <= 0 {
 		d.MailboxSlice = DefaultMailboxSlice

@@ -197,5 +197,8 @@ func (w *PurgePasswordsWorker) Work(ctx context.Context, job *river.Job[PurgePas
 	if n > 0 {
 		w.d.Logger.Info("purge: passwords erased", "migrations", n)
 	}
+	if _, err := store.PruneRemoteLoginFailures(ctx, w.d.Pool, w.d.Now().Add(-w.d.RemoteLogins.Window)); err != nil {
+		return err
+	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/metrics"
+	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -315,8 +316,19 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		return fail("check.dest_unavailable", l.LocalUser)
 	}
 
-	// (c), (d) The remote host is allowed (the guard checks the address
-	// actually dialled) and a test login succeeds.
+	// (c) The remote host is allowed: its port, and not our own server,
+	// before anything is dialled (the guard checks the address actually
+	// dialled again).
+	switch err := d.Guard.CheckHost(l.RemoteHost, v.preset.Defaults().Port); {
+	case errors.Is(err, netguard.ErrPortNotAllowed):
+		return fail("check.port_not_allowed", l.RemoteHost, d.Guard.PortList())
+	case errors.Is(err, netguard.ErrOwnServer):
+		return fail("check.own_server", l.RemoteHost)
+	case err != nil:
+		log.Info("validate: remote host refused", "error", err)
+		return fail("check.forbidden", l.RemoteHost)
+	}
+
 	remote := transfer.Endpoint{
 		Host:               l.RemoteHost,
 		User:               l.RemoteUser,
@@ -333,8 +345,24 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		}
 		remote.Password = string(pw)
 	}
+	// (d) A test login succeeds, unless too many failed already for this
+	// remote user or this tenant: each try is recorded before it is made.
+	reservation, ok, err := store.ReserveRemoteLogin(ctx, d.Pool, v.m.TenantID, hostOnly(l.RemoteHost), l.RemoteUser, d.RemoteLogins, d.Now())
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		log.Warn("validate: remote logins throttled", "remote_user", l.RemoteUser)
+		return fail("check.remote_throttled")
+	}
 	var res *transfer.CheckResult
 	err = v.login(ctx, "remote", v.preset, remote, &res)
+	if ce, isConn := transfer.IsConnError(err); !isConn || ce.Reason != transfer.ReasonAuth {
+		// Only a refused password counts against the limits.
+		if ferr := store.ForgetRemoteLogin(context.WithoutCancel(ctx), d.Pool, v.m.TenantID, reservation); ferr != nil {
+			return false, ferr
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -396,9 +424,23 @@ func currentStatus(ctx context.Context, d Deps, tenantID, id int64) (store.Migra
 	return m.Status, nil
 }
 
-// reasonText is the customer's reason for a failed remote login.
+// hostOnly is a remote host without its port.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// reasonText is the customer's reason for a failed remote login. Refused,
+// timed out and unreachable are one reason: told apart, they would map
+// the network behind an address.
 func reasonText(l i18n.Lang, ce *transfer.ConnError) string {
 	key := "check.reason." + strings.ReplaceAll(string(ce.Reason), "-", "_")
+	switch ce.Reason {
+	case transfer.ReasonRefused, transfer.ReasonTimeout, transfer.ReasonUnreachable:
+		key = "check.reason.connect"
+	}
 	if !i18n.Has(key) {
 		key = "check.reason.protocol"
 	}
