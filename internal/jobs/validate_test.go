@@ -297,7 +297,7 @@ func TestValidateBadLines(t *testing.T) {
 		3: "Riga 3: il dominio other.test non appartiene al tuo account",
 		4: "Riga 4: test di migrazione fallito — utente o password errati, oppure accesso IMAP non abilitato",
 		5: "Riga 5: test di migrazione fallito — impossibile connettersi a " + closed + ": controlla il nome, la porta e il tipo di server",
-		6: "Riga 6: la casella locale «not-an-address» non è un indirizzo email valido",
+		6: "Riga 6: la casella locale (primo campo) non è un indirizzo email valido: controlla l'ordine dei campi (casella locale;server remoto;utente remoto;password)",
 	}, f.lineErrors(t, m))
 	runs, err := store.ListRuns(f.ctx, f.pool, f.tenant.ID, m.ID)
 	require.NoError(t, err)
