@@ -139,7 +139,11 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 		}
 		if failed > 0 {
 			log.Info("validate: red", "failed", failed, "lines", len(lines))
-			return store.SetMigrationStatus(ctx, tx, a.TenantID, a.MigrationID, store.MigrationRed, store.MigrationValidating)
+			if err := store.SetMigrationStatus(ctx, tx, a.TenantID, a.MigrationID, store.MigrationRed, store.MigrationValidating); err != nil {
+				return err
+			}
+			// Its lines are only ever replaced now: their passwords go.
+			return store.EraseLinePasswords(ctx, tx, a.TenantID, a.MigrationID)
 		}
 		runs, err := Schedule(ctx, tx, ins, m)
 		if err != nil {

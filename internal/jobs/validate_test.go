@@ -304,6 +304,11 @@ func TestValidateBadLines(t *testing.T) {
 	require.Empty(t, runs)
 	require.Zero(t, f.runJobs(t))
 
+	// A red migration keeps no line's password: a corrected CSV brings new ones.
+	var sealed int
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(remote_password_enc) FROM migration_lines WHERE migration_id = $1`, m.ID).Scan(&sealed))
+	require.Zero(t, sealed, "a red migration's lines keep their passwords")
+
 	// No password anywhere: not in the lines, not in the logs.
 	var texts string
 	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT string_agg(COALESCE(error_text, '') || COALESCE(pinned_addr, ''), ' ') FROM migration_lines`).Scan(&texts))

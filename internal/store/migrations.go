@@ -179,7 +179,7 @@ func SetMigrationStatus(ctx context.Context, db DBTX, tenantID, id int64, to Mig
 }
 
 // SetMigrationError records a problem with the upload as a whole and turns
-// the migration red.
+// the migration red, erasing its lines' passwords (see EraseLinePasswords).
 func SetMigrationError(ctx context.Context, db DBTX, tenantID, id int64, text string) error {
 	tag, err := db.Exec(ctx, `UPDATE migrations SET status = 'red', error_text = NULLIF($3, ''), updated_at = now()
 		WHERE tenant_id = $1 AND id = $2`, tenantID, id, text)
@@ -189,12 +189,29 @@ func SetMigrationError(ctx context.Context, db DBTX, tenantID, id int64, text st
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("set migration error: %w", ErrNotFound)
 	}
+	if err := EraseLinePasswords(ctx, db, tenantID, id); err != nil {
+		return fmt.Errorf("set migration error: %w", err)
+	}
+	return nil
+}
+
+// EraseLinePasswords deletes the sealed password of every line of the
+// migration. A red migration needs none: its lines are only ever replaced
+// by a corrected CSV, which brings its own. (The master user's password
+// stays while it is red: the corrected CSV does not bring that one.)
+func EraseLinePasswords(ctx context.Context, db DBTX, tenantID, id int64) error {
+	if _, err := db.Exec(ctx, `UPDATE migration_lines SET remote_password_enc = NULL
+		WHERE tenant_id = $1 AND migration_id = $2 AND remote_password_enc IS NOT NULL`, tenantID, id); err != nil {
+		return fmt.Errorf("erase line passwords: %w", err)
+	}
 	return nil
 }
 
 // CancelMigration cancels a migration that has not started (validating, red
-// or scheduled) together with its scheduled runs, and returns the River job
-// ids of those runs so the caller can remove the jobs (in the same tx).
+// or scheduled) together with its scheduled runs, erases its passwords (the
+// master user's and every line's: no run will need them), and returns the
+// River job ids of those runs so the caller can remove the jobs (in the
+// same tx).
 func CancelMigration(ctx context.Context, db DBTX, tenantID, id int64) (riverJobIDs []int64, err error) {
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		m, err := LockMigration(ctx, tx, tenantID, id)
@@ -206,7 +223,10 @@ func CancelMigration(ctx context.Context, db DBTX, tenantID, id int64) (riverJob
 		default:
 			return fmt.Errorf("migration is %s: %w", m.Status, ErrWrongState)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE migrations SET status = 'cancelled', updated_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE migrations SET status = 'cancelled', master_password_enc = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		if err := EraseLinePasswords(ctx, tx, tenantID, id); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `UPDATE runs SET status = 'cancelled', ended_at = now()

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/store"
 )
 
 // A password typed in the wrong column is never stored nor shown: the
@@ -36,5 +40,35 @@ func TestMisplacedPasswordNeverEchoed(t *testing.T) {
 		}
 		require.NotContains(t, stored, secret)
 		require.NotContains(t, strings.ToLower(page), strings.ToLower(secret))
+	}
+}
+
+// Cancelling a migration erases its remote passwords at once: the line's
+// and the master user's.
+func TestCancelErasesPasswords(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	tn, email := p.tenant("acme", "acme.test")
+	b := p.browser()
+	b.login(email)
+	plain := b.createMigration(migrationForm(), goodCSV())
+	form := migrationForm()
+	form.Set("master_user", "admin*master")
+	form.Set("master_password", masterPW)
+	master := b.createMigration(form, goodCSV())
+	for _, id := range []int64{plain, master} {
+		res := b.post(fmt.Sprintf("/migrations/%d/cancel", id), nil)
+		require.Equal(t, http.StatusSeeOther, res.status, res.body)
+		var lines, sealed, masterSealed int
+		require.NoError(t, p.pool.QueryRow(context.Background(), `SELECT count(*), count(l.remote_password_enc),
+			count(*) FILTER (WHERE m.master_password_enc IS NOT NULL)
+			FROM migration_lines l JOIN migrations m ON m.id = l.migration_id
+			WHERE m.tenant_id = $1 AND m.id = $2`, tn.ID, id).Scan(&lines, &sealed, &masterSealed))
+		require.Equal(t, 2, lines)
+		require.Zero(t, sealed, "migration %d: a line keeps its password", id)
+		require.Zero(t, masterSealed, "migration %d keeps the master password", id)
+		m, err := store.GetMigration(context.Background(), p.pool, tn.ID, id)
+		require.NoError(t, err)
+		require.Equal(t, store.MigrationCancelled, m.Status)
 	}
 }
