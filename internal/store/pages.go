@@ -37,10 +37,18 @@ func likePattern(q string) string {
 	return "%" + r.Replace(q) + "%"
 }
 
+// prefixRange is the range of lower-cased text that starts with q,
+// lower-cased: [lo, hi) in byte order (the indexes of migration 021).
+func prefixRange(q string) (lo, hi string) {
+	lo = strings.ToLower(strings.TrimSpace(q))
+	return lo, lo + "\U0010FFFF"
+}
+
 // MigrationFilter narrows Migrazioni.
 type MigrationFilter struct {
-	// Query matches the migration's name or the address of one of its
-	// mailboxes (local or remote), as a case-insensitive substring.
+	// Query matches the migration's name (a case-insensitive substring) or
+	// the beginning of the address of one of its mailboxes (local or
+	// remote, any case).
 	Query string
 	// Status keeps only migrations in this status; "" keeps all.
 	Status MigrationStatus
@@ -79,14 +87,16 @@ func ListAllMigrationsPage(ctx context.Context, db DBTX, f MigrationFilter) (Mig
 
 func listMigrationsPage(ctx context.Context, db DBTX, f MigrationFilter) (MigrationsPage, error) {
 	limit, offset := f.norm()
+	lo, hi := prefixRange(f.Query)
 	rows, err := db.Query(ctx, `SELECT `+migrationColumns+`, t.name FROM migrations m JOIN tenants t ON t.id = m.tenant_id
 		WHERE ($1::bigint = 0 OR m.tenant_id = $1)
 			AND ($2::text = '' OR m.status = $2)
-			AND ($3::text = '' OR m.name ILIKE $3 OR EXISTS (
-				SELECT 1 FROM migration_lines l WHERE l.migration_id = m.id AND l.tenant_id = m.tenant_id
-					AND (l.local_user ILIKE $3 OR l.remote_user ILIKE $3)))
+			AND ($3::text = '' OR m.name ILIKE $3 OR m.id IN (
+				SELECT l.migration_id FROM migration_lines l
+				WHERE (lower(l.local_user) COLLATE "C" >= $6 AND lower(l.local_user) COLLATE "C" < $7)
+					OR (lower(l.remote_user) COLLATE "C" >= $6 AND lower(l.remote_user) COLLATE "C" < $7)))
 		ORDER BY m.created_at DESC, m.id DESC
-		LIMIT $4 OFFSET $5`, f.TenantID, string(f.Status), likePattern(f.Query), limit+1, offset)
+		LIMIT $4 OFFSET $5`, f.TenantID, string(f.Status), likePattern(f.Query), limit+1, offset, lo, hi)
 	if err != nil {
 		return MigrationsPage{}, err
 	}
@@ -249,20 +259,20 @@ type RunTotals struct {
 // MigrationRunTotals adds up, in SQL, the mailboxes of every run of the
 // tenant's migration, keyed by run id.
 func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (map[int64]RunTotals, error) {
+	// Only a failed mailbox looks its line up (for the kept password), so
+	// the sum reads mailbox_runs alone.
 	rows, err := db.Query(ctx, `
-		SELECT r.id, count(b.id),
-			count(b.id) FILTER (WHERE b.status NOT IN ('pending', 'running')),
-			count(b.id) FILTER (WHERE b.status = 'failed'),
-			count(b.id) FILTER (WHERE b.status = 'failed' AND (l.remote_password_enc IS NOT NULL OR m.master_password_enc IS NOT NULL)),
-			COALESCE(sum(b.done), 0), COALESCE(sum(b.total), 0), COALESCE(sum(b.copied), 0),
-			COALESCE(sum(b.already_there), 0), COALESCE(sum(b.too_large), 0), COALESCE(sum(b.failed), 0),
-			COALESCE(sum(b.bytes), 0)
-		FROM runs r
-		JOIN migrations m ON m.id = r.migration_id AND m.tenant_id = r.tenant_id
-		LEFT JOIN mailbox_runs b ON b.run_id = r.id AND b.tenant_id = r.tenant_id
-		LEFT JOIN migration_lines l ON l.id = b.line_id AND l.tenant_id = b.tenant_id
-		WHERE r.tenant_id = $1 AND r.migration_id = $2
-		GROUP BY r.id`, tenantID, migrationID)
+		SELECT b.run_id, count(*),
+			count(*) FILTER (WHERE b.status NOT IN ('pending', 'running')),
+			count(*) FILTER (WHERE b.status = 'failed'),
+			count(*) FILTER (WHERE b.status = 'failed' AND (
+				EXISTS (SELECT 1 FROM migrations m WHERE m.id = $2 AND m.tenant_id = $1 AND m.master_password_enc IS NOT NULL)
+				OR EXISTS (SELECT 1 FROM migration_lines l WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id
+					AND l.remote_password_enc IS NOT NULL))),
+			sum(b.done), sum(b.total), sum(b.copied), sum(b.already_there), sum(b.too_large), sum(b.failed), sum(b.bytes)
+		FROM mailbox_runs b
+		WHERE b.tenant_id = $1 AND b.run_id IN (SELECT r.id FROM runs r WHERE r.tenant_id = $1 AND r.migration_id = $2)
+		GROUP BY b.run_id`, tenantID, migrationID)
 	if err != nil {
 		return nil, fmt.Errorf("migration run totals: %w", err)
 	}
