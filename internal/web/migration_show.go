@@ -7,6 +7,10 @@ import (
 	"github.com/trasloco/trasloco/web/views"
 )
 
+// maxShownReasons is how many reasons of a red migration its page lists
+// above the table; the table, paged and searchable, has every line.
+const maxShownReasons = 50
+
 // migrationShow is the page of one of the tenant's migrations.
 func (s *server) migrationShow(w http.ResponseWriter, r *http.Request) {
 	m, ok := s.loadMigration(w, r)
@@ -17,10 +21,15 @@ func (s *server) migrationShow(w http.ResponseWriter, r *http.Request) {
 }
 
 // renderMigration renders the migration's page; replaceProblems are the
-// refusals of a corrected CSV just uploaded.
+// refusals of a corrected CSV just uploaded. The mailbox table is one page
+// of the lines (searchable by address), the progress table the same
+// mailboxes in the current run, and the totals are added up in SQL: the
+// page costs the same for 5 mailboxes or 5,000.
 func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status int, m store.Migration, replaceProblems []string) {
 	ctx, l, c := r.Context(), lang(r), me(r)
-	lines, err := store.ListLines(ctx, s.Pool, c.Tenant.ID, m.ID)
+	q := readListQuery(r)
+	q.Status, q.Tenant = "", 0
+	page, err := store.ListLinesPage(ctx, s.Pool, c.Tenant.ID, m.ID, store.LineFilter{Query: q.Q, Paging: store.Paging{Page: q.Page, PerPage: mailboxesPerPage}})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -29,14 +38,6 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		s.serverError(w, r, err)
 		return
-	}
-	var mbs []store.MailboxRun
-	if len(runs) > 0 {
-		mbs, err = store.ListMigrationMailboxes(ctx, s.Pool, c.Tenant.ID, m.ID)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
 	}
 	d := views.MigrationDetail{
 		ID:              m.ID,
@@ -54,11 +55,25 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 		ReplaceProblems: replaceProblems,
 		MaxBytes:        s.MaxCSVBytes,
 		MaxLines:        s.MaxCSVLines,
+		LineCount:       m.LineCount,
+		LineFilter:      views.ListFilter{Action: views.MigrationPath(m.ID), Query: q.Q, Placeholder: lineSearchHint(l), Anchor: "#lines"},
+		LinePager:       q.pager(views.MigrationPath(m.ID), "#lines", page.HasNext),
+		Filtered:        q.Q != "" || q.Page > 1,
+		StatusQuery:     q.url("", q.Page),
 	}
 	if m.SecondRunAt != nil {
 		d.SecondRun = formatTime(l, *m.SecondRunAt, c.Loc)
 	}
-	for _, ln := range lines {
+	if m.Status == store.MigrationRed {
+		reasons, err := store.FailedReasons(ctx, s.Pool, []store.MigrationKey{{TenantID: c.Tenant.ID, ID: m.ID}}, maxShownReasons)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d.RedReasons = reasons[m.ID]
+		d.MoreReasons = max(m.FailedCount-len(d.RedReasons), 0)
+	}
+	for _, ln := range page.Lines {
 		d.Lines = append(d.Lines, views.LineRow{
 			No:          ln.LineNo,
 			LocalUser:   ln.LocalUser,
@@ -70,42 +85,45 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 			Error:       ln.ErrorText,
 		})
 	}
-	// A failed mailbox can be retried while its password (or the master
-	// user's) is still kept: the same rule as store.ReopenFailedMailboxes.
-	hasPassword := make(map[int64]bool, len(lines))
-	for _, ln := range lines {
-		hasPassword[ln.ID] = ln.RemotePasswordEnc != nil || m.MasterPasswordEnc != nil
+	var totals map[int64]store.RunTotals
+	if len(runs) > 0 {
+		totals, err = store.MigrationRunTotals(ctx, s.Pool, c.Tenant.ID, m.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 	}
 	for _, rn := range runs {
-		row := views.RunRow{
-			No:          rn.RunNo,
-			Status:      string(rn.Status),
-			StatusLabel: runStatusLabel(l, rn.Status),
-			ScheduledAt: formatTime(l, rn.ScheduledAt, c.Loc),
-			StartedAt:   optionalTime(l, rn.StartedAt, c.Loc),
-			EndedAt:     optionalTime(l, rn.EndedAt, c.Loc),
-			EmailSentAt: optionalTime(l, rn.EmailSentAt, c.Loc),
-			EmailFailed: rn.EmailError != "",
-		}
-		for _, mb := range mbs {
-			if mb.RunID == rn.ID && mb.Status == store.MailboxFailed {
-				row.FailedMailboxes++
-				if hasPassword[mb.LineID] {
-					row.Retryable++
-				}
-			}
-		}
-		d.Runs = append(d.Runs, row)
+		// A failed mailbox can be retried while its password (or the
+		// master user's) is still kept: the rule of store.ReopenFailedMailboxes.
+		t := totals[rn.ID]
+		d.Runs = append(d.Runs, views.RunRow{
+			No:              rn.RunNo,
+			Status:          string(rn.Status),
+			StatusLabel:     runStatusLabel(l, rn.Status),
+			ScheduledAt:     formatTime(l, rn.ScheduledAt, c.Loc),
+			StartedAt:       optionalTime(l, rn.StartedAt, c.Loc),
+			EndedAt:         optionalTime(l, rn.EndedAt, c.Loc),
+			EmailSentAt:     optionalTime(l, rn.EmailSentAt, c.Loc),
+			EmailFailed:     rn.EmailError != "",
+			FailedMailboxes: t.Failed,
+			Retryable:       t.Retryable,
+		})
 	}
 	d.HasResources = len(runs) > 0
 	if rn, ok := currentRun(runs); ok {
+		mbs, err := store.ListLinesMailboxes(ctx, s.Pool, c.Tenant.ID, m.ID, lineIDs(page.Lines))
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 		var cur []store.MailboxRun // in line order, as listed
 		for _, mb := range mbs {
 			if mb.RunID == rn.ID {
 				cur = append(cur, mb)
 			}
 		}
-		d.Progress = progressView(l, rn, cur)
+		d.Progress = progressView(l, rn, totals[rn.ID], cur)
 	}
 	p := s.page(r, m.Name)
 	switch m.Status {
@@ -120,6 +138,14 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 		p.Scripts = []string{"/static/status.js"}
 	}
 	s.render(w, r, status, p, views.MigrationPage(p, d))
+}
+
+func lineIDs(lines []store.Line) []int64 {
+	ids := make([]int64, len(lines))
+	for i, ln := range lines {
+		ids[i] = ln.ID
+	}
+	return ids
 }
 
 // cancellable reports whether a migration may still be cancelled: only

@@ -22,43 +22,14 @@ func currentRun(runs []store.Run) (store.Run, bool) {
 	return latest, found
 }
 
-// progressTotals adds up a run's mailboxes.
-type progressTotals struct {
-	Mailboxes int
-	Ended     int // mailboxes whose copy has ended, however it ended
-	Failed    int
-	Done      int
-	Total     int
-	Copied    int
-	Bytes     int64
-}
-
-func sumProgress(mbs []store.MailboxRun) progressTotals {
-	var t progressTotals
-	for _, mb := range mbs {
-		t.Mailboxes++
-		if mb.Status.Ended() {
-			t.Ended++
-		}
-		if mb.Status == store.MailboxFailed {
-			t.Failed++
-		}
-		t.Done += mb.Done
-		t.Total += mb.Total
-		t.Copied += mb.Copied
-		t.Bytes += mb.Bytes
-	}
-	return t
-}
-
 func mailboxStatusLabel(l i18n.Lang, s store.MailboxStatus) string {
 	return i18n.T(l, "web.mailbox."+string(s))
 }
 
-// progressView is the page's progress table of run rn, whose mailboxes
-// are mbs (in line order).
-func progressView(l i18n.Lang, rn store.Run, mbs []store.MailboxRun) *views.Progress {
-	tot := sumProgress(mbs)
+// progressView is the page's progress table of run rn: the totals of all
+// its mailboxes (added up in SQL) and the rows of the page's mailboxes mbs
+// (in line order).
+func progressView(l i18n.Lang, rn store.Run, tot store.RunTotals, mbs []store.MailboxRun) *views.Progress {
 	p := &views.Progress{
 		RunNo:     rn.RunNo,
 		Ended:     tot.Ended,
