@@ -33,6 +33,8 @@ type Page struct {
 type Login struct {
 	Email string
 	Error string // why the last attempt failed; "" on first show
+	// Next is the panel path to go to after signing in ("" for the list).
+	Next string
 }
 
 // MigrationRow is one migration in the Migrazioni list.
