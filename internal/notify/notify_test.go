@@ -73,7 +73,7 @@ func TestComposeItalian(t *testing.T) {
 		"Terminata: 13/03/2026 01:14 CET",
 		"Durata: 3 h 14 min",
 		"Caselle: 3",
-		"Dati copiati: 3 GiB",
+		"Dati copiati: 3 GB",
 		"Casella", "Già presenti", "Oltre 30 MB", "Non riusciti", "Cartelle escluse",
 		"1.234",
 		"- bruno@acme.test: 2 messaggi rifiutati dal server di destinazione",

@@ -45,7 +45,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 	d := views.Resources{
 		MigrationID:   m.ID,
 		MigrationName: m.Name,
-		Timezone:      c.Tenant.Timezone,
+		Timezone:      i18n.Zone(l, c.Tenant.Timezone),
 		Started:       len(mbs) > 0,
 	}
 	for _, rn := range runs {

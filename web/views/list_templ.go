@@ -333,7 +333,7 @@ func MigrationListPage(p Page, l MigrationList) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					if r.Status.Code == "red" {
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<details data-testid=\"migration-problems\"><summary>")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<details class=\"problems-box\" data-testid=\"migration-problems\"><summary>")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
