@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"strings"
@@ -254,6 +256,12 @@ type RunTotals struct {
 	TooLarge     int
 	FailedMsgs   int // messages that failed, across the mailboxes
 	Bytes        int64
+	// Shown adds up each mailbox's total as the pages show it: never below
+	// what the mailbox has already done.
+	Shown int
+	// StartedAt is the first mailbox's start; LastEndedAt the last one's
+	// end, set only once every mailbox has ended.
+	StartedAt, LastEndedAt *time.Time
 }
 
 // MigrationRunTotals adds up, in SQL, the mailboxes of every run of the
@@ -269,7 +277,9 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 				EXISTS (SELECT 1 FROM migrations m WHERE m.id = $2 AND m.tenant_id = $1 AND m.master_password_enc IS NOT NULL)
 				OR EXISTS (SELECT 1 FROM migration_lines l WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id
 					AND l.remote_password_enc IS NOT NULL))),
-			sum(b.done), sum(b.total), sum(b.copied), sum(b.already_there), sum(b.too_large), sum(b.failed), sum(b.bytes)
+			sum(b.done), sum(b.total), sum(b.copied), sum(b.already_there), sum(b.too_large), sum(b.failed), sum(b.bytes),
+			sum(greatest(b.total, b.done)), min(b.started_at),
+			CASE WHEN bool_and(b.status NOT IN ('pending', 'running')) THEN max(b.ended_at) END
 		FROM mailbox_runs b
 		WHERE b.tenant_id = $1 AND b.run_id IN (SELECT r.id FROM runs r WHERE r.tenant_id = $1 AND r.migration_id = $2)
 		GROUP BY b.run_id`, tenantID, migrationID)
@@ -279,7 +289,7 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunTotals, error) {
 		var t RunTotals
 		err := r.Scan(&t.RunID, &t.Mailboxes, &t.Ended, &t.Failed, &t.Retryable, &t.Done, &t.Total, &t.Copied,
-			&t.AlreadyThere, &t.TooLarge, &t.FailedMsgs, &t.Bytes)
+			&t.AlreadyThere, &t.TooLarge, &t.FailedMsgs, &t.Bytes, &t.Shown, &t.StartedAt, &t.LastEndedAt)
 		return t, err
 	})
 	if err != nil {

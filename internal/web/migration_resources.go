@@ -79,7 +79,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 	d := views.Resources{
 		MigrationID:   m.ID,
 		MigrationName: m.Name,
-		Timezone:      c.Tenant.Timezone,
+		Timezone:      i18n.Zone(l, c.Tenant.Timezone),
 		Started:       started,
 		SkippedTotal:  skippedCount,
 		Filter:        views.ListFilter{Action: views.ResourcesPath(m.ID), Query: q.Q, Placeholder: lineSearchHint(l)},

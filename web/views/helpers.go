@@ -10,7 +10,7 @@ func i64toa(n int64) string { return strconv.FormatInt(n, 10) }
 // (no attribute) otherwise.
 func statusURL(d MigrationDetail) string {
 	switch d.Status.Code {
-	case "validating", "scheduled", "running":
+	case "validating", "scheduled", "between_runs", "running":
 		return d.Path() + "/status.json" + d.StatusQuery
 	}
 	return ""
@@ -34,4 +34,14 @@ func ariaInvalid(invalid bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// hasPinned reports whether a line shows the address its test reached.
+func hasPinned(lines []LineRow) bool {
+	for _, l := range lines {
+		if l.PinnedAddr != "" {
+			return true
+		}
+	}
+	return false
 }
