@@ -136,7 +136,9 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return fmt.Errorf("mailbox: connect for locks: %w", err)
 	}
 	defer locks.Close(context.WithoutCancel(ctx))
-	if ok, err := tryLock(ctx, locks, lineLockKey(mb.LineID)); err != nil {
+	// One writer per destination mailbox, whichever migration or line
+	// copies into it: two at once would duplicate its mail.
+	if ok, err := tryLock(ctx, locks, mailboxLockKey(mb.LocalUser)); err != nil {
 		return err
 	} else if !ok {
 		log.Info("mailbox: another job holds this mailbox, waiting")
@@ -436,12 +438,16 @@ func hostKey(remoteHost string) string {
 // Advisory lock keys: a class in the high 16 bits keeps trasloco's locks
 // apart from each other and from database.Migrate's.
 const (
-	lockClassLine = 0x7401
-	lockClassHost = 0x7402
+	lockClassHost    = 0x7402
+	lockClassMailbox = 0x7403
 )
 
-func lineLockKey(lineID int64) int64 {
-	return lockClassLine<<48 | lineID&(1<<48-1)
+// mailboxLockKey is the lock of a destination mailbox (its address, lower
+// case).
+func mailboxLockKey(localUser string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(strings.ToLower(localUser)))
+	return lockClassMailbox<<48 | int64(h.Sum64()&(1<<48-1))
 }
 
 func hostLockKey(host string, slot int) int64 {

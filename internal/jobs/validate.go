@@ -303,6 +303,15 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		return fail("check.domain_not_owned", strings.ToLower(domain))
 	}
 
+	// (a') No other active migration of the tenant copies into it: two
+	// writers would duplicate its mail.
+	switch other, err := store.ActiveMigrationWithMailbox(ctx, d.Pool, v.m.TenantID, v.m.ID, l.LocalUser); {
+	case err == nil:
+		return fail("check.mailbox_busy", l.LocalUser, other.Name, other.LineNo)
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+
 	// (b) The destination mailbox exists: our master user can log in to it.
 	dest := d.Dest
 	dest.User = l.LocalUser
