@@ -104,9 +104,9 @@ type ReconcileArgs struct{}
 // Kind is the River job kind.
 func (ReconcileArgs) Kind() string { return "reconcile_runs" }
 
-// InsertOpts puts the job on QueueValidate (it is short), once at a time.
+// InsertOpts puts the job on QueueMaintenance, once at a time.
 func (ReconcileArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueValidate, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
 }
 
 // ReconcileWorker ends the orphaned mailbox runs.
@@ -172,9 +172,9 @@ type PurgePasswordsArgs struct{}
 // Kind is the River job kind.
 func (PurgePasswordsArgs) Kind() string { return "purge_passwords" }
 
-// InsertOpts puts the job on QueueValidate.
+// InsertOpts puts the job on QueueMaintenance.
 func (PurgePasswordsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueValidate, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
 }
 
 // PurgePasswordsWorker runs PurgePasswordsArgs.
