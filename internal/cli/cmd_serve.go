@@ -139,6 +139,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		Logger:                 logger.With("component", "web"),
 		SessionCleanupInterval: 5 * time.Minute,
 		TrustedProxies:         cfg.TrustedProxies,
+		MaxScheduleAhead:       cfg.MaxScheduleAhead,
+		MigrationsPerHour:      cfg.MigrationsPerHour,
 		RiverUI:                riverUI,
 		Health:                 hc,
 		Metrics:                m,

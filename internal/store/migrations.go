@@ -321,3 +321,14 @@ func MigrationTenantID(ctx context.Context, db DBTX, id int64) (int64, error) {
 	}
 	return tenantID, nil
 }
+
+// CountMigrationsCreatedWithin counts the tenant's migrations created in
+// the last d (by the database's clock), whatever became of them.
+func CountMigrationsCreatedWithin(ctx context.Context, db DBTX, tenantID int64, d time.Duration) (int, error) {
+	var n int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM migrations WHERE tenant_id = $1 AND created_at >= now() - make_interval(secs => $2)`,
+		tenantID, d.Seconds()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count migrations: %w", err)
+	}
+	return n, nil
+}
