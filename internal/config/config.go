@@ -42,6 +42,9 @@ const (
 	EnvAllowRemotePorts   = "TRASLOCO_ALLOW_REMOTE_PORTS"
 	EnvDenyRemoteNets     = "TRASLOCO_DENY_REMOTE_NETS"
 	EnvOwnIMAPHosts       = "TRASLOCO_OWN_IMAP_HOSTS"
+	EnvPerTenantLimit     = "TRASLOCO_PER_TENANT_LIMIT"
+	EnvMaxScheduleAhead   = "TRASLOCO_MAX_SCHEDULE_AHEAD"
+	EnvMigrationsPerHour  = "TRASLOCO_MIGRATIONS_PER_HOUR"
 )
 
 // Defaults of the optional settings.
@@ -124,6 +127,16 @@ type Config struct {
 	// resolve to, public or not: the provider's own
 	// (TRASLOCO_DENY_REMOTE_NETS, comma-separated CIDRs). Default none.
 	DenyRemoteNets []netip.Prefix
+	// PerTenantLimit caps the mailboxes of one tenant copied at once,
+	// across every process (TRASLOCO_PER_TENANT_LIMIT). Default 3: keep it
+	// below the total of TRASLOCO_WORKERS, so other tenants get slots.
+	PerTenantLimit int
+	// MaxScheduleAhead is how far ahead a first run may be scheduled
+	// (TRASLOCO_MAX_SCHEDULE_AHEAD, a Go duration). Default 2160h (90 days).
+	MaxScheduleAhead time.Duration
+	// MigrationsPerHour caps the migrations one tenant creates in an hour
+	// (TRASLOCO_MIGRATIONS_PER_HOUR). Default 20.
+	MigrationsPerHour int
 	// OwnIMAPHosts are the names (or addresses) customers know our own
 	// IMAP server by, refused as a remote host together with
 	// TRASLOCO_DEST_HOST and their addresses (TRASLOCO_OWN_IMAP_HOSTS,
@@ -302,6 +315,9 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)
 	c.PerHostLimit = positiveInt(get, EnvPerHostLimit, DefaultPerHostLimit, fail)
+	c.PerTenantLimit = positiveInt(get, EnvPerTenantLimit, 3, fail)
+	c.MaxScheduleAhead = positiveDuration(get, EnvMaxScheduleAhead, 90*24*time.Hour, fail)
+	c.MigrationsPerHour = positiveInt(get, EnvMigrationsPerHour, 20, fail)
 	c.MailboxSlice = positiveDuration(get, EnvMailboxSlice, 20*time.Minute, fail)
 	c.RetryBackoff = positiveDuration(get, EnvRetryBackoff, 30*time.Second, fail)
 	c.JobPoll = positiveDuration(get, EnvJobPoll, 10*time.Second, fail)

@@ -48,6 +48,9 @@ func TestLoadDefaults(t *testing.T) {
 	require.True(t, c.PinRemoteAddr)
 	require.Equal(t, 4, c.Workers)
 	require.Equal(t, 4, c.PerHostLimit)
+	require.Equal(t, 3, c.PerTenantLimit)
+	require.Equal(t, 90*24*time.Hour, c.MaxScheduleAhead)
+	require.Equal(t, 20, c.MigrationsPerHour)
 	require.Equal(t, 20*time.Minute, c.MailboxSlice)
 	require.Equal(t, 30*time.Second, c.RetryBackoff)
 	require.Equal(t, 10*time.Second, c.JobPoll)
@@ -174,6 +177,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad denied net", map[string]string{config.EnvDenyRemoteNets: "10.0.0.1"}, config.EnvDenyRemoteNets},
 		{"bad pin", map[string]string{config.EnvPinRemoteAddr: "sometimes"}, config.EnvPinRemoteAddr},
 		{"bad workers", map[string]string{config.EnvWorkers: "0"}, config.EnvWorkers},
+		{"bad schedule ahead", map[string]string{config.EnvMaxScheduleAhead: "90d"}, config.EnvMaxScheduleAhead},
+		{"bad migrations per hour", map[string]string{config.EnvMigrationsPerHour: "0"}, config.EnvMigrationsPerHour},
+		{"bad per tenant", map[string]string{config.EnvPerTenantLimit: "-1"}, config.EnvPerTenantLimit},
 		{"bad per host", map[string]string{config.EnvPerHostLimit: "four"}, config.EnvPerHostLimit},
 		{"bad slice", map[string]string{config.EnvMailboxSlice: "20"}, config.EnvMailboxSlice},
 		{"bad trusted proxy", map[string]string{config.EnvTrustedProxies: "10.0.0.1"}, config.EnvTrustedProxies},

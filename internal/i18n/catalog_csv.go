@@ -45,6 +45,8 @@ var csvCatalog = map[string]Message{
 	"check.own_server":          {IT: "il server remoto %s è il nostro server di posta: indica il server da cui vuoi spostare la posta", EN: "the remote server %s is our own mail server: give the server you are moving the mail from"},
 	"check.remote_throttled":    {IT: "troppi accessi falliti di recente con questo utente o da questo account: controlla la password e riprova tra un'ora", EN: "too many failed logins lately for this user or from this account: check the password and try again in an hour"},
 	"check.reason.connect":      {IT: "impossibile connettersi a %s: controlla il nome, la porta e il tipo di server", EN: "cannot connect to %s: check the name, the port and the server type"},
+	"check.mailbox_busy":        {IT: "la casella %s è già nella migrazione «%s» (riga %d), ancora attiva: aspetta che finisca o annullala", EN: "the mailbox %s is already in the migration “%s” (line %d), still active: wait for it to end or cancel it"},
+	"check.stuck":               {IT: "La verifica si è interrotta: carica di nuovo il CSV per ripeterla.", EN: "The check was interrupted: upload the CSV again to repeat it."},
 	"check.internal":            {IT: "verifica non riuscita per un errore interno: riprova più tardi", EN: "the check failed because of an internal error: try again later"},
 	"check.failed":              {IT: "test di migrazione fallito — %s", EN: "migration test failed — %s"},
 	"check.reason.auth":         {IT: "utente o password errati, oppure accesso IMAP non abilitato", EN: "wrong user or password, or IMAP access not enabled"},

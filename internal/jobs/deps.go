@@ -25,7 +25,11 @@ import (
 const (
 	DefaultCheckTimeout = 30 * time.Second
 	DefaultPerHostLimit = 4
-	DefaultConcurrency  = 16
+	// DefaultPerTenantLimit is below the default TRASLOCO_WORKERS, so one
+	// process always has a slot for another tenant.
+	DefaultPerTenantLimit            = 3
+	DefaultPerTenantValidationsLimit = 1
+	DefaultConcurrency               = 16
 
 	DefaultMailboxSlice      = 20 * time.Minute
 	DefaultMailboxAttempts   = 6
@@ -62,6 +66,12 @@ type Deps struct {
 	// PerHostLimit caps the concurrent test logins to one remote host.
 	// Default 4.
 	PerHostLimit int
+	// PerTenantLimit caps the mailboxes of one tenant copied at once,
+	// across every process (TRASLOCO_PER_TENANT_LIMIT). Default 3.
+	PerTenantLimit int
+	// PerTenantValidations caps the validations of one tenant run at once,
+	// across every process. Default 1.
+	PerTenantValidations int
 	// Concurrency caps the lines one validation checks at once. Default 16.
 	Concurrency int
 	// RemoteLogins bounds the failed test logins to remote servers, so
@@ -124,6 +134,12 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.PerHostLimit <= 0 {
 		d.PerHostLimit = DefaultPerHostLimit
+	}
+	if d.PerTenantLimit <= 0 {
+		d.PerTenantLimit = DefaultPerTenantLimit
+	}
+	if d.PerTenantValidations <= 0 {
+		d.PerTenantValidations = DefaultPerTenantValidationsLimit
 	}
 	if d.Concurrency <= 0 {
 		d.Concurrency = DefaultConcurrency

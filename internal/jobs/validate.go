@@ -65,6 +65,27 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrat
 		log.Info("validate: migration no longer validating, left alone", "status", m.Status)
 		return nil
 	}
+	// At most PerTenantValidations of a tenant at once, across processes:
+	// a tenant's hundred migrations leave the slots to the others' too.
+	keys := slotKeys(lockClassTenantValidate, a.TenantID, w.d.PerTenantValidations)
+	if free, err := slotsFree(ctx, w.d.Pool, keys); err != nil {
+		return err
+	} else if !free {
+		log.Debug("validate: per-tenant limit reached, waiting")
+		return river.JobSnooze(w.d.Poll)
+	}
+	locks, err := pgx.ConnectConfig(ctx, w.d.Pool.Config().ConnConfig)
+	if err != nil {
+		return fmt.Errorf("validate: connect for locks: %w", err)
+	}
+	defer locks.Close(context.WithoutCancel(ctx))
+	if ok, err := takeSlot(ctx, locks, keys); err != nil {
+		return err
+	} else if !ok {
+		log.Debug("validate: per-tenant limit reached, waiting")
+		return river.JobSnooze(w.d.Poll)
+	}
+
 	tenant, err := store.GetTenant(ctx, w.d.Pool, a.TenantID)
 	if err != nil {
 		return fmt.Errorf("validate migration: %w", err)
@@ -301,6 +322,15 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	}
 	if !owned {
 		return fail("check.domain_not_owned", strings.ToLower(domain))
+	}
+
+	// (a') No other active migration of the tenant copies into it: two
+	// writers would duplicate its mail.
+	switch other, err := store.ActiveMigrationWithMailbox(ctx, d.Pool, v.m.TenantID, v.m.ID, l.LocalUser); {
+	case err == nil:
+		return fail("check.mailbox_busy", l.LocalUser, other.Name, other.LineNo)
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
 	}
 
 	// (b) The destination mailbox exists: our master user can log in to it.

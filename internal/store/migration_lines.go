@@ -182,3 +182,30 @@ func ReplaceLines(ctx context.Context, db DBTX, tenantID, migrationID int64, lin
 	}
 	return nil
 }
+
+// MailboxInUse is another active migration of the tenant that copies into
+// a destination mailbox.
+type MailboxInUse struct {
+	MigrationID int64
+	Name        string
+	LineNo      int
+}
+
+// ActiveMigrationWithMailbox finds another migration of the tenant that
+// is active and has a line for localUser (any case): scheduled or running,
+// or still validating but created before migrationID (so of two
+// migrations validated at once the later one gives way). ErrNotFound when
+// there is none.
+func ActiveMigrationWithMailbox(ctx context.Context, db DBTX, tenantID, migrationID int64, localUser string) (MailboxInUse, error) {
+	var u MailboxInUse
+	err := db.QueryRow(ctx, `
+		SELECT m.id, m.name, l.line_no FROM migration_lines l
+		JOIN migrations m ON m.id = l.migration_id AND m.tenant_id = l.tenant_id
+		WHERE l.tenant_id = $1 AND m.id <> $2 AND lower(l.local_user) = lower($3) AND l.status <> 'failed'
+			AND (m.status IN ('scheduled', 'running') OR (m.status = 'validating' AND m.id < $2))
+		ORDER BY m.id LIMIT 1`, tenantID, migrationID, localUser).Scan(&u.MigrationID, &u.Name, &u.LineNo)
+	if err != nil {
+		return MailboxInUse{}, fmt.Errorf("active migration with mailbox: %w", notFound(err))
+	}
+	return u, nil
+}

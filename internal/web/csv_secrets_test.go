@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -71,4 +72,44 @@ func TestCancelErasesPasswords(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, store.MigrationCancelled, m.Status)
 	}
+}
+
+// A first run more than 90 days ahead is refused: the passwords would
+// wait that long.
+func TestFirstRunTooFarAhead(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	_, email := p.tenant("acme", "acme.test")
+	b := p.browser()
+	b.login(email)
+	form := migrationForm()
+	form.Set("first_run_at", testNow.AddDate(0, 0, 91).Format("2006-01-02T15:04"))
+	form.Del("second_run_at")
+	res := b.postFile("/migrations", form, goodCSV())
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, res.body, "al massimo 90 giorni da oggi")
+	form.Set("first_run_at", testNow.AddDate(0, 0, 89).Format("2006-01-02T15:04"))
+	b.createMigration(form, goodCSV())
+}
+
+// A tenant creates at most MigrationsPerHour migrations an hour.
+func TestMigrationCreateRateLimited(t *testing.T) {
+	t.Parallel()
+	p := setup(t, panelOpts{migrationsPerHour: 3})
+	_, email := p.tenant("acme", "acme.test")
+	other, otherEmail := p.tenant("beta", "beta.test")
+	b := p.browser()
+	b.login(email)
+	for range 3 {
+		b.createMigration(migrationForm(), goodCSV())
+	}
+	res := b.postFile("/migrations", migrationForm(), goodCSV())
+	require.Equal(t, http.StatusTooManyRequests, res.status)
+	require.Contains(t, res.body, "troppe migrazioni")
+	n, err := store.CountMigrationsCreatedWithin(context.Background(), p.pool, other.ID, time.Hour)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	ob := p.browser()
+	ob.login(otherEmail)
+	ob.createMigration(migrationForm(), strings.ReplaceAll(goodCSV(), "acme.test", "beta.test"))
 }
