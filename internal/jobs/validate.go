@@ -166,6 +166,17 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 			// Its lines are only ever replaced now: their passwords go.
 			return store.EraseLinePasswords(ctx, tx, a.TenantID, a.MigrationID)
 		}
+		if !m.FirstRunAt.After(w.d.Now()) {
+			// Scheduling now would start copying at once, at a time the
+			// customer did not choose: they are asked for a new one.
+			tenant, err := store.GetTenant(ctx, tx, a.TenantID)
+			if err != nil {
+				return fmt.Errorf("finish validation: %w", err)
+			}
+			l := i18n.Parse(tenant.Language)
+			log.Info("validate: first run time has passed, red", "first_run_at", m.FirstRunAt)
+			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.T(l, "web.edit.time_passed_red", tenantTime(l, m.FirstRunAt, tenant.Timezone)))
+		}
 		runs, err := Schedule(ctx, tx, ins, m)
 		if err != nil {
 			return err
@@ -175,12 +186,25 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 	})
 }
 
+// tenantTime shows t in the tenant's time zone the way the panel does.
+func tenantTime(l i18n.Lang, t time.Time, zone string) string {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	if l == i18n.English {
+		return t.In(loc).Format("2 Jan 2006 15:04 MST")
+	}
+	return t.In(loc).Format("02/01/2006 15:04 MST")
+}
+
 // Schedule marks a validating migration scheduled and creates its runs
 // (run 1 at FirstRunAt, run 2 at SecondRunAt when set), each with its
 // RunArgs job inserted through ins at the run's time, all in tx. The
 // validation worker calls it when every line passed; callers elsewhere
 // must have checked the lines themselves. A time already past makes the
-// run start at once.
+// run start at once: the validation never calls it with a first run in the
+// past (the migration turns red, asking for a new time).
 func Schedule(ctx context.Context, tx pgx.Tx, ins Inserter, m store.Migration) ([]store.Run, error) {
 	if err := store.SetMigrationStatus(ctx, tx, m.TenantID, m.ID, store.MigrationScheduled, store.MigrationValidating); err != nil {
 		return nil, fmt.Errorf("schedule migration: %w", err)

@@ -144,6 +144,9 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		if m, err = store.CreateMigration(ctx, tx, c.Tenant.ID, nm); err != nil {
 			return err
 		}
+		if err := store.AddMigrationEvent(ctx, tx, c.Tenant.ID, m.ID, actor(c), store.EventCreated); err != nil {
+			return err
+		}
 		_, err = s.River.InsertTx(ctx, tx, jobs.ValidateMigrationArgs{TenantID: c.Tenant.ID, MigrationID: m.ID}, nil)
 		return err
 	})

@@ -24,13 +24,25 @@ func (s *server) migrationShow(w http.ResponseWriter, r *http.Request) {
 	s.renderMigration(w, r, http.StatusOK, m, nil)
 }
 
+// migrationExtras are what a failed form adds to the migration's page.
+type migrationExtras struct {
+	replaceProblems []string // refusals of a corrected CSV just uploaded
+	addProblems     []string // refusals of mailboxes to add
+}
+
 // renderMigration renders the migration's page; replaceProblems are the
-// refusals of a corrected CSV just uploaded. The mailbox table is one page
+// refusals of a corrected CSV just uploaded.
+func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status int, m store.Migration, replaceProblems []string) {
+	s.renderMigrationWith(w, r, status, m, migrationExtras{replaceProblems: replaceProblems})
+}
+
+// renderMigrationWith renders the migration's page with what a form left. The mailbox table is one page
 // of the lines (searchable by address), the progress table the same
 // mailboxes in the current run, and the totals are added up in SQL: the
 // page costs the same for 5 mailboxes or 5,000.
-func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status int, m store.Migration, replaceProblems []string) {
+func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, status int, m store.Migration, x migrationExtras) {
 	ctx, l, c := r.Context(), lang(r), me(r)
+	replaceProblems := x.replaceProblems
 	q := readListQuery(r)
 	q.Status, q.Tenant = "", 0
 	page, err := store.ListLinesPage(ctx, s.Pool, c.Tenant.ID, m.ID, store.LineFilter{Query: q.Q, Paging: store.Paging{Page: q.Page, PerPage: mailboxesPerPage}})
@@ -144,6 +156,24 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 		}
 		d.Progress = progressView(l, rn, totals[rn.ID], cur, time.Now())
 	}
+	notStarted := store.NotStarted(runs)
+	d.Actions = views.MigrationActions{
+		ID:             m.ID,
+		CanEdit:        m.Changeable() && notStarted,
+		CanStart:       m.Status == store.MigrationScheduled && len(runs) > 0 && notStarted,
+		CanStop:        m.Status == store.MigrationRunning,
+		CanDelete:      m.Deletable(),
+		CanChangeLines: m.Changeable() && notStarted,
+		AddProblems:    x.addProblems,
+		MaxBytes:       s.MaxCSVBytes,
+		MaxLines:       s.MaxCSVLines,
+	}
+	events, err := store.ListMigrationEvents(ctx, s.Pool, c.Tenant.ID, m.ID, maxHistory)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d.History = historyView(l, c.Loc, m, events)
 	p := s.page(r, m.Name)
 	switch m.Status {
 	case store.MigrationValidating:

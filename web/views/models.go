@@ -198,6 +198,11 @@ type MigrationDetail struct {
 	// migration; MoreReasons how many more failed lines there are.
 	RedReasons  []string
 	MoreReasons int
+
+	// Actions are the buttons beyond cancel and retry; History the newest
+	// entries of who changed what.
+	Actions MigrationActions
+	History []HistoryRow
 }
 
 // BetweenRuns is the state after run 1, before run 2.
