@@ -144,7 +144,7 @@ func checkPage(t *testing.T, ctx context.Context, shots, name string) {
 			}
 		}
 		require.Empty(t, problems, "%s at %s px", name, w.name)
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(shots, name+"-"+w.name+".png"), png, 0o644))
 	}

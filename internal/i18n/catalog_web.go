@@ -108,6 +108,7 @@ var webCatalog = map[string]Message{
 
 	// The CSV format beside the form.
 	"web.csv.title":         {IT: "Formato del CSV", EN: "CSV format"},
+	"web.csv.all_separator": {IT: "Nessuna riga è stata letta: il file usa %s come separatore, ma i campi vanno separati da «;». Da Excel salva come «CSV UTF-8 (delimitato dal separatore di elenco)» con il punto e virgola, oppure sostituisci il separatore.", EN: "No line could be read: the file uses %s as separator, but the fields must be separated by “;”. From Excel, save as “CSV UTF-8” with semicolons, or replace the separator."},
 	"web.csv.intro":         {IT: "Una casella per riga, quattro campi separati da punto e virgola, senza virgolette né intestazione:", EN: "One mailbox per line, four fields separated by semicolons, no quotes, no header:"},
 	"web.csv.format":        {IT: "casella-locale@tuodominio;server-imap-remoto;utente-remoto;password-remota", EN: "local-mailbox@yourdomain;remote-imap-server;remote-user;remote-password"},
 	"web.csv.rule.host":     {IT: "Il server remoto è un nome o un indirizzo IP, con la porta se non è quella standard (es. mail.example.com:993).", EN: "The remote server is a name or an IP address, with the port when it is not the standard one (e.g. mail.example.com:993)."},
