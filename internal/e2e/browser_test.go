@@ -281,6 +281,13 @@ func TestBrowserMigration(t *testing.T) {
 
 	// The page follows the validation into "scheduled", then run 1.
 	step(t, ctx, time.Minute, chromedp.WaitVisible(chromedp.CSS(`[data-testid="migration"][data-migration-status="scheduled"]`)))
+	// The preview, measured by the test login: per line and in total.
+	step(t, ctx, 30*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="preview-total"]`)))
+	preview := eval[map[string]int](t, ctx, `Object.fromEntries(Array.from(document.querySelectorAll("[data-testid=line-row]")).map(r =>
+		[r.getAttribute("data-line"), parseInt(r.querySelector("[data-testid=line-preview-text]").getAttribute("data-messages"), 10)]))`)
+	require.Equal(t, map[string]int{"1": 22, "2": 22, "3": 22}, preview, "every message of the copied folders, the one over the limit aside")
+	require.Equal(t, "66", eval[string](t, ctx, `document.querySelector("[data-testid=preview-total]").getAttribute("data-messages")`))
+	require.Contains(t, text(t, ctx, `[data-testid="line-row"][data-line="1"] [data-testid="line-preview-left"]`), "1 messaggi oltre 30 MB")
 	checkPage(t, ctx, shots, "06-scheduled")
 	step(t, ctx, time.Minute, chromedp.WaitVisible(chromedp.CSS(`[data-testid="progress-row"]`)))
 
@@ -297,6 +304,7 @@ func TestBrowserMigration(t *testing.T) {
 			}
 			require.LessOrEqual(t, s.Done, s.Total, "line %s: %s", s.Line, s.Count)
 			require.GreaterOrEqual(t, s.Total, seen[s.Line], "line %s: the total went down", s.Line)
+			require.GreaterOrEqual(t, s.Total, preview[s.Line], "line %s: the total is below what was known before the first message", s.Line)
 			seen[s.Line] = s.Total
 			if s.Status == "running" {
 				running++
@@ -379,7 +387,8 @@ func TestBrowserMigration(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="resources"]`)),
 	)
 	require.Equal(t, 3, count(t, ctx, `[data-testid="resource-mailbox"]`))
-	require.Equal(t, "22", text(t, ctx, `[data-testid="resource-mailbox"] [data-testid="resource-copied"]`))
+	copied := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("[data-testid=resource-mailbox-run][data-run='1'] [data-testid=resource-copied]")).map(e => e.textContent.trim())`)
+	require.Equal(t, []string{"22", "22", "22"}, copied, "run 1 copied what the preview said")
 	require.Equal(t, 1, count(t, ctx, `[data-testid="skipped-row"]`))
 	checkPage(t, ctx, shots, "12-resources")
 	step(t, ctx, 30*time.Second,

@@ -63,8 +63,11 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 	if m.SecondRunAt != nil {
 		d.SecondRun = formatTime(l, *m.SecondRunAt, c.Loc)
 	}
+	previews, total := linePreviews(l, lines)
+	d.Preview = total
 	for _, ln := range lines {
 		d.Lines = append(d.Lines, views.LineRow{
+			Preview:     previews[ln.ID],
 			No:          ln.LineNo,
 			LocalUser:   ln.LocalUser,
 			RemoteHost:  ln.RemoteHost,
@@ -121,7 +124,7 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 				cur = append(cur, mb)
 			}
 		}
-		d.Progress = progressView(l, rn, cur, time.Now())
+		d.Progress = progressView(l, rn, cur, knownTotals(lines), time.Now())
 	}
 	p := s.page(r, m.Name)
 	switch m.Status {

@@ -122,10 +122,16 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	lines, err := store.ListLines(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	known := knownTotals(lines)
 	now := time.Now()
 	out.Mailboxes = make([]mailboxStatusJSON, 0, len(mbs))
 	for _, mb := range mbs {
-		f := mailboxFigures(l, rn.RunNo, mb, now)
+		f := mailboxFigures(l, rn.RunNo, mb, known, now)
 		out.Mailboxes = append(out.Mailboxes, mailboxStatusJSON{
 			LineNo:        mb.LineNo,
 			LocalUser:     mb.LocalUser,
@@ -146,7 +152,7 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 			Error:         mb.ErrorText,
 		})
 	}
-	t := sumProgress(mbs)
+	t := sumProgress(mbs, known)
 	tf := totalFigures(l, rn.RunNo, t, now)
 	out.Totals = &progressTotalsJSON{
 		Mailboxes:  t.Mailboxes,

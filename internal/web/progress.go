@@ -42,7 +42,7 @@ type progressTotals struct {
 	LastEnd      *time.Time // the last mailbox's end, once all have ended
 }
 
-func sumProgress(mbs []store.MailboxRun) progressTotals {
+func sumProgress(mbs []store.MailboxRun, known map[int64]int) progressTotals {
 	var t progressTotals
 	allEnded := len(mbs) > 0
 	for _, mb := range mbs {
@@ -56,7 +56,7 @@ func sumProgress(mbs []store.MailboxRun) progressTotals {
 			t.Failed++
 		}
 		t.Done += mb.Done
-		t.Total += shownTotal(mb)
+		t.Total += shownTotal(mb, known)
 		t.AtLeast = t.AtLeast || totalMayGrow(mb)
 		t.Copied += mb.Copied
 		t.AlreadyThere += mb.AlreadyThere
@@ -77,8 +77,16 @@ func sumProgress(mbs []store.MailboxRun) progressTotals {
 }
 
 // shownTotal is the mailbox's total as the page shows it: never below what
-// it has already dealt with, so no bar is ever fuller than the truth.
-func shownTotal(mb store.MailboxRun) int { return max(mb.Total, mb.Done) }
+// it has already dealt with, so no bar is ever fuller than the truth, and,
+// while it goes, never below what its test counted before the first
+// message (known, by line id): the engine counts folder by folder.
+func shownTotal(mb store.MailboxRun, known map[int64]int) int {
+	t := max(mb.Total, mb.Done)
+	if !mb.Status.Ended() {
+		t = max(t, known[mb.LineID])
+	}
+	return t
+}
 
 // totalMayGrow says the total is a lower bound: the copy is still going,
 // so folders not reached yet may add messages ("almeno").
@@ -172,9 +180,9 @@ func progressFigures(l i18n.Lang, runNo, done, total int, atLeast bool, copied, 
 }
 
 // mailboxFigures are the figures of one mailbox at now.
-func mailboxFigures(l i18n.Lang, runNo int, mb store.MailboxRun, now time.Time) figures {
+func mailboxFigures(l i18n.Lang, runNo int, mb store.MailboxRun, known map[int64]int, now time.Time) figures {
 	running := mb.Status == store.MailboxRunning
-	return progressFigures(l, runNo, mb.Done, shownTotal(mb), totalMayGrow(mb), mb.Copied, mb.AlreadyThere,
+	return progressFigures(l, runNo, mb.Done, shownTotal(mb, known), totalMayGrow(mb), mb.Copied, mb.AlreadyThere,
 		mb.TooLarge, mb.Failed, mb.Bytes, mb.Duration(now), running)
 }
 
@@ -220,8 +228,8 @@ func displayFolder(name string) string {
 
 // progressView is the page's progress table of run rn, whose mailboxes
 // are mbs (in line order), at now.
-func progressView(l i18n.Lang, rn store.Run, mbs []store.MailboxRun, now time.Time) *views.Progress {
-	tot := sumProgress(mbs)
+func progressView(l i18n.Lang, rn store.Run, mbs []store.MailboxRun, known map[int64]int, now time.Time) *views.Progress {
+	tot := sumProgress(mbs, known)
 	tf := totalFigures(l, rn.RunNo, tot, now)
 	p := &views.Progress{
 		RunNo:     rn.RunNo,
@@ -231,7 +239,7 @@ func progressView(l i18n.Lang, rn store.Run, mbs []store.MailboxRun, now time.Ti
 		Total:     progressRow(l, views.ProgressRow{LocalUser: i18n.T(l, "web.progress.total")}, tf),
 	}
 	for _, mb := range mbs {
-		f := mailboxFigures(l, rn.RunNo, mb, now)
+		f := mailboxFigures(l, rn.RunNo, mb, known, now)
 		p.Rows = append(p.Rows, progressRow(l, views.ProgressRow{
 			LineNo:      mb.LineNo,
 			LocalUser:   mb.LocalUser,
