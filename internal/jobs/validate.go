@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -440,6 +441,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	if d.PinRemoteAddr {
 		r.PinnedAddr = res.RemoteAddr
 	}
+	r.Preview = v.preview(ctx, remote, log)
 	log.Info("validate: line ok", "remote_addr", res.RemoteAddr, "notes", res.Notes)
 	return false, v.store(ctx, l, r)
 }
@@ -464,6 +466,26 @@ func (v *validation) login(ctx context.Context, side string, p transfer.Preset, 
 		v.w.d.Metrics.ValidationLogin(side, result)
 	}
 	return err
+}
+
+// preview measures what the copy of a line that passed will take (its
+// folders, messages and size, what stays behind), for the migration page.
+// It is a second login, bounded like the first; a failure only leaves the
+// line without a preview (nil).
+func (v *validation) preview(ctx context.Context, e transfer.Endpoint, log *slog.Logger) []byte {
+	to := v.w.d.CheckTimeout
+	cctx, cancel := context.WithTimeout(ctx, to)
+	defer cancel()
+	pv, err := transfer.CheckPreview(cctx, v.preset, e, transfer.Timeouts{Dial: to, Command: to}, v.w.d.MaxMessageSize)
+	if err != nil {
+		log.Info("validate: no preview", "error", err)
+		return nil
+	}
+	b, err := json.Marshal(pv)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 func (v *validation) store(ctx context.Context, l store.Line, r store.LineResult) error {

@@ -257,7 +257,8 @@ type RunTotals struct {
 	FailedMsgs   int // messages that failed, across the mailboxes
 	Bytes        int64
 	// Shown adds up each mailbox's total as the pages show it: never below
-	// what the mailbox has already done.
+	// what the mailbox has already done, nor, while it is copied, below the
+	// messages its test login counted (the line's preview).
 	Shown int
 	// StartedAt is the first mailbox's start; LastEndedAt the last one's
 	// end, set only once every mailbox has ended.
@@ -278,7 +279,11 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 				OR EXISTS (SELECT 1 FROM migration_lines l WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id
 					AND l.remote_password_enc IS NOT NULL))),
 			sum(b.done), sum(b.total), sum(b.copied), sum(b.already_there), sum(b.too_large), sum(b.failed), sum(b.bytes),
-			sum(greatest(b.total, b.done)), min(b.started_at),
+			sum(CASE WHEN b.status IN ('pending', 'running') THEN greatest(b.total, b.done, (
+					SELECT (l.preview->>'messages')::int FROM migration_lines l
+					WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id AND NOT coalesce((l.preview->>'partial')::boolean, false)), 0)
+				ELSE greatest(b.total, b.done) END),
+			min(b.started_at),
 			CASE WHEN bool_and(b.status NOT IN ('pending', 'running')) THEN max(b.ended_at) END
 		FROM mailbox_runs b
 		WHERE b.tenant_id = $1 AND b.run_id IN (SELECT r.id FROM runs r WHERE r.tenant_id = $1 AND r.migration_id = $2)
@@ -316,4 +321,29 @@ func CountSkipped(ctx context.Context, db DBTX, tenantID, migrationID int64) (in
 		return 0, fmt.Errorf("count skipped: %w", err)
 	}
 	return n, nil
+}
+
+// PreviewTotals adds up, in SQL, what the test logins of the tenant's
+// migration measured (migration_lines.preview) over its validated lines.
+type PreviewTotals struct {
+	Lines, Folders, Messages, TooLarge int
+	Bytes, TooLargeBytes               int64
+	Partial                            bool
+}
+
+// MigrationPreviewTotals returns the sum of the previews of the tenant's
+// migration; Lines is 0 when no line has one.
+func MigrationPreviewTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (PreviewTotals, error) {
+	var t PreviewTotals
+	err := db.QueryRow(ctx, `
+		SELECT count(*), coalesce(sum((preview->>'folders')::int), 0), coalesce(sum((preview->>'messages')::int), 0),
+			coalesce(sum((preview->>'too_large')::int), 0), coalesce(sum((preview->>'bytes')::bigint), 0),
+			coalesce(sum((preview->>'too_large_bytes')::bigint), 0), coalesce(bool_or((preview->>'partial')::boolean), false)
+		FROM migration_lines
+		WHERE tenant_id = $1 AND migration_id = $2 AND status = 'ok' AND preview IS NOT NULL`,
+		tenantID, migrationID).Scan(&t.Lines, &t.Folders, &t.Messages, &t.TooLarge, &t.Bytes, &t.TooLargeBytes, &t.Partial)
+	if err != nil {
+		return PreviewTotals{}, fmt.Errorf("migration preview totals: %w", err)
+	}
+	return t, nil
 }

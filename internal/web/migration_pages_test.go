@@ -83,7 +83,11 @@ func TestMigrationPages(t *testing.T) {
 	require.Equal(t, 0, doc.Find(`script[src="/static/status.js"]`).Length(), "no polling once validated")
 
 	// A corrected CSV replaces the lines and validates again.
+	// A file with no readable line at all is refused on the page itself.
 	res = b.postFile("/migrations/"+itoa(newer)+"/lines", nil, "not a csv line\n")
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, res.doc(t).Find(`[data-testid="file-problems"]`).Text(), "Riga 1: servono 4 campi")
+	res = b.postFile("/migrations/"+itoa(newer)+"/lines", nil, "anna@acme.test;mail.old.test;anna@old.test;\n")
 	require.Equal(t, http.StatusSeeOther, res.status, "a CSV with bad lines is still accepted: the lines go red")
 	require.NoError(t, store.SetMigrationStatus(ctx, p.pool, tn.ID, newer, store.MigrationRed, store.MigrationValidating))
 	res = b.postFile("/migrations/"+itoa(newer)+"/lines", nil, "\x00\x00binary")

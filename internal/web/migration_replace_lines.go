@@ -64,6 +64,10 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, []string{problem})
 		return
 	}
+	if probs := wholeFileRefused(l, res); len(probs) > 0 {
+		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, probs)
+		return
+	}
 	lines, fileProblems, err := s.newLines(l, c.Tenant.ID, res)
 	if err != nil {
 		s.serverError(w, r, err)

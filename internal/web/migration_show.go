@@ -93,8 +93,16 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		d.RedReasons = reasons[m.ID]
 		d.MoreReasons = max(m.FailedCount-len(d.RedReasons), 0)
 	}
+	previews, longest := linePreviews(l, page.Lines)
+	pt, err := store.MigrationPreviewTotals(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d.Preview = previewTotal(l, pt, longest)
 	for _, ln := range page.Lines {
 		d.Lines = append(d.Lines, views.LineRow{
+			Preview:     previews[ln.ID],
 			No:          ln.LineNo,
 			LocalUser:   ln.LocalUser,
 			RemoteHost:  ln.RemoteHost,
@@ -154,7 +162,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 				cur = append(cur, mb)
 			}
 		}
-		d.Progress = progressView(l, rn, totals[rn.ID], cur, time.Now())
+		d.Progress = progressView(l, rn, totals[rn.ID], cur, knownTotals(page.Lines), time.Now())
 	}
 	notStarted := store.NotStarted(runs)
 	d.Actions = views.MigrationActions{

@@ -136,13 +136,14 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	known := knownTotals(page.Lines)
 	out.Mailboxes = make([]mailboxStatusJSON, 0, len(page.Lines))
 	now := time.Now()
 	for _, mb := range all {
 		if mb.RunID != rn.ID {
 			continue
 		}
-		f := mailboxFigures(l, rn.RunNo, mb, now)
+		f := mailboxFigures(l, rn.RunNo, mb, known, now)
 		out.Mailboxes = append(out.Mailboxes, mailboxStatusJSON{
 			LineNo:        mb.LineNo,
 			LocalUser:     mb.LocalUser,

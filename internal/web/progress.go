@@ -63,8 +63,16 @@ func runTotals(t store.RunTotals) progressTotals {
 }
 
 // shownTotal is the mailbox's total as the page shows it: never below what
-// it has already dealt with, so no bar is ever fuller than the truth.
-func shownTotal(mb store.MailboxRun) int { return max(mb.Total, mb.Done) }
+// it has already dealt with, so no bar is ever fuller than the truth, and,
+// while it goes, never below what its test counted before the first
+// message (known, by line id): the engine counts folder by folder.
+func shownTotal(mb store.MailboxRun, known map[int64]int) int {
+	t := max(mb.Total, mb.Done)
+	if !mb.Status.Ended() {
+		t = max(t, known[mb.LineID])
+	}
+	return t
+}
 
 // totalMayGrow says the total is a lower bound: the copy is still going,
 // so folders not reached yet may add messages ("almeno").
@@ -158,9 +166,9 @@ func progressFigures(l i18n.Lang, runNo, done, total int, atLeast bool, copied, 
 }
 
 // mailboxFigures are the figures of one mailbox at now.
-func mailboxFigures(l i18n.Lang, runNo int, mb store.MailboxRun, now time.Time) figures {
+func mailboxFigures(l i18n.Lang, runNo int, mb store.MailboxRun, known map[int64]int, now time.Time) figures {
 	running := mb.Status == store.MailboxRunning
-	return progressFigures(l, runNo, mb.Done, shownTotal(mb), totalMayGrow(mb), mb.Copied, mb.AlreadyThere,
+	return progressFigures(l, runNo, mb.Done, shownTotal(mb, known), totalMayGrow(mb), mb.Copied, mb.AlreadyThere,
 		mb.TooLarge, mb.Failed, mb.Bytes, mb.Duration(now), running)
 }
 
@@ -206,8 +214,9 @@ func displayFolder(name string) string {
 
 // progressView is the page's progress table of run rn at now: the totals
 // of all its mailboxes (added up in SQL) and the rows of the page's
-// mailboxes mbs (in line order).
-func progressView(l i18n.Lang, rn store.Run, rt store.RunTotals, mbs []store.MailboxRun, now time.Time) *views.Progress {
+// mailboxes mbs (in line order), whose totals start from known (the
+// messages each line's test counted, by line id).
+func progressView(l i18n.Lang, rn store.Run, rt store.RunTotals, mbs []store.MailboxRun, known map[int64]int, now time.Time) *views.Progress {
 	tot := runTotals(rt)
 	tf := totalFigures(l, rn.RunNo, tot, now)
 	p := &views.Progress{
@@ -218,7 +227,7 @@ func progressView(l i18n.Lang, rn store.Run, rt store.RunTotals, mbs []store.Mai
 		Total:     progressRow(l, views.ProgressRow{LocalUser: i18n.T(l, "web.progress.total")}, tf),
 	}
 	for _, mb := range mbs {
-		f := mailboxFigures(l, rn.RunNo, mb, now)
+		f := mailboxFigures(l, rn.RunNo, mb, known, now)
 		p.Rows = append(p.Rows, progressRow(l, views.ProgressRow{
 			LineNo:      mb.LineNo,
 			LocalUser:   mb.LocalUser,

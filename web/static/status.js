@@ -105,6 +105,10 @@
         if (!fresh || !old) { return; }
         var key = focusKey();
         old.parentNode.replaceChild(document.importNode(fresh, true), old);
+        // A one-time note of the earlier state ("we are checking every
+        // line") is out of date now.
+        var flash = document.querySelector("[data-testid=flash][role=status]");
+        if (flash) { flash.parentNode.removeChild(flash); }
         if (key) {
           var f = document.querySelector(key);
           if (f && typeof f.focus === "function") { f.focus({ preventScroll: true }); }

@@ -45,3 +45,7 @@ func hasPinned(lines []LineRow) bool {
 	}
 	return false
 }
+
+// formFieldOrder is the order of Nuova Migrazione's fields, for the links
+// of its error summary.
+var formFieldOrder = []string{"name", "preset", "csv", "first_run_at", "second_run_at", "master_user", "master_password"}

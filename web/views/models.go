@@ -126,6 +126,24 @@ type LineRow struct {
 	Status      string // store.LineStatus
 	StatusLabel string
 	Error       string
+	// Preview is what the test measured of the mailbox; nil when nothing.
+	Preview *LinePreview
+}
+
+// LinePreview is what a line's copy will take, as its test measured it.
+type LinePreview struct {
+	Messages int    // messages to copy
+	Text     string // "3 cartelle · 22 messaggi · 84 KB · circa 2 s"
+	Left     string // what stays on the old server; "" when nothing
+}
+
+// PreviewTotal adds up the lines' previews.
+type PreviewTotal struct {
+	Mailboxes int
+	Messages  int
+	Text      string
+	Left      string // messages over the limit, in total
+	Note      string // why a figure is a lower bound (Gmail's All Mail)
 }
 
 // RunRow is one run on the migration page.
@@ -169,6 +187,8 @@ type MigrationDetail struct {
 	NotifyEmail string
 	// Between is set while run 1 has ended and run 2 is still to come.
 	Between *BetweenRuns
+	// Preview adds up what the tests measured; nil when none did.
+	Preview *PreviewTotal
 	// ServerTypeHint suggests another server type when a red line failed
 	// because of the chosen one.
 	ServerTypeHint string
