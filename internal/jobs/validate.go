@@ -343,7 +343,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		if ce, ok := transfer.IsConnError(err); ok && ce.Reason == transfer.ReasonAuth {
 			return fail("check.dest_missing", l.LocalUser)
 		}
-		log.Warn("validate: destination server did not answer", "error", err)
+		log.Warn("validate: destination server did not answer", "error", newScrubber(dest.User, dest.AuthUser, dest.Password).err(err))
 		if !v.lastAttempt {
 			return true, nil
 		}
@@ -391,6 +391,9 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	}
 	var res *transfer.CheckResult
 	err = v.login(ctx, "remote", v.preset, remote, &res)
+	// What the servers said goes to the log without the passwords.
+	sc := newScrubber(remote.User, remote.AuthUser, remote.Password).with(newScrubber(dest.User, dest.AuthUser, dest.Password))
+	err = sc.err(err)
 	if ce, isConn := transfer.IsConnError(err); !isConn || ce.Reason != transfer.ReasonAuth {
 		// Only a refused password counts against the limits.
 		if ferr := store.ForgetRemoteLogin(context.WithoutCancel(ctx), d.Pool, v.m.TenantID, reservation); ferr != nil {
@@ -406,7 +409,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 			log.Error("validate: remote check failed", "error", err)
 			return fail("check.internal")
 		}
-		log.Info("validate: remote check failed", "reason", ce.Reason, "error", ce.Error())
+		log.Info("validate: remote check failed", "reason", ce.Reason, "error", sc.text(ce.Error()))
 		if ce.Reason == transfer.ReasonForbidden {
 			return fail("check.forbidden", l.RemoteHost)
 		}
@@ -416,7 +419,11 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	if d.PinRemoteAddr {
 		r.PinnedAddr = res.RemoteAddr
 	}
-	log.Info("validate: line ok", "remote_addr", res.RemoteAddr, "notes", res.Notes)
+	notes := make([]string, len(res.Notes))
+	for i, n := range res.Notes {
+		notes[i] = sc.text(n)
+	}
+	log.Info("validate: line ok", "remote_addr", res.RemoteAddr, "notes", notes)
 	return false, v.store(ctx, l, r)
 }
 
