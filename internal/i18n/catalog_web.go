@@ -50,13 +50,14 @@ var webCatalog = map[string]Message{
 	"web.line.failed":                  {IT: "Errore", EN: "Failed"},
 
 	// Presets.
-	"web.preset.standard-ssl":   {IT: "Standard-SSL (IMAP su TLS, porta 993)", EN: "Standard-SSL (IMAP over TLS, port 993)"},
-	"web.preset.standard-nossl": {IT: "Standard-no-SSL (porta 143, STARTTLS se disponibile)", EN: "Standard-no-SSL (port 143, STARTTLS when offered)"},
-	"web.preset.gmail":          {IT: "Gmail / Google Workspace", EN: "Gmail / Google Workspace"},
-	"web.preset.exchange":       {IT: "Microsoft Exchange", EN: "Microsoft Exchange"},
-	"web.preset.office365":      {IT: "Office 365 / Microsoft 365", EN: "Office 365 / Microsoft 365"},
-	"web.preset.recommended":    {IT: "consigliato", EN: "recommended"},
-	"web.preset.required":       {IT: "Scegli il tipo di server di provenienza.", EN: "Choose the type of the old server."},
+	"web.preset.standard-ssl":            {IT: "Standard-SSL (IMAP su TLS, porta 993)", EN: "Standard-SSL (IMAP over TLS, port 993)"},
+	"web.preset.standard-nossl":          {IT: "Standard-no-SSL (porta 143, STARTTLS se disponibile, altrimenti accesso con password in chiaro)", EN: "Standard-no-SSL (port 143, STARTTLS when offered, else a login with the password in plain text)"},
+	"web.preset.standard-nossl.tls_only": {IT: "Standard-no-SSL (porta 143, solo con STARTTLS: l'accesso in chiaro non è consentito)", EN: "Standard-no-SSL (port 143, with STARTTLS only: plain-text logins are not allowed)"},
+	"web.preset.gmail":                   {IT: "Gmail / Google Workspace", EN: "Gmail / Google Workspace"},
+	"web.preset.exchange":                {IT: "Microsoft Exchange", EN: "Microsoft Exchange"},
+	"web.preset.office365":               {IT: "Office 365 / Microsoft 365", EN: "Office 365 / Microsoft 365"},
+	"web.preset.recommended":             {IT: "consigliato", EN: "recommended"},
+	"web.preset.required":                {IT: "Scegli il tipo di server di provenienza.", EN: "Choose the type of the old server."},
 
 	// Nuova Migrazione.
 	"web.new.title":              {IT: "Nuova Migrazione", EN: "New Migration"},

@@ -336,6 +336,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 	default:
 		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
 	}
+	d.noPlainText(preset, &src)
 	dst := d.Dest
 	dst.User = line.LocalUser
 	c.scrub = newScrubber(src.User, src.AuthUser, src.Password).with(newScrubber(dst.User, dst.AuthUser, dst.Password))
@@ -366,9 +367,9 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 		switch ce.Reason {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
-			return reasonText(c.lang, ce), true
+			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
 		}
-		return reasonText(c.lang, ce), false
+		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
 	}
 	c.log.Warn("mailbox: copy failed", "error", err)
 	return i18n.T(c.lang, "run.interrupted"), false

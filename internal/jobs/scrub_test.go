@@ -132,3 +132,26 @@ func TestServerTextsScrubbed(t *testing.T) {
 		}
 	}
 }
+
+// Standard-no-SSL logs in in plain text to a server without STARTTLS,
+// unless the operator forbids it: then the line is refused, saying why,
+// and no password was sent.
+func TestForbidPlainLogin(t *testing.T) {
+	t.Parallel()
+	for _, forbid := range []bool{false, true} {
+		f := setup(t)
+		f.deps.ForbidPlainLogin = forbid
+		anna := f.user(t, "pw-plain", true)
+		echo := echoServer(t, false)
+		m := f.migration(t, fmt.Sprintf("%s;%s;%s;pw-plain", anna, echo, anna), migrationOpts{})
+		_, err := f.pool.Exec(f.ctx, `UPDATE migrations SET preset = 'standard-nossl' WHERE id = $1`, m.ID)
+		require.NoError(t, err)
+		f.work(t, m)
+		want := "Riga 1: test di migrazione fallito — utente o password errati, oppure accesso IMAP non abilitato"
+		if forbid {
+			want = "Riga 1: test di migrazione fallito — " + echo + " non offre STARTTLS e non consentiamo accessi con la password in chiaro: usa la porta 993 con «Standard-SSL», se il server la offre"
+		}
+		require.Equal(t, map[int]string{1: want}, f.lineErrors(t, m), "forbid=%v", forbid)
+		require.Equal(t, !forbid, strings.Contains(f.logs.String(), "you sent LOGIN"), "forbid=%v: the password was sent", forbid)
+	}
+}

@@ -379,6 +379,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		}
 		remote.Password = string(pw)
 	}
+	d.noPlainText(v.preset, &remote)
 	// (d) A test login succeeds, unless too many failed already for this
 	// remote user or this tenant: each try is recorded before it is made.
 	reservation, ok, err := store.ReserveRemoteLogin(ctx, d.Pool, v.m.TenantID, hostOnly(l.RemoteHost), l.RemoteUser, d.RemoteLogins, d.Now())
@@ -413,7 +414,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		if ce.Reason == transfer.ReasonForbidden {
 			return fail("check.forbidden", l.RemoteHost)
 		}
-		return fail("check.failed", reasonText(v.lang, ce))
+		return fail("check.failed", reasonText(v.lang, ce, d.ForbidPlainLogin))
 	}
 	r := store.LineResult{Status: store.LineOK}
 	if d.PinRemoteAddr {
@@ -473,11 +474,15 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// reasonText is the customer's reason for a failed remote login. Refused,
+// reasonText is the customer's reason for a failed remote login
+// (plainForbidden: the operator forbids plain-text logins). Refused,
 // timed out and unreachable are one reason: told apart, they would map
 // the network behind an address.
-func reasonText(l i18n.Lang, ce *transfer.ConnError) string {
+func reasonText(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool) string {
 	key := "check.reason." + strings.ReplaceAll(string(ce.Reason), "-", "_")
+	if ce.Reason == transfer.ReasonNoTLS && plainForbidden {
+		key = "check.reason.no_starttls_forbidden"
+	}
 	switch ce.Reason {
 	case transfer.ReasonRefused, transfer.ReasonTimeout, transfer.ReasonUnreachable:
 		key = "check.reason.connect"

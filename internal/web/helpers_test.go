@@ -80,6 +80,7 @@ type panelOpts struct {
 	health            func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
 	baseURL           string                              // Deps.BaseURL; default none
 	migrationsPerHour int
+	forbidPlainLogin  bool
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -116,6 +117,7 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 	h := New(Deps{
 		BaseURL:           base,
 		MigrationsPerHour: o.migrationsPerHour,
+		ForbidPlainLogin:  o.forbidPlainLogin,
 		Pool:              pool,
 		River:             rc,
 		Box:               box,
