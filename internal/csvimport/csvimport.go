@@ -28,7 +28,7 @@ import (
 
 // Defaults of Limits.
 const (
-	DefaultMaxBytes = 1 << 20 // 1 MiB
+	DefaultMaxBytes = 1 << 20 // 1 MB
 	DefaultMaxLines = 5000
 )
 
@@ -451,9 +451,9 @@ func lineList(nos []int) string {
 func formatBytes(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
+		return fmt.Sprintf("%d MB", n>>20)
 	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
+		return fmt.Sprintf("%d KB", n>>10)
 	}
 	return fmt.Sprintf("%d byte", n)
 }

@@ -207,10 +207,10 @@ func TestParseFileErrors(t *testing.T) {
 		en   string
 	}{
 		{"too large", strings.Repeat("x", 2049), Limits{MaxBytes: 2048}, CodeTooLarge,
-			"Il file è troppo grande: al massimo 2 KiB. Dividi le caselle in più migrazioni.",
-			"The file is too large: 2 KiB at most. Split the mailboxes over several migrations."},
-		{"default limit 1 MiB", strings.Repeat("x", 1<<20+1), Limits{}, CodeTooLarge,
-			"Il file è troppo grande: al massimo 1 MiB. Dividi le caselle in più migrazioni.", ""},
+			"Il file è troppo grande: al massimo 2 KB. Dividi le caselle in più migrazioni.",
+			"The file is too large: 2 KB at most. Split the mailboxes over several migrations."},
+		{"default limit 1 MB", strings.Repeat("x", 1<<20+1), Limits{}, CodeTooLarge,
+			"Il file è troppo grande: al massimo 1 MB. Dividi le caselle in più migrazioni.", ""},
 		{"too many lines", many, Limits{MaxLines: 2}, CodeTooManyLines,
 			"Il file ha troppe righe: al massimo 2 caselle per migrazione. Dividile in più migrazioni.",
 			"The file has too many lines: at most 2 mailboxes per migration. Split them over several migrations."},

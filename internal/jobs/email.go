@@ -136,6 +136,10 @@ func (w *RunEmailWorker) report(ctx context.Context, db store.DBTX, tenant store
 		Location:      loc,
 		Status:        string(r.Status),
 		ResourcesURL:  w.d.BaseURL.JoinPath("migrations", strconv.FormatInt(m.ID, 10), "resources").String(),
+		Recipient:     tenant.NotifyEmail,
+	}
+	if r.RunNo == 1 && m.SecondRunAt != nil {
+		rep.NextRunAt = m.SecondRunAt
 	}
 	if r.StartedAt != nil {
 		rep.StartedAt = *r.StartedAt

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -166,6 +167,17 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 			// Its lines are only ever replaced now: their passwords go.
 			return store.EraseLinePasswords(ctx, tx, a.TenantID, a.MigrationID)
 		}
+		if !m.FirstRunAt.After(w.d.Now()) {
+			// Scheduling now would start copying at once, at a time the
+			// customer did not choose: they are asked for a new one.
+			tenant, err := store.GetTenant(ctx, tx, a.TenantID)
+			if err != nil {
+				return fmt.Errorf("finish validation: %w", err)
+			}
+			l := i18n.Parse(tenant.Language)
+			log.Info("validate: first run time has passed, red", "first_run_at", m.FirstRunAt)
+			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.T(l, "web.edit.time_passed_red", tenantTime(l, m.FirstRunAt, tenant.Timezone)))
+		}
 		runs, err := Schedule(ctx, tx, ins, m)
 		if err != nil {
 			return err
@@ -175,12 +187,25 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 	})
 }
 
+// tenantTime shows t in the tenant's time zone the way the panel does.
+func tenantTime(l i18n.Lang, t time.Time, zone string) string {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	if l == i18n.English {
+		return t.In(loc).Format("2 Jan 2006 15:04 MST")
+	}
+	return t.In(loc).Format("02/01/2006 15:04 MST")
+}
+
 // Schedule marks a validating migration scheduled and creates its runs
 // (run 1 at FirstRunAt, run 2 at SecondRunAt when set), each with its
 // RunArgs job inserted through ins at the run's time, all in tx. The
 // validation worker calls it when every line passed; callers elsewhere
 // must have checked the lines themselves. A time already past makes the
-// run start at once.
+// run start at once: the validation never calls it with a first run in the
+// past (the migration turns red, asking for a new time).
 func Schedule(ctx context.Context, tx pgx.Tx, ins Inserter, m store.Migration) ([]store.Run, error) {
 	if err := store.SetMigrationStatus(ctx, tx, m.TenantID, m.ID, store.MigrationScheduled, store.MigrationValidating); err != nil {
 		return nil, fmt.Errorf("schedule migration: %w", err)
@@ -420,6 +445,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	if d.PinRemoteAddr {
 		r.PinnedAddr = res.RemoteAddr
 	}
+	r.Preview = v.preview(ctx, remote, log)
 	notes := make([]string, len(res.Notes))
 	for i, n := range res.Notes {
 		notes[i] = sc.text(n)
@@ -448,6 +474,26 @@ func (v *validation) login(ctx context.Context, side string, p transfer.Preset, 
 		v.w.d.Metrics.ValidationLogin(side, result)
 	}
 	return err
+}
+
+// preview measures what the copy of a line that passed will take (its
+// folders, messages and size, what stays behind), for the migration page.
+// It is a second login, bounded like the first; a failure only leaves the
+// line without a preview (nil).
+func (v *validation) preview(ctx context.Context, e transfer.Endpoint, log *slog.Logger) []byte {
+	to := v.w.d.CheckTimeout
+	cctx, cancel := context.WithTimeout(ctx, to)
+	defer cancel()
+	pv, err := transfer.CheckPreview(cctx, v.preset, e, transfer.Timeouts{Dial: to, Command: to}, v.w.d.MaxMessageSize)
+	if err != nil {
+		log.Info("validate: no preview", "error", newScrubber(e.User, e.AuthUser, e.Password).err(err))
+		return nil
+	}
+	b, err := json.Marshal(pv)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 func (v *validation) store(ctx context.Context, l store.Line, r store.LineResult) error {

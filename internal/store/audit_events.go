@@ -21,6 +21,7 @@ const (
 	AuditJobRetried        = "job_retried"
 	AuditJobCancelled      = "job_cancelled"
 	AuditTenantChanged     = "tenant_changed"
+	AuditOperatorAction    = "operator_action"
 )
 
 // AuditEvent is one line of the audit trail.

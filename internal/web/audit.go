@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/go-chi/chi/v5/middleware"
+
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/web/views"
@@ -15,7 +17,10 @@ const maxListedAudit = 500
 
 // reqInfo is what inner handlers tell the access log about a request: the
 // signed-in user, once known.
-type reqInfo struct{ userID int64 }
+type reqInfo struct {
+	userID  int64
+	audited bool // the handler recorded its action itself
+}
 
 func info(r *http.Request) *reqInfo {
 	if i, ok := r.Context().Value(keyReqInfo).(*reqInfo); ok {
@@ -33,7 +38,26 @@ func (s *server) audit(r *http.Request, action string, migrationID int64, detail
 		e.TenantID, e.UserID, e.Actor = c.Tenant.ID, c.User.ID, c.User.Email
 		e.Operator = c.User.Operator && c.User.TenantID != c.Tenant.ID
 	}
+	info(r).audited = true
 	s.recordAudit(r, e)
+}
+
+// auditOperatorActions records every action (a form post that succeeded)
+// of an operator on another tenant's migration that its handler does not
+// record itself, with its method and path. Under operatorScope.
+func (s *server) auditOperatorActions(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := me(r)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || c == nil || !c.User.Operator || c.User.TenantID == c.Tenant.ID {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		if ww.Status() < 400 && !info(r).audited {
+			s.audit(r, store.AuditOperatorAction, 0, r.Method+" "+r.URL.Path)
+		}
+	})
 }
 
 func (s *server) recordAudit(r *http.Request, e store.AuditEvent) {

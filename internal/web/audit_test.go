@@ -57,7 +57,7 @@ func TestAuditTrail(t *testing.T) {
 	a := p.browser()
 	a.login(email)
 	id := a.createMigration(migrationForm(), goodCSV())
-	require.Equal(t, http.StatusSeeOther, a.post(fmt.Sprintf("/migrations/%d/cancel", id), nil).status)
+	require.Equal(t, http.StatusSeeOther, a.post(fmt.Sprintf("/migrations/%d/cancel", id), url.Values{"confirm": {"1"}}).status)
 	other := a.createMigration(migrationForm(), goodCSV())
 
 	b := p.browser()
@@ -65,7 +65,7 @@ func TestAuditTrail(t *testing.T) {
 
 	op := p.browser()
 	op.login(opEmail)
-	require.Equal(t, http.StatusSeeOther, op.post(fmt.Sprintf("/migrations/%d/cancel", other), nil).status)
+	require.Equal(t, http.StatusSeeOther, op.post(fmt.Sprintf("/migrations/%d/cancel", other), url.Values{"confirm": {"1"}}).status)
 
 	got := auditRows(t, a.get("/audit"))
 	var actions []string
@@ -81,13 +81,22 @@ func TestAuditTrail(t *testing.T) {
 		"login_failed " + email,
 	}, actions, "acme sees its own events, the operator's on its migration marked")
 
+	// An operator's action whose handler records nothing itself is
+	// recorded with its path.
+	third := a.createMigration(migrationForm(), goodCSV())
+	require.Less(t, op.post(fmt.Sprintf("/migrations/%d/start", third), nil).status, 400)
+	got = auditRows(t, a.get("/audit"))
+	require.Equal(t, "operator_action", got[0].action)
+	require.Equal(t, "noc@provider.test (operatore)", got[0].actor)
+	require.Contains(t, a.get("/audit").body, fmt.Sprintf("POST /migrations/%d/start", third))
+
 	all := auditRows(t, op.get("/admin/audit"))
 	tenants := map[string]bool{}
 	for _, r := range all {
 		tenants[r.tenant] = true
 	}
 	require.True(t, tenants["acme"] && tenants["beta"] && tenants["Provider"], "%v", all)
-	require.Len(t, all, 8)
+	require.Len(t, all, 10)
 	require.Equal(t, http.StatusNotFound, a.get("/admin/audit").status, "customers do not see the operators' page")
 	for _, r := range auditRows(t, b.get("/audit")) {
 		require.Equal(t, betaEmail, r.actor, "beta sees only its own")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func TestCancelErasesPasswords(t *testing.T) {
 	form.Set("master_password", masterPW)
 	master := b.createMigration(form, goodCSV())
 	for _, id := range []int64{plain, master} {
-		res := b.post(fmt.Sprintf("/migrations/%d/cancel", id), nil)
+		res := b.post(fmt.Sprintf("/migrations/%d/cancel", id), url.Values{"confirm": {"1"}})
 		require.Equal(t, http.StatusSeeOther, res.status, res.body)
 		var lines, sealed, masterSealed int
 		require.NoError(t, p.pool.QueryRow(context.Background(), `SELECT count(*), count(l.remote_password_enc),

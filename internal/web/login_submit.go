@@ -13,7 +13,8 @@ import (
 )
 
 // loginSubmit checks the email and password; on success it renews the
-// session token (against session fixation) and goes to the migrations.
+// session token (against session fixation) and goes back to the page that
+// asked for the login (safeNext), else to the migrations.
 func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx, l := r.Context(), lang(r)
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -35,7 +36,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.Logger.InfoContext(ctx, "login", "request_id", requestID(r), "user_id", u.ID, "tenant_id", u.TenantID)
 		s.recordAudit(r, store.AuditEvent{TenantID: u.TenantID, UserID: u.ID, Actor: u.Email, Operator: false,
 			Action: store.AuditLogin, IP: clientIP(r, s.TrustedProxies)})
-		http.Redirect(w, r, "/migrations", http.StatusSeeOther)
+		http.Redirect(w, r, afterLogin(safeNext(r.PostForm.Get("next"))), http.StatusSeeOther)
 		return
 	case errors.As(err, &throttled):
 		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
@@ -63,7 +64,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) loginFailed(w http.ResponseWriter, r *http.Request, status int, email, msg string) {
 	p := s.page(r, i18n.T(lang(r), "web.login.title"))
-	s.render(w, r, status, p, views.LoginPage(p, views.Login{Email: email, Error: msg}))
+	s.render(w, r, status, p, views.LoginPage(p, views.Login{Email: email, Error: msg, Next: safeNext(r.PostForm.Get("next"))}))
 }
 
 // waitText says how long to wait, in minutes when it is more than one.

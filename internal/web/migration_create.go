@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/trasloco/trasloco/internal/csvimport"
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
@@ -113,6 +114,15 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
+	if probs := wholeFileRefused(l, res); len(probs) > 0 {
+		// No line is usable: the file itself is wrong (another separator,
+		// another format). It stays on the form rather than becoming a
+		// migration that is red at once.
+		f.FileProblems, f.ChooseFileAgain = probs, true
+		f.FormError = i18n.T(l, "web.form.has_errors")
+		s.renderForm(w, r, http.StatusUnprocessableEntity, f)
+		return
+	}
 	lines, fileProblems, err := s.newLines(l, c.Tenant.ID, res)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -144,6 +154,9 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		if m, err = store.CreateMigration(ctx, tx, c.Tenant.ID, nm); err != nil {
 			return err
 		}
+		if err := store.AddMigrationEvent(ctx, tx, c.Tenant.ID, m.ID, actor(c), store.EventCreated); err != nil {
+			return err
+		}
 		_, err = s.River.InsertTx(ctx, tx, jobs.ValidateMigrationArgs{TenantID: c.Tenant.ID, MigrationID: m.ID}, nil)
 		return err
 	})
@@ -162,10 +175,48 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, views.MigrationPath(m.ID), http.StatusSeeOther)
 }
 
+// maxFormProblems is how many line refusals a refused file lists on the form.
+const maxFormProblems = 10
+
+// wholeFileRefused returns the reasons to refuse the file as a whole when
+// the parser accepted none of its lines and every refusal is about the
+// shape of a line (not four fields, another separator): then the file is
+// not in our format at all. nil otherwise.
+// When every line has the same wrong separator, one sentence says so.
+func wholeFileRefused(l i18n.Lang, res *csvimport.Result) []string {
+	if len(res.Lines) > 0 || len(res.Problems) == 0 {
+		return nil
+	}
+	for _, p := range res.Problems {
+		if p.Code != "csv.fields" && p.Code != "csv.fields.separator" {
+			return nil // a line's own problem (a field's value): shown on its line
+		}
+	}
+	sameSep := true
+	for _, p := range res.Problems {
+		if p.Code != "csv.fields.separator" || fmt.Sprint(p.Args) != fmt.Sprint(res.Problems[0].Args) {
+			sameSep = false
+			break
+		}
+	}
+	if sameSep {
+		return []string{i18n.T(l, "web.csv.all_separator", res.Problems[0].Args...)}
+	}
+	var out []string
+	for i, p := range res.Problems {
+		if i == maxFormProblems {
+			out = append(out, i18n.T(l, "web.migrations.more_problems", len(res.Problems)-i))
+			break
+		}
+		out = append(out, p.Message(l))
+	}
+	return out
+}
+
 // megabytesText shows a size limit the way csvimport's messages do.
 func megabytesText(n int64) string {
 	if n < 1<<20 {
-		return fmt.Sprintf("%d KiB", (n+1023)>>10)
+		return fmt.Sprintf("%d KB", (n+1023)>>10)
 	}
-	return fmt.Sprintf("%d MiB", (n+(1<<20)-1)>>20)
+	return fmt.Sprintf("%d MB", (n+(1<<20)-1)>>20)
 }
