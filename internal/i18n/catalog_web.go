@@ -56,13 +56,14 @@ var webCatalog = map[string]Message{
 	"web.line.failed":                  {IT: "Errore", EN: "Failed"},
 
 	// Presets.
-	"web.preset.standard-ssl":   {IT: "Standard-SSL (IMAP su TLS, porta 993)", EN: "Standard-SSL (IMAP over TLS, port 993)"},
-	"web.preset.standard-nossl": {IT: "Standard-no-SSL (porta 143, STARTTLS se disponibile)", EN: "Standard-no-SSL (port 143, STARTTLS when offered)"},
-	"web.preset.gmail":          {IT: "Gmail / Google Workspace", EN: "Gmail / Google Workspace"},
-	"web.preset.exchange":       {IT: "Microsoft Exchange", EN: "Microsoft Exchange"},
-	"web.preset.office365":      {IT: "Office 365 / Microsoft 365", EN: "Office 365 / Microsoft 365"},
-	"web.preset.recommended":    {IT: "consigliato", EN: "recommended"},
-	"web.preset.required":       {IT: "Scegli il tipo di server di provenienza.", EN: "Choose the type of the old server."},
+	"web.preset.standard-ssl":            {IT: "Standard-SSL (IMAP su TLS, porta 993)", EN: "Standard-SSL (IMAP over TLS, port 993)"},
+	"web.preset.standard-nossl":          {IT: "Standard-no-SSL (porta 143, STARTTLS se disponibile, altrimenti accesso con password in chiaro)", EN: "Standard-no-SSL (port 143, STARTTLS when offered, else a login with the password in plain text)"},
+	"web.preset.standard-nossl.tls_only": {IT: "Standard-no-SSL (porta 143, solo con STARTTLS: l'accesso in chiaro non è consentito)", EN: "Standard-no-SSL (port 143, with STARTTLS only: plain-text logins are not allowed)"},
+	"web.preset.gmail":                   {IT: "Gmail / Google Workspace", EN: "Gmail / Google Workspace"},
+	"web.preset.exchange":                {IT: "Microsoft Exchange", EN: "Microsoft Exchange"},
+	"web.preset.office365":               {IT: "Office 365 / Microsoft 365", EN: "Office 365 / Microsoft 365"},
+	"web.preset.recommended":             {IT: "consigliato", EN: "recommended"},
+	"web.preset.required":                {IT: "Scegli il tipo di server di provenienza.", EN: "Choose the type of the old server."},
 
 	// Nuova Migrazione.
 	"web.new.title":              {IT: "Nuova Migrazione", EN: "New Migration"},
@@ -263,4 +264,26 @@ var webCatalog = map[string]Message{
 	"web.jobs.retried":      {IT: "Job %d rimesso in coda.", EN: "Job %d queued again."},
 	"web.jobs.cancelled":    {IT: "Annullamento del job %d richiesto.", EN: "Cancellation of job %d requested."},
 	"web.jobs.not_found":    {IT: "Il job %d non esiste più.", EN: "Job %d no longer exists."},
+
+	// The audit trail.
+	"web.audit.title":                      {IT: "Registro attività", EN: "Activity log"},
+	"web.audit.intro":                      {IT: "Chi ha fatto cosa, quando e da dove: gli ultimi %d eventi.", EN: "Who did what, when and from where: the latest %d events."},
+	"web.audit.none":                       {IT: "Nessun evento registrato.", EN: "No event recorded."},
+	"web.audit.when":                       {IT: "Quando", EN: "When"},
+	"web.audit.tenant":                     {IT: "Cliente", EN: "Customer"},
+	"web.audit.who":                        {IT: "Chi", EN: "Who"},
+	"web.audit.what":                       {IT: "Cosa", EN: "What"},
+	"web.audit.migration":                  {IT: "Migrazione", EN: "Migration"},
+	"web.audit.from":                       {IT: "Da", EN: "From"},
+	"web.audit.operator":                   {IT: "operatore", EN: "operator"},
+	"web.audit.action.login":               {IT: "Accesso", EN: "Signed in"},
+	"web.audit.action.login_failed":        {IT: "Accesso non riuscito", EN: "Failed sign-in"},
+	"web.audit.action.logout":              {IT: "Uscita", EN: "Signed out"},
+	"web.audit.action.migration_created":   {IT: "Migrazione creata", EN: "Migration created"},
+	"web.audit.action.migration_cancelled": {IT: "Migrazione annullata", EN: "Migration cancelled"},
+	"web.audit.action.run_retried":         {IT: "Caselle non riuscite riprovate (esecuzione: caselle)", EN: "Failed mailboxes retried (run: mailboxes)"},
+	"web.audit.action.lines_replaced":      {IT: "CSV corretto caricato (righe)", EN: "Corrected CSV uploaded (lines)"},
+	"web.audit.action.job_retried":         {IT: "Job rimesso in coda", EN: "Job queued again"},
+	"web.audit.action.job_cancelled":       {IT: "Job annullato", EN: "Job cancelled"},
+	"web.audit.action.tenant_changed":      {IT: "Cliente modificato", EN: "Customer changed"},
 }

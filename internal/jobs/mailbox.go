@@ -191,10 +191,11 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 
 // mailboxCopy is one attempt at one mailbox.
 type mailboxCopy struct {
-	w    *MailboxWorker
-	mb   store.MailboxRun
-	log  *slog.Logger
-	lang i18n.Lang
+	w     *MailboxWorker
+	mb    store.MailboxRun
+	log   *slog.Logger
+	lang  i18n.Lang
+	scrub scrubber // the copy's passwords, out of every server text
 }
 
 func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) error {
@@ -248,6 +249,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	}
 	start := time.Now()
 	res, err := transfer.Run(sliceCtx, tj)
+	err = c.scrub.err(err) // before it reaches a log, River's errors or a page
 	close(ran)
 	watch.Wait()
 	rep.result(res)
@@ -334,8 +336,11 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 	default:
 		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
 	}
+	d.noPlainText(preset, &src)
 	dst := d.Dest
 	dst.User = line.LocalUser
+	c.scrub = newScrubber(src.User, src.AuthUser, src.Password).with(newScrubber(dst.User, dst.AuthUser, dst.Password))
+	rep.setScrubber(c.scrub)
 	return transfer.Job{
 		Preset:         preset,
 		Source:         src,
@@ -362,9 +367,9 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 		switch ce.Reason {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
-			return reasonText(c.lang, ce), true
+			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
 		}
-		return reasonText(c.lang, ce), false
+		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
 	}
 	c.log.Warn("mailbox: copy failed", "error", err)
 	return i18n.T(c.lang, "run.interrupted"), false

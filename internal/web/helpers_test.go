@@ -80,6 +80,8 @@ type panelOpts struct {
 	health            func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
 	baseURL           string                              // Deps.BaseURL; default none
 	migrationsPerHour int
+	forbidPlainLogin  bool
+	logs              io.Writer // the panel's log; default discarded
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -89,7 +91,11 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		o = opts[0]
 	}
 	pool := testenv.NewTestDB(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logOut := io.Writer(io.Discard)
+	if o.logs != nil {
+		logOut = o.logs
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, nil))
 	// Insert-only, like a web process without workers: no kind check.
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	require.NoError(t, err)
@@ -116,6 +122,7 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 	h := New(Deps{
 		BaseURL:           base,
 		MigrationsPerHour: o.migrationsPerHour,
+		ForbidPlainLogin:  o.forbidPlainLogin,
 		Pool:              pool,
 		River:             rc,
 		Box:               box,

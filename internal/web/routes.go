@@ -51,6 +51,7 @@ func (s *server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUser)
 		r.Post("/logout", s.logout)
+		r.Get("/audit", s.auditList)
 
 		r.Get("/migrations", s.migrationList)
 		r.Get("/migrations/new", s.migrationNew)
@@ -59,7 +60,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/migrations/example.txt", s.migrationExample)
 
 		r.Group(func(r chi.Router) {
-			r.Use(s.operatorScope)
+			r.Use(s.operatorScope, s.auditOperatorActions)
 			r.Get("/migrations/{id}", s.migrationShow)
 			r.Get("/migrations/{id}/status.json", s.migrationStatus)
 			r.Get("/migrations/{id}/cancel", s.migrationCancelConfirm)
@@ -81,6 +82,7 @@ func (s *server) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireOperator)
 			r.Method(http.MethodGet, "/metrics", s.Metrics.Handler(s.Logger))
+			r.Get("/admin/audit", s.auditListAll)
 			r.Get("/admin/river", s.jobList)
 			r.Post("/admin/river/jobs/{jobID}/retry", s.jobRetry)
 			r.Post("/admin/river/jobs/{jobID}/cancel", s.jobCancel)

@@ -53,6 +53,10 @@ type Deps struct {
 	// MigrationsPerHour caps the migrations a tenant creates in an hour
 	// (TRASLOCO_MIGRATIONS_PER_HOUR). Default 20.
 	MigrationsPerHour int
+	// ForbidPlainLogin says on the form that Standard-no-SSL needs
+	// STARTTLS (TRASLOCO_FORBID_PLAIN_LOGIN; the workers enforce it).
+	// Default false.
+	ForbidPlainLogin bool
 	// SessionLifetime is how long a session lasts at most. Default 12 hours.
 	SessionLifetime time.Duration
 	// SessionCleanupInterval is how often expired sessions are deleted
