@@ -95,4 +95,20 @@ var panelCatalog = map[string]Message{
 	"web.history.field.master_password": {IT: "password del Master User", EN: "Master User password"},
 	"web.history.field.first_run_at":    {IT: "prima esecuzione", EN: "first run"},
 	"web.history.field.second_run_at":   {IT: "seconda esecuzione", EN: "second run"},
+
+	// A run stopped on request: the email, the log, the page.
+	"mail.subject.cancelled": {IT: "Trasloco: migrazione «%s», esecuzione %d interrotta", EN: "Trasloco: migration “%s”, run %d stopped"},
+	"mail.intro.cancelled":   {IT: "l'esecuzione %d della migrazione «%s» è stata interrotta su richiesta: qui sotto quello che è stato copiato finora. Puoi riprenderla dalla pagina della migrazione: copierà solo quello che manca.", EN: "run %d of the migration “%s” was stopped on request: below is what was copied so far. You can resume it from the migration's page: it will copy only what is missing."},
+	"run.stopped":            {IT: "Interrotta su richiesta: quello che è stato copiato resta, la ripresa copierà solo quello che manca.", EN: "Stopped on request: what was copied stays, resuming copies only what is missing."},
+	"web.stop.title":         {IT: "Interrompere «%s»?", EN: "Stop “%s”?"},
+	"web.stop.what":          {IT: "Ogni casella in copia salva il punto a cui è arrivata e si ferma; quelle non ancora iniziate non partono. L'esecuzione termina come interrotta, con quello che è stato copiato, e ricevi un'email.", EN: "Every mailbox being copied saves how far it got and stops; those not yet started do not start. The run ends as stopped, with what was copied, and you get an email."},
+	"web.stop.later":         {IT: "Le esecuzioni pianificate dopo questa vengono annullate.", EN: "The runs scheduled after this one are cancelled."},
+	"web.stop.resume_hint":   {IT: "Potrai riprendere la copia: copierà solo quello che manca.", EN: "You can resume the copy later: it copies only what is missing."},
+	"web.stop.submit":        {IT: "Sì, interrompi", EN: "Yes, stop"},
+	"web.stop.done":          {IT: "Interruzione richiesta: le caselle in copia si fermano al prossimo punto di salvataggio.", EN: "Stop requested: the mailboxes being copied stop at their next checkpoint."},
+	"web.stop.not_running":   {IT: "La migrazione non è in corso.", EN: "The migration is not running."},
+	"web.resume.submit":      {IT: "Riprendi la copia", EN: "Resume the copy"},
+	"web.resume.done":        {IT: "Copia ripresa per %d caselle: copierà solo quello che manca.", EN: "Copy resumed for %d mailboxes: it copies only what is missing."},
+	"web.resume.nothing":     {IT: "Non c'è niente da riprendere: se le password non sono più conservate, carica di nuovo il CSV in una nuova migrazione.", EN: "There is nothing to resume: if the passwords are no longer kept, upload the CSV again in a new migration."},
+	"web.history.resumed":    {IT: "Ha ripreso la copia interrotta", EN: "Resumed the stopped copy"},
 }

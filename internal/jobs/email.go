@@ -80,7 +80,7 @@ func (w *RunEmailWorker) Work(ctx context.Context, job *river.Job[RunEmailArgs])
 			log.Info("run email: sent already")
 			return nil
 		}
-		if r.Status != store.RunCompleted && r.Status != store.RunCompletedWithErrors {
+		if r.Status != store.RunCompleted && r.Status != store.RunCompletedWithErrors && r.Status != store.RunCancelled {
 			log.Info("run email: run has not ended, nothing to send", "status", r.Status)
 			return nil
 		}

@@ -110,6 +110,14 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		log.Info("mailbox: already ended, nothing to do", "status", mb.Status)
 		return nil
 	}
+	// Asked to stop between two attempts (a slice's end, a retry): it
+	// ends cancelled with what earlier attempts copied.
+	if stop, err := store.StopRequested(ctx, d.Pool, a.TenantID, mb.RunID); err != nil {
+		return err
+	} else if stop {
+		log.Info("mailbox: run stopped on request, ending it")
+		return finishMailbox(ctx, d, mb, store.MailboxCancelled, mb.MailboxCounters, "", log)
+	}
 	if mb.RunNo == 2 {
 		other, err := store.OtherRunOfLine(ctx, d.Pool, a.TenantID, mb)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -229,6 +237,9 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 			}
 		})
 	}
+	// A stop asked on the panel ends the slice too (see store.RequestStop).
+	var stopped atomic.Bool
+	watch.Go(func() { c.watchStop(sliceCtx, ran, &stopped, cancel) })
 	start := time.Now()
 	res, err := transfer.Run(sliceCtx, tj)
 	close(ran)
@@ -246,6 +257,12 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 			text = i18n.T(c.lang, "run.some_failed", res.Failed+len(res.FailedFolders))
 		}
 		return c.finish(ctx, status, rep, text)
+	case ctx.Err() == nil && stopped.Load():
+		// Stopped on request: the engine wrote its checkpoints; the
+		// mailbox ends cancelled with what it copied, and "Riprendi"
+		// goes on from there.
+		rep.logf(slog.LevelInfo, "%s", i18n.T(c.lang, "run.stopped"))
+		return c.finish(ctx, store.MailboxCancelled, rep, "")
 	case ctx.Err() == nil && stopping.Load():
 		// The process is shutting down: the engine has written its
 		// checkpoints; write the progress and go on in a fresh attempt,
@@ -280,6 +297,32 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 		return err
 	}
 	return err
+}
+
+// watchStop looks every Deps.StopPoll whether the mailbox's run was asked
+// to stop, until ran is closed; then it sets stopped and cancels the copy.
+func (c *mailboxCopy) watchStop(ctx context.Context, ran <-chan struct{}, stopped *atomic.Bool, cancel context.CancelFunc) {
+	d := c.w.d
+	t := time.NewTicker(d.StopPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ran:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			stop, err := store.StopRequested(ctx, d.Pool, c.mb.TenantID, c.mb.RunID)
+			if err != nil {
+				continue // looked at again at the next tick
+			}
+			if stop {
+				stopped.Store(true)
+				cancel()
+				return
+			}
+		}
+	}
 }
 
 // transferJob builds the engine's job: the remote server as the line's
