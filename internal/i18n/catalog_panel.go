@@ -111,4 +111,7 @@ var panelCatalog = map[string]Message{
 	"web.resume.done":        {IT: "Copia ripresa per %d caselle: copierà solo quello che manca.", EN: "Copy resumed for %d mailboxes: it copies only what is missing."},
 	"web.resume.nothing":     {IT: "Non c'è niente da riprendere: se le password non sono più conservate, carica di nuovo il CSV in una nuova migrazione.", EN: "There is nothing to resume: if the passwords are no longer kept, upload the CSV again in a new migration."},
 	"web.history.resumed":    {IT: "Ha ripreso la copia interrotta", EN: "Resumed the stopped copy"},
+
+	// The CSV upload.
+	"csv.file.not_text_at": {IT: "qui il file smette di essere testo (un carattere binario o non UTF-8, come una «é» salvata da Excel in ANSI): esportalo come «CSV UTF-8» o testo semplice.", EN: "here the file stops being text (a binary or non-UTF-8 character, like an “é” saved by Excel as ANSI): export it as “CSV UTF-8” or plain text."},
 }
