@@ -28,6 +28,11 @@ import (
 type MailboxArgs struct {
 	TenantID     int64 `json:"tenant_id" river:"unique"`
 	MailboxRunID int64 `json:"mailbox_run_id" river:"unique"`
+	// Resume tells a job that takes a stopped mailbox up again from the
+	// mailbox's earlier job, which may still be finishing (it saw the
+	// mailbox cancelled): unique by args, it would be taken for it.
+	// 0 otherwise.
+	Resume int64 `json:"resume,omitempty" river:"unique"`
 }
 
 // Kind is the River job kind.

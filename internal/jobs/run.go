@@ -114,8 +114,12 @@ func ResumeStoppedRun(ctx context.Context, pool *pgxpool.Pool, ins Inserter, ten
 		if err != nil {
 			return err
 		}
-		if n, err = insertMailboxJobs(ctx, tx, ins, mbs); err != nil {
-			return err
+		resume := time.Now().UnixNano()
+		for _, mb := range mbs {
+			if _, err := ins.InsertTx(ctx, tx, MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID, Resume: resume}, nil); err != nil {
+				return fmt.Errorf("insert mailbox job: %w", err)
+			}
+			n++
 		}
 		return after(tx)
 	})

@@ -107,14 +107,8 @@ func TestStopRunThenResume(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, lines[0].RemotePasswordEnc)
 
-	// Resume (a person's click, later than River needs to record the
-	// stopped job's end: a job still running would be taken for the new one).
-	waitFor(t, 10*time.Second, "the stopped job recorded as ended", func() (bool, string) {
-		var live int
-		require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM river_job WHERE kind = 'mailbox_copy'
-			AND (args->>'mailbox_run_id')::bigint = $1 AND state = 'running'`, mbs[copying].ID).Scan(&live))
-		return live == 0, fmt.Sprint(live, " running")
-	})
+	// Resume at once: the jobs that saw their mailbox cancelled may still
+	// be finishing; the new ones are not taken for them.
 	n, err := jobs.ResumeStoppedRun(f.ctx, f.pool, rc, f.tenant.ID, m.ID, func(pgx.Tx) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, 2, n)

@@ -46,10 +46,27 @@ func (s *server) routes() http.Handler {
 	r.Get("/", s.home)
 	r.Get("/login", s.loginShow)
 	r.Post("/login", s.loginSubmit)
+	r.Get("/password/forgot", s.forgotShow)
+	r.Post("/password/forgot", s.forgotSubmit)
+	r.Get("/password/set/{token}", s.passwordSetShow)
+	r.Post("/password/set/{token}", s.passwordSetSubmit)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUser)
 		r.Post("/logout", s.logout)
+		r.Get("/account/password", s.accountPasswordShow)
+		r.Post("/account/password", s.accountPasswordSubmit)
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireAdmin)
+			r.Get("/settings", s.settingsShow)
+			r.Post("/settings", s.settingsSubmit)
+			r.Get("/team", s.teamShow)
+			r.Post("/team/invite", s.teamInvite)
+			r.Post("/team/{userID}/disable", s.teamMember("disable"))
+			r.Post("/team/{userID}/enable", s.teamMember("enable"))
+			r.Post("/team/{userID}/delete", s.teamMember("delete"))
+		})
 
 		r.Get("/migrations", s.migrationList)
 		r.Get("/migrations/new", s.migrationNew)
