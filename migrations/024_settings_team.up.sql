@@ -8,6 +8,19 @@ ALTER TABLE tenants ADD COLUMN notify_cc text[] NOT NULL DEFAULT '{}';
 ALTER TABLE users ADD COLUMN admin boolean NOT NULL DEFAULT false;
 UPDATE users SET admin = true;
 
+-- The first user of a tenant (trasloco admin user create, the operators'
+-- console) administers it.
+CREATE FUNCTION users_first_is_admin() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM users WHERE tenant_id = NEW.tenant_id) THEN
+        NEW.admin := true;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER users_first_is_admin BEFORE INSERT ON users
+    FOR EACH ROW EXECUTE FUNCTION users_first_is_admin();
+
 CREATE TABLE user_tokens (
     id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     user_id    bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,

@@ -78,6 +78,7 @@ type panelOpts struct {
 	maxCSVBytes      int64
 	metrics          *metrics.Metrics
 	health           func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
+	mail             AccountMailer                       // invitations and reset links
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -118,6 +119,7 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		MaxCSVBytes:    o.maxCSVBytes,
 		Metrics:        o.metrics,
 		Health:         hc,
+		Mail:           o.mail,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -286,4 +288,9 @@ func requireNoSecret(t *testing.T, s, secret, where string) {
 	t.Helper()
 	require.NotContains(t, s, secret, "%s holds a password in clear", where)
 	require.NotContains(t, strings.ToLower(s), hex.EncodeToString([]byte(secret)), "%s holds a password in clear (hex)", where)
+}
+
+// srvHash hashes a password as the tests' users are.
+func (p *panel) srvHash(pw string) (string, error) {
+	return auth.HashPasswordWithParams(pw, cheapParams)
 }
