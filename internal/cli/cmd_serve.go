@@ -130,7 +130,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("river UI: %w", err)
 	}
+	// Invitations and password resets go out through the completion
+	// emails' SMTP server.
+	accountMail, err := notify.NewMailer(cfg.SMTP)
+	if err != nil {
+		return err
+	}
 	handler := web.New(web.Deps{
+		Mail:                   accountMail,
 		Pool:                   pool,
 		River:                  rc,
 		Box:                    box,

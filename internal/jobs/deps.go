@@ -127,7 +127,13 @@ type Deps struct {
 	// instead of holding the shutdown for the rest of their slice. Default
 	// nil: never.
 	Stopping <-chan struct{}
+	// StopPoll is how often a copying mailbox looks whether its run was
+	// asked to stop ("Interrompi"). Default DefaultStopPoll.
+	StopPoll time.Duration
 }
+
+// DefaultStopPoll is Deps.StopPoll's default.
+const DefaultStopPoll = 2 * time.Second
 
 func (d Deps) withDefaults() Deps {
 	if d.Logger == nil {
@@ -168,6 +174,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.Poll <= 0 {
 		d.Poll = DefaultPoll
+	}
+	if d.StopPoll <= 0 {
+		d.StopPoll = DefaultStopPoll
 	}
 	if d.FlushInterval <= 0 {
 		d.FlushInterval = DefaultFlushInterval

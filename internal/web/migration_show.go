@@ -170,6 +170,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		CanEdit:        m.Changeable() && notStarted,
 		CanStart:       m.Status == store.MigrationScheduled && len(runs) > 0 && notStarted,
 		CanStop:        m.Status == store.MigrationRunning,
+		CanResume:      m.Status == store.MigrationCancelled && stoppedRun(runs),
 		CanDelete:      m.Deletable(),
 		CanChangeLines: m.Changeable() && notStarted,
 		AddProblems:    x.addProblems,
@@ -195,6 +196,17 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		p.Scripts = []string{"/static/status.js"}
 	}
 	s.render(w, r, status, p, views.MigrationPage(p, d))
+}
+
+// stoppedRun reports whether one of runs was stopped while copying (a run
+// cancelled before it started has no start).
+func stoppedRun(runs []store.Run) bool {
+	for _, rn := range runs {
+		if rn.Status == store.RunCancelled && rn.StartedAt != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func lineIDs(lines []store.Line) []int64 {

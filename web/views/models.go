@@ -17,6 +17,8 @@ type Page struct {
 	TenantName string
 	// Operator shows the operators' navigation (River's jobs).
 	Operator bool
+	// Admin shows the tenant administrator's navigation (settings, team).
+	Admin bool
 	// LangPath is the current path, for the language switch links.
 	LangPath string
 	// Flash is a one-time message (after a redirect); FlashError marks it
