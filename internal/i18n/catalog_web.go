@@ -27,7 +27,7 @@ var webCatalog = map[string]Message{
 	"web.login.password":        {IT: "Password", EN: "Password"},
 	"web.login.submit":          {IT: "Accedi", EN: "Sign in"},
 	"web.login.bad_credentials": {IT: "Email o password errati.", EN: "Wrong email or password."},
-	"web.login.disabled":        {IT: "Questo account è disabilitato: contatta l'assistenza.", EN: "This account is disabled: contact support."},
+	"web.login.busy":            {IT: "Troppi accessi in corso: riprova tra qualche secondo.", EN: "Too many sign-ins at once: try again in a few seconds."},
 	"web.login.throttled":       {IT: "Troppi tentativi di accesso falliti: riprova tra %s.", EN: "Too many failed sign-in attempts: try again in %s."},
 	"web.wait.seconds":          {IT: "%d secondi", EN: "%d seconds"},
 	"web.wait.minutes":          {IT: "%d minuti", EN: "%d minutes"},
@@ -98,6 +98,8 @@ var webCatalog = map[string]Message{
 	"web.schedule.bad_time":            {IT: "Data e ora non valide: usa il formato gg/mm/aaaa hh:mm.", EN: "Invalid date and time: use the date and time picker."},
 	"web.schedule.no_such_time":        {IT: "Quest'ora non esiste quel giorno nel fuso %s (cambio dell'ora legale): scegline un'altra.", EN: "This time does not exist on that day in the %s time zone (daylight saving change): pick another."},
 	"web.schedule.first_past":          {IT: "La prima esecuzione deve essere nel futuro.", EN: "The first run must be in the future."},
+	"web.schedule.first_too_far":       {IT: "La prima esecuzione può essere al massimo %d giorni da oggi.", EN: "The first run may be at most %d days from today."},
+	"web.new.rate_limited":             {IT: "Hai creato troppe migrazioni nell'ultima ora (al massimo %d): riprova più tardi.", EN: "You created too many migrations in the last hour (%d at most): try again later."},
 	"web.schedule.second_before_first": {IT: "La seconda esecuzione deve essere dopo la prima.", EN: "The second run must be after the first."},
 	"web.schedule.second_too_late":     {IT: "La seconda esecuzione può essere al massimo 23 ore dopo la prima, cioè entro il %s.", EN: "The second run may be at most 23 hours after the first, that is by %s."},
 

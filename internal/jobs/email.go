@@ -33,10 +33,10 @@ type RunEmailArgs struct {
 // Kind is the River job kind.
 func (RunEmailArgs) Kind() string { return "run_email" }
 
-// InsertOpts puts the job on QueueValidate (it is short), unique while live.
+// InsertOpts puts the job on QueueEmail, unique while live.
 func (RunEmailArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
-		Queue:       QueueValidate,
+		Queue:       QueueEmail,
 		MaxAttempts: runEmailAttempts,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
 	}

@@ -42,8 +42,9 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, auth.ErrBadCredentials):
 		s.loginFailed(w, r, http.StatusUnauthorized, email, i18n.T(l, "web.login.bad_credentials"))
 		return
-	case errors.Is(err, auth.ErrDisabled):
-		s.loginFailed(w, r, http.StatusForbidden, email, i18n.T(l, "web.login.disabled"))
+	case errors.Is(err, auth.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		s.loginFailed(w, r, http.StatusServiceUnavailable, email, i18n.T(l, "web.login.busy"))
 		return
 	default:
 		s.serverError(w, r, err)

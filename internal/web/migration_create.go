@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,17 @@ const maxNameLen = 200
 func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	ctx, l, c := r.Context(), lang(r), me(r)
 	f := s.newForm(r)
+	// A tenant creates at most MigrationsPerHour migrations an hour: each
+	// one makes the workers dial its lines.
+	if n, err := store.CountMigrationsCreatedWithin(ctx, s.Pool, c.Tenant.ID, time.Hour); err != nil {
+		s.serverError(w, r, err)
+		return
+	} else if n >= s.MigrationsPerHour {
+		w.Header().Set("Retry-After", "3600")
+		f.FormError = i18n.T(l, "web.new.rate_limited", s.MigrationsPerHour)
+		s.renderForm(w, r, http.StatusTooManyRequests, f)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxCSVBytes+formOverhead)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		if isTooLarge(err) {
@@ -68,6 +80,10 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	sc, schedErrs := parseSchedule(l, f.FirstRunAt, f.SecondRunAt, c.Loc, s.Now())
 	for k, v := range schedErrs {
 		f.Errors[k] = v
+	}
+	if !sc.First.IsZero() && sc.First.Sub(s.Now()) > s.MaxScheduleAhead {
+		// Passwords are kept until the runs: not for years.
+		f.Errors["first_run_at"] = i18n.T(l, "web.schedule.first_too_far", int(s.MaxScheduleAhead.Hours()/24))
 	}
 	file, _, err := r.FormFile("csv")
 	switch {
@@ -136,6 +152,9 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var err error
 		if m, err = store.CreateMigration(ctx, tx, c.Tenant.ID, nm); err != nil {
+			return err
+		}
+		if err := store.AddMigrationEvent(ctx, tx, c.Tenant.ID, m.ID, actor(c), store.EventCreated); err != nil {
 			return err
 		}
 		_, err = s.River.InsertTx(ctx, tx, jobs.ValidateMigrationArgs{TenantID: c.Tenant.ID, MigrationID: m.ID}, nil)

@@ -138,7 +138,20 @@ func TestMigrationCancel(t *testing.T) {
 	require.Equal(t, 2, doc.Find(`[data-testid="run-row"]`).Length())
 	require.Equal(t, 1, doc.Find(`[data-testid="cancel-form"]`).Length())
 
+	// The button opens a page that says what will happen; a post without
+	// its confirmation goes there and changes nothing.
+	require.Equal(t, "/migrations/"+itoa(id)+"/cancel", doc.Find(`[data-testid="cancel"]`).AttrOr("href", ""))
+	res = b.get("/migrations/" + itoa(id) + "/cancel")
+	require.Equal(t, http.StatusOK, res.status)
+	require.Contains(t, res.doc(t).Find(`[data-testid="confirm"]`).Text(), "nessuna posta viene copiata")
 	res = b.post("/migrations/"+itoa(id)+"/cancel", nil)
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Equal(t, "/migrations/"+itoa(id)+"/cancel", res.header.Get("Location"))
+	m, err = store.GetMigration(ctx, p.pool, tn.ID, id)
+	require.NoError(t, err)
+	require.Equal(t, store.MigrationScheduled, m.Status)
+
+	res = b.post("/migrations/"+itoa(id)+"/cancel", url.Values{"confirm": {"1"}})
 	require.Equal(t, http.StatusSeeOther, res.status)
 	m, err = store.GetMigration(ctx, p.pool, tn.ID, id)
 	require.NoError(t, err)
@@ -153,8 +166,10 @@ func TestMigrationCancel(t *testing.T) {
 	require.Equal(t, 0, doc.Find(`[data-testid="cancel-form"]`).Length())
 	require.Contains(t, doc.Find(`[data-testid="flash"]`).Text(), "Migrazione annullata")
 
+	require.Contains(t, doc.Find(`[data-testid="history-what"]`).First().Text(), "Ha annullato la migrazione")
+
 	// Cancelling again is refused with a message, not an error page.
-	res = b.post("/migrations/"+itoa(id)+"/cancel", nil)
+	res = b.post("/migrations/"+itoa(id)+"/cancel", url.Values{"confirm": {"1"}})
 	require.Equal(t, http.StatusSeeOther, res.status)
 	require.Contains(t, b.get("/migrations/"+itoa(id)).doc(t).Find(`[data-testid="flash"]`).Text(), "non si può più annullare")
 }
@@ -220,7 +235,7 @@ func TestTenantIsolation(t *testing.T) {
 	for _, res := range []response{
 		b.get(base),
 		b.get(base + "/status.json"),
-		b.post(base+"/cancel", url.Values{}),
+		b.post(base+"/cancel", url.Values{"confirm": {"1"}}),
 		b.postFile(base+"/lines", nil, goodCSV()),
 		b.get("/migrations/999999999"),
 		b.get("/migrations/not-a-number"),

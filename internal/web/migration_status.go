@@ -80,7 +80,8 @@ type progressTotalsJSON struct {
 }
 
 // migrationStatus answers the migration's status, its validation progress,
-// its runs and the progress of each mailbox in the current run.
+// its runs, the totals of the current run and the progress of the mailboxes
+// of the page the caller shows (?q= and ?page=, as on the migration page).
 func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 	ctx, l, c := r.Context(), lang(r), me(r)
 	m, ok := s.loadMigration(w, r)
@@ -117,20 +118,31 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out.CurrentRun = rn.RunNo
-	mbs, err := store.ListRunMailboxes(ctx, s.Pool, c.Tenant.ID, rn.ID)
+	// The totals of every mailbox, added up in SQL; the rows of the
+	// mailboxes the page shows only (its ?q= and ?page=).
+	q := readListQuery(r)
+	page, err := store.ListLinesPage(ctx, s.Pool, c.Tenant.ID, m.ID, store.LineFilter{Query: q.Q, Paging: store.Paging{Page: q.Page, PerPage: mailboxesPerPage}})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	lines, err := store.ListLines(ctx, s.Pool, c.Tenant.ID, m.ID)
+	all, err := store.ListLinesMailboxes(ctx, s.Pool, c.Tenant.ID, m.ID, lineIDs(page.Lines))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	known := knownTotals(lines)
+	totals, err := store.MigrationRunTotals(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	known := knownTotals(page.Lines)
+	out.Mailboxes = make([]mailboxStatusJSON, 0, len(page.Lines))
 	now := time.Now()
-	out.Mailboxes = make([]mailboxStatusJSON, 0, len(mbs))
-	for _, mb := range mbs {
+	for _, mb := range all {
+		if mb.RunID != rn.ID {
+			continue
+		}
 		f := mailboxFigures(l, rn.RunNo, mb, known, now)
 		out.Mailboxes = append(out.Mailboxes, mailboxStatusJSON{
 			LineNo:        mb.LineNo,
@@ -152,7 +164,7 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 			Error:         mb.ErrorText,
 		})
 	}
-	t := sumProgress(mbs, known)
+	t := runTotals(totals[rn.ID])
 	tf := totalFigures(l, rn.RunNo, t, now)
 	out.Totals = &progressTotalsJSON{
 		Mailboxes:  t.Mailboxes,

@@ -26,13 +26,11 @@ func estimate(messages int, bytes int64) time.Duration {
 	return max(d.Round(time.Second), time.Second)
 }
 
-// linePreviews reads the lines' measured previews (nil for a line without
-// one) and adds them up; total is nil when no line has one.
-func linePreviews(l i18n.Lang, lines []store.Line) (map[int64]*views.LinePreview, *views.PreviewTotal) {
+// linePreviews reads the measured previews of the lines a page shows (nil
+// for a line without one), and how long the longest of them may take.
+func linePreviews(l i18n.Lang, lines []store.Line) (map[int64]*views.LinePreview, time.Duration) {
 	out := map[int64]*views.LinePreview{}
-	var sum transfer.Preview
-	var longest, all time.Duration
-	n := 0
+	var longest time.Duration
 	for _, ln := range lines {
 		if ln.Status != store.LineOK || len(ln.Preview) == 0 {
 			continue
@@ -47,34 +45,35 @@ func linePreviews(l i18n.Lang, lines []store.Line) (map[int64]*views.LinePreview
 			Text:     previewText(l, pv, d),
 			Left:     leftText(l, pv),
 		}
-		n++
-		sum.Folders += pv.Folders
-		sum.Messages += pv.Messages
-		sum.Bytes += pv.Bytes
-		sum.TooLarge += pv.TooLarge
-		sum.TooLargeBytes += pv.TooLargeBytes
-		sum.Partial = sum.Partial || pv.Partial
 		longest = max(longest, d)
-		all += d
 	}
-	if n == 0 {
-		return out, nil
+	return out, longest
+}
+
+// previewTotal words the sum of every line's preview (added up in SQL);
+// nil when no line has one. longest is the longest line's estimate among
+// those shown.
+func previewTotal(l i18n.Lang, t store.PreviewTotals, longest time.Duration) *views.PreviewTotal {
+	if t.Lines == 0 {
+		return nil
 	}
+	sum := transfer.Preview{Folders: t.Folders, Messages: t.Messages, Bytes: t.Bytes, TooLarge: t.TooLarge,
+		TooLargeBytes: t.TooLargeBytes, Partial: t.Partial}
 	// Mailboxes go in parallel: the run lasts at least its longest
-	// mailbox, and about the sum shared by the mailboxes copied at once.
-	run := max(longest, all/time.Duration(min(n, estParallelBoxes)))
-	t := &views.PreviewTotal{
-		Mailboxes: n,
+	// mailbox, and about the whole shared by the mailboxes copied at once.
+	run := max(longest, estimate(t.Messages, t.Bytes)/time.Duration(min(t.Lines, estParallelBoxes)))
+	pt := &views.PreviewTotal{
+		Mailboxes: t.Lines,
 		Messages:  sum.Messages,
 		Text:      previewText(l, sum, run),
 	}
 	if sum.TooLarge > 0 {
-		t.Left = i18n.N(l, "web.preview.too_large", sum.TooLarge, i18n.Bytes(l, sum.TooLargeBytes))
+		pt.Left = i18n.N(l, "web.preview.too_large", sum.TooLarge, i18n.Bytes(l, sum.TooLargeBytes))
 	}
 	if sum.Partial {
-		t.Note = i18n.T(l, "web.preview.partial")
+		pt.Note = i18n.T(l, "web.preview.partial")
 	}
-	return out, t
+	return pt
 }
 
 // previewText: "3 cartelle · 22 messaggi · 84 KB · circa 2 s".

@@ -25,7 +25,7 @@ func currentRun(runs []store.Run) (store.Run, bool) {
 	return latest, found
 }
 
-// progressTotals adds up a run's mailboxes.
+// progressTotals are the figures of a whole run.
 type progressTotals struct {
 	Mailboxes    int
 	Ended        int // mailboxes whose copy has ended, however it ended
@@ -42,38 +42,24 @@ type progressTotals struct {
 	LastEnd      *time.Time // the last mailbox's end, once all have ended
 }
 
-func sumProgress(mbs []store.MailboxRun, known map[int64]int) progressTotals {
-	var t progressTotals
-	allEnded := len(mbs) > 0
-	for _, mb := range mbs {
-		t.Mailboxes++
-		if mb.Status.Ended() {
-			t.Ended++
-		} else {
-			allEnded = false
-		}
-		if mb.Status == store.MailboxFailed {
-			t.Failed++
-		}
-		t.Done += mb.Done
-		t.Total += shownTotal(mb, known)
-		t.AtLeast = t.AtLeast || totalMayGrow(mb)
-		t.Copied += mb.Copied
-		t.AlreadyThere += mb.AlreadyThere
-		t.TooLarge += mb.TooLarge
-		t.FailedMsgs += mb.Failed
-		t.Bytes += mb.Bytes
-		if mb.StartedAt != nil && (t.Started == nil || mb.StartedAt.Before(*t.Started)) {
-			t.Started = mb.StartedAt
-		}
-		if mb.EndedAt != nil && (t.LastEnd == nil || mb.EndedAt.After(*t.LastEnd)) {
-			t.LastEnd = mb.EndedAt
-		}
+// runTotals are the totals of a run as store.MigrationRunTotals adds them
+// up in SQL, whatever the number of mailboxes.
+func runTotals(t store.RunTotals) progressTotals {
+	return progressTotals{
+		Mailboxes:    t.Mailboxes,
+		Ended:        t.Ended,
+		Failed:       t.Failed,
+		Done:         t.Done,
+		Total:        t.Shown,
+		AtLeast:      t.Ended < t.Mailboxes,
+		Copied:       t.Copied,
+		AlreadyThere: t.AlreadyThere,
+		TooLarge:     t.TooLarge,
+		FailedMsgs:   t.FailedMsgs,
+		Bytes:        t.Bytes,
+		Started:      t.StartedAt,
+		LastEnd:      t.LastEndedAt,
 	}
-	if !allEnded {
-		t.LastEnd = nil
-	}
-	return t
 }
 
 // shownTotal is the mailbox's total as the page shows it: never below what
@@ -226,10 +212,12 @@ func displayFolder(name string) string {
 	return strings.ReplaceAll(rest, ".", "/")
 }
 
-// progressView is the page's progress table of run rn, whose mailboxes
-// are mbs (in line order), at now.
-func progressView(l i18n.Lang, rn store.Run, mbs []store.MailboxRun, known map[int64]int, now time.Time) *views.Progress {
-	tot := sumProgress(mbs, known)
+// progressView is the page's progress table of run rn at now: the totals
+// of all its mailboxes (added up in SQL) and the rows of the page's
+// mailboxes mbs (in line order), whose totals start from known (the
+// messages each line's test counted, by line id).
+func progressView(l i18n.Lang, rn store.Run, rt store.RunTotals, mbs []store.MailboxRun, known map[int64]int, now time.Time) *views.Progress {
+	tot := runTotals(rt)
 	tf := totalFigures(l, rn.RunNo, tot, now)
 	p := &views.Progress{
 		RunNo:     rn.RunNo,

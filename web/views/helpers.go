@@ -11,7 +11,7 @@ func i64toa(n int64) string { return strconv.FormatInt(n, 10) }
 func statusURL(d MigrationDetail) string {
 	switch d.Status.Code {
 	case "validating", "scheduled", "between_runs", "running":
-		return d.Path() + "/status.json"
+		return d.Path() + "/status.json" + d.StatusQuery
 	}
 	return ""
 }

@@ -71,6 +71,11 @@ type MigrationList struct {
 	// ShowTenant adds the tenant column: an operator's list of every
 	// tenant's migrations.
 	ShowTenant bool
+	// Filter is the search above the list; Filtered says the rows are
+	// narrowed (or a later page), so an empty list is not "no migration yet".
+	Filter   ListFilter
+	Filtered bool
+	Pager    Pager
 }
 
 // PresetOption is one remote server type in the form.
@@ -199,6 +204,25 @@ type MigrationDetail struct {
 	ReplaceProblems []string
 	MaxBytes        int64
 	MaxLines        int
+
+	// LineCount is every line of the CSV; Lines is one page of them.
+	LineCount  int
+	LineFilter ListFilter
+	LinePager  Pager
+	// Filtered says Lines is narrowed by a search (or a later page).
+	Filtered bool
+	// StatusQuery is the page's search and page ("?q=…&page=2"), so
+	// status.json answers for the mailboxes the page shows.
+	StatusQuery string
+	// RedReasons are the reasons of the first failed lines of a red
+	// migration; MoreReasons how many more failed lines there are.
+	RedReasons  []string
+	MoreReasons int
+
+	// Actions are the buttons beyond cancel and retry; History the newest
+	// entries of who changed what.
+	Actions MigrationActions
+	History []HistoryRow
 }
 
 // BetweenRuns is the state after run 1, before run 2.

@@ -13,8 +13,29 @@ type Resources struct {
 	Mailboxes     []ResourceMailbox
 	// Started is true once some run has reached the mailboxes.
 	Started bool
-	// Skipped counts the messages listed across the mailboxes.
-	Skipped int
+	// Skipped counts the messages listed across the page's mailboxes;
+	// SkippedTotal those of the whole migration.
+	Skipped      int
+	SkippedTotal int
+	// Totals add up every mailbox of each run that has started (in SQL).
+	Totals []ResourceTotal
+	// Filter, Pager: the mailboxes are paged and searchable by address;
+	// Filtered says they are narrowed (or a later page).
+	Filter   ListFilter
+	Pager    Pager
+	Filtered bool
+}
+
+// ResourceTotal is the sum of one run's mailboxes on Risorse.
+type ResourceTotal struct {
+	RunNo        int
+	Mailboxes    int
+	Failed       int // mailboxes
+	Copied       int
+	AlreadyThere int
+	TooLarge     int
+	FailedMsgs   int
+	Bytes        string
 }
 
 // ResourceRun is one run of the migration, as a column heading of Risorse.
