@@ -34,6 +34,9 @@ var webCatalog = map[string]Message{
 
 	// Migrazioni.
 	"web.migrations.title":         {IT: "Migrazioni", EN: "Migrations"},
+	"web.migrations.step1":         {IT: "Prepara il CSV: una riga per casella, con il vecchio server e la sua password (c'è un esempio da scaricare).", EN: "Prepare the CSV: one line per mailbox, with the old server and its password (there is an example to download)."},
+	"web.migrations.step2":         {IT: "In «Nuova Migrazione» caricalo e scegli quando copiare, per esempio stanotte, e una seconda esecuzione il giorno dopo.", EN: "In “New Migration” upload it and choose when to copy, for instance tonight, and a second run the next day."},
+	"web.migrations.step3":         {IT: "Dopo la prima esecuzione cambia i record MX del dominio: la seconda copia quello che è arrivato nel frattempo.", EN: "After the first run switch the domain's MX records: the second copies what arrived in the meantime."},
 	"web.migrations.empty":         {IT: "Non hai ancora nessuna migrazione. Creane una con «Nuova Migrazione».", EN: "You have no migration yet. Create one with “New Migration”."},
 	"web.migrations.mailboxes":     {IT: "Caselle", EN: "Mailboxes"},
 	"web.migrations.status":        {IT: "Stato", EN: "Status"},
