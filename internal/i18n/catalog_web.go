@@ -144,7 +144,7 @@ var webCatalog = map[string]Message{
 	"web.preview.messages.one":  {IT: "%s messaggio", EN: "%s message"},
 	"web.preview.about":         {IT: "circa %s", EN: "about %s"},
 	"web.preview.left":          {IT: "Restano sul vecchio server: %s.", EN: "Stays on the old server: %s."},
-	"web.preview.excluded":      {IT: "le cartelle %s (cestino, posta indesiderata o non di posta)", EN: "the folders %s (trash, junk or not mail)"},
+	"web.preview.excluded":      {IT: "le cartelle %s", EN: "the folders %s"},
 	"web.preview.too_large":     {IT: "%s messaggi oltre 30 MB (%s), elencati poi in Risorse", EN: "%s messages over 30 MB (%s), listed afterwards in Resources"},
 	"web.preview.too_large.one": {IT: "%s messaggio oltre 30 MB (%s), elencato poi in Risorse", EN: "%s message over 30 MB (%s), listed afterwards in Resources"},
 	"web.preview.partial":       {IT: "«Tutti i messaggi» di Gmail non è contato: se ne copiano solo i messaggi senza etichetta.", EN: "Gmail's “All Mail” is not counted: only its messages without a label are copied."},
