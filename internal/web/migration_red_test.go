@@ -34,6 +34,7 @@ func TestRedSuggestsTheServerType(t *testing.T) {
 	require.Contains(t, doc.Find(`[data-testid="status"]`).Text(), "Da correggere")
 	require.Contains(t, doc.Find(`[data-testid="red-reasons"] h2`).Text(), "Una riga ha un problema")
 	require.Contains(t, doc.Find(`[data-testid="server-type-hint"]`).Text(), "«Standard-no-SSL")
+	require.Equal(t, "/migrations/"+itoa(id)+"/edit", doc.Find(`[data-testid="server-type-change"]`).AttrOr("href", ""), "the type can be changed from the red page")
 	require.Contains(t, doc.Find(`[data-testid="line-row"][data-line="1"] [data-testid="line-error"]`).Text(), "connessione sicura a 192.0.2.7:143 non riuscita")
 
 	en := b.get("/migrations/" + itoa(id) + "?lang=en").doc(t)
