@@ -153,8 +153,8 @@ func TestParseNotes(t *testing.T) {
 		{5, "bob@acme.test", "mail.example.com", "bob@example.com", "pw"},
 	}, res.Lines)
 	require.Equal(t, []string{
-		"Il file inizia con un BOM UTF-8: ignorato.",
-		"Il file usa fine riga Windows (CRLF): accettati.",
+		"Il file inizia con un segno invisibile che Excel aggiunge (BOM): ignorato, va bene così.",
+		"Il file va a capo alla maniera di Windows: va bene così.",
 		"Riga 1: intestazione riconosciuta e ignorata",
 		"Riga 3: la password inizia o finisce con uno spazio: è stata tenuta così com'è",
 		"Righe vuote ignorate: 2, 4.",

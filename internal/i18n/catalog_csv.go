@@ -28,8 +28,8 @@ var csvCatalog = map[string]Message{
 	"csv.duplicate":           {IT: "la casella locale %s compare già alla riga %d", EN: "the local mailbox %s already appears on line %d"},
 
 	// Notes: things accepted, reported so the user knows.
-	"csv.note.bom":            {IT: "Il file inizia con un BOM UTF-8: ignorato.", EN: "The file starts with a UTF-8 byte order mark: ignored."},
-	"csv.note.crlf":           {IT: "Il file usa fine riga Windows (CRLF): accettati.", EN: "The file uses Windows line ends (CRLF): accepted."},
+	"csv.note.bom":            {IT: "Il file inizia con un segno invisibile che Excel aggiunge (BOM): ignorato, va bene così.", EN: "The file starts with an invisible mark that Excel adds (a BOM): ignored, that is fine."},
+	"csv.note.crlf":           {IT: "Il file va a capo alla maniera di Windows: va bene così.", EN: "The file ends its lines the Windows way: that is fine."},
 	"csv.note.cr":             {IT: "Il file usa fine riga con solo CR (vecchio Mac): accettati.", EN: "The file uses CR-only line ends (old Mac): accepted."},
 	"csv.note.header":         {IT: "intestazione riconosciuta e ignorata", EN: "header recognised and ignored"},
 	"csv.note.blank":          {IT: "Righe vuote ignorate: %s.", EN: "Blank lines ignored: %s."},

@@ -143,6 +143,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 			ScheduledAt:     formatTime(l, rn.ScheduledAt, c.Loc),
 			StartedAt:       optionalTime(l, rn.StartedAt, c.Loc),
 			EndedAt:         optionalTime(l, rn.EndedAt, c.Loc),
+			Duration:        runDuration(rn),
 			EmailSentAt:     optionalTime(l, rn.EmailSentAt, c.Loc),
 			EmailFailed:     rn.EmailError != "",
 			FailedMailboxes: t.Failed,
@@ -279,4 +280,14 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// runDuration is how long an ended run took ("12 s", "1 h 05 min"), so
+// that a run started and ended in the same minute does not look like
+// nothing; "" before it ends or when it never started.
+func runDuration(rn store.Run) string {
+	if rn.StartedAt == nil || rn.EndedAt == nil {
+		return ""
+	}
+	return i18n.Duration(max(rn.EndedAt.Sub(*rn.StartedAt), 0))
 }

@@ -156,6 +156,7 @@ type RunRow struct {
 	ScheduledAt string
 	StartedAt   string // "" when it has not started
 	EndedAt     string // "" when it has not ended
+	Duration    string // how long it took, to the second; "" until it ends
 	// FailedMailboxes counts the run's failed mailboxes; Retryable those
 	// that "Riprova le caselle fallite" can copy again (their passwords are
 	// still kept). The retry is offered only for a run completed with errors.
