@@ -49,7 +49,7 @@ func parseHeader(raw []byte) (key, from, subject string, date time.Time) {
 
 // fetchHeaders fetches the identifying header fields of uids (all messages
 // when uids is nil) of the folder selected on s.
-func (r *runner) fetchHeaders(s *session, uids []uint32) ([]header, error) {
+func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
 	var set imap.UIDSet
 	if uids == nil {
 		set.AddRange(1, 0)
@@ -64,7 +64,7 @@ func (r *runner) fetchHeaders(s *session, uids []uint32) ([]header, error) {
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: keyFields, Peek: true}
 	wd := s.watchdog(r.job.Timeouts.Command)
 	defer wd.Stop()
-	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
+	cmd := s.fetch(set, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
 	var out []header
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		wd.Reset(r.job.Timeouts.Command)
@@ -137,7 +137,7 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 	for _, h := range dstHeaders {
 		avail[h.key] = append(avail[h.key], h)
 	}
-	srcHeaders, err := r.fetchHeaders(r.src, uidsOf(todo))
+	srcHeaders, err := r.fetchHeaders(r.c.src, uidsOf(todo))
 	if err != nil {
 		return nil, err
 	}
@@ -147,34 +147,35 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 	}
 	rec := map[uint32]Copied{}
 	rest := todo[:0:0]
+	var found []meta
 	for _, m := range todo {
 		k, ok := keyOf[m.uid]
 		if hs := avail[k]; ok && len(hs) > 0 {
 			rec[m.uid] = Copied{DestUID: hs[0].uid, Flags: hs[0].flags}
 			avail[k] = hs[1:]
 			st.Messages[m.uid] = rec[m.uid]
+			found = append(found, m)
 			continue
 		}
 		rest = append(rest, m)
 	}
 	if len(rec) > 0 {
-		r.logf(slog.LevelInfo, p.Source, "%d messages already at the destination (recognised by Message-ID): not copied again", len(rec))
+		r.t.logf(slog.LevelInfo, p.Source, "%d messages already at the destination (recognised by Message-ID): not copied again", len(rec))
 		if !r.job.DryRun {
 			if err := r.job.Checkpoints.RecordMessages(ctx, p.Source, rec); err != nil {
 				return nil, fmt.Errorf("record checkpoint: %w", err)
 			}
 		}
-		r.mu.Lock()
-		r.res.AlreadyThere += len(rec)
-		r.done += len(rec)
-		r.mu.Unlock()
+		for _, m := range found {
+			r.t.settle(m, fateAlready, 0)
+		}
 	}
 	return rest, nil
 }
 
 // reportLarge logs every message skipped for its size, with what the
 // customer needs to find it.
-func (r *runner) reportLarge(src *session, folder string, large []meta) {
+func (r *runner) reportLarge(src *source, folder string, large []meta) {
 	hs, err := r.fetchHeaders(src, uidsOf(large))
 	byUID := map[uint32]header{}
 	if err == nil {
@@ -188,16 +189,14 @@ func (r *runner) reportLarge(src *session, folder string, large []meta) {
 		if sk.Date.IsZero() {
 			sk.Date = m.date
 		}
-		r.mu.Lock()
-		r.job.Reporter.Log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
+		r.t.log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
 			Message: fmt.Sprintf("message UID %d not copied: %.1f MB is over the %.0f MB limit (from %q, subject %q, %s)",
 				m.uid, float64(m.size)/(1<<20), float64(r.job.MaxMessageSize)/(1<<20), sk.From, sk.Subject, sk.Date.Format("2006-01-02"))})
-		r.mu.Unlock()
 	}
 }
 
 // rememberLabelled notes the keys of a Gmail label folder's messages.
-func (r *runner) rememberLabelled(src *session, metas []meta) error {
+func (r *runner) rememberLabelled(src *source, metas []meta) error {
 	if len(metas) == 0 {
 		return nil
 	}
@@ -212,7 +211,7 @@ func (r *runner) rememberLabelled(src *session, metas []meta) error {
 }
 
 // dropLabelled keeps, of Gmail's All Mail, the messages in no label folder.
-func (r *runner) dropLabelled(src *session, folder string, todo []meta) ([]meta, error) {
+func (r *runner) dropLabelled(src *source, folder string, todo []meta) ([]meta, error) {
 	if len(todo) == 0 {
 		return todo, nil
 	}
@@ -230,14 +229,12 @@ func (r *runner) dropLabelled(src *session, folder string, todo []meta) ([]meta,
 	for _, m := range todo {
 		if !inLabel[m.uid] {
 			rest = append(rest, m)
+			continue
 		}
+		r.t.settle(m, fateAlready, 0)
 	}
 	if n := len(todo) - len(rest); n > 0 {
-		r.mu.Lock()
-		r.res.AlreadyThere += n
-		r.done += n
-		r.mu.Unlock()
-		r.logf(slog.LevelInfo, folder, "%d messages of All Mail are copied through their labels already", n)
+		r.t.logf(slog.LevelInfo, folder, "%d messages of All Mail are copied through their labels already", n)
 	}
 	return rest, nil
 }

@@ -674,7 +674,8 @@ func (w *batchWriter) take(wait bool) (item, bool) {
 		w.next = nil
 		return it, true
 	}
-	if w.closed {
+	if w.closed || w.stopped() {
+		// Stopped: no new message, even when items has some ready.
 		return item{}, false
 	}
 	select {

@@ -13,7 +13,8 @@ type Counters struct {
 	Copied          int   `json:"copied"`           // messages appended in this pass
 	AlreadyThere    int   `json:"already_there"`    // messages found at the destination already
 	TooLarge        int   `json:"too_large"`        // messages over the size limit, skipped
-	Failed          int   `json:"failed"`           // messages the destination refused
+	Gone            int   `json:"gone"`             // messages expunged at the source during the copy
+	Failed          int   `json:"failed"`           // messages not copied for a reason of their own (logged)
 	FlagsUpdated    int   `json:"flags_updated"`    // messages whose flags were brought up to date
 	Bytes           int64 `json:"bytes"`            // bytes appended in this pass
 }
