@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -65,25 +64,17 @@ func dialPipe(ctx context.Context, e Endpoint, to Timeouts, utf8Names bool) (*pi
 	if e.OAuth2Token != "" {
 		return nil, errors.New("XOAUTH2 login is not supported by the pipelined appender")
 	}
-	host, port, mode, err := e.resolve(PresetStandardSSL)
+	t, err := e.target(SideDestination, PresetStandardSSL)
 	if err != nil {
 		return nil, err
 	}
-	addr := fmtAddr(host, port)
-	dialAddr := addr
-	if e.DialAddr != "" {
-		dialAddr = e.DialAddr
-	}
-	d := netDialer(e, to)
-	dctx, cancel := context.WithTimeout(ctx, to.Dial)
-	defer cancel()
-	raw, err := d.DialContext(dctx, "tcp", dialAddr)
-	if err != nil {
-		return nil, classifyDial(SideDestination, addr, err)
-	}
+	mode := t.mode
 	// Everything up to the end of the login must fit in the dial timeout
 	// (the login is a command: it gets that much again).
-	_ = raw.SetDeadline(time.Now().Add(to.Dial))
+	raw, err := dialTCP(ctx, t, e, to)
+	if err != nil {
+		return nil, err
+	}
 	p := &pipeConn{raw: raw, conn: raw, to: to, utf8: utf8Names}
 	ok := false
 	defer func() {
@@ -91,12 +82,12 @@ func dialPipe(ctx context.Context, e Endpoint, to Timeouts, utf8Names bool) (*pi
 			_ = raw.Close()
 		}
 	}()
-	cfg := tlsConfig(host, mode, e, nil)
+	cfg := tlsConfig(t.host, mode, e, nil)
 	switch mode {
 	case TLSImplicit:
-		tc := tls.Client(raw, cfg)
-		if err := tc.HandshakeContext(dctx); err != nil {
-			return nil, classifyDial(SideDestination, addr, err)
+		tc, err := handshakeTLS(ctx, t, raw, cfg, to)
+		if err != nil {
+			return nil, err
 		}
 		p.conn = tc
 	case TLSStartTLS, TLSOpportunistic, TLSNone:
@@ -123,16 +114,16 @@ func dialPipe(ctx context.Context, e Endpoint, to Timeouts, utf8Names bool) (*pi
 			if p.br.Buffered() > 0 {
 				return nil, errors.New("STARTTLS: the server sent data before the TLS handshake")
 			}
-			tc := tls.Client(raw, cfg)
-			if err := tc.HandshakeContext(dctx); err != nil {
-				return nil, classifyDial(SideDestination, addr, err)
+			tc, err := handshakeTLS(ctx, t, raw, cfg, to)
+			if err != nil {
+				return nil, err
 			}
 			p.conn = tc
 			p.br.Reset(tc)
 			p.bw.Reset(tc)
 			caps = nil
 		case mode == TLSStartTLS:
-			return nil, &ConnError{Side: SideDestination, Addr: addr, Reason: ReasonNoTLS}
+			return nil, &ConnError{Side: SideDestination, Addr: t.addr, Reason: ReasonNoTLS}
 		}
 	}
 	if caps == nil {
@@ -238,34 +229,21 @@ func (p *pipeConn) capability() (imap.CapSet, error) {
 	return st.caps, nil
 }
 
-// login logs in as dial does and returns the capabilities the server sent
-// with its OK, if any.
+// login logs in as planLogin decides and returns the capabilities the
+// server sent with its OK, if any.
 func (p *pipeConn) login(e Endpoint, caps imap.CapSet) (imap.CapSet, error) {
+	plan, err := planLogin(e, caps)
+	if err != nil {
+		return nil, &ConnError{Side: SideDestination, Reason: ReasonPlainRefuse}
+	}
 	var st response
-	var err error
-	switch {
-	case e.AuthUser != "":
-		form := e.MasterForm
-		if form == MasterAuto {
-			form = MasterSeparator
-			if caps.Has(imap.AuthCap("PLAIN")) {
-				form = MasterSASL
-			}
-		}
-		if form == MasterSASL {
-			st, err = p.authPlain(e.User, e.AuthUser, e.Password, caps.Has(imap.CapSASLIR))
-			break
-		}
-		sep := e.MasterSeparator
-		if sep == "" {
-			sep = "*"
-		}
-		st, err = p.loginCmd(e.User+sep+e.AuthUser, e.Password, caps)
+	switch plan.mech {
+	case mechPlain:
+		st, err = p.authPlain(plan.authzid, plan.user, e.Password, caps.Has(imap.CapSASLIR))
+	case mechLogin:
+		st, err = p.loginCmd(plan.user, e.Password, caps)
 	default:
-		if caps.Has(imap.CapLoginDisabled) {
-			return nil, &ConnError{Side: SideDestination, Reason: ReasonPlainRefuse}
-		}
-		st, err = p.loginCmd(e.User, e.Password, caps)
+		return nil, fmt.Errorf("%s is not supported by the pipelined appender", plan.mech)
 	}
 	if err != nil {
 		return nil, classifyLogin(SideDestination, "", err)
