@@ -211,30 +211,26 @@ func (s *session) Close() {
 // password).
 func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, notes func(string)) (*session, error) {
 	to = to.withDefaults()
-	host, port, mode, err := e.resolve(p)
+	t, err := e.target(side, p)
 	if err != nil {
-		return nil, &ConnError{Side: side, Addr: e.Host, Reason: ReasonProtocol, Detail: err.Error(), Err: err}
+		return nil, err
 	}
-	addr := fmtAddr(host, port)
-	dialAddr := addr
-	if e.DialAddr != "" {
-		dialAddr = e.DialAddr
-	}
-
-	s, err := dialMode(ctx, side, addr, host, dialAddr, mode, e, to)
-	if err != nil && mode == TLSOpportunistic {
+	s, err := dialMode(ctx, t, e, to)
+	if err != nil && t.mode == TLSOpportunistic {
 		if ce, ok := IsConnError(err); ok && ce.Reason == ReasonNoTLS {
 			notes("the server does not offer STARTTLS: connecting without encryption, as Standard-no-SSL allows")
-			s, err = dialMode(ctx, side, addr, host, dialAddr, TLSNone, e, to)
+			plain := t
+			plain.mode = TLSNone
+			s, err = dialMode(ctx, plain, e, to)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	if s.unverifiedTLS {
-		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(mode, e))
+		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(t.mode, e))
 	}
-	if err := s.login(e, addr); err != nil {
+	if err := s.login(e); err != nil {
 		s.c.Close()
 		return nil, err
 	}
@@ -245,7 +241,7 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 		return err
 	}); err != nil {
 		s.Close()
-		return nil, classifyDial(side, addr, err)
+		return nil, classifyDial(side, s.addr, err)
 	}
 	return s, nil
 }
@@ -257,27 +253,24 @@ func acceptedBecause(mode TLSMode, e Endpoint) string {
 	return "certificate verification was turned off"
 }
 
-func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode TLSMode, e Endpoint, to Timeouts) (*session, error) {
-	d := netDialer(e, to)
-	dctx, cancel := context.WithTimeout(ctx, to.Dial)
-	defer cancel()
-	raw, err := d.DialContext(dctx, "tcp", dialAddr)
+// dialMode connects to t in t's TLS mode and waits for the greeting.
+func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session, error) {
+	side, addr := t.side, t.addr
+	raw, err := dialTCP(ctx, t, e, to)
 	if err != nil {
-		return nil, classifyDial(side, addr, err)
+		return nil, err
 	}
-	// The whole greeting, TLS handshake and STARTTLS must fit in the dial timeout.
-	_ = raw.SetDeadline(time.Now().Add(to.Dial))
-
 	s := &session{side: side, addr: addr, remote: raw.RemoteAddr().String(), timeouts: to}
-	tlsCfg := tlsConfig(host, mode, e, func() { s.unverifiedTLS = true })
+	tlsCfg := tlsConfig(t.host, t.mode, e, func() { s.unverifiedTLS = true })
+	d := netDialer(e, to)
 	opts := &imapclient.Options{TLSConfig: tlsCfg, Dialer: &d}
 
-	switch mode {
+	switch t.mode {
 	case TLSImplicit:
-		tc := tls.Client(raw, tlsCfg)
-		if err := tc.HandshakeContext(dctx); err != nil {
+		tc, err := handshakeTLS(ctx, t, raw, tlsCfg, to)
+		if err != nil {
 			raw.Close()
-			return nil, classifyDial(side, addr, err)
+			return nil, err
 		}
 		s.c = imapclient.New(tc, opts)
 		s.raw = raw
@@ -294,11 +287,10 @@ func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode 
 		c.Close()
 		// imapclient cannot upgrade a client it already greeted, so STARTTLS
 		// runs on a fresh connection now that we know it is offered.
-		raw2, err := d.DialContext(dctx, "tcp", dialAddr)
+		raw2, err := dialTCP(ctx, t, e, to)
 		if err != nil {
-			return nil, classifyDial(side, addr, err)
+			return nil, err
 		}
-		_ = raw2.SetDeadline(time.Now().Add(to.Dial))
 		c2, err := imapclient.NewStartTLS(raw2, opts)
 		if err != nil {
 			raw2.Close()
@@ -312,7 +304,7 @@ func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode 
 		s.raw = raw
 	default:
 		raw.Close()
-		return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonProtocol, Detail: "unknown TLS mode " + string(mode)}
+		return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonProtocol, Detail: "unknown TLS mode " + string(t.mode)}
 	}
 	if err := s.c.WaitGreeting(); err != nil {
 		s.c.Close()
@@ -364,51 +356,30 @@ func verifyChain(cs tls.ConnectionState, host string, roots *x509.CertPool) erro
 	return err
 }
 
-func (s *session) login(e Endpoint, addr string) error {
+// login logs in as planLogin decides.
+func (s *session) login(e Endpoint) error {
 	var caps imap.CapSet
 	if err := s.do("CAPABILITY", s.timeouts.Command, func() error {
 		caps = s.c.Caps()
 		return nil
 	}); err != nil {
-		return classifyDial(s.side, addr, err)
+		return classifyDial(s.side, s.addr, err)
 	}
-	var err error
-	switch {
-	case e.OAuth2Token != "":
-		err = s.do("AUTHENTICATE XOAUTH2", s.timeouts.Command, func() error {
-			return s.c.Authenticate(xoauth2{user: e.User, token: e.OAuth2Token})
-		})
-	case e.AuthUser != "":
-		form := e.MasterForm
-		if form == MasterAuto {
-			form = MasterSeparator
-			if caps.Has(imap.AuthCap(sasl.Plain)) {
-				form = MasterSASL
-			}
-		}
-		if form == MasterSASL {
-			err = s.do("AUTHENTICATE PLAIN", s.timeouts.Command, func() error {
-				return s.c.Authenticate(sasl.NewPlainClient(e.User, e.AuthUser, e.Password))
-			})
-		} else {
-			sep := e.MasterSeparator
-			if sep == "" {
-				sep = "*"
-			}
-			err = s.do("LOGIN", s.timeouts.Command, func() error {
-				return s.c.Login(e.User+sep+e.AuthUser, e.Password).Wait()
-			})
-		}
-	default:
-		if caps.Has(imap.CapLoginDisabled) {
-			return &ConnError{Side: s.side, Addr: addr, Reason: ReasonPlainRefuse}
-		}
-		err = s.do("LOGIN", s.timeouts.Command, func() error {
-			return s.c.Login(e.User, e.Password).Wait()
-		})
-	}
+	plan, err := planLogin(e, caps)
 	if err != nil {
-		return classifyLogin(s.side, addr, err)
+		return &ConnError{Side: s.side, Addr: s.addr, Reason: ReasonPlainRefuse}
+	}
+	err = s.do(plan.mech.String(), s.timeouts.Command, func() error {
+		switch plan.mech {
+		case mechXOAuth2:
+			return s.c.Authenticate(xoauth2{user: plan.user, token: e.OAuth2Token})
+		case mechPlain:
+			return s.c.Authenticate(sasl.NewPlainClient(plan.authzid, plan.user, e.Password))
+		}
+		return s.c.Login(plan.user, e.Password).Wait()
+	})
+	if err != nil {
+		return classifyLogin(s.side, s.addr, err)
 	}
 	return nil
 }
