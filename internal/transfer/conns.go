@@ -23,6 +23,9 @@ type conns struct {
 	pipes []*pipeConn
 	// noPipes is set once the destination turned out not to take them.
 	noPipes bool
+	// runCtx is the context of the last connect: a connection is cut when
+	// it ends, so one reopened inside a pass must not use the pass's own.
+	runCtx context.Context
 }
 
 // ready reports whether the source and a destination are connected.
@@ -48,6 +51,7 @@ func (c *conns) closeAll() {
 
 func (c *conns) connect(ctx context.Context) error {
 	c.closeAll()
+	c.runCtx = ctx
 	s, err := dial(ctx, SideSource, c.job.Preset, c.job.Source, c.job.Timeouts, func(s string) { c.logf(slog.LevelWarn, "", "source: %s", s) })
 	if err != nil {
 		return err
@@ -58,6 +62,21 @@ func (c *conns) connect(ctx context.Context) error {
 		return err
 	}
 	c.dsts = []*session{d}
+	return nil
+}
+
+// reopenSource replaces the source connection by a new one (the old one
+// was cut in the middle of a reply), for as long as the Run goes on.
+func (c *conns) reopenSource() error {
+	if c.src != nil {
+		c.src.Close()
+		c.src = nil
+	}
+	s, err := dial(c.runCtx, SideSource, c.job.Preset, c.job.Source, c.job.Timeouts, func(string) {})
+	if err != nil {
+		return err
+	}
+	c.src = &source{s: s}
 	return nil
 }
 

@@ -185,7 +185,7 @@ func (r *runner) reportLarge(src *source, folder string, large []meta) {
 	}
 	for _, m := range large {
 		h := byUID[m.uid]
-		sk := &SkippedMessage{Folder: folder, UID: m.uid, Size: m.size, Date: h.date, From: h.from, Subject: h.subject}
+		sk := &SkippedMessage{Folder: folder, UID: m.uid, Size: m.size, Date: h.date, From: h.from, Subject: h.subject, Reason: ReasonTooLarge}
 		if sk.Date.IsZero() {
 			sk.Date = m.date
 		}
@@ -193,6 +193,55 @@ func (r *runner) reportLarge(src *source, folder string, large []meta) {
 			Message: fmt.Sprintf("message UID %d not copied: %.1f MB is over the %.0f MB limit (from %q, subject %q, %s)",
 				m.uid, float64(m.size)/(1<<20), float64(r.job.MaxMessageSize)/(1<<20), sk.From, sk.Subject, sk.Date.Format("2006-01-02"))})
 	}
+}
+
+// listFailed lists, for the customer, every message of folder that this
+// Run decided not to copy and has not listed yet, with its sender, subject
+// and date when the source still tells them.
+func (r *runner) listFailed(folder string) {
+	vs := r.t.unlisted(folder)
+	if len(vs) == 0 {
+		return
+	}
+	byUID := map[uint32]header{}
+	if r.c.src != nil {
+		uids := make([]uint32, len(vs))
+		for i, v := range vs {
+			uids[i] = v.m.uid
+		}
+		if hs, err := r.fetchHeaders(r.c.src, uids); err == nil {
+			for _, h := range hs {
+				byUID[h.uid] = h
+			}
+		}
+	}
+	for _, v := range vs {
+		h := byUID[v.m.uid]
+		sk := &SkippedMessage{Folder: folder, UID: v.m.uid, Size: v.m.size, Date: h.date, From: h.from, Subject: h.subject, Reason: v.code, Detail: v.detail}
+		if sk.Date.IsZero() {
+			sk.Date = v.m.date
+		}
+		r.t.log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
+			Message: fmt.Sprintf("message UID %d listed as not copied (%s%s): from %q, subject %q, %s",
+				v.m.uid, v.code, detailSuffix(v.detail), sk.From, sk.Subject, sk.Date.Format("2006-01-02"))})
+	}
+}
+
+func detailSuffix(d string) string {
+	if d == "" {
+		return ""
+	}
+	return ": " + clip(d)
+}
+
+// scrub takes the passwords of the job out of a server's words.
+func (r *runner) scrub(s string) string {
+	for _, pw := range []string{r.job.Source.Password, r.job.Dest.Password, r.job.Source.OAuth2Token, r.job.Dest.OAuth2Token} {
+		if len(pw) >= 3 {
+			s = strings.ReplaceAll(s, pw, "***")
+		}
+	}
+	return s
 }
 
 // rememberLabelled notes the keys of a Gmail label folder's messages.

@@ -2,6 +2,9 @@ package transfer
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"sort"
 
 	"github.com/emersion/go-imap/v2"
@@ -16,7 +19,10 @@ func (r *runner) fetchMeta(src *source, n uint32) ([]meta, error) {
 	}
 	var set imap.UIDSet
 	set.AddRange(1, 0)
-	out := make([]meta, 0, n)
+	// EXISTS is what the server claims: preallocate no more than a
+	// folder's worth of what it can really send.
+	out := make([]meta, 0, min(n, 1<<12))
+	seen := make(map[uint32]bool, min(n, 1<<12))
 	wd := src.watchdog(r.job.Timeouts.Command)
 	defer wd.Stop()
 	cmd := src.fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true})
@@ -27,7 +33,12 @@ func (r *runner) fetchMeta(src *source, n uint32) ([]meta, error) {
 			cmd.Close()
 			return nil, r.netErr(src, "FETCH", err)
 		}
-		out = append(out, meta{uid: uint32(buf.UID), flags: flagStrings(buf.Flags), date: buf.InternalDate, size: buf.RFC822Size})
+		uid := uint32(buf.UID)
+		if uid == 0 || seen[uid] {
+			continue // no UID, or one listed twice: nothing to copy by it
+		}
+		seen[uid] = true
+		out = append(out, meta{uid: uid, flags: flagStrings(buf.Flags), date: buf.InternalDate, size: buf.RFC822Size})
 	}
 	if err := cmd.Close(); err != nil {
 		return nil, r.netErr(src, "FETCH", err)
@@ -44,71 +55,269 @@ func (r *runner) netErr(s interface{ wasTimedOut() bool }, what string, err erro
 	return err
 }
 
-// fetchBodies streams BODY.PEEK[] of todo, in UID chunks, into items.
-func (r *runner) fetchBodies(ctx context.Context, src *source, todo []meta, byUID map[uint32]meta, budget *budget, items chan<- item) error {
+// Why a message is not copied: codes of SkippedMessage.Reason, rendered in
+// the reader's language at the edge.
+const (
+	ReasonTooLarge     = "too_large"              // over the size limit
+	ReasonNotDelivered = "not_delivered"          // the source did not send it, asked twice
+	ReasonSourceRefuse = "refused_by_source"      // the source answered NO to its FETCH alone
+	ReasonSizeMismatch = "size_mismatch"          // the source sent far more than it declared
+	ReasonDestRefuse   = "refused_by_destination" // our server refused its APPEND
+	ReasonNoOutcome    = "no_outcome"             // the engine lost track of it (a bug)
+)
+
+// literalSlack is how much a body may exceed its declared RFC822.SIZE:
+// servers count sizes differently (line ends, Exchange's estimate), not by
+// megabytes.
+func literalSlack(declared int64) int64 { return max(declared/2, 1<<20) }
+
+// errUIDValidity is a source folder renumbered during the copy: the
+// folder is copied again, and its messages recognised by Message-ID.
+var errUIDValidity = errors.New("the source folder's UIDVALIDITY changed during the copy")
+
+// bodyFetch streams the bodies of one pass from the source into items, and
+// decides the fate of every message the source does not deliver: a chunk
+// the source refuses (a tagged NO or BAD) or leaves messages out of is
+// fetched again one message at a time; a message still not delivered is
+// gone when a UID SEARCH proves it expunged, and failed otherwise. A body
+// larger than the message's declared size (plus literalSlack) or the size
+// limit is not read: the message is too large or failed, and the source
+// reconnected.
+type bodyFetch struct {
+	r      *runner
+	f      opened
+	byUID  map[uint32]meta
+	budget *budget
+	items  chan<- item
+}
+
+// fetched is what one body FETCH delivered.
+type fetched struct {
+	delivered map[uint32]bool
+	refusal   *imap.Error // a tagged NO or BAD
+	cut       bool        // stopped at a body not read: the source must be reopened
+}
+
+func (b *bodyFetch) run(ctx context.Context, todo []meta) error {
 	const chunk = 250
 	for start := 0; start < len(todo); start += chunk {
-		end := min(start+chunk, len(todo))
-		var set imap.UIDSet
-		for _, m := range todo[start:end] {
-			set.AddNum(imap.UID(m.uid))
-		}
-		section := &imap.FetchItemBodySection{Peek: true}
-		cmd := src.fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
-		wd := src.watchdog(r.job.Timeouts.Command)
-		err := func() error {
-			for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-				wd.Reset(r.job.Timeouts.Command)
-				var uid uint32
-				var data *body
-				var held int64
-				for it := msg.Next(); it != nil; it = msg.Next() {
-					switch it := it.(type) {
-					case imapclient.FetchItemDataUID:
-						uid = uint32(it.UID)
-					case imapclient.FetchItemDataBodySection:
-						size := it.Literal.Size()
-						var err error
-						if held, err = budget.acquire(ctx, size); err != nil {
-							return err
-						}
-						wd.Reset(r.job.Timeouts.forSize(size))
-						if data, err = readBody(it.Literal, size); err != nil {
-							budget.release(held)
-							return r.netErr(src, "FETCH", err)
-						}
-					}
-				}
-				if data == nil {
-					continue // a message expunged meanwhile, or flags only
-				}
-				m, ok := byUID[uid]
-				if !ok {
-					item{body: data, held: held}.done(budget)
-					continue
-				}
-				select {
-				case items <- item{m: m, body: data, held: held}:
-				case <-ctx.Done():
-					item{body: data, held: held}.done(budget)
-					return ctx.Err()
-				}
-			}
-			return nil
-		}()
-		wd.Stop()
-		if err != nil {
-			// The FETCH is left half-read: the connection cannot be reused.
-			// go-imap's reader waits for us to consume what it already read:
-			// cut the connection under it, then drain the command, which
-			// now fails fast.
-			src.cut()
-			_ = cmd.Close()
+		if err := b.fetchAll(ctx, uidsOf(todo[start:min(start+chunk, len(todo))])); err != nil {
 			return err
-		}
-		if err := cmd.Close(); err != nil {
-			return r.netErr(src, "FETCH", err)
 		}
 	}
 	return nil
+}
+
+// fetchAll fetches the bodies of uids, then one by one those not delivered.
+func (b *bodyFetch) fetchAll(ctx context.Context, uids []uint32) error {
+	for len(uids) > 0 {
+		res, err := b.fetch(ctx, uids)
+		if err != nil {
+			return err
+		}
+		rest := b.undelivered(uids, res.delivered)
+		if res.cut {
+			if err := b.reopen(ctx); err != nil {
+				return err
+			}
+			uids = rest
+			continue
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		why := "left out of its answer"
+		if res.refusal != nil {
+			why = fmt.Sprintf("refused (%s %s)", res.refusal.Type, clip(res.refusal.Text))
+		}
+		b.r.t.logf(slog.LevelWarn, b.f.p.Source, "the source %s %d of %d messages of a FETCH: fetching them one at a time", why, len(rest), len(uids))
+		for _, uid := range rest {
+			if err := b.alone(ctx, uid); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// alone fetches one message again, and decides its fate if the source
+// still does not deliver it.
+func (b *bodyFetch) alone(ctx context.Context, uid uint32) error {
+	res, err := b.fetch(ctx, []uint32{uid})
+	if err != nil {
+		return err
+	}
+	if res.cut {
+		return b.reopen(ctx)
+	}
+	if res.delivered[uid] || len(b.undelivered([]uint32{uid}, nil)) == 0 {
+		return nil
+	}
+	m := b.byUID[uid]
+	folder := b.f.p.Source
+	if res.refusal != nil {
+		b.r.t.decide(folder, m, fateFailed, ReasonSourceRefuse, b.r.scrub(res.refusal.Text))
+		b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the source refuses to send it (%s)", uid, clip(b.r.scrub(res.refusal.Text)))
+		return nil
+	}
+	there, err := b.present(uid)
+	if err != nil {
+		return err
+	}
+	if !there {
+		b.r.t.decide(folder, m, fateGone, "", "")
+		b.r.t.logf(slog.LevelInfo, folder, "message UID %d was deleted at the source during the copy", uid)
+		return nil
+	}
+	b.r.t.decide(folder, m, fateFailed, ReasonNotDelivered, "")
+	b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the source did not deliver it, asked twice", uid)
+	return nil
+}
+
+// undelivered are the uids neither delivered nor decided.
+func (b *bodyFetch) undelivered(uids []uint32, delivered map[uint32]bool) []uint32 {
+	decided := b.r.t.decisions(b.f.p.Source)
+	var out []uint32
+	for _, u := range uids {
+		if !delivered[u] && decided[u] == 0 {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// present reports whether uid is still in the folder: EXAMINE again (which
+// also shows a changed UIDVALIDITY), then UID SEARCH.
+func (b *bodyFetch) present(uid uint32) (bool, error) {
+	src := b.r.c.src
+	sel, err := src.examine(b.f.p.Source)
+	if err != nil {
+		return false, err
+	}
+	if sel.UIDValidity != b.f.sel.UIDValidity {
+		return false, errUIDValidity
+	}
+	var set imap.UIDSet
+	set.AddNum(imap.UID(uid))
+	found, err := src.uidSearch(set)
+	if err != nil {
+		return false, err
+	}
+	return len(found) > 0, nil
+}
+
+// reopen connects to the source again and examines the folder.
+func (b *bodyFetch) reopen(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := b.r.c.reopenSource(); err != nil {
+		return err
+	}
+	sel, err := b.r.c.src.examine(b.f.p.Source)
+	if err != nil {
+		return err
+	}
+	if sel.UIDValidity != b.f.sel.UIDValidity {
+		return errUIDValidity
+	}
+	return nil
+}
+
+// fetch sends one body FETCH of uids and streams what it delivers.
+func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
+	r, src := b.r, b.r.c.src
+	res := fetched{delivered: map[uint32]bool{}}
+	var set imap.UIDSet
+	for _, u := range uids {
+		set.AddNum(imap.UID(u))
+	}
+	cmd := src.fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	wd := src.watchdog(r.job.Timeouts.Command)
+	err := func() error {
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			wd.Reset(r.job.Timeouts.Command)
+			var uid uint32
+			var data *body
+			var held int64
+			for it := msg.Next(); it != nil; it = msg.Next() {
+				switch it := it.(type) {
+				case imapclient.FetchItemDataUID:
+					uid = uint32(it.UID)
+				case imapclient.FetchItemDataBodySection:
+					if it.Literal == nil || data != nil {
+						continue // BODY[] NIL: not delivered
+					}
+					m, ok := b.byUID[uid]
+					if !ok {
+						continue // not asked for (or UID after the body): go-imap discards it
+					}
+					size := it.Literal.Size()
+					if size > r.job.MaxMessageSize || size > m.size+literalSlack(m.size) {
+						b.refuseLiteral(m, size)
+						res.cut = true
+						return nil
+					}
+					var err error
+					if held, err = b.budget.acquire(ctx, size); err != nil {
+						return err
+					}
+					wd.Reset(r.job.Timeouts.forSize(size))
+					if data, err = readBody(it.Literal, size); err != nil {
+						b.budget.release(held)
+						return r.netErr(src, "FETCH", err)
+					}
+				}
+			}
+			if data == nil {
+				continue
+			}
+			m, ok := b.byUID[uid]
+			if !ok || res.delivered[uid] {
+				item{body: data, held: held}.done(b.budget)
+				continue
+			}
+			res.delivered[uid] = true
+			select {
+			case b.items <- item{m: m, body: data, held: held}:
+			case <-ctx.Done():
+				item{body: data, held: held}.done(b.budget)
+				return ctx.Err()
+			}
+		}
+		return nil
+	}()
+	wd.Stop()
+	if err != nil || res.cut {
+		// The FETCH is left half-read: the connection cannot be reused.
+		// go-imap's reader waits for us to consume what it already read:
+		// cut the connection under it, then drain the command, which
+		// now fails fast.
+		src.cut()
+		_ = cmd.Close()
+		return res, err
+	}
+	if err := cmd.Close(); err != nil {
+		var ierr *imap.Error
+		if errors.As(err, &ierr) && (ierr.Type == imap.StatusResponseTypeNo || ierr.Type == imap.StatusResponseTypeBad) {
+			res.refusal = ierr
+			return res, nil
+		}
+		return res, r.netErr(src, "FETCH", err)
+	}
+	return res, nil
+}
+
+// refuseLiteral decides the fate of a message whose body is larger than
+// the size limit (too large) or than it declared (failed).
+func (b *bodyFetch) refuseLiteral(m meta, size int64) {
+	folder := b.f.p.Source
+	if size > b.r.job.MaxMessageSize {
+		b.r.t.decide(folder, m, fateTooLarge, ReasonTooLarge, fmt.Sprintf("%d", size))
+		b.r.t.logf(slog.LevelWarn, folder, "message UID %d not copied: the source sends %d bytes (it declared %d), over the %d MB limit", m.uid, size, m.size, b.r.job.MaxMessageSize>>20)
+		return
+	}
+	b.r.t.decide(folder, m, fateFailed, ReasonSizeMismatch, fmt.Sprintf("%d > %d", size, m.size))
+	b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the source sends %d bytes where it declared %d", m.uid, size, m.size)
 }

@@ -93,7 +93,7 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 		return err
 	}
 	r.t.open(p.Source, metas)
-	parts := partition(metas, st, r.copiedNow[p.Source], r.job.MaxMessageSize)
+	parts := partition(metas, st, r.copiedNow[p.Source], r.t.decisions(p.Source), r.job.MaxMessageSize)
 	r.settleKnown(p, parts)
 
 	todo, err := r.providerFilter(p, metas, parts.todo)
@@ -114,12 +114,15 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 		r.t.logf(slog.LevelInfo, p.Source, "would copy %d of %d messages into %q", len(todo), len(metas), p.Dest)
 		return nil
 	}
-	if err := r.apply(ctx, p, st, parts.flagChanges, todo); err != nil {
+	if err := r.apply(ctx, f, st, parts.flagChanges, todo); err != nil {
 		return err
 	}
+	r.closeLedger(p)
+	r.listFailed(p.Source)
 	r.t.progress(true)
-	r.t.logf(slog.LevelInfo, p.Source, "folder done into %q: %d messages, %d copied now, %d already there, %d too large",
-		p.Dest, len(metas), len(todo), len(parts.already), len(parts.tooLarge))
+	n := r.t.fates()
+	r.t.logf(slog.LevelInfo, p.Source, "folder done into %q: %d messages, %d copied, %d already there, %d too large, %d gone from the source, %d failed",
+		p.Dest, len(metas), n[fateCopied], n[fateAlready], n[fateTooLarge], n[fateGone], n[fateFailed])
 	return nil
 }
 
@@ -181,6 +184,10 @@ func (r *runner) reconcile(ctx context.Context, f opened) (FolderState, error) {
 
 // settleKnown settles the messages whose fate the partition decided.
 func (r *runner) settleKnown(p FolderPlan, parts parts) {
+	decided := r.t.decisions(p.Source)
+	for _, m := range parts.decided {
+		r.t.settle(m, decided[m.uid], 0)
+	}
 	for _, m := range parts.already {
 		r.t.settle(m, fateAlready, 0)
 	}
@@ -210,7 +217,8 @@ func (r *runner) providerFilter(p FolderPlan, metas, todo []meta) ([]meta, error
 
 // apply writes to the destination: the flag changes of messages copied
 // before, then the messages to copy.
-func (r *runner) apply(ctx context.Context, p FolderPlan, st FolderState, flagChanges, todo []meta) error {
+func (r *runner) apply(ctx context.Context, f opened, st FolderState, flagChanges, todo []meta) error {
+	p := f.p
 	if len(flagChanges) > 0 {
 		if err := r.updateFlags(ctx, p, r.c.dst(), st, flagChanges); err != nil {
 			return err
@@ -220,5 +228,18 @@ func (r *runner) apply(ctx context.Context, p FolderPlan, st FolderState, flagCh
 		return nil
 	}
 	r.c.prepareAppend(ctx, len(todo))
-	return r.pipeline(ctx, p, todo)
+	return r.pipeline(ctx, f, todo)
+}
+
+// closeLedger checks that every message of the folder has its one fate: a
+// message without one is a failure with a reason, never a silent hole.
+func (r *runner) closeLedger(p FolderPlan) {
+	lost := r.t.unsettled()
+	if len(lost) == 0 {
+		return
+	}
+	for _, m := range lost {
+		r.t.decide(p.Source, m, fateFailed, ReasonNoOutcome, "")
+	}
+	r.t.logf(slog.LevelError, p.Source, "%d messages ended without an outcome (UIDs %v): counted as failed", len(lost), uidsOf(lost[:min(len(lost), 20)]))
 }

@@ -11,16 +11,24 @@ type parts struct {
 	already, copiedNow []meta
 	// flagChanges are recorded messages whose flags changed at the source.
 	flagChanges []meta
+	// decided are the messages whose fate this Run found already (failed,
+	// gone, too large by what the source sent): not tried again.
+	decided []meta
 }
 
 // partition sorts the messages of a folder by what is to be done with them:
 // recorded in the checkpoint st (copied by an earlier run, or by this Run
 // when copiedNow has them), over maxSize, or to copy. A recorded message
 // whose flags differ from those last written, and whose destination UID is
-// known, also goes to flagChanges.
-func partition(metas []meta, st FolderState, copiedNow map[uint32]int64, maxSize int64) parts {
+// known, also goes to flagChanges. A message not recorded whose fate was
+// decided earlier in this Run goes to decided.
+func partition(metas []meta, st FolderState, copiedNow map[uint32]int64, decided map[uint32]fate, maxSize int64) parts {
 	var p parts
 	for _, m := range metas {
+		if _, ok := st.Messages[m.uid]; !ok && decided[m.uid] != 0 {
+			p.decided = append(p.decided, m)
+			continue
+		}
 		if c, ok := st.Messages[m.uid]; ok {
 			if _, now := copiedNow[m.uid]; now {
 				p.copiedNow = append(p.copiedNow, m)

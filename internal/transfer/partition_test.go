@@ -26,10 +26,11 @@ func TestPartition(t *testing.T) {
 		return out
 	}
 	tests := []struct {
-		name                             string
-		metas                            []meta
-		copiedNow                        map[uint32]int64
-		todo, large, already, now, flags []uint32
+		name                                      string
+		metas                                     []meta
+		copiedNow                                 map[uint32]int64
+		decided                                   map[uint32]fate
+		todo, large, already, now, flags, settled []uint32
 	}{
 		{name: "empty folder", todo: []uint32{}, large: []uint32{}, already: []uint32{}, now: []uint32{}, flags: []uint32{}},
 		{
@@ -49,17 +50,27 @@ func TestPartition(t *testing.T) {
 			metas: []meta{m(1, 500, `\Seen`)},
 			todo:  []uint32{}, large: []uint32{}, already: []uint32{1}, now: []uint32{}, flags: []uint32{},
 		},
+		{
+			name:    "a fate decided earlier in this Run is not tried again, unless the checkpoint records the message",
+			metas:   []meta{m(1, 10, `\Seen`), m(6, 10), m(7, 10), m(8, 10)},
+			decided: map[uint32]fate{1: fateFailed, 6: fateFailed, 7: fateGone},
+			todo:    []uint32{8}, large: []uint32{}, already: []uint32{1}, now: []uint32{}, flags: []uint32{}, settled: []uint32{6, 7},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := partition(tt.metas, st, tt.copiedNow, 100)
+			p := partition(tt.metas, st, tt.copiedNow, tt.decided, 100)
 			require.Equal(t, tt.todo, uids(p.todo), "todo")
 			require.Equal(t, tt.large, uids(p.tooLarge), "too large")
 			require.Equal(t, tt.already, uids(p.already), "already")
 			require.Equal(t, tt.now, uids(p.copiedNow), "copied now")
 			require.Equal(t, tt.flags, uids(p.flagChanges), "flag changes")
-			require.Equal(t, len(tt.metas), len(p.todo)+len(p.tooLarge)+len(p.already)+len(p.copiedNow), "every message in exactly one part")
+			if tt.settled == nil {
+				tt.settled = []uint32{}
+			}
+			require.Equal(t, tt.settled, uids(p.decided), "decided")
+			require.Equal(t, len(tt.metas), len(p.todo)+len(p.tooLarge)+len(p.already)+len(p.copiedNow)+len(p.decided), "every message in exactly one part")
 		})
 	}
 }

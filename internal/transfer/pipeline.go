@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -39,19 +40,21 @@ type outcome struct {
 // destination connections append them; the checkpoint is written in batches
 // after the destination confirmed each message. Messages the destination
 // refused together in one MULTIAPPEND are appended again one by one.
-func (r *runner) pipeline(ctx context.Context, p FolderPlan, todo []meta) error {
-	again, err := r.pipelineOnce(ctx, p, todo, false)
+func (r *runner) pipeline(ctx context.Context, f opened, todo []meta) error {
+	p := f.p
+	again, err := r.pipelineOnce(ctx, f, todo, false)
 	if err != nil || len(again) == 0 {
 		return err
 	}
 	r.t.logf(slog.LevelWarn, p.Source, "the destination refused a group of %d messages: appending them one by one", len(again))
-	_, err = r.pipelineOnce(ctx, p, again, true)
+	_, err = r.pipelineOnce(ctx, f, again, true)
 	return err
 }
 
 // pipelineOnce is one pass of pipeline; alone appends one message per
 // command. It returns the messages refused together with others.
-func (r *runner) pipelineOnce(ctx context.Context, p FolderPlan, todo []meta, alone bool) (again []meta, err error) {
+func (r *runner) pipelineOnce(ctx context.Context, f opened, todo []meta, alone bool) (again []meta, err error) {
+	p := f.p
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g, gctx := errgroup.WithContext(pctx)
@@ -65,7 +68,8 @@ func (r *runner) pipelineOnce(ctx context.Context, p FolderPlan, todo []meta, al
 
 	g.Go(func() error {
 		defer close(items)
-		return r.fetchBodies(gctx, r.c.src, todo, byUID, budget, items)
+		bf := &bodyFetch{r: r, f: f, byUID: byUID, budget: budget, items: items}
+		return bf.run(gctx, todo)
 	})
 	var wg sync.WaitGroup
 	for _, a := range r.c.appenders() {
@@ -112,8 +116,14 @@ func (r *runner) pipelineOnce(ctx context.Context, p FolderPlan, todo []meta, al
 			continue
 		}
 		if o.err != nil {
-			r.t.settle(o.m, fateFailed, 0)
-			r.t.logf(slog.LevelError, p.Source, "message UID %d (%d bytes, %s) refused by the destination: %v", o.m.uid, o.m.size, o.m.date.Format("2006-01-02"), o.err)
+			text := o.err.Error()
+			var ierr *imap.Error
+			if errors.As(o.err, &ierr) {
+				text = ierr.Text
+			}
+			text = r.scrub(text)
+			r.t.decide(p.Source, o.m, fateFailed, ReasonDestRefuse, text)
+			r.t.logf(slog.LevelError, p.Source, "message UID %d (%d bytes, %s) refused by the destination: %s", o.m.uid, o.m.size, o.m.date.Format("2006-01-02"), clip(text))
 			continue
 		}
 		r.t.settle(o.m, fateCopied, o.m.size)

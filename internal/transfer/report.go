@@ -27,8 +27,9 @@ type Progress struct {
 	Folder string `json:"folder"` // source folder being copied
 }
 
-// SkippedMessage describes a message not copied because of its size, so that
-// the customer can move it by hand.
+// SkippedMessage describes a message not copied (over the size limit, or
+// failed for a reason of its own), so that the customer can move it by
+// hand.
 type SkippedMessage struct {
 	Folder  string    `json:"folder"`
 	UID     uint32    `json:"uid"`
@@ -36,6 +37,12 @@ type SkippedMessage struct {
 	Date    time.Time `json:"date"`
 	From    string    `json:"from"`
 	Subject string    `json:"subject"`
+	// Reason is a code (ReasonTooLarge, ReasonNotDelivered, …), rendered
+	// in the reader's language; default ReasonTooLarge.
+	Reason string `json:"reason,omitempty"`
+	// Detail is what goes with the reason: the server's own words
+	// (password-free) or sizes.
+	Detail string `json:"detail,omitempty"`
 }
 
 // LogEntry is one line of a mailbox's log. It never holds a password.
@@ -44,7 +51,7 @@ type LogEntry struct {
 	Level   slog.Level
 	Folder  string
 	Message string
-	Skipped *SkippedMessage // set for a message skipped because of its size
+	Skipped *SkippedMessage // set for a message not copied, to be listed
 }
 
 // Reporter receives the log and the progress of a copy. Calls come from one

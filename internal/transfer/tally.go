@@ -39,7 +39,27 @@ type tally struct {
 
 	// ledger maps every UID the folder's metadata FETCH listed to its
 	// fate, zero while it has none yet.
-	ledger map[uint32]fate
+	ledger map[uint32]entry
+	// decided are, per source folder, the fates found during this Run
+	// that a retried folder must not try again (a message the source
+	// does not deliver, one the destination refuses); they survive
+	// rewind.
+	decided map[string]map[uint32]*verdict
+}
+
+// entry is a message of the ledger and its fate, zero while it has none.
+type entry struct {
+	m meta
+	f fate
+}
+
+// verdict is the fate of a message found while copying it, with why.
+type verdict struct {
+	m      meta
+	fate   fate
+	code   string // FailReason code, for fateFailed and fateTooLarge
+	detail string // the server's words, password-free, or sizes
+	listed bool   // already in the log's list of messages not copied
 }
 
 // mark is a copy of the counters, to go back to when a folder is retried.
@@ -107,9 +127,9 @@ func (t *tally) open(folder string, metas []meta) {
 	t.res.Folders++
 	t.res.Found += len(metas)
 	t.total += len(metas)
-	t.ledger = make(map[uint32]fate, len(metas))
+	t.ledger = make(map[uint32]entry, len(metas))
 	for _, m := range metas {
-		t.ledger[m.uid] = 0
+		t.ledger[m.uid] = entry{m: m}
 	}
 }
 
@@ -119,10 +139,12 @@ func (t *tally) open(folder string, metas []meta) {
 func (t *tally) settle(m meta, f fate, size int64) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if prev, listed := t.ledger[m.uid]; !listed || prev != 0 {
+	e, listed := t.ledger[m.uid]
+	if !listed || e.f != 0 {
 		return false
 	}
-	t.ledger[m.uid] = f
+	e.f = f
+	t.ledger[m.uid] = e
 	switch f {
 	case fateCopied:
 		t.res.Copied++
@@ -142,16 +164,71 @@ func (t *tally) settle(m meta, f fate, size int64) bool {
 	return true
 }
 
-// unsettled lists, in UID order, the messages of the folder without a fate.
-func (t *tally) unsettled() []uint32 {
+// decide gives message m of folder its fate for the rest of the Run: it is
+// settled now, and again after a retry of the folder (see decisions).
+func (t *tally) decide(folder string, m meta, f fate, code, detail string) {
+	t.mu.Lock()
+	if t.decided == nil {
+		t.decided = map[string]map[uint32]*verdict{}
+	}
+	if t.decided[folder] == nil {
+		t.decided[folder] = map[uint32]*verdict{}
+	}
+	if _, ok := t.decided[folder][m.uid]; !ok {
+		t.decided[folder][m.uid] = &verdict{m: m, fate: f, code: code, detail: detail}
+	}
+	t.mu.Unlock()
+	t.settle(m, f, 0)
+}
+
+// decisions are the fates decided for folder's messages so far.
+func (t *tally) decisions(folder string) map[uint32]fate {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var out []uint32
-	for uid, f := range t.ledger {
-		if f == 0 {
-			out = append(out, uid)
+	out := make(map[uint32]fate, len(t.decided[folder]))
+	for uid, v := range t.decided[folder] {
+		out[uid] = v.fate
+	}
+	return out
+}
+
+// unlisted returns the failed (and too large) verdicts of folder not yet
+// listed, in UID order, and marks them listed.
+func (t *tally) unlisted(folder string) []verdict {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []verdict
+	for _, v := range t.decided[folder] {
+		if !v.listed && (v.fate == fateFailed || v.fate == fateTooLarge) {
+			v.listed = true
+			out = append(out, *v)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	sort.Slice(out, func(i, j int) bool { return out[i].m.uid < out[j].m.uid })
+	return out
+}
+
+// fates counts the folder's messages by fate.
+func (t *tally) fates() map[fate]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[fate]int{}
+	for _, e := range t.ledger {
+		out[e.f]++
+	}
+	return out
+}
+
+// unsettled lists, in UID order, the messages of the folder without a fate.
+func (t *tally) unsettled() []meta {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []meta
+	for _, e := range t.ledger {
+		if e.f == 0 {
+			out = append(out, e.m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].uid < out[j].uid })
 	return out
 }

@@ -1,0 +1,94 @@
+package transfer_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/testenv"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// Every message the metadata FETCH lists ends in exactly one outcome,
+// whatever the source does with its body FETCH; a refusal costs that
+// message alone, and the customer finds it in the list of messages not
+// copied with its reason.
+func TestEveryMessageEndsInOneOutcome(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		faults testenv.HostileFaults
+		// uid is the message that is not copied; reason its listed reason
+		// ("" when it is not listed: gone).
+		uid    uint32
+		reason string
+		tweak  func(ms []testenv.HostileMessage)
+	}{
+		{name: "BODY[] NIL", faults: testenv.HostileFaults{NilBodyUID: 2}, uid: 2, reason: transfer.ReasonNotDelivered},
+		{name: "a message left out of the answer", faults: testenv.HostileFaults{OmitUID: 3}, uid: 3, reason: transfer.ReasonNotDelivered},
+		{name: "a tagged NO for one unreadable message", faults: testenv.HostileFaults{RefuseUID: 4}, uid: 4, reason: transfer.ReasonSourceRefuse},
+		{name: "EXISTS of 2^32-1", faults: testenv.HostileFaults{Exists: 4294967295}},
+		{
+			name: "a 40 MiB body declared as 900 bytes", uid: 5, reason: transfer.ReasonTooLarge,
+			tweak: func(ms []testenv.HostileMessage) { ms[4].Pad, ms[4].DeclaredSize = 40<<20, 900 },
+		},
+		{
+			name: "a body three times its declared size", uid: 6, reason: transfer.ReasonSizeMismatch,
+			tweak: func(ms []testenv.HostileMessage) { ms[5].Pad, ms[5].DeclaredSize = 3<<20, 1<<20 },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			inbox := corpus(71, 6, 2000)
+			if tt.tweak != nil {
+				tt.tweak(inbox)
+			}
+			lavoro := corpus(72, 3, 3000)
+			for i := range lavoro {
+				lavoro[i].UID = uint32(101 + i) // the faults are for INBOX's UIDs
+			}
+			h := hostileSetup(t, testenv.HostileOptions{Faults: tt.faults},
+				testenv.HostileFolder{Name: "INBOX", Messages: inbox},
+				testenv.HostileFolder{Name: "Lavoro", Messages: lavoro})
+			res, err, _ := h.run(t, h.job())
+			require.NoError(t, err, "a message's fault ends that message, not the mailbox")
+			requireLedger(t, res, 9)
+			requireReadOnly(t, h.srv)
+			require.Len(t, h.dstFolder(t, "Lavoro"), 3, "later folders are copied")
+			if tt.uid == 0 {
+				require.True(t, res.Complete())
+				require.Equal(t, 9, res.Copied)
+				return
+			}
+			require.Equal(t, 8, res.Copied)
+			// Too large is no error (the 30 MB rule), the others are.
+			require.Equal(t, tt.reason == transfer.ReasonTooLarge, res.Complete(), "the mailbox ends completed with errors")
+			require.Len(t, h.dstFolder(t, "INBOX"), 5)
+			sk := h.rep.skipped()
+			require.Len(t, sk, 1, "the message not copied is listed")
+			got := sk["INBOX/"+itoa(tt.uid)]
+			require.Equal(t, tt.reason, got.Reason)
+			require.NotEmpty(t, got.Subject, "listed with its subject")
+			require.False(t, got.Date.IsZero())
+			if tt.reason == transfer.ReasonTooLarge {
+				require.Equal(t, 1, res.TooLarge)
+			} else {
+				require.Equal(t, 1, res.Failed)
+			}
+			require.True(t, h.rep.mentions("INBOX", tt.uid), "the log names the message")
+		})
+	}
+}
+
+func itoa(n uint32) string {
+	const digits = "0123456789"
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{digits[n%10]}, b...)
+	}
+	return string(b)
+}
