@@ -102,7 +102,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 			// Only a mailbox that skipped something (or may be doing so
 			// now) is looked up: one query per mailbox run would be
 			// thousands on a large migration.
-			if mb.TooLarge == 0 && mb.Status != store.MailboxRunning {
+			if mb.TooLarge == 0 && mb.Failed == 0 && mb.Status != store.MailboxRunning {
 				continue
 			}
 			skipped, err := store.ListSkippedMessages(ctx, s.Pool, c.Tenant.ID, mb.ID)
@@ -120,6 +120,8 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				row := views.SkippedRow{
 					RunNo:   mb.RunNo,
 					Folder:  sk.Folder,
+					UID:     sk.UID,
+					Reason:  skippedReason(l, sk.Reason, sk.Detail),
 					Sender:  sk.Sender,
 					Subject: sk.Subject,
 					Size:    i18n.Bytes(l, sk.Size),
@@ -134,4 +136,16 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.page(r, i18n.T(l, "web.resources.title"))
 	s.render(w, r, http.StatusOK, p, views.ResourcesPage(p, d))
+}
+
+// skippedReason is why a message was not copied, in the reader's language.
+func skippedReason(l i18n.Lang, code, detail string) string {
+	key := "web.resources.reason." + code
+	if !i18n.Has(key) {
+		key = "web.resources.reason.other"
+	}
+	if detail == "" || code == "too_large" {
+		return i18n.T(l, key)
+	}
+	return i18n.T(l, key) + " (" + detail + ")"
 }
