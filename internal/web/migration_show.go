@@ -88,11 +88,14 @@ func (s *server) renderMigration(w http.ResponseWriter, r *http.Request, status 
 			EmailFailed: rn.EmailError != "",
 		}
 		for _, mb := range mbs {
-			if mb.RunID == rn.ID && mb.Status == store.MailboxFailed {
+			if mb.RunID != rn.ID {
+				continue
+			}
+			if mb.Status == store.MailboxFailed {
 				row.FailedMailboxes++
-				if hasPassword[mb.LineID] {
-					row.Retryable++
-				}
+			}
+			if mb.Retryable() && hasPassword[mb.LineID] {
+				row.Retryable++
 			}
 		}
 		d.Runs = append(d.Runs, row)
