@@ -75,6 +75,9 @@ func (j *Job) setDefaults() {
 	if j.MaxMessageSize <= 0 {
 		j.MaxMessageSize = DefaultMaxMessageSize
 	}
+	if j.Timeouts.MaxLiteral <= 0 {
+		j.Timeouts.MaxLiteral = j.MaxMessageSize + literalSlack
+	}
 	if j.Checkpoints == nil {
 		j.Checkpoints = NewMemoryCheckpoints()
 	}
@@ -581,7 +584,7 @@ func (r *runner) netErr(s *session, what string, err error) error {
 	if s.wasTimedOut() {
 		return errWatchdog{what: what, d: r.job.Timeouts.Command}
 	}
-	return err
+	return s.cause(err)
 }
 
 func flagStrings(fl []imap.Flag) []string {
