@@ -107,6 +107,10 @@ func (t Timeouts) withDefaults() Timeouts {
 	return t
 }
 
+// logoutWait bounds a goodbye (LOGOUT, closing): polite, not worth waiting
+// for.
+func (t Timeouts) logoutWait() time.Duration { return min(5*time.Second, t.Command) }
+
 // forSize is the time allowed for a command that moves n bytes.
 func (t Timeouts) forSize(n int64) time.Duration {
 	return t.Command + time.Duration(n/t.Throughput)*time.Second
@@ -232,8 +236,13 @@ func (s *session) Close() {
 	if s.stopCtx != nil {
 		s.stopCtx()
 	}
-	_ = s.do("LOGOUT", 5*time.Second, func() error { return s.c.Logout().Wait() })
-	s.c.Close()
+	// A server that never answers LOGOUT, or a go-imap reader parked on a
+	// FETCH literal nobody reads any more, must not hold the copy: each
+	// goodbye gets logoutWait, then the connection is cut.
+	wait := s.timeouts.logoutWait()
+	_ = within("LOGOUT", wait, func() error { return s.c.Logout().Wait() })
+	s.cut()
+	_ = within("close", wait, s.c.Close)
 }
 
 // dial connects and logs in. notes receives remarks worth logging (never a
@@ -327,9 +336,15 @@ func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session,
 		return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonProtocol, Detail: "unknown TLS mode " + string(t.mode)}
 	}
 	s.raw = raw
-	if err := s.c.WaitGreeting(); err != nil {
-		s.c.Close()
-		return nil, classifyDial(side, addr, s.cause(err))
+	// go-imap gives the greeting 30 s from the first byte, whatever the
+	// deadline on raw; the dial timeout bounds it here.
+	if err := s.do("greeting", to.Dial, s.c.WaitGreeting); err != nil {
+		s.cut()
+		_ = within("close", to.logoutWait(), s.c.Close)
+		if errors.As(err, new(errWatchdog)) {
+			return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonTimeout, Err: err}
+		}
+		return nil, classifyDial(side, addr, err)
 	}
 	_ = raw.SetDeadline(time.Time{})
 	return s, nil

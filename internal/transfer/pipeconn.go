@@ -228,7 +228,7 @@ func (p *pipeConn) Close() {
 }
 
 func (p *pipeConn) logout() {
-	_ = p.raw.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = p.raw.SetDeadline(time.Now().Add(p.to.logoutWait()))
 	_, _ = p.simple("LOGOUT")
 }
 

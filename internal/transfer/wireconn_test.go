@@ -68,7 +68,7 @@ func TestWireLexer(t *testing.T) {
 // then an answer per command verb ("UID FETCH" is "FETCH"). CAPABILITY,
 // LOGIN and LOGOUT have ordinary answers unless the script says otherwise.
 type scriptServer struct {
-	greeting func(w io.Writer)
+	greeting func(w *bufio.Writer)
 	caps     string
 	on       map[string]func(w io.Writer, tag string)
 
@@ -249,7 +249,7 @@ func TestWireBoundsAgainstScriptedServers(t *testing.T) {
 		})
 	})
 	t.Run("a greeting of 64 MiB", func(t *testing.T) {
-		sc := &scriptServer{greeting: func(w io.Writer) {
+		sc := &scriptServer{greeting: func(w *bufio.Writer) {
 			io.WriteString(w, "* OK ")
 			writeRepeat(w, 'x', 64<<20)
 			io.WriteString(w, "\r\n")
@@ -291,7 +291,7 @@ func TestWireBoundsAgainstScriptedServers(t *testing.T) {
 		})
 	})
 	t.Run("garbage for a greeting", func(t *testing.T) {
-		sc := &scriptServer{greeting: func(w io.Writer) { writeGarbage(w, 16<<20, true) }}
+		sc := &scriptServer{greeting: func(w *bufio.Writer) { writeGarbage(w, 16<<20, true) }}
 		addr := sc.start(t)
 		bounded(t, sc, 40<<20, func() {
 			_, err := Check(ctx, PresetStandardNoSSL, scriptEndpoint(addr), Timeouts{}, false)
