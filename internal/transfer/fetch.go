@@ -48,11 +48,14 @@ func (r *runner) fetchMeta(src *source, n uint32) ([]meta, error) {
 }
 
 // netErr replaces the error of a command the watchdog cut off by a clear one.
-func (r *runner) netErr(s interface{ wasTimedOut() bool }, what string, err error) error {
+func (r *runner) netErr(s interface {
+	wasTimedOut() bool
+	cause(error) error
+}, what string, err error) error {
 	if s.wasTimedOut() {
 		return errWatchdog{what: what, d: r.job.Timeouts.Command}
 	}
-	return err
+	return s.cause(err)
 }
 
 // Why a message is not copied: codes of SkippedMessage.Reason, rendered in
@@ -66,10 +69,10 @@ const (
 	ReasonNoOutcome    = "no_outcome"             // the engine lost track of it (a bug)
 )
 
-// literalSlack is how much a body may exceed its declared RFC822.SIZE:
+// bodySlack is how much a body may exceed its declared RFC822.SIZE:
 // servers count sizes differently (line ends, Exchange's estimate), not by
 // megabytes.
-func literalSlack(declared int64) int64 { return max(declared/2, 1<<20) }
+func bodySlack(declared int64) int64 { return max(declared/2, 1<<20) }
 
 // errUIDValidity is a source folder renumbered during the copy: the
 // folder is copied again, and its messages recognised by Message-ID.
@@ -254,7 +257,7 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 						continue // not asked for (or UID after the body): go-imap discards it
 					}
 					size := it.Literal.Size()
-					if size > r.job.MaxMessageSize || size > m.size+literalSlack(m.size) {
+					if size > r.job.MaxMessageSize || size > m.size+bodySlack(m.size) {
 						b.refuseLiteral(m, size)
 						res.cut = true
 						return nil

@@ -63,6 +63,9 @@ func (j *Job) setDefaults() {
 	if j.MaxMessageSize <= 0 {
 		j.MaxMessageSize = DefaultMaxMessageSize
 	}
+	if j.Timeouts.MaxLiteral <= 0 {
+		j.Timeouts.MaxLiteral = j.MaxMessageSize + literalSlack
+	}
 	if j.Checkpoints == nil {
 		j.Checkpoints = NewMemoryCheckpoints()
 	}

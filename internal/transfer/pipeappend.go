@@ -67,7 +67,10 @@ var (
 // quota) or NO [TRYCREATE]; and it returns at once on a connection failure,
 // a BAD or a BYE, leaving the connection unusable. When ctx ends it stops
 // taking items and returns ctx.Err() once those sent are answered.
-func (p *pipeConn) appendStream(ctx context.Context, mailbox string, lim batchLimits, items <-chan item, release func(item), done func(m meta, uid uint32, err error)) error {
+//
+// A panic, in its writer or in its reader (the caller's goroutine), cuts
+// the connection and is returned as a *PanicError.
+func (p *pipeConn) appendStream(ctx context.Context, mailbox string, lim batchLimits, items <-chan item, release func(item), done func(m meta, uid uint32, err error)) (err error) {
 	if !p.usable() {
 		return errors.New("append connection unusable")
 	}
@@ -95,8 +98,23 @@ func (p *pipeConn) appendStream(ctx context.Context, mailbox string, lim batchLi
 	go func() {
 		defer close(writerDone)
 		defer close(inflight)
+		defer func() {
+			if err := recovered(recover()); err != nil {
+				fail(err)
+			}
+		}()
 		w := batchWriter{p: p, mbox: mbox, lim: lim, items: items, slots: slots, stop: stop, ctx: ctx, release: release, fail: fail}
 		w.run(inflight)
+	}()
+
+	defer func() {
+		if perr := recovered(recover()); perr != nil {
+			fail(perr)
+			for range inflight {
+			}
+			<-writerDone
+			err = perr
+		}
 	}()
 
 	var stopErr error // an answered NO that ends the stream

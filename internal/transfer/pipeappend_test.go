@@ -128,7 +128,7 @@ func TestParseStatusAndUIDSets(t *testing.T) {
 }
 
 func TestReadLineSkipsLiterals(t *testing.T) {
-	p := &pipeConn{br: bufio.NewReader(strings.NewReader("* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n* OK x\r\n"))}
+	p := &pipeConn{br: bufio.NewReader(strings.NewReader("* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n* OK x\r\n")), to: Timeouts{}.withDefaults()}
 	line, err := p.readLine()
 	require.NoError(t, err)
 	require.Equal(t, "* 1 FETCH (BODY[] {})", line)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -38,7 +39,7 @@ import (
 // otherwise the connection is cut.
 type pipeConn struct {
 	raw  net.Conn // TCP
-	conn net.Conn // raw, or TLS over raw
+	conn net.Conn // a wireConn over raw, or over TLS over raw
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	to   Timeouts
@@ -68,64 +69,24 @@ func dialPipe(ctx context.Context, e Endpoint, to Timeouts, utf8Names bool) (*pi
 	if err != nil {
 		return nil, err
 	}
-	mode := t.mode
 	// Everything up to the end of the login must fit in the dial timeout
 	// (the login is a command: it gets that much again).
 	raw, err := dialTCP(ctx, t, e, to)
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeConn{raw: raw, conn: raw, to: to, utf8: utf8Names}
 	ok := false
 	defer func() {
 		if !ok {
 			_ = raw.Close()
 		}
 	}()
-	cfg := tlsConfig(t.host, mode, e, nil)
-	switch mode {
-	case TLSImplicit:
-		tc, err := handshakeTLS(ctx, t, raw, cfg, to)
-		if err != nil {
-			return nil, err
-		}
-		p.conn = tc
-	case TLSStartTLS, TLSOpportunistic, TLSNone:
-	default:
-		return nil, fmt.Errorf("unknown TLS mode %q", mode)
-	}
-	p.br = bufio.NewReaderSize(p.conn, 16<<10)
-	p.bw = bufio.NewWriterSize(p.conn, 64<<10)
-	caps, err := p.greeting()
+	cfg := tlsConfig(t.host, t.mode, e, nil)
+	p, caps, err := openPipe(ctx, t, raw, cfg, to)
 	if err != nil {
 		return nil, err
 	}
-	if mode == TLSStartTLS || mode == TLSOpportunistic {
-		if caps == nil {
-			if caps, err = p.capability(); err != nil {
-				return nil, err
-			}
-		}
-		switch {
-		case caps.Has(imap.CapStartTLS):
-			if _, err := p.simple("STARTTLS"); err != nil {
-				return nil, err
-			}
-			if p.br.Buffered() > 0 {
-				return nil, errors.New("STARTTLS: the server sent data before the TLS handshake")
-			}
-			tc, err := handshakeTLS(ctx, t, raw, cfg, to)
-			if err != nil {
-				return nil, err
-			}
-			p.conn = tc
-			p.br.Reset(tc)
-			p.bw.Reset(tc)
-			caps = nil
-		case mode == TLSStartTLS:
-			return nil, &ConnError{Side: SideDestination, Addr: t.addr, Reason: ReasonNoTLS}
-		}
-	}
+	p.utf8 = utf8Names
 	if caps == nil {
 		if caps, err = p.capability(); err != nil {
 			return nil, err
@@ -156,6 +117,81 @@ func dialPipe(ctx context.Context, e Endpoint, to Timeouts, utf8Names bool) (*pi
 	p.stopCtx = context.AfterFunc(ctx, func() { time.AfterFunc(pipeStopGrace, p.cut) })
 	ok = true
 	return p, nil
+}
+
+// openPipe speaks to the server on raw up to the point of logging in: TLS
+// as t.mode says (implicit, or STARTTLS when offered), and the greeting. It
+// returns the capabilities known by then (none after STARTTLS). Reads are
+// bounded by a wireConn, under TLS when there is TLS.
+func openPipe(ctx context.Context, t target, raw net.Conn, cfg *tls.Config, to Timeouts) (*pipeConn, imap.CapSet, error) {
+	p := &pipeConn{raw: raw, to: to}
+	switch t.mode {
+	case TLSImplicit:
+		tc, err := handshakeTLS(ctx, t, raw, cfg, to)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.conn = boundConn(tc, to)
+	case TLSStartTLS, TLSOpportunistic, TLSNone:
+		p.conn = boundConn(raw, to)
+	default:
+		return nil, nil, fmt.Errorf("unknown TLS mode %q", t.mode)
+	}
+	p.br = bufio.NewReaderSize(p.conn, 16<<10)
+	p.bw = bufio.NewWriterSize(p.conn, 64<<10)
+	caps, err := p.greeting()
+	if err != nil {
+		return nil, nil, p.wireErr(err)
+	}
+	if t.mode != TLSStartTLS && t.mode != TLSOpportunistic {
+		return p, caps, nil
+	}
+	if caps == nil {
+		if caps, err = p.capability(); err != nil {
+			return nil, nil, p.wireErr(err)
+		}
+	}
+	switch {
+	case caps.Has(imap.CapStartTLS):
+		if _, err := p.simple("STARTTLS"); err != nil {
+			return nil, nil, p.wireErr(err)
+		}
+		if p.br.Buffered() > 0 {
+			return nil, nil, errors.New("STARTTLS: the server sent data before the TLS handshake")
+		}
+		tc, err := handshakeTLS(ctx, t, raw, cfg, to)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.conn = boundConn(tc, to)
+		p.br.Reset(p.conn)
+		p.bw.Reset(p.conn)
+		return p, nil, nil
+	case t.mode == TLSStartTLS:
+		return nil, nil, &ConnError{Side: t.side, Addr: t.addr, Reason: ReasonNoTLS}
+	}
+	return p, caps, nil
+}
+
+// encrypted reports whether p speaks TLS.
+func (p *pipeConn) encrypted() bool {
+	w, ok := p.conn.(*wireConn)
+	if !ok {
+		return false
+	}
+	_, isTLS := w.Conn.(*tls.Conn)
+	return isTLS
+}
+
+// wireErr is the bound the server passed, if it passed one, else err (nil
+// included).
+func (p *pipeConn) wireErr(err error) error {
+	if w, ok := p.conn.(*wireConn); ok {
+		if werr := w.Err(); werr != nil {
+			return werr
+		}
+	}
+	return err
 }
 
 // pipeStopGrace bounds how long a stopped copy waits for the answers of
@@ -192,7 +228,7 @@ func (p *pipeConn) Close() {
 }
 
 func (p *pipeConn) logout() {
-	_ = p.raw.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = p.raw.SetDeadline(time.Now().Add(p.to.logoutWait()))
 	_, _ = p.simple("LOGOUT")
 }
 
@@ -375,9 +411,6 @@ func (p *pipeConn) classify(tag, line string) (response, error) {
 	return st, nil
 }
 
-// maxLine bounds a response line (literals in it not counted).
-const maxLine = 1 << 20
-
 // readLine reads one response line without its CRLF. Literals inside it
 // (`{N}` at the end of a line, then N bytes) are skipped, replaced by "{}":
 // nothing the appender needs comes in one.
@@ -387,8 +420,8 @@ func (p *pipeConn) readLine() (string, error) {
 		chunk, err := p.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			out = append(out, chunk...)
-			if len(out) > maxLine {
-				return "", errors.New("response line too long")
+			if int64(len(out)) > p.to.MaxLine {
+				return "", &LineTooLongError{Limit: p.to.MaxLine}
 			}
 			continue
 		}
@@ -396,8 +429,8 @@ func (p *pipeConn) readLine() (string, error) {
 			return "", err
 		}
 		out = append(out, chunk...)
-		if len(out) > maxLine {
-			return "", errors.New("response line too long")
+		if int64(len(out)) > p.to.MaxLine {
+			return "", &LineTooLongError{Limit: p.to.MaxLine}
 		}
 		out = bytes.TrimRight(out, "\r\n")
 		n, ok := trailingLiteral(out)
@@ -413,6 +446,9 @@ func (p *pipeConn) readLine() (string, error) {
 
 // watchdogErr names a deadline that cut the connection as the watchdog.
 func (p *pipeConn) watchdogErr(err error, d time.Duration) error {
+	if werr := p.wireErr(nil); werr != nil {
+		return werr
+	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return errWatchdog{what: "APPEND", d: d}
 	}

@@ -54,6 +54,7 @@ func (src *source) uidSearch(set imap.UIDSet) ([]imap.UID, error) {
 func (src *source) watchdog(d time.Duration) *time.Timer { return src.s.watchdog(d) }
 func (src *source) wasTimedOut() bool                    { return src.s.wasTimedOut() }
 func (src *source) cut()                                 { src.s.cut() }
+func (src *source) cause(err error) error                { return src.s.cause(err) }
 
 // Close logs out and closes the connection.
 func (src *source) Close() { src.s.Close() }
@@ -73,4 +74,5 @@ type fetcher interface {
 	fetch(set imap.UIDSet, opts *imap.FetchOptions) *imapclient.FetchCommand
 	watchdog(d time.Duration) *time.Timer
 	wasTimedOut() bool
+	cause(error) error
 }
