@@ -77,14 +77,15 @@ func TestCheckHostileServer(t *testing.T) {
 		{Name: "INBOX/Progetti"},
 	}
 	for _, tc := range []struct {
-		name string
-		opts testenv.HostileOptions
-		code int
+		name  string
+		opts  testenv.HostileOptions
+		code  int
+		trash bool // check the plan of Trash and Junk
 	}{
-		{"trash under INBOX", testenv.HostileOptions{NoSpecialUse: true}, 0},
-		{"trash under INBOX, TLS, no NAMESPACE", testenv.HostileOptions{NoSpecialUse: true, NoNamespace: true, TLS: true}, 0},
-		{"no LOGOUT reply", testenv.HostileOptions{NoSpecialUse: true, Faults: testenv.HostileFaults{NoLogoutReply: true}}, 0},
-		{"huge greeting", testenv.HostileOptions{Faults: testenv.HostileFaults{GreetingBytes: 64 << 20}}, 2},
+		{"trash under INBOX", testenv.HostileOptions{NoSpecialUse: true}, 0, true},
+		{"trash under INBOX, TLS, no NAMESPACE", testenv.HostileOptions{NoSpecialUse: true, NoNamespace: true, TLS: true}, 0, true},
+		{"no LOGOUT reply", testenv.HostileOptions{Faults: testenv.HostileFaults{NoLogoutReply: true}}, 0, false},
+		{"huge greeting", testenv.HostileOptions{Faults: testenv.HostileFaults{GreetingBytes: 64 << 20}}, 2, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -111,7 +112,11 @@ func TestCheckHostileServer(t *testing.T) {
 					copied[fo.Source] = true
 				}
 			}
-			require.Equal(t, map[string]bool{"INBOX": true, "INBOX/Progetti": true}, copied, "Trash and Junk under INBOX are never copied")
+			require.True(t, copied["INBOX"] && copied["INBOX/Progetti"], "INBOX and INBOX/Progetti are copied: %v", copied)
+			require.Equal(t, uint32(1), got.Messages["INBOX"])
+			if tc.trash {
+				require.Equal(t, map[string]bool{"INBOX": true, "INBOX/Progetti": true}, copied, "Trash and Junk under INBOX are never copied")
+			}
 		})
 	}
 }

@@ -52,12 +52,30 @@ func isolate(t *testing.T) bool {
 	cmd.Env = append(os.Environ(), hostileChildEnv+"="+t.Name())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s in its own process: %v\n%s", t.Name(), err, tail(shortLines(out), 12000))
+		t.Fatalf("%s in its own process: %v\n%s", t.Name(), err, childReport(out))
 	}
 	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("%s in its own process did not pass:\n%s", t.Name(), tail(shortLines(out), 12000))
+		t.Fatalf("%s in its own process did not pass:\n%s", t.Name(), childReport(out))
 	}
 	return true
+}
+
+// childReport is what a failed child process said: the start of a crash
+// (panic or fatal error, with the engine's frames) when there is one, and
+// the end of its output.
+func childReport(out []byte) string {
+	out = shortLines(out)
+	var crash string
+	for _, mark := range []string{"panic: ", "fatal error: "} {
+		if i := strings.Index(string(out), mark); i >= 0 {
+			crash = string(out[i:min(len(out), i+4000)])
+			break
+		}
+	}
+	if crash != "" {
+		return "crash:\n" + crash + "\n…\nend of output:\n" + tail(out, 4000)
+	}
+	return tail(out, 12000)
 }
 
 // shortLines cuts every line of b to 400 bytes (a 64 MiB folder name is
