@@ -141,8 +141,10 @@ type HostileFaults struct {
 	NoLogoutReply bool
 	// GreetingBytes, when set, makes the greeting's text that long.
 	GreetingBytes int
-	// Drip, when set, writes body FETCH replies one byte every Drip.
-	Drip time.Duration
+	// Drip, when set, writes the body literal of DripUID (of every message
+	// when DripUID is 0) one byte every Drip.
+	Drip    time.Duration
+	DripUID uint32
 }
 
 // HostileCommand is a command the server received.
@@ -1011,7 +1013,7 @@ func (c *HostileConn) bodyLiteral(m HostileMessage, name string) error {
 		}
 		return err
 	}
-	if f.Drip > 0 {
+	if f.Drip > 0 && (f.DripUID == 0 || f.DripUID == m.UID) {
 		if err := c.Flush(); err != nil {
 			return err
 		}
