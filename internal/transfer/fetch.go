@@ -99,6 +99,10 @@ type fetched struct {
 	delivered map[uint32]bool
 	refusal   *imap.Error // a tagged NO or BAD
 	cut       bool        // stopped at a body not read: the source must be reopened
+	// tooBig is the connection's own bound on a literal, hit by a body of
+	// one of the messages not delivered (which one, only a FETCH of each
+	// alone tells).
+	tooBig *LiteralTooLargeError
 }
 
 func (b *bodyFetch) run(ctx context.Context, todo []meta) error {
@@ -119,6 +123,18 @@ func (b *bodyFetch) fetchAll(ctx context.Context, uids []uint32) error {
 			return err
 		}
 		rest := b.undelivered(uids, res.delivered)
+		if res.tooBig != nil {
+			if err := b.reopen(ctx); err != nil {
+				return err
+			}
+			b.r.t.logf(slog.LevelWarn, b.f.p.Source, "the source sent a body over the size limit in a FETCH of %d messages: fetching them one at a time", len(rest))
+			for _, uid := range rest {
+				if err := b.alone(ctx, uid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		if res.cut {
 			if err := b.reopen(ctx); err != nil {
 				return err
@@ -150,6 +166,10 @@ func (b *bodyFetch) alone(ctx context.Context, uid uint32) error {
 	res, err := b.fetch(ctx, []uint32{uid})
 	if err != nil {
 		return err
+	}
+	if res.tooBig != nil && !res.delivered[uid] {
+		b.refuseLiteral(b.byUID[uid], res.tooBig.Size)
+		return b.reopen(ctx)
 	}
 	if res.cut {
 		return b.reopen(ctx)
@@ -299,7 +319,7 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 		// now fails fast.
 		src.cut()
 		_ = cmd.Close()
-		return res, err
+		return res, b.tooBig(&res, err)
 	}
 	if err := cmd.Close(); err != nil {
 		var ierr *imap.Error
@@ -307,9 +327,21 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 			res.refusal = ierr
 			return res, nil
 		}
-		return res, r.netErr(src, "FETCH", err)
+		return res, b.tooBig(&res, r.netErr(src, "FETCH", err))
 	}
 	return res, nil
+}
+
+// tooBig takes out of err the connection's bound on a literal (see
+// wireConn), which the caller attributes to a message, and returns the
+// rest.
+func (b *bodyFetch) tooBig(res *fetched, err error) error {
+	var lerr *LiteralTooLargeError
+	if errors.As(b.r.c.src.cause(err), &lerr) {
+		res.tooBig = lerr
+		return nil
+	}
+	return err
 }
 
 // refuseLiteral decides the fate of a message whose body is larger than
