@@ -92,7 +92,16 @@ type bodyFetch struct {
 	byUID  map[uint32]meta
 	budget *budget
 	items  chan<- item
+
+	// strikes counts, per message, the connections that broke while its
+	// body was being read; reopens the reconnects of this pass.
+	strikes map[uint32]int
+	reopens int
 }
+
+// maxReopens bounds the reconnects of one pass; past them a broken
+// connection ends the pass, and the folder is retried with back-off.
+const maxReopens = 20
 
 // fetched is what one body FETCH delivered.
 type fetched struct {
@@ -103,6 +112,9 @@ type fetched struct {
 	// one of the messages not delivered (which one, only a FETCH of each
 	// alone tells).
 	tooBig *LiteralTooLargeError
+	// reading is the message whose body was being read when the
+	// connection failed; 0 when none was.
+	reading uint32
 }
 
 func (b *bodyFetch) run(ctx context.Context, todo []meta) error {
@@ -120,7 +132,11 @@ func (b *bodyFetch) fetchAll(ctx context.Context, uids []uint32) error {
 	for len(uids) > 0 {
 		res, err := b.fetch(ctx, uids)
 		if err != nil {
-			return err
+			if err := b.survive(ctx, res, err); err != nil {
+				return err
+			}
+			uids = b.undelivered(uids, res.delivered)
+			continue
 		}
 		rest := b.undelivered(uids, res.delivered)
 		if res.tooBig != nil {
@@ -165,7 +181,13 @@ func (b *bodyFetch) fetchAll(ctx context.Context, uids []uint32) error {
 func (b *bodyFetch) alone(ctx context.Context, uid uint32) error {
 	res, err := b.fetch(ctx, []uint32{uid})
 	if err != nil {
-		return err
+		if err := b.survive(ctx, res, err); err != nil {
+			return err
+		}
+		if len(b.undelivered([]uint32{uid}, res.delivered)) == 0 {
+			return nil
+		}
+		return b.alone(ctx, uid)
 	}
 	if res.tooBig != nil && !res.delivered[uid] {
 		b.refuseLiteral(b.byUID[uid], res.tooBig.Size)
@@ -196,6 +218,37 @@ func (b *bodyFetch) alone(ctx context.Context, uid uint32) error {
 	b.r.t.decide(folder, m, fateFailed, ReasonNotDelivered, "")
 	b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the source did not deliver it, asked twice", uid)
 	return nil
+}
+
+// survive goes on after the connection broke in a body FETCH, when the
+// FETCH got somewhere: the message being read when it broke is struck
+// (struck twice, it failed: a server that breaks on one message every time
+// does not stop the others), and the source is reconnected. It returns err
+// when there is no going on: no progress, too many reconnects, a stop.
+func (b *bodyFetch) survive(ctx context.Context, res fetched, err error) error {
+	if ctx.Err() != nil || !retriable(err) || errors.Is(err, errUIDValidity) {
+		return err
+	}
+	if len(res.delivered) == 0 && res.reading == 0 || b.reopens >= maxReopens {
+		return err
+	}
+	b.reopens++
+	folder := b.f.p.Source
+	if uid := res.reading; uid != 0 {
+		if b.strikes == nil {
+			b.strikes = map[uint32]int{}
+		}
+		b.strikes[uid]++
+		if b.strikes[uid] >= 2 {
+			b.r.t.decide(folder, b.byUID[uid], fateFailed, ReasonNotDelivered, clip(b.r.scrub(err.Error())))
+			b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the connection broke twice while the source was sending it (%v)", uid, err)
+		} else {
+			b.r.t.logf(slog.LevelWarn, folder, "the connection broke while the source was sending UID %d (%v): reconnecting", uid, err)
+		}
+	} else {
+		b.r.t.logf(slog.LevelWarn, folder, "the connection broke during a FETCH (%v): reconnecting", err)
+	}
+	return b.reopen(ctx)
 }
 
 // undelivered are the uids neither delivered nor decided.
@@ -289,6 +342,7 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 					wd.Reset(r.job.Timeouts.forSize(size))
 					if data, err = readBody(it.Literal, size); err != nil {
 						b.budget.release(held)
+						res.reading = uid
 						return r.netErr(src, "FETCH", err)
 					}
 				}
