@@ -81,7 +81,8 @@ func clip(s string) string {
 
 // expandUIDSet lists the UIDs of an APPENDUID uid-set ("7", "7:9",
 // "3,7:9") in ascending order, as RFC 4315 assigns them to the messages of
-// a MULTIAPPEND; nil when it cannot be read.
+// a MULTIAPPEND; nil when it cannot be read, or lists more UIDs than any
+// APPEND has messages (a set of many ranges could otherwise list billions).
 func expandUIDSet(set string) []uint32 {
 	var out []uint32
 	for part := range strings.SplitSeq(set, ",") {
@@ -101,6 +102,9 @@ func expandUIDSet(set string) []uint32 {
 		}
 		if b-a > 1<<16 {
 			return nil
+		}
+		if len(out)+int(b-a) >= 1<<16 {
+			return nil // more UIDs than any APPEND has messages
 		}
 		for u := a; u <= b; u++ {
 			out = append(out, uint32(u))

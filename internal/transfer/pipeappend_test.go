@@ -125,6 +125,7 @@ func TestParseStatusAndUIDSets(t *testing.T) {
 	require.Nil(t, expandUIDSet("x"))
 	require.Nil(t, expandUIDSet("0"))
 	require.Nil(t, expandUIDSet("1:4294967295"), "absurd ranges are not expanded")
+	require.Nil(t, expandUIDSet(strings.TrimSuffix(strings.Repeat("1:60000,", 100), ",")), "nor absurd lists of ranges")
 }
 
 func TestReadLineSkipsLiterals(t *testing.T) {
