@@ -22,13 +22,14 @@ var keyFields = []string{"Message-ID", "Date", "From", "Subject"}
 
 // header is what the engine reads of a message's header.
 type header struct {
-	uid     uint32
-	size    int64
-	flags   []string
-	key     string
-	from    string
-	subject string
-	date    time.Time
+	uid      uint32
+	size     int64     // RFC822.SIZE
+	internal time.Time // INTERNALDATE
+	flags    []string
+	key      string
+	from     string
+	subject  string
+	date     time.Time
 }
 
 // messageKey identifies a message by its Message-ID, or, for a message
@@ -64,7 +65,7 @@ func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: keyFields, Peek: true}
 	wd := s.watchdog(r.job.Timeouts.Command)
 	defer wd.Stop()
-	cmd := s.fetch(set, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
+	cmd := s.fetch(set, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{section}})
 	var out []header
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		wd.Reset(r.job.Timeouts.Command)
@@ -73,7 +74,7 @@ func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
 			cmd.Close()
 			return nil, r.netErr(s, "FETCH", err)
 		}
-		h := header{uid: uint32(buf.UID), size: buf.RFC822Size, flags: flagStrings(buf.Flags)}
+		h := header{uid: uint32(buf.UID), size: buf.RFC822Size, internal: buf.InternalDate, flags: flagStrings(buf.Flags)}
 		h.key, h.from, h.subject, h.date = parseHeader(buf.FindBodySection(section))
 		out = append(out, h)
 	}
@@ -81,6 +82,30 @@ func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
 		return nil, r.netErr(s, "FETCH", err)
 	}
 	return out, nil
+}
+
+// sameMessage returns which of the destination messages cands (which share
+// the key of source message m) is m, or -1: the same RFC822.SIZE, and for a
+// key hashed from the header (no Message-ID) the same INTERNALDATE too, so
+// two different messages that share a Message-ID, or a Date, From and
+// Subject, are both copied.
+func sameMessage(m meta, key string, cands []header) int {
+	for i, h := range cands {
+		if h.size != m.size {
+			continue
+		}
+		if strings.HasPrefix(key, "h:") && !sameInstant(h.internal, m.date) {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+// sameInstant compares two INTERNALDATEs to the second (their precision).
+func sameInstant(a, b time.Time) bool {
+	d := a.Sub(b)
+	return d < time.Second && d > -time.Second
 }
 
 func uidsOf(ms []meta) []uint32 {
@@ -150,9 +175,10 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 	var found []meta
 	for _, m := range todo {
 		k, ok := keyOf[m.uid]
-		if hs := avail[k]; ok && len(hs) > 0 {
-			rec[m.uid] = Copied{DestUID: hs[0].uid, Flags: hs[0].flags}
-			avail[k] = hs[1:]
+		if i := sameMessage(m, k, avail[k]); ok && i >= 0 {
+			hs := avail[k]
+			rec[m.uid] = Copied{DestUID: hs[i].uid, Flags: hs[i].flags}
+			avail[k] = append(hs[:i:i], hs[i+1:]...)
 			st.Messages[m.uid] = rec[m.uid]
 			found = append(found, m)
 			continue

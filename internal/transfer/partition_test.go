@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -71,6 +72,31 @@ func TestPartition(t *testing.T) {
 			}
 			require.Equal(t, tt.settled, uids(p.decided), "decided")
 			require.Equal(t, len(tt.metas), len(p.todo)+len(p.tooLarge)+len(p.already)+len(p.copiedNow)+len(p.decided), "every message in exactly one part")
+		})
+	}
+}
+
+func TestSameMessage(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2024, 1, 1, 10, 0, 0, 0, time.UTC)
+	m := meta{uid: 1, size: 100, date: day}
+	tests := []struct {
+		name  string
+		key   string
+		cands []header
+		want  int
+	}{
+		{"same Message-ID and size", "id:x", []header{{uid: 9, size: 100, internal: day.Add(time.Hour)}}, 0},
+		{"same Message-ID, another size: another message", "id:x", []header{{uid: 9, size: 101, internal: day}}, -1},
+		{"the one of the right size among several", "id:x", []header{{uid: 8, size: 90}, {uid: 9, size: 100}}, 1},
+		{"header hash needs the same INTERNALDATE", "h:ab", []header{{uid: 9, size: 100, internal: day.Add(5 * time.Minute)}}, -1},
+		{"header hash, same size and INTERNALDATE in another zone", "h:ab", []header{{uid: 9, size: 100, internal: day.In(time.FixedZone("CET", 3600))}}, 0},
+		{"none", "id:x", nil, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, sameMessage(m, tt.key, tt.cands))
 		})
 	}
 }
