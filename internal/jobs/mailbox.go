@@ -349,6 +349,11 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 		}
 		return reasonText(c.lang, ce), false
 	}
+	var perr *transfer.PanicError
+	if errors.As(err, &perr) {
+		c.log.Error("mailbox: the copy engine panicked", "error", err, "stack", string(perr.Stack))
+		return i18n.T(c.lang, "run.internal"), false
+	}
 	c.log.Warn("mailbox: copy failed", "error", err)
 	return i18n.T(c.lang, "run.interrupted"), false
 }

@@ -32,8 +32,10 @@ type runner struct {
 // be completed, an error: a *ConnError for a refused login or an unreachable
 // server, ErrDestinationFull, or the last network error after MaxAttempts.
 // Run is idempotent: with the same checkpoints (or none at all), running it
-// again copies nothing twice.
-func Run(ctx context.Context, job Job) (Result, error) {
+// again copies nothing twice. Nothing a server sends makes it panic; should
+// the engine panic all the same, in any of its goroutines, Run returns a
+// *PanicError, whose Stack is for the operator's log.
+func Run(ctx context.Context, job Job) (res Result, err error) {
 	job.setDefaults()
 	t := &tally{rep: job.Reporter}
 	r := &runner{job: job, t: t, dstFolders: map[string]bool{}, copiedNow: map[string]map[uint32]int64{}}
@@ -41,8 +43,13 @@ func Run(ctx context.Context, job Job) (Result, error) {
 	if job.Preset == PresetGmail {
 		r.labelled = map[string]int{}
 	}
+	defer func() {
+		if perr := recovered(recover()); perr != nil {
+			res, err = t.result(), perr
+		}
+	}()
 	defer r.c.closeAll()
-	err := r.run(ctx)
+	err = r.run(ctx)
 	return t.result(), err
 }
 

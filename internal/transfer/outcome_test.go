@@ -1,6 +1,8 @@
 package transfer_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -91,4 +93,44 @@ func itoa(n uint32) string {
 		b = append([]byte{digits[n%10]}, b...)
 	}
 	return string(b)
+}
+
+// panicky is a Reporter that panics on the first log line containing word,
+// or on the first progress report when word is empty.
+type panicky struct {
+	transfer.NopReporter
+	word string
+}
+
+func (p panicky) Log(e transfer.LogEntry) {
+	if p.word != "" && strings.Contains(e.Message, p.word) {
+		panic("reporter: " + e.Message)
+	}
+}
+
+func (p panicky) Progress(transfer.Progress) {
+	if p.word == "" {
+		panic("reporter: progress")
+	}
+}
+
+// A panic in any goroutine of the engine (here the reporter it calls, from
+// the goroutine that fetches bodies or from the one that records them) is
+// an error of the mailbox, with its stack, never the end of the process.
+func TestPanicIsAnErrorOfTheMailbox(t *testing.T) {
+	t.Parallel()
+	for _, word := range []string{"did not deliver", ""} {
+		t.Run(word, func(t *testing.T) {
+			t.Parallel()
+			h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{NilBodyUID: 2}},
+				testenv.HostileFolder{Name: "INBOX", Messages: corpus(73, 4, 1000)})
+			job := h.job()
+			job.Reporter = panicky{word: word}
+			_, err := transfer.Run(context.Background(), job)
+			var perr *transfer.PanicError
+			require.ErrorAs(t, err, &perr)
+			require.Contains(t, string(perr.Stack), "transfer_test.panicky")
+			requireReadOnly(t, h.srv)
+		})
+	}
 }

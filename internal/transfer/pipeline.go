@@ -66,7 +66,7 @@ func (r *runner) pipelineOnce(ctx context.Context, f opened, todo []meta, alone 
 		byUID[m.uid] = m
 	}
 
-	g.Go(func() error {
+	goSafe(g, func() error {
 		defer close(items)
 		bf := &bodyFetch{r: r, f: f, byUID: byUID, budget: budget, items: items}
 		return bf.run(gctx, todo)
@@ -74,7 +74,7 @@ func (r *runner) pipelineOnce(ctx context.Context, f opened, todo []meta, alone 
 	var wg sync.WaitGroup
 	for _, a := range r.c.appenders() {
 		wg.Add(1)
-		g.Go(func() error {
+		goSafe(g, func() error {
 			defer wg.Done()
 			return r.appendLoop(gctx, p, a, alone, budget, items, outcomes)
 		})

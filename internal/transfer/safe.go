@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // PanicError is a panic recovered in a goroutine of the engine, turned into
@@ -48,4 +50,17 @@ func within(what string, d time.Duration, f func() error) error {
 	case <-t.C:
 		return errWatchdog{what: what, d: d}
 	}
+}
+
+// goSafe runs f in g, a panic of f being its error (a *PanicError): no
+// goroutine of the engine takes the process down.
+func goSafe(g *errgroup.Group, f func() error) {
+	g.Go(func() (err error) {
+		defer func() {
+			if perr := recovered(recover()); perr != nil {
+				err = perr
+			}
+		}()
+		return f()
+	})
 }
