@@ -40,6 +40,9 @@ const (
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
 	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
 	EnvMemoryLimit        = "TRASLOCO_MEMORY_LIMIT"
+	EnvMinRate            = "TRASLOCO_MIN_RATE"
+	EnvRateWindow         = "TRASLOCO_RATE_WINDOW"
+	EnvMailboxBudget      = "TRASLOCO_MAILBOX_BUDGET"
 )
 
 // Defaults of the optional settings.
@@ -93,6 +96,16 @@ type Config struct {
 	// PerHostLimit caps concurrent connections to one remote host, in
 	// validation and in runs (TRASLOCO_PER_HOST_LIMIT). Default 4.
 	PerHostLimit int
+	// MinRate is the slowest an old server may send, in bytes a second,
+	// over RateWindow of waiting for it, before the attempt is cut and
+	// retried later (TRASLOCO_MIN_RATE, TRASLOCO_RATE_WINDOW a Go
+	// duration). Default 2048 over 5m.
+	MinRate    int
+	RateWindow time.Duration
+	// MailboxBudget is the most time one mailbox's copy may take in a run,
+	// all attempts together (TRASLOCO_MAILBOX_BUDGET, a Go duration).
+	// Default 12h.
+	MailboxBudget time.Duration
 	// MailboxSlice is the longest one attempt of a mailbox copy works
 	// before going on in a fresh attempt; it also sets how soon the copy
 	// of a worker process that died is taken up again
@@ -270,6 +283,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)
 	c.PerHostLimit = positiveInt(get, EnvPerHostLimit, DefaultPerHostLimit, fail)
 	c.MailboxSlice = positiveDuration(get, EnvMailboxSlice, 20*time.Minute, fail)
+	c.MinRate = positiveInt(get, EnvMinRate, 2048, fail)
+	c.RateWindow = positiveDuration(get, EnvRateWindow, 5*time.Minute, fail)
+	c.MailboxBudget = positiveDuration(get, EnvMailboxBudget, 12*time.Hour, fail)
 	c.RetryBackoff = positiveDuration(get, EnvRetryBackoff, 30*time.Second, fail)
 	c.JobPoll = positiveDuration(get, EnvJobPoll, 10*time.Second, fail)
 	c.MemoryLimit = memoryLimit(get, fail)

@@ -336,9 +336,11 @@ func (b MailboxRun) Retryable() bool {
 }
 
 // ReopenFailedMailboxes puts the retryable mailbox runs (see
-// MailboxRun.Retryable) of an ended run back to pending for another try, reopens the run (clearing its email record,
-// so a new email reports the retry) and the migration, and returns the
-// reopened mailbox runs. Nothing failed is ErrWrongState.
+// MailboxRun.Retryable) of an ended run back to pending for another try,
+// with a time budget of their own (started_at is cleared), reopens the run
+// (clearing its email record, so a new email reports the retry) and the
+// migration, and returns the reopened mailbox runs. Nothing failed is
+// ErrWrongState.
 func ReopenFailedMailboxes(ctx context.Context, tx pgx.Tx, tenantID, runID int64) ([]MailboxRun, error) {
 	r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs r WHERE r.tenant_id = $1 AND r.id = $2 FOR UPDATE`, tenantID, runID))
 	if err != nil {
@@ -348,7 +350,7 @@ func ReopenFailedMailboxes(ctx context.Context, tx pgx.Tx, tenantID, runID int64
 		return nil, fmt.Errorf("reopen failed mailboxes: run is %s: %w", r.Status, ErrWrongState)
 	}
 	rows, err := tx.Query(ctx, `
-		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, ended_at = NULL, attempts = 0, updated_at = now()
+		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, started_at = NULL, ended_at = NULL, attempts = 0, updated_at = now()
 		FROM migration_lines l
 		WHERE b.tenant_id = $1 AND b.run_id = $2 AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0)
 			AND l.id = b.line_id AND l.tenant_id = b.tenant_id

@@ -26,6 +26,8 @@ type conns struct {
 	// runCtx is the context of the last connect: a connection is cut when
 	// it ends, so one reopened inside a pass must not use the pass's own.
 	runCtx context.Context
+	// meter measures every source connection.
+	meter *meter
 }
 
 // ready reports whether the source and a destination are connected.
@@ -57,6 +59,7 @@ func (c *conns) connect(ctx context.Context) error {
 		return err
 	}
 	c.src = &source{s: s}
+	c.meter.attach(s.cut)
 	d, err := dial(ctx, SideDestination, PresetStandardSSL, c.job.Dest, c.job.Timeouts, func(s string) { c.logf(slog.LevelWarn, "", "destination: %s", s) })
 	if err != nil {
 		return err
@@ -77,6 +80,7 @@ func (c *conns) reopenSource() error {
 		return err
 	}
 	c.src = &source{s: s}
+	c.meter.attach(s.cut)
 	return nil
 }
 

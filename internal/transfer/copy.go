@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -22,6 +23,8 @@ type runner struct {
 	dstDelim   rune
 	// labelled counts, for Gmail, the message keys seen in label folders.
 	labelled map[string]int
+	// meter is the source's rate floor.
+	meter *meter
 	// copiedNow holds, per source folder, the UIDs appended by this Run, so
 	// that a folder retried after a dropped connection counts them as
 	// copied, not as already there.
@@ -39,7 +42,8 @@ func Run(ctx context.Context, job Job) (res Result, err error) {
 	job.setDefaults()
 	t := &tally{rep: job.Reporter}
 	r := &runner{job: job, t: t, dstFolders: map[string]bool{}, copiedNow: map[string]map[uint32]int64{}}
-	r.c = &conns{job: &r.job, logf: t.logf}
+	r.meter = newMeter(job.MinRate, job.RateWindow)
+	r.c = &conns{job: &r.job, logf: t.logf, meter: r.meter}
 	if job.Preset == PresetGmail {
 		r.labelled = map[string]int{}
 	}
@@ -49,7 +53,20 @@ func Run(ctx context.Context, job Job) (res Result, err error) {
 		}
 	}()
 	defer r.c.closeAll()
-	err = r.run(ctx)
+	stop := make(chan struct{})
+	defer close(stop)
+	go r.meter.run(stop)
+	runCtx := ctx
+	if !job.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithDeadline(ctx, job.Deadline)
+		defer cancel()
+	}
+	err = r.run(runCtx)
+	if err != nil && ctx.Err() == nil && runCtx.Err() != nil {
+		r.t.logf(slog.LevelError, "", "stopped: the mailbox used up its time budget for this run (until %s)", job.Deadline.Format(time.RFC3339))
+		err = ErrTimeBudget
+	}
 	return t.result(), err
 }
 

@@ -26,8 +26,10 @@ func (r *runner) fetchMeta(src *source, n uint32) ([]meta, error) {
 	wd := src.watchdog(r.job.Timeouts.Command)
 	defer wd.Stop()
 	cmd := src.fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true})
+	defer r.meter.wait()()
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		wd.Reset(r.job.Timeouts.Command)
+		r.meter.add(64) // about a line of UID, FLAGS, INTERNALDATE, RFC822.SIZE
 		buf, err := msg.Collect()
 		if err != nil {
 			cmd.Close()
@@ -52,6 +54,11 @@ func (r *runner) netErr(s interface {
 	wasTimedOut() bool
 	cause(error) error
 }, what string, err error) error {
+	if _, src := s.(*source); src {
+		if serr := r.meter.err(); serr != nil {
+			return serr
+		}
+	}
 	if s.wasTimedOut() {
 		return errWatchdog{what: what, d: r.job.Timeouts.Command}
 	}
@@ -226,7 +233,8 @@ func (b *bodyFetch) alone(ctx context.Context, uid uint32) error {
 // does not stop the others), and the source is reconnected. It returns err
 // when there is no going on: no progress, too many reconnects, a stop.
 func (b *bodyFetch) survive(ctx context.Context, res fetched, err error) error {
-	if ctx.Err() != nil || !retriable(err) || errors.Is(err, errUIDValidity) {
+	var stall *StallError
+	if ctx.Err() != nil || !retriable(err) || errors.Is(err, errUIDValidity) || errors.As(err, &stall) {
 		return err
 	}
 	if len(res.delivered) == 0 && res.reading == 0 || b.reopens >= maxReopens {
@@ -310,6 +318,8 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 		set.AddNum(imap.UID(u))
 	}
 	cmd := src.fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	waiting := r.meter.wait()
+	defer func() { waiting() }()
 	wd := src.watchdog(r.job.Timeouts.Command)
 	err := func() error {
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
@@ -336,11 +346,14 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 						return nil
 					}
 					var err error
-					if held, err = b.budget.acquire(ctx, size); err != nil {
+					waiting()
+					held, err = b.budget.acquire(ctx, size)
+					waiting = r.meter.wait()
+					if err != nil {
 						return err
 					}
 					wd.Reset(r.job.Timeouts.forSize(size))
-					if data, err = readBody(it.Literal, size); err != nil {
+					if data, err = readBody(counted{it.Literal, r.meter}, size); err != nil {
 						b.budget.release(held)
 						res.reading = uid
 						return r.netErr(src, "FETCH", err)
@@ -356,12 +369,14 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 				continue
 			}
 			res.delivered[uid] = true
+			waiting()
 			select {
 			case b.items <- item{m: m, body: data, held: held}:
 			case <-ctx.Done():
 				item{body: data, held: held}.done(b.budget)
 				return ctx.Err()
 			}
+			waiting = r.meter.wait()
 		}
 		return nil
 	}()

@@ -44,6 +44,16 @@ type Job struct {
 	// still copied, alone. All the copies of a process also share
 	// ProcessInFlightBytes.
 	InFlightBytes int64
+	// MinRate is the slowest the source may deliver, in bytes a second,
+	// over RateWindow of waiting for it, before the attempt is cut with a
+	// *StallError (retried later); default DefaultMinRate (2 KiB/s).
+	MinRate int64
+	// RateWindow is the waiting over which MinRate is measured; default
+	// DefaultRateWindow (5 minutes).
+	RateWindow time.Duration
+	// Deadline, when set, is the end of the mailbox's time budget for this
+	// run: past it Run stops with ErrTimeBudget. Default none.
+	Deadline time.Time
 }
 
 // Result is the outcome of a copy.
@@ -86,6 +96,12 @@ func (j *Job) setDefaults() {
 			}
 			return d
 		}
+	}
+	if j.MinRate <= 0 {
+		j.MinRate = DefaultMinRate
+	}
+	if j.RateWindow <= 0 {
+		j.RateWindow = DefaultRateWindow
 	}
 	if j.InFlightBytes <= 0 {
 		j.InFlightBytes = 16 << 20

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -133,4 +134,39 @@ func TestPanicIsAnErrorOfTheMailbox(t *testing.T) {
 			requireReadOnly(t, h.srv)
 		})
 	}
+}
+
+// Slow is allowed, stalled is not: a source that delivers under the rate
+// floor over a window of waiting for it is cut with a StallError, retried
+// later; a mailbox past its time budget stops with ErrTimeBudget.
+func TestStalledSourceIsCut(t *testing.T) {
+	t.Parallel()
+	t.Run("rate floor", func(t *testing.T) {
+		t.Parallel()
+		h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{Drip: 20 * time.Millisecond, DripUID: 2}},
+			testenv.HostileFolder{Name: "INBOX", Messages: corpus(74, 3, 4000)})
+		job := h.job()
+		job.Timeouts.Command = time.Minute // the floor cuts, not the watchdog
+		job.MinRate, job.RateWindow = 1000, time.Second
+		job.MaxAttempts = 2
+		_, err, _ := h.run(t, job)
+		var stall *transfer.StallError
+		require.ErrorAs(t, err, &stall)
+		require.Less(t, stall.Bytes, int64(stall.Window/time.Second)*1000)
+		require.Contains(t, h.rep.text(), "under the floor of 1000 bytes a second")
+		require.Len(t, h.dstFolder(t, "INBOX"), 1, "what came before the stall is copied")
+		requireReadOnly(t, h.srv)
+	})
+	t.Run("time budget", func(t *testing.T) {
+		t.Parallel()
+		h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{Drip: 50 * time.Millisecond}},
+			testenv.HostileFolder{Name: "INBOX", Messages: corpus(75, 3, 4000)})
+		job := h.job()
+		job.Timeouts.Command = time.Minute
+		job.Deadline = time.Now().Add(2 * time.Second)
+		_, err, _ := h.run(t, job)
+		require.ErrorIs(t, err, transfer.ErrTimeBudget)
+		require.Contains(t, h.rep.text(), "time budget")
+		requireReadOnly(t, h.srv)
+	})
 }
