@@ -208,8 +208,42 @@ func isOverQuota(ierr *imap.Error) bool {
 	return ierr.Code == imap.ResponseCodeOverQuota || strings.Contains(strings.ToLower(ierr.Text), "quota")
 }
 
-// updateFlags brings the destination's flags up to date with one STORE per
-// distinct flag set.
+// flagDelta is what changed in a message's flags at the source since they
+// were last written at the destination.
+type flagDelta struct{ add, remove []string }
+
+// deltaOf compares the flags last written (was) with the source's now.
+func deltaOf(was, now []string) flagDelta {
+	has := func(fl []string, f string) bool {
+		for _, x := range fl {
+			if strings.EqualFold(x, f) {
+				return true
+			}
+		}
+		return false
+	}
+	var d flagDelta
+	for _, f := range now {
+		if !has(was, f) {
+			d.add = append(d.add, f)
+		}
+	}
+	for _, f := range was {
+		if !has(now, f) {
+			d.remove = append(d.remove, f)
+		}
+	}
+	return d
+}
+
+func (d flagDelta) key() string {
+	return strings.Join(d.add, " ") + "\x00" + strings.Join(d.remove, " ")
+}
+
+// updateFlags applies at the destination what changed in the flags at the
+// source since they were last written (+FLAGS and -FLAGS of the change,
+// one STORE each per distinct change), so a flag the customer set or
+// cleared at the destination meanwhile is left as it is.
 func (r *runner) updateFlags(ctx context.Context, p FolderPlan, dst *session, st FolderState, changes []meta) error {
 	to := r.job.Timeouts
 	if err := dst.do("SELECT", to.Command, func() error {
@@ -219,11 +253,13 @@ func (r *runner) updateFlags(ctx context.Context, p FolderPlan, dst *session, st
 		return asFolderError(err)
 	}
 	groups := map[string][]meta{}
+	deltas := map[string]flagDelta{}
 	for _, m := range changes {
-		k := strings.Join(m.flags, " ")
-		groups[k] = append(groups[k], m)
+		d := deltaOf(st.Messages[m.uid].Flags, m.flags)
+		deltas[d.key()] = d
+		groups[d.key()] = append(groups[d.key()], m)
 	}
-	for _, ms := range groups {
+	for k, ms := range groups {
 		var set imap.UIDSet
 		rec := map[uint32]Copied{}
 		for _, m := range ms {
@@ -231,10 +267,20 @@ func (r *runner) updateFlags(ctx context.Context, p FolderPlan, dst *session, st
 			set.AddNum(imap.UID(c.DestUID))
 			rec[m.uid] = Copied{DestUID: c.DestUID, Flags: m.flags}
 		}
-		flags := imapFlags(ms[0].flags)
-		err := dst.do("STORE", to.Command, func() error {
-			return dst.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: flags}, nil).Close()
-		})
+		d := deltas[k]
+		var err error
+		for _, op := range []struct {
+			op    imap.StoreFlagsOp
+			flags []string
+		}{{imap.StoreFlagsAdd, d.add}, {imap.StoreFlagsDel, d.remove}} {
+			if len(op.flags) == 0 || err != nil {
+				continue
+			}
+			flags := imapFlags(op.flags)
+			err = dst.do("STORE", to.Command, func() error {
+				return dst.c.Store(set, &imap.StoreFlags{Op: op.op, Silent: true, Flags: flags}, nil).Close()
+			})
+		}
 		if err != nil {
 			var ierr *imap.Error
 			if errors.As(err, &ierr) && ierr.Type == imap.StatusResponseTypeNo {
@@ -248,7 +294,7 @@ func (r *runner) updateFlags(ctx context.Context, p FolderPlan, dst *session, st
 		}
 		r.t.update(func(res *Result) { res.FlagsUpdated += len(ms) })
 	}
-	r.t.logf(slog.LevelInfo, p.Source, "flags brought up to date on %d messages", len(changes))
+	r.t.logf(slog.LevelInfo, p.Source, "flags brought up to date on %d messages (what changed at the source)", len(changes))
 	// Leave the folder without expunging anything.
 	return dst.do("UNSELECT", to.Command, func() error { return unselect(dst) })
 }
