@@ -68,6 +68,7 @@ func runDaemon(ctx context.Context, args []string, env Env, name, help string, r
 		return ExitUsage
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	applyMemoryLimit(env.Getenv, cfg, logger)
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error(name, "err", err)
 		fmt.Fprintf(env.Stderr, "trasloco %s: %v\n", name, err)

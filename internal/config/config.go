@@ -39,6 +39,7 @@ const (
 	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
 	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
+	EnvMemoryLimit        = "TRASLOCO_MEMORY_LIMIT"
 )
 
 // Defaults of the optional settings.
@@ -110,6 +111,11 @@ type Config struct {
 	// (TRASLOCO_METRICS_LISTEN, host:port, e.g. 127.0.0.1:9090). Default
 	// none: not started.
 	MetricsListen string
+	// MemoryLimit is the soft memory limit in bytes that serve and worker
+	// give the Go runtime when GOMEMLIMIT is not set
+	// (TRASLOCO_MEMORY_LIMIT: 1GiB, 768MiB, 2GB, bytes; "off" for none).
+	// Default DefaultMemoryLimit.
+	MemoryLimit int64
 }
 
 // Dest is the destination IMAP server, reached with a master user.
@@ -266,6 +272,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MailboxSlice = positiveDuration(get, EnvMailboxSlice, 20*time.Minute, fail)
 	c.RetryBackoff = positiveDuration(get, EnvRetryBackoff, 30*time.Second, fail)
 	c.JobPoll = positiveDuration(get, EnvJobPoll, 10*time.Second, fail)
+	c.MemoryLimit = memoryLimit(get, fail)
 
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)

@@ -107,8 +107,12 @@ type HostileOptions struct {
 }
 
 // HostileFaults are the ways a Hostile server misbehaves; the zero value is
-// none. "Body FETCH" is a FETCH that asks for BODY[] or BODY.PEEK[].
+// none. "Body FETCH" is a FETCH that asks for BODY[] or BODY.PEEK[]. The
+// faults of a FETCH (NilBodyUID, OmitUID, RefuseUID, ShortLiteralUID,
+// ByeMidFetch, Garbage, Drip) hit the folder Folder only.
 type HostileFaults struct {
+	// Folder is the folder whose FETCH replies misbehave; default INBOX.
+	Folder string
 	// NilBodyUID answers a body FETCH of this UID with BODY[] NIL.
 	NilBodyUID uint32
 	// Exists, when set, is the EXISTS count claimed on SELECT/EXAMINE.
@@ -141,8 +145,10 @@ type HostileFaults struct {
 	NoLogoutReply bool
 	// GreetingBytes, when set, makes the greeting's text that long.
 	GreetingBytes int
-	// Drip, when set, writes body FETCH replies one byte every Drip.
-	Drip time.Duration
+	// Drip, when set, writes the body literal of DripUID (of every message
+	// when DripUID is 0) one byte every Drip.
+	Drip    time.Duration
+	DripUID uint32
 }
 
 // HostileCommand is a command the server received.
@@ -853,9 +859,21 @@ func (it fetchItem) isBody() bool {
 	return (it.name == "BODY" || it.name == "BINARY") && it.section == ""
 }
 
+// faults are the FETCH faults that apply to the selected folder.
+func (c *HostileConn) faults() HostileFaults {
+	f := c.s.opts.Faults
+	folder := f.Folder
+	if folder == "" {
+		folder = "INBOX"
+	}
+	if c.sel == nil || c.sel.Name != folder && !(strings.EqualFold(folder, "INBOX") && strings.EqualFold(c.sel.Name, "INBOX")) {
+		return HostileFaults{Exists: f.Exists, UIDValidityChange: f.UIDValidityChange}
+	}
+	return f
+}
+
 func (c *HostileConn) fetch(cmd HostileCommand, args []htok) error {
-	o := c.s.opts
-	f := o.Faults
+	f := c.faults()
 	if len(args) < 2 {
 		c.bad(cmd.Tag, "FETCH wants a set and items")
 		return nil
@@ -988,7 +1006,7 @@ func (c *HostileConn) fetchOne(seq uint32, m HostileMessage, items []fetchItem, 
 
 // bodyLiteral writes BODY[] of m, faults included.
 func (c *HostileConn) bodyLiteral(m HostileMessage, name string) error {
-	f := c.s.opts.Faults
+	f := c.faults()
 	if m.UID == f.NilBodyUID {
 		c.Printf("%s[] NIL", name)
 		return nil
@@ -1011,7 +1029,7 @@ func (c *HostileConn) bodyLiteral(m HostileMessage, name string) error {
 		}
 		return err
 	}
-	if f.Drip > 0 {
+	if f.Drip > 0 && (f.DripUID == 0 || f.DripUID == m.UID) {
 		if err := c.Flush(); err != nil {
 			return err
 		}

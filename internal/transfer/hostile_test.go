@@ -10,6 +10,7 @@ package transfer_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -51,12 +52,42 @@ func isolate(t *testing.T) bool {
 	cmd.Env = append(os.Environ(), hostileChildEnv+"="+t.Name())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s in its own process: %v\n%s", t.Name(), err, tail(out, 12000))
+		t.Fatalf("%s in its own process: %v\n%s", t.Name(), err, childReport(out))
 	}
 	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("%s in its own process did not pass:\n%s", t.Name(), tail(out, 12000))
+		t.Fatalf("%s in its own process did not pass:\n%s", t.Name(), childReport(out))
 	}
 	return true
+}
+
+// childReport is what a failed child process said: the start of a crash
+// (panic or fatal error, with the engine's frames) when there is one, and
+// the end of its output.
+func childReport(out []byte) string {
+	out = shortLines(out)
+	var crash string
+	for _, mark := range []string{"panic: ", "fatal error: "} {
+		if i := strings.Index(string(out), mark); i >= 0 {
+			crash = string(out[i:min(len(out), i+4000)])
+			break
+		}
+	}
+	if crash != "" {
+		return "crash:\n" + crash + "\n…\nend of output:\n" + tail(out, 4000)
+	}
+	return tail(out, 12000)
+}
+
+// shortLines cuts every line of b to 400 bytes (a 64 MiB folder name is
+// not worth reading).
+func shortLines(b []byte) []byte {
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if len(l) > 400 {
+			lines[i] = l[:400] + fmt.Sprintf("… (%d bytes)", len(l))
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
 }
 
 func tail(b []byte, n int) string {
@@ -111,15 +142,19 @@ func (h *hostileFixture) job() transfer.Job {
 }
 
 // run runs the job under a memory sampler; it returns the result, the error
-// and the peak growth of the heap over what it was before.
+// and the peak growth of the heap over what it was before. Run must end by
+// itself: the test's own deadline (minutes, where every fault here costs
+// seconds of watchdogs) ending it means the engine hung, which fails the
+// test ("no goroutine hangs for ever"); it is a guard, not a measure.
 func (h *hostileFixture) run(t *testing.T, job transfer.Job) (transfer.Result, error, uint64) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var res transfer.Result
 	var err error
 	peak := heapPeak(func() { res, err = transfer.Run(ctx, job) })
-	t.Logf("result %+v, error %v, heap peak growth %d MiB", res, err, peak>>20)
+	t.Logf("result %+v, error %s, heap peak growth %d MiB", res, shortLines([]byte(fmt.Sprint(err))), peak>>20)
+	require.NoError(t, ctx.Err(), "transfer.Run hung until the test gave up on it")
 	return res, err, peak
 }
 
@@ -177,7 +212,7 @@ func (l *hostileLog) text() string {
 	for _, e := range l.entries {
 		fmt.Fprintf(&b, "%s %s: %s\n", e.Level, e.Folder, e.Message)
 	}
-	return b.String()
+	return string(shortLines([]byte(b.String())))
 }
 
 // skipped returns the messages the log lists as not copied (for the
@@ -302,3 +337,404 @@ func TestHostileWellBehavedCopiesEverything(t *testing.T) {
 		})
 	}
 }
+
+// The mailbox of the fault tests: INBOX of 6 (the faults hit INBOX), Lavoro
+// of 3 and Sent of 2 (which must be copied whatever INBOX does), and Trash.
+const (
+	inboxN = 6
+	foundN = 6 + 3 + 2 // messages in the folders that are copied
+)
+
+// requireOthersCopied checks that the folders after the broken one were
+// copied whole.
+func requireOthersCopied(t *testing.T, h *hostileFixture) {
+	t.Helper()
+	require.NoError(t, testenv.SameMail(h.srv.Dial(t), h.dstClient(t), map[string]string{"Lavoro": "Lavoro", "Sent": "Sent"}),
+		"the folders after the broken one are copied")
+}
+
+// requireNoneTwice checks that no message is at the destination twice and
+// that every destination message is byte for byte one of the source's (a
+// truncated or padded message never gets in).
+func requireNoneTwice(t *testing.T, h *hostileFixture, folder string, src []testenv.HostileMessage) {
+	t.Helper()
+	want := map[[32]byte]bool{}
+	for _, m := range src {
+		if m.Pad == 0 {
+			want[sha(m.Body)] = true
+		}
+	}
+	seen := map[[32]byte]bool{}
+	for id, m := range h.dstFolder(t, folder) {
+		require.True(t, want[m.Sum], "destination %s: message %s is none of the source's (truncated, padded or foreign)", folder, id)
+		require.False(t, seen[m.Sum], "destination %s: message %s is there twice", folder, id)
+		seen[m.Sum] = true
+	}
+}
+
+// requireFailedAlone is the outcome of a mailbox where one message of INBOX
+// could not be had: that message failed with its reason (in the log and in
+// the list the customer sees, like the messages over 30 MB), every other
+// message was copied, the mailbox ends completed with errors (no error from
+// Run, not complete), and nothing was written to the old server.
+func requireFailedAlone(t *testing.T, h *hostileFixture, res transfer.Result, err error, uid uint32) {
+	t.Helper()
+	require.NoError(t, err, "one message the old server does not deliver costs that message, not the mailbox")
+	requireLedger(t, res, foundN)
+	require.Equal(t, 1, res.Failed, "UID %d failed", uid)
+	require.Equal(t, foundN-1, res.Copied)
+	require.False(t, res.Complete(), "completed with errors, never completed")
+	require.True(t, h.rep.mentions("INBOX", uid), "the log names INBOX UID %d", uid)
+	require.Contains(t, h.rep.skipped(), fmt.Sprintf("INBOX/%d", uid), "the customer's list of messages not copied has INBOX UID %d", uid)
+	require.Len(t, h.dstFolder(t, "INBOX"), inboxN-1)
+	requireOthersCopied(t, h)
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileNilBody — table row 1, rule "no crash, ever" and "one outcome
+// per message": `* 2 FETCH (UID 2 BODY[] NIL)` is valid IMAP (an nstring);
+// the message is retried alone, then failed with its reason.
+func TestHostileNilBody(t *testing.T) {
+	t.Parallel()
+	if isolate(t) {
+		return
+	}
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{NilBodyUID: 2}}, standardFolders()...)
+	res, err, _ := h.run(t, h.job())
+	requireFailedAlone(t, h, res, err, 2)
+}
+
+// TestHostileHugeExists — table row 2, rule "preallocation bounded by what
+// is really there, not by EXISTS": `* 4294967295 EXISTS` on EXAMINE, while
+// the FETCH lists 6. Everything is copied, in bounded memory.
+func TestHostileHugeExists(t *testing.T) {
+	t.Parallel()
+	if isolate(t) {
+		return
+	}
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{Exists: 4294967295}}, standardFolders()...)
+	res, err, peak := h.run(t, h.job())
+	require.Less(t, peak, uint64(64<<20), "heap growth")
+	require.NoError(t, err)
+	requireLedger(t, res, foundN)
+	require.True(t, res.Complete())
+	require.Equal(t, foundN, res.Copied)
+	requireOthersCopied(t, h)
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileMessageLeftOut — table row 3, rule "one outcome per message, a
+// gap is a failure with a reason, never a silent hole": the body FETCH
+// leaves UID 3 out and ends OK. Not "completed": UID 3 is retried alone,
+// then failed ("il vecchio server non ha consegnato il messaggio").
+func TestHostileMessageLeftOut(t *testing.T) {
+	t.Parallel()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{OmitUID: 3}}, standardFolders()...)
+	res, err, _ := h.run(t, h.job())
+	requireFailedAlone(t, h, res, err, 3)
+}
+
+// TestHostileTaggedNOOnBodyFetch — table row 4, rule "a refusal costs one
+// message, not the mailbox": a body FETCH that includes UID 4 delivers the
+// others and ends with a tagged NO (Gmail's way); the chunk is split down
+// to single messages and only UID 4 fails; later folders are copied.
+func TestHostileTaggedNOOnBodyFetch(t *testing.T) {
+	t.Parallel()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{RefuseUID: 4}}, standardFolders()...)
+	res, err, _ := h.run(t, h.job())
+	requireFailedAlone(t, h, res, err, 4)
+}
+
+// TestHostileLiteralLargerThanDeclared — table row 5, rule "a literal never
+// longer than the message's declared size plus a little and never longer
+// than the size limit: stop reading, count the message as too large or
+// failed, never APPEND it": UID 5 declares RFC822.SIZE 900 and sends 40 MiB.
+func TestHostileLiteralLargerThanDeclared(t *testing.T) {
+	t.Parallel()
+	if isolate(t) {
+		return
+	}
+	folders := standardFolders()
+	folders[0].Messages[4].DeclaredSize = 900
+	folders[0].Messages[4].Pad = 40 << 20
+	h := hostileSetup(t, testenv.HostileOptions{}, folders...)
+	res, err, peak := h.run(t, h.job())
+	require.Less(t, peak, uint64(24<<20), "heap growth: the 40 MiB literal is not read into memory")
+	require.NoError(t, err)
+	requireLedger(t, res, foundN)
+	require.Equal(t, 1, res.Failed+res.TooLarge, "UID 5 is too large or failed")
+	require.Equal(t, foundN-1, res.Copied)
+	require.False(t, res.Complete() && res.TooLarge == 0)
+	require.True(t, h.rep.mentions("INBOX", 5), "the log names INBOX UID 5")
+	require.Contains(t, h.rep.skipped(), "INBOX/5")
+	requireNoneTwice(t, h, "INBOX", folders[0].Messages)
+	require.Len(t, h.dstFolder(t, "INBOX"), inboxN-1, "the 40 MiB message is never appended")
+	requireOthersCopied(t, h)
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileHugeListLine — table row 6, rule "a cap on a response line
+// outside literals (a few MiB)": one 64 MiB line in the LIST reply. The
+// copy ends (with the mailbox's reason, or without the monster folder) in
+// bounded memory.
+func TestHostileHugeListLine(t *testing.T) {
+	t.Parallel()
+	if isolate(t) {
+		return
+	}
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{ListLineBytes: 64 << 20}}, standardFolders()...)
+	res, err, peak := h.run(t, h.job())
+	require.Less(t, peak, uint64(32<<20), "heap growth: the 64 MiB line is not held")
+	if err == nil {
+		requireLedger(t, res, foundN)
+		requireOthersCopied(t, h)
+	}
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileTrashAndJunkUnderInbox — table row 7, rule "Trash and Junk
+// never cross, wherever the old server keeps them": directly under INBOX
+// with an empty namespace prefix and no SPECIAL-USE, also without
+// NAMESPACE and with "." as delimiter. A user folder that merely contains
+// the word deeper down (Progetti/Trash) is still copied.
+func TestHostileTrashAndJunkUnderInbox(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts testenv.HostileOptions
+	}{
+		{"empty prefix", testenv.HostileOptions{NoSpecialUse: true}},
+		{"no NAMESPACE", testenv.HostileOptions{NoSpecialUse: true, NoNamespace: true}},
+		{"dot delimiter without NAMESPACE", testenv.HostileOptions{NoSpecialUse: true, NoNamespace: true, Delim: '.'}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := "/"
+			if tc.opts.Delim != 0 {
+				d = string(tc.opts.Delim)
+			}
+			excluded := []string{"Trash", "Spam", "Cestino", "Posta indesiderata", "Posta eliminata", "Junk"}
+			folders := []testenv.HostileFolder{{Name: "INBOX", Messages: corpus(81, 3, 1500)}}
+			for i, name := range excluded {
+				folders = append(folders, testenv.HostileFolder{Name: "INBOX" + d + name, Messages: corpus(int64(82+i), 2, 1500)})
+			}
+			folders = append(folders,
+				testenv.HostileFolder{Name: "INBOX" + d + "Progetti", Messages: corpus(70, 2, 1500)},
+				testenv.HostileFolder{Name: "Progetti", Messages: corpus(71, 1, 1500)},
+				testenv.HostileFolder{Name: "Progetti" + d + "Trash", Messages: corpus(72, 2, 1500)},
+			)
+			h := hostileSetup(t, tc.opts, folders...)
+			res, err, _ := h.run(t, h.job())
+			require.NoError(t, err)
+			require.Equal(t, len(excluded), res.ExcludedFolders, "every Trash and Junk under INBOX is left out")
+			requireLedger(t, res, 3+2+1+2)
+			require.True(t, res.Complete())
+			require.Equal(t, 3+2+1+2, res.Copied, "INBOX, INBOX/Progetti, Progetti and Progetti/Trash are copied")
+			list, lerr := h.dstClient(t).List("", "*", nil).Collect()
+			require.NoError(t, lerr)
+			for _, l := range list {
+				for _, name := range excluded {
+					require.NotEqual(t, strings.ToLower("INBOX/"+name), strings.ToLower(l.Mailbox), "folder %s copied", l.Mailbox)
+				}
+			}
+			require.Len(t, h.dstFolder(t, "Progetti/Trash"), 2)
+			requireReadOnly(t, h.srv)
+		})
+	}
+}
+
+// TestHostileShortLiteral — rule "no goroutine hangs for ever" and "one
+// outcome per message": UID 2's literal stops half-way, then the server
+// stalls or hangs up, on every connection. The truncated message is never
+// appended; it fails alone and the rest is copied.
+func TestHostileShortLiteral(t *testing.T) {
+	t.Parallel()
+	for _, closeIt := range []bool{false, true} {
+		t.Run(fmt.Sprintf("close=%v", closeIt), func(t *testing.T) {
+			t.Parallel()
+			folders := standardFolders()
+			h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{ShortLiteralUID: 2, ShortLiteralClose: closeIt}}, folders...)
+			res, err, _ := h.run(t, h.job())
+			requireNoneTwice(t, h, "INBOX", folders[0].Messages)
+			requireFailedAlone(t, h, res, err, 2)
+		})
+	}
+}
+
+// TestHostileByeMidFetch — rule "duplicates stay impossible, losses too":
+// the first connection says BYE after the first message of the body FETCH;
+// the copy reconnects and ends complete, every message once.
+func TestHostileByeMidFetch(t *testing.T) {
+	t.Parallel()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{ByeMidFetch: 1}}, standardFolders()...)
+	res, err, _ := h.run(t, h.job())
+	require.NoError(t, err)
+	requireLedger(t, res, foundN)
+	require.True(t, res.Complete())
+	require.Equal(t, foundN, res.Copied+res.AlreadyThere, "copied, or recognised at the destination after the reconnect")
+	require.NoError(t, testenv.SameMail(h.srv.Dial(t), h.dstClient(t),
+		map[string]string{"INBOX": "INBOX", "Lavoro": "Lavoro", "Sent": "Sent"}))
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileByeOnEveryConnection — rule "no crash" and "never completed with
+// a hole": every connection says BYE in the middle of its body FETCH. The
+// copy ends; whatever it copied is there once; if it reports no error its
+// counts add up and the mailbox is not complete unless it is.
+func TestHostileByeOnEveryConnection(t *testing.T) {
+	t.Parallel()
+	folders := standardFolders()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{ByeMidFetch: 1 << 30}}, folders...)
+	res, err, _ := h.run(t, h.job())
+	requireNoneTwice(t, h, "INBOX", folders[0].Messages)
+	if err == nil {
+		requireLedger(t, res, foundN)
+		require.Equal(t, res.Complete(), len(h.dstFolder(t, "INBOX")) == inboxN, "complete only when INBOX is whole")
+	}
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileUIDValidityChange — rule "duplicates stay impossible, losses
+// too" and "one outcome per message": right after the metadata FETCH the
+// server renumbers every message and changes UIDVALIDITY, so the body FETCH
+// finds none of the listed UIDs. The first run may not copy INBOX, but it
+// never reports a hole as complete; a second run with the same checkpoints
+// brings the destination level with the source, nothing twice.
+func TestHostileUIDValidityChange(t *testing.T) {
+	t.Parallel()
+	folders := standardFolders()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{UIDValidityChange: true}}, folders...)
+	job := h.job()
+	res, err, _ := h.run(t, job)
+	if err == nil {
+		requireLedger(t, res, foundN)
+	}
+	if err == nil && res.Complete() {
+		require.Len(t, h.dstFolder(t, "INBOX"), inboxN, "complete, so INBOX must be whole")
+	}
+	res, err, _ = h.run(t, job)
+	require.NoError(t, err)
+	requireLedger(t, res, foundN)
+	require.True(t, res.Complete())
+	requireNoneTwice(t, h, "INBOX", folders[0].Messages)
+	require.NoError(t, testenv.SameMail(h.srv.Dial(t), h.dstClient(t),
+		map[string]string{"INBOX": "INBOX", "Lavoro": "Lavoro", "Sent": "Sent"}))
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileGarbage — rule "no crash, ever": bytes that are no IMAP at all
+// (NULs, a literal announced of 2 GB, unbalanced parentheses) after the
+// first message of every body FETCH. The copy ends, in bounded memory,
+// with a reason; nothing is appended twice or truncated.
+func TestHostileGarbage(t *testing.T) {
+	t.Parallel()
+	if isolate(t) {
+		return
+	}
+	for _, g := range []string{
+		"\x00\xff\xfe garbage ((( \x1b[31m",
+		"* 3 FETCH (UID 3 BODY[] {2147483647}",
+		"* 3 FETCH (UID ((((((((((((((((((((((((((((((((((((((((((",
+		")))) * OK [UIDVALIDITY x] NIL NIL {5}",
+	} {
+		t.Run(fmt.Sprintf("%q", g[:8]), func(t *testing.T) {
+			folders := standardFolders()
+			h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{Garbage: []byte(g)}}, folders...)
+			res, err, peak := h.run(t, h.job())
+			require.Less(t, peak, uint64(64<<20), "heap growth")
+			requireNoneTwice(t, h, "INBOX", folders[0].Messages)
+			if err == nil {
+				requireLedger(t, res, foundN)
+				require.Equal(t, res.Complete(), len(h.dstFolder(t, "INBOX")) == inboxN, "complete only when INBOX is whole")
+			}
+			requireReadOnly(t, h.srv)
+		})
+	}
+}
+
+// TestHostileNoLogoutReply — rule "no goroutine hangs for ever" (LOGOUT
+// bounded): the server never answers LOGOUT; the copy still ends, complete.
+func TestHostileNoLogoutReply(t *testing.T) {
+	t.Parallel()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{NoLogoutReply: true}}, standardFolders()...)
+	res, err, _ := h.run(t, h.job())
+	require.NoError(t, err)
+	requireLedger(t, res, foundN)
+	require.True(t, res.Complete())
+	requireReadOnly(t, h.srv)
+
+	// The panel's test login ends too.
+	_, err = transfer.Check(context.Background(), transfer.PresetStandardSSL, h.job().Source, h.job().Timeouts, true)
+	require.NoError(t, err)
+}
+
+// TestHostileHugeGreeting — rule "a cap on a response line outside
+// literals": a greeting of 64 MiB. The copy fails with a connection error
+// naming the source, in bounded memory.
+func TestHostileHugeGreeting(t *testing.T) {
+	t.Parallel()
+	if isolate(t) {
+		return
+	}
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{GreetingBytes: 64 << 20}}, standardFolders()...)
+	_, err, peak := h.run(t, h.job())
+	require.Less(t, peak, uint64(32<<20), "heap growth: the greeting is not held")
+	ce, ok := transfer.IsConnError(err)
+	require.True(t, ok, "a connection error, got %v", err)
+	require.Equal(t, transfer.SideSource, ce.Side)
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileDrip — rule "slow is allowed, stalled is not": UID 2's body
+// comes one byte a second, on every connection. The attempt is cut with a
+// reason (here the per-command watchdog of 5 s the test sets; the rate
+// floor and the mailbox's time budget bound it with the defaults) and the
+// message fails alone; the rest is copied.
+func TestHostileDrip(t *testing.T) {
+	t.Parallel()
+	folders := standardFolders()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{Drip: time.Second, DripUID: 2}}, folders...)
+	res, err, _ := h.run(t, h.job())
+	requireNoneTwice(t, h, "INBOX", folders[0].Messages)
+	requireFailedAlone(t, h, res, err, 2)
+}
+
+// TestHostileSameMessageID — rule "duplicates stay impossible, losses too":
+// two different messages share one Message-ID (and, without one, the same
+// Date, From and Subject); one of them reached the destination before a
+// crash, unrecorded. Matching compares RFC822.SIZE (and INTERNALDATE for
+// the header-hash fallback), so the other one is still copied, and the one
+// already there is not copied again.
+func TestHostileSameMessageID(t *testing.T) {
+	t.Parallel()
+	for _, withID := range []bool{true, false} {
+		t.Run(fmt.Sprintf("message-id=%v", withID), func(t *testing.T) {
+			t.Parallel()
+			hdr := "Message-ID: <same@old.test>\r\n"
+			if !withID {
+				hdr = ""
+			}
+			hdr += "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nFrom: anna@old.test\r\nSubject: Fattura\r\n\r\n"
+			b := testenv.HostileMessage{UID: 1, Body: []byte(hdr + "la seconda versione, più lunga della prima\r\n"),
+				Date: time.Date(2024, 1, 1, 10, 0, 0, 0, time.UTC), Flags: []string{`\Seen`}}
+			a := testenv.HostileMessage{UID: 2, Body: []byte(hdr + "la prima\r\n"),
+				Date: time.Date(2024, 1, 1, 10, 5, 0, 0, time.UTC), Flags: []string{`\Seen`}}
+			h := hostileSetup(t, testenv.HostileOptions{}, testenv.HostileFolder{Name: "INBOX", Messages: []testenv.HostileMessage{b, a}})
+			testenv.Append(t, h.dstClient(t), "INBOX", testenv.Msg{Raw: a.Body, Date: a.Date, Flags: nil})
+
+			res, err, _ := h.run(t, h.job())
+			require.NoError(t, err)
+			requireLedger(t, res, 2)
+			require.Equal(t, 1, res.AlreadyThere, "A was there")
+			require.Equal(t, 1, res.Copied, "B is copied")
+			sums := map[[32]byte]int{}
+			for _, m := range h.dstFolder(t, "INBOX") {
+				sums[m.Sum]++
+			}
+			require.Equal(t, map[[32]byte]int{sha(a.Body): 1, sha(b.Body): 1}, sums, "A and B, once each")
+			requireReadOnly(t, h.srv)
+		})
+	}
+}
+
+func sha(b []byte) [32]byte { return sha256.Sum256(b) }
