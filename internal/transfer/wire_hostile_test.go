@@ -2,7 +2,9 @@ package transfer_test
 
 // The wire's bounds against the scripted old server (testenv.Hostile): what
 // a server sends that no IMAP reply needs ends in a typed error, never in a
-// process that grows with it or waits for it.
+// process that grows with it or waits for it. The heap is measured for the
+// whole process, so these tests are not parallel: sequential tests run
+// alone.
 
 import (
 	"context"
@@ -21,12 +23,10 @@ func hostileEndpoint(srv *testenv.Hostile) transfer.Endpoint {
 }
 
 func TestWireHostileCheck(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	to := transfer.Timeouts{Dial: 5 * time.Second, Command: 2 * time.Second}
 	folders := standardFolders()
 	t.Run("a 64 MiB LIST line", func(t *testing.T) {
-		t.Parallel()
 		srv := testenv.StartHostile(t, testenv.HostileOptions{Faults: testenv.HostileFaults{ListLineBytes: 64 << 20}}, folders...)
 		var err error
 		peak := heapPeak(func() { _, err = transfer.Check(ctx, transfer.PresetStandardSSL, hostileEndpoint(srv), to, true) })
@@ -36,7 +36,6 @@ func TestWireHostileCheck(t *testing.T) {
 		requireReadOnly(t, srv)
 	})
 	t.Run("a greeting of 16 MiB", func(t *testing.T) {
-		t.Parallel()
 		srv := testenv.StartHostile(t, testenv.HostileOptions{Faults: testenv.HostileFaults{GreetingBytes: 16 << 20}}, folders...)
 		var err error
 		peak := heapPeak(func() { _, err = transfer.Check(ctx, transfer.PresetStandardSSL, hostileEndpoint(srv), to, false) })
@@ -45,7 +44,6 @@ func TestWireHostileCheck(t *testing.T) {
 		require.Less(t, peak, uint64(48<<20), "heap peak growth")
 	})
 	t.Run("no answer to LOGOUT", func(t *testing.T) {
-		t.Parallel()
 		srv := testenv.StartHostile(t, testenv.HostileOptions{Faults: testenv.HostileFaults{NoLogoutReply: true}}, folders...)
 		res, err := transfer.Check(ctx, transfer.PresetStandardSSL, hostileEndpoint(srv), to, true)
 		require.NoError(t, err)
@@ -56,7 +54,6 @@ func TestWireHostileCheck(t *testing.T) {
 // A body literal over the size limit, whatever RFC822.SIZE said, is never
 // read into memory nor appended, and the copy returns.
 func TestWireHostileLiteralOverItsDeclaredSize(t *testing.T) {
-	t.Parallel()
 	inbox := testenv.HostileFolder{Name: "INBOX", Messages: corpus(95, 3, 2000)}
 	inbox.Messages[1].Pad, inbox.Messages[1].DeclaredSize = 40<<20, 900
 	h := hostileSetup(t, testenv.HostileOptions{}, inbox)
@@ -73,14 +70,12 @@ func TestWireHostileLiteralOverItsDeclaredSize(t *testing.T) {
 // Garbage in a FETCH reply, and a BYE in the middle of one, end in an
 // error or a retry, never in a crash or a wait.
 func TestWireHostileGarbageAndBye(t *testing.T) {
-	t.Parallel()
 	for name, f := range map[string]testenv.HostileFaults{
 		"garbage":           {Garbage: []byte("\x00\xff{99999999999}\r\n\x01)))(((* * *")},
 		"BYE in a FETCH":    {ByeMidFetch: 1},
 		"LOGOUT unanswered": {NoLogoutReply: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			t.Parallel()
 			h := hostileSetup(t, testenv.HostileOptions{Faults: f}, standardFolders()...)
 			_, _, peak := h.run(t, h.job())
 			require.Less(t, peak, uint64(64<<20), "heap peak growth")
