@@ -43,6 +43,12 @@ const (
 	EnvMinRate            = "TRASLOCO_MIN_RATE"
 	EnvRateWindow         = "TRASLOCO_RATE_WINDOW"
 	EnvMailboxBudget      = "TRASLOCO_MAILBOX_BUDGET"
+	EnvAllowRemotePorts   = "TRASLOCO_ALLOW_REMOTE_PORTS"
+	EnvDenyRemoteNets     = "TRASLOCO_DENY_REMOTE_NETS"
+	EnvOwnIMAPHosts       = "TRASLOCO_OWN_IMAP_HOSTS"
+	EnvPerTenantLimit     = "TRASLOCO_PER_TENANT_LIMIT"
+	EnvMaxScheduleAhead   = "TRASLOCO_MAX_SCHEDULE_AHEAD"
+	EnvMigrationsPerHour  = "TRASLOCO_MIGRATIONS_PER_HOUR"
 )
 
 // Defaults of the optional settings.
@@ -129,6 +135,32 @@ type Config struct {
 	// (TRASLOCO_MEMORY_LIMIT: 1GiB, 768MiB, 2GB, bytes; "off" for none).
 	// Default DefaultMemoryLimit.
 	MemoryLimit int64
+	// AllowRemotePorts are the ports a customer's remote host may be
+	// reached on (TRASLOCO_ALLOW_REMOTE_PORTS, comma-separated; list 143
+	// and 993 too if they stay allowed; "any" for every port, in
+	// development only). Default 143,993.
+	AllowRemotePorts []uint16
+	// AllowAnyRemotePort is TRASLOCO_ALLOW_REMOTE_PORTS=any.
+	AllowAnyRemotePort bool
+	// DenyRemoteNets are networks a customer's remote host may never
+	// resolve to, public or not: the provider's own
+	// (TRASLOCO_DENY_REMOTE_NETS, comma-separated CIDRs). Default none.
+	DenyRemoteNets []netip.Prefix
+	// PerTenantLimit caps the mailboxes of one tenant copied at once,
+	// across every process (TRASLOCO_PER_TENANT_LIMIT). Default 3: keep it
+	// below the total of TRASLOCO_WORKERS, so other tenants get slots.
+	PerTenantLimit int
+	// MaxScheduleAhead is how far ahead a first run may be scheduled
+	// (TRASLOCO_MAX_SCHEDULE_AHEAD, a Go duration). Default 2160h (90 days).
+	MaxScheduleAhead time.Duration
+	// MigrationsPerHour caps the migrations one tenant creates in an hour
+	// (TRASLOCO_MIGRATIONS_PER_HOUR). Default 20.
+	MigrationsPerHour int
+	// OwnIMAPHosts are the names (or addresses) customers know our own
+	// IMAP server by, refused as a remote host together with
+	// TRASLOCO_DEST_HOST and their addresses (TRASLOCO_OWN_IMAP_HOSTS,
+	// comma-separated). Default none.
+	OwnIMAPHosts []string
 }
 
 // Dest is the destination IMAP server, reached with a master user.
@@ -270,6 +302,26 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.AllowRemoteNets = prefixes(get, EnvAllowRemoteNets, fail)
 	c.TrustedProxies = prefixes(get, EnvTrustedProxies, fail)
+	c.DenyRemoteNets = prefixes(get, EnvDenyRemoteNets, fail)
+	c.AllowRemotePorts = []uint16{143, 993}
+	if v := get(EnvAllowRemotePorts); strings.EqualFold(strings.TrimSpace(v), "any") {
+		c.AllowRemotePorts, c.AllowAnyRemotePort = nil, true
+	} else if v != "" {
+		c.AllowRemotePorts = nil
+		for _, s := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n < 1 || n > 65535 {
+				fail(bad(EnvAllowRemotePorts, "%q is not a port like 993", strings.TrimSpace(s)))
+				continue
+			}
+			c.AllowRemotePorts = append(c.AllowRemotePorts, uint16(n))
+		}
+	}
+	for _, s := range strings.Split(get(EnvOwnIMAPHosts), ",") {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			c.OwnIMAPHosts = append(c.OwnIMAPHosts, s)
+		}
+	}
 
 	c.PinRemoteAddr = true
 	if v := get(EnvPinRemoteAddr); v != "" {
@@ -282,6 +334,9 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)
 	c.PerHostLimit = positiveInt(get, EnvPerHostLimit, DefaultPerHostLimit, fail)
+	c.PerTenantLimit = positiveInt(get, EnvPerTenantLimit, 3, fail)
+	c.MaxScheduleAhead = positiveDuration(get, EnvMaxScheduleAhead, 90*24*time.Hour, fail)
+	c.MigrationsPerHour = positiveInt(get, EnvMigrationsPerHour, 20, fail)
 	c.MailboxSlice = positiveDuration(get, EnvMailboxSlice, 20*time.Minute, fail)
 	c.MinRate = positiveInt(get, EnvMinRate, 2048, fail)
 	c.RateWindow = positiveDuration(get, EnvRateWindow, 5*time.Minute, fail)

@@ -17,6 +17,7 @@ import (
 	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/secret"
+	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
 
@@ -24,7 +25,11 @@ import (
 const (
 	DefaultCheckTimeout = 30 * time.Second
 	DefaultPerHostLimit = 4
-	DefaultConcurrency  = 16
+	// DefaultPerTenantLimit is below the default TRASLOCO_WORKERS, so one
+	// process always has a slot for another tenant.
+	DefaultPerTenantLimit            = 3
+	DefaultPerTenantValidationsLimit = 1
+	DefaultConcurrency               = 16
 
 	DefaultMailboxSlice      = 20 * time.Minute
 	DefaultMailboxBudget     = 12 * time.Hour
@@ -33,6 +38,10 @@ const (
 	DefaultPoll              = 10 * time.Second
 	DefaultFlushInterval     = time.Second
 	DefaultPasswordRetention = 7 * 24 * time.Hour
+
+	DefaultRemoteLoginFailuresPerUser   = 3 // per remote (host, user), any tenant
+	DefaultRemoteLoginFailuresPerTenant = 30
+	DefaultRemoteLoginWindow            = time.Hour
 )
 
 // Deps is what the workers need.
@@ -58,8 +67,18 @@ type Deps struct {
 	// PerHostLimit caps the concurrent test logins to one remote host.
 	// Default 4.
 	PerHostLimit int
+	// PerTenantLimit caps the mailboxes of one tenant copied at once,
+	// across every process (TRASLOCO_PER_TENANT_LIMIT). Default 3.
+	PerTenantLimit int
+	// PerTenantValidations caps the validations of one tenant run at once,
+	// across every process. Default 1.
+	PerTenantValidations int
 	// Concurrency caps the lines one validation checks at once. Default 16.
 	Concurrency int
+	// RemoteLogins bounds the failed test logins to remote servers, so
+	// the panel cannot be used to guess passwords. Defaults: 3 per remote
+	// (host, user) from any tenant and 30 per tenant, within an hour.
+	RemoteLogins store.RemoteLoginLimits
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Inserter inserts the run jobs when a migration is scheduled, and the
@@ -125,11 +144,26 @@ func (d Deps) withDefaults() Deps {
 	if d.PerHostLimit <= 0 {
 		d.PerHostLimit = DefaultPerHostLimit
 	}
+	if d.PerTenantLimit <= 0 {
+		d.PerTenantLimit = DefaultPerTenantLimit
+	}
+	if d.PerTenantValidations <= 0 {
+		d.PerTenantValidations = DefaultPerTenantValidationsLimit
+	}
 	if d.Concurrency <= 0 {
 		d.Concurrency = DefaultConcurrency
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.RemoteLogins.PerUser <= 0 {
+		d.RemoteLogins.PerUser = DefaultRemoteLoginFailuresPerUser
+	}
+	if d.RemoteLogins.PerTenant <= 0 {
+		d.RemoteLogins.PerTenant = DefaultRemoteLoginFailuresPerTenant
+	}
+	if d.RemoteLogins.Window <= 0 {
+		d.RemoteLogins.Window = DefaultRemoteLoginWindow
 	}
 	if d.MailboxSlice <= 0 {
 		d.MailboxSlice = DefaultMailboxSlice

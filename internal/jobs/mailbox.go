@@ -131,12 +131,23 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 
+	// Nor may one tenant take every copy slot: its mailboxes beyond
+	// PerTenantLimit wait, and other tenants' go first.
+	if free, err := slotsFree(ctx, d.Pool, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
+		return err
+	} else if !free {
+		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
+		return river.JobSnooze(waitAgain(job, d.Poll))
+	}
+
 	locks, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("mailbox: connect for locks: %w", err)
 	}
 	defer locks.Close(context.WithoutCancel(ctx))
-	if ok, err := tryLock(ctx, locks, lineLockKey(mb.LineID)); err != nil {
+	// One writer per destination mailbox, whichever migration or line
+	// copies into it: two at once would duplicate its mail.
+	if ok, err := tryLock(ctx, locks, mailboxLockKey(mb.LocalUser)); err != nil {
 		return err
 	} else if !ok {
 		log.Info("mailbox: another job holds this mailbox, waiting")
@@ -155,6 +166,12 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 	}
 	if !gotSlot {
 		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
+		return river.JobSnooze(waitAgain(job, d.Poll))
+	}
+	if ok, err := takeSlot(ctx, locks, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
+		return err
+	} else if !ok {
+		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 
@@ -460,12 +477,59 @@ func hostKey(remoteHost string) string {
 // Advisory lock keys: a class in the high 16 bits keeps trasloco's locks
 // apart from each other and from database.Migrate's.
 const (
-	lockClassLine = 0x7401
-	lockClassHost = 0x7402
+	lockClassHost           = 0x7402
+	lockClassMailbox        = 0x7403
+	lockClassTenantCopy     = 0x7404
+	lockClassTenantValidate = 0x7405
 )
 
-func lineLockKey(lineID int64) int64 {
-	return lockClassLine<<48 | lineID&(1<<48-1)
+// tenantSlotKeys are the locks of a tenant's copy slots.
+func tenantSlotKeys(tenantID int64, limit int) []int64 {
+	return slotKeys(lockClassTenantCopy, tenantID, limit)
+}
+
+// slotKeys are limit lock keys of class for id (a tenant's).
+func slotKeys(class, id int64, limit int) []int64 {
+	keys := make([]int64, limit)
+	for i := range keys {
+		keys[i] = class<<48 | (id&(1<<40-1))<<8 | int64(i&0xff)
+	}
+	return keys
+}
+
+// slotsFree reports whether one of keys is not held in this database
+// (see hostSlotFree): a hint, before opening a connection for the locks.
+func slotsFree(ctx context.Context, db store.DBTX, keys []int64) (bool, error) {
+	var held int
+	err := db.QueryRow(ctx, `
+		SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 1
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND ((classid::bigint << 32) | objid::bigint) = ANY($1)`, keys).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("look at slots: %w", err)
+	}
+	return held < len(keys), nil
+}
+
+// takeSlot takes the first free lock of keys on conn, until conn closes
+// or it is unlocked; ok=false when all are held.
+func takeSlot(ctx context.Context, conn *pgx.Conn, keys []int64) (bool, error) {
+	for _, k := range keys {
+		ok, err := tryLock(ctx, conn, k)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// mailboxLockKey is the lock of a destination mailbox (its address, lower
+// case).
+func mailboxLockKey(localUser string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(strings.ToLower(localUser)))
+	return lockClassMailbox<<48 | int64(h.Sum64()&(1<<48-1))
 }
 
 func hostLockKey(host string, slot int) int64 {

@@ -71,13 +71,15 @@ func (b *bodyLog) all() []string {
 }
 
 type panelOpts struct {
-	maxFailures      int
-	maxFailuresPerIP int
-	trustedProxies   []netip.Prefix
-	riverUI          bool // mount River's UI (riverqueue.com/riverui) for operators
-	maxCSVBytes      int64
-	metrics          *metrics.Metrics
-	health           func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
+	maxFailures       int
+	maxFailuresPerIP  int
+	trustedProxies    []netip.Prefix
+	riverUI           bool // mount River's UI (riverqueue.com/riverui) for operators
+	maxCSVBytes       int64
+	metrics           *metrics.Metrics
+	health            func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
+	baseURL           string                              // Deps.BaseURL; default none
+	migrationsPerHour int
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -106,18 +108,25 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		require.NoError(t, h.Start(ctx))
 		ui = h
 	}
+	var base *url.URL
+	if o.baseURL != "" {
+		base, err = url.Parse(o.baseURL)
+		require.NoError(t, err)
+	}
 	h := New(Deps{
-		Pool:           pool,
-		River:          rc,
-		Box:            box,
-		Login:          &auth.Login{DB: pool, Params: &cheapParams, MaxFailures: o.maxFailures, MaxFailuresPerIP: o.maxFailuresPerIP},
-		TrustedProxies: o.trustedProxies,
-		RiverUI:        ui,
-		Logger:         logger,
-		Now:            func() time.Time { return testNow },
-		MaxCSVBytes:    o.maxCSVBytes,
-		Metrics:        o.metrics,
-		Health:         hc,
+		BaseURL:           base,
+		MigrationsPerHour: o.migrationsPerHour,
+		Pool:              pool,
+		River:             rc,
+		Box:               box,
+		Login:             &auth.Login{DB: pool, Params: &cheapParams, MaxFailures: o.maxFailures, MaxFailuresPerIP: o.maxFailuresPerIP},
+		TrustedProxies:    o.trustedProxies,
+		RiverUI:           ui,
+		Logger:            logger,
+		Now:               func() time.Time { return testNow },
+		MaxCSVBytes:       o.maxCSVBytes,
+		Metrics:           o.metrics,
+		Health:            hc,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -12,7 +12,8 @@ import (
 )
 
 // loginSubmit checks the email and password; on success it renews the
-// session token (against session fixation) and goes to the migrations.
+// session token (against session fixation) and goes back to the page that
+// asked for the login (safeNext), else to the migrations.
 func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx, l := r.Context(), lang(r)
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -31,7 +32,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		s.sessions.Put(ctx, sessUserID, u.ID)
 		s.Logger.InfoContext(ctx, "login", "request_id", requestID(r), "user_id", u.ID, "tenant_id", u.TenantID)
-		http.Redirect(w, r, "/migrations", http.StatusSeeOther)
+		http.Redirect(w, r, afterLogin(safeNext(r.PostForm.Get("next"))), http.StatusSeeOther)
 		return
 	case errors.As(err, &throttled):
 		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
@@ -41,8 +42,9 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, auth.ErrBadCredentials):
 		s.loginFailed(w, r, http.StatusUnauthorized, email, i18n.T(l, "web.login.bad_credentials"))
 		return
-	case errors.Is(err, auth.ErrDisabled):
-		s.loginFailed(w, r, http.StatusForbidden, email, i18n.T(l, "web.login.disabled"))
+	case errors.Is(err, auth.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		s.loginFailed(w, r, http.StatusServiceUnavailable, email, i18n.T(l, "web.login.busy"))
 		return
 	default:
 		s.serverError(w, r, err)
@@ -52,7 +54,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) loginFailed(w http.ResponseWriter, r *http.Request, status int, email, msg string) {
 	p := s.page(r, i18n.T(lang(r), "web.login.title"))
-	s.render(w, r, status, p, views.LoginPage(p, views.Login{Email: email, Error: msg}))
+	s.render(w, r, status, p, views.LoginPage(p, views.Login{Email: email, Error: msg, Next: safeNext(r.PostForm.Get("next"))}))
 }
 
 // waitText says how long to wait, in minutes when it is more than one.

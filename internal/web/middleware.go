@@ -234,7 +234,7 @@ func (s *server) operatorScope(next http.Handler) http.Handler {
 
 func (s *server) toLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	http.Error(w, i18n.T(lang(r), "web.error.signed_out"), http.StatusUnauthorized)

@@ -20,7 +20,7 @@ func (s *server) newForm(r *http.Request) views.MigrationForm {
 	c, l := me(r), lang(r)
 	return views.MigrationForm{
 		Presets:  presetOptions(l),
-		Timezone: c.Tenant.Timezone,
+		Timezone: i18n.Zone(l, c.Tenant.Timezone),
 		MinRunAt: formValue(s.Now(), c.Loc),
 		MaxBytes: s.MaxCSVBytes,
 		MaxLines: s.MaxCSVLines,

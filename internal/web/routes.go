@@ -25,7 +25,8 @@ import (
 // migrations and open (and act on) any of them as its tenant would
 // (operatorScope, which logs it), and they alone reach /metrics and the
 // jobs pages under /admin/river and River's own UI under /admin/riverui
-// (404 for everyone else).
+// (404 for everyone else). Every response, probes included, carries the
+// security headers (securityHeaders: CSP, nosniff, Referrer-Policy, HSTS).
 func (s *server) routes() http.Handler {
 	probes := http.NewServeMux()
 	probes.HandleFunc("GET /healthz", health.Healthz)
@@ -61,7 +62,15 @@ func (s *server) routes() http.Handler {
 			r.Use(s.operatorScope)
 			r.Get("/migrations/{id}", s.migrationShow)
 			r.Get("/migrations/{id}/status.json", s.migrationStatus)
+			r.Get("/migrations/{id}/cancel", s.migrationCancelConfirm)
 			r.Post("/migrations/{id}/cancel", s.migrationCancel)
+			r.Get("/migrations/{id}/edit", s.migrationEditShow)
+			r.Post("/migrations/{id}/edit", s.migrationEditSubmit)
+			r.Post("/migrations/{id}/start", s.migrationStartNow)
+			r.Get("/migrations/{id}/delete", s.migrationDeleteConfirm)
+			r.Post("/migrations/{id}/delete", s.migrationDelete)
+			r.Post("/migrations/{id}/lines/add", s.migrationLinesAdd)
+			r.Post("/migrations/{id}/lines/{lineNo}/delete", s.migrationLineRemove)
 			r.Post("/migrations/{id}/lines", s.migrationReplaceLines)
 			r.Post("/migrations/{id}/runs/{runNo}/retry", s.migrationRunRetry)
 			r.Get("/migrations/{id}/resources", s.migrationResources)
@@ -81,7 +90,7 @@ func (s *server) routes() http.Handler {
 		})
 	})
 	probes.Handle("/", r)
-	return probes
+	return s.securityHeaders(probes)
 }
 
 // staticFiles serves the embedded assets with a short cache lifetime.
