@@ -132,6 +132,7 @@ func (r *dbReporter) result(res transfer.Result) {
 	defer r.mu.Unlock()
 	r.last.Counters = res.Counters
 	r.last.Folder = ""
+	r.last.Expected = 0 // the counts are final: Total is what there was
 	r.dirty = true
 	r.count(res.Counters)
 }
@@ -161,7 +162,9 @@ func (r *dbReporter) countersLocked() store.MailboxCounters {
 		FlagsUpdated:    r.base.FlagsUpdated + p.FlagsUpdated,
 		Bytes:           r.base.Bytes + p.Bytes,
 		Done:            p.Done,
-		Total:           p.Total,
+		// Before the folders are listed one by one, the total is what
+		// STATUS said they hold (less what is known to be too large).
+		Total: max(p.Total, p.Expected-p.TooLarge),
 	}
 	if c.Done == 0 && c.Total == 0 {
 		c.Done = c.Copied + c.AlreadyThere + c.Failed

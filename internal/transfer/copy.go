@@ -87,6 +87,7 @@ func (r *runner) run(ctx context.Context) error {
 			r.t.logf(slog.LevelInfo, p.Source, "folder not copied: %s", p.Excluded)
 		}
 	}
+	r.expect(plans)
 	for _, p := range plans {
 		if p.Excluded != "" {
 			continue
@@ -100,6 +101,23 @@ func (r *runner) run(ctx context.Context) error {
 	r.t.logf(slog.LevelInfo, "", "finished: %d folders, %d messages found, %d copied, %d already there, %d too large, %d gone from the source, %d failed, %d flag updates",
 		res.Folders, res.Found, res.Copied, res.AlreadyThere, res.TooLarge, res.Gone, res.Failed, res.FlagsUpdated)
 	return nil
+}
+
+// expect reports, before the first body, how many messages the folders to
+// copy hold (STATUS of each), so that a page can show an honest total from
+// the start. A folder STATUS does not answer for counts for nothing.
+func (r *runner) expect(plans []FolderPlan) {
+	n := 0
+	for _, p := range plans {
+		if p.Excluded != "" {
+			continue
+		}
+		if m, err := r.c.src.messages(p.Source); err == nil {
+			n += int(m)
+		}
+	}
+	r.t.expect(n)
+	r.t.progress(true)
 }
 
 func (r *runner) plan() ([]FolderPlan, error) {

@@ -3,6 +3,7 @@ package transfer_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,4 +170,35 @@ func TestStalledSourceIsCut(t *testing.T) {
 		require.Contains(t, h.rep.text(), "time budget")
 		requireReadOnly(t, h.srv)
 	})
+}
+
+// firstProgress keeps the first progress report.
+type firstProgress struct {
+	transfer.NopReporter
+	mu    sync.Mutex
+	first *transfer.Progress
+}
+
+func (f *firstProgress) Progress(p transfer.Progress) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first == nil {
+		f.first = &p
+	}
+}
+
+// Before the first body the engine reports the mailbox's total, by STATUS
+// of every folder to copy (Trash left out), so a page can show it at once.
+func TestTotalIsKnownBeforeTheFirstBody(t *testing.T) {
+	t.Parallel()
+	h := hostileSetup(t, testenv.HostileOptions{}, standardFolders()...)
+	job := h.job()
+	rep := &firstProgress{}
+	job.Reporter = rep
+	res, err := transfer.Run(context.Background(), job)
+	require.NoError(t, err)
+	require.Equal(t, 11, res.Copied)
+	require.NotNil(t, rep.first)
+	require.Equal(t, 11, rep.first.Expected, "6 + 3 + 2, Trash left out")
+	require.Zero(t, rep.first.Copied, "reported before the first message is copied")
 }

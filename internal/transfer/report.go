@@ -22,9 +22,12 @@ type Counters struct {
 // Progress is a snapshot sent while the copy goes on.
 type Progress struct {
 	Counters
-	Done   int    `json:"done"`   // messages dealt with (copied, already there, failed)
-	Total  int    `json:"total"`  // messages to deal with in folders seen so far, too-large excluded
-	Folder string `json:"folder"` // source folder being copied
+	Done  int `json:"done"`  // messages dealt with (copied, already there, failed)
+	Total int `json:"total"` // messages to deal with in folders seen so far, too-large excluded
+	// Expected is the number of messages in every folder to copy, as the
+	// source's STATUS said before the first body; 0 when unknown.
+	Expected int    `json:"expected,omitempty"`
+	Folder   string `json:"folder"` // source folder being copied
 }
 
 // SkippedMessage describes a message not copied (over the size limit, or

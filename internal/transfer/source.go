@@ -37,6 +37,19 @@ func (src *source) fetch(set imap.UIDSet, opts *imap.FetchOptions) *imapclient.F
 	return src.s.fetch(set, opts)
 }
 
+// messages is the number of messages of a folder (STATUS MESSAGES).
+func (src *source) messages(name string) (uint32, error) {
+	var n uint32
+	err := src.s.do("STATUS", src.s.timeouts.Command, func() error {
+		st, err := src.s.c.Status(name, &imap.StatusOptions{NumMessages: true}).Wait()
+		if err == nil && st.NumMessages != nil {
+			n = *st.NumMessages
+		}
+		return err
+	})
+	return n, err
+}
+
 // uidSearch runs UID SEARCH UID set: which of set are still there.
 func (src *source) uidSearch(set imap.UIDSet) ([]imap.UID, error) {
 	var uids []imap.UID

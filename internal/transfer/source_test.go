@@ -35,7 +35,7 @@ func TestSourceOnlyReads(t *testing.T) {
 		calls = append(calls, m[1])
 	}
 	sort.Strings(calls)
-	require.Equal(t, []string{"Fetch", "Select", "UIDSearch"}, calls, "the source's commands")
+	require.Equal(t, []string{"Fetch", "Select", "Status", "UIDSearch"}, calls, "the source's commands")
 	require.Contains(t, string(b), "Select(name, &imap.SelectOptions{ReadOnly: true})", "folders are opened with EXAMINE")
 	require.Contains(t, string(b), "bs.Peek = true", "bodies are fetched with BODY.PEEK")
 }

@@ -36,6 +36,8 @@ type tally struct {
 	total  int
 	lastPr time.Time
 	lastN  int // done at the last progress report
+	// expected is the mailbox's total by STATUS (Progress.Expected).
+	expected int
 
 	// ledger maps every UID the folder's metadata FETCH listed to its
 	// fate, zero while it has none yet.
@@ -88,7 +90,14 @@ func (t *tally) progress(force bool) {
 		return
 	}
 	t.lastPr, t.lastN = time.Now(), t.done
-	t.rep.Progress(Progress{Counters: t.res.Counters, Done: t.done, Total: t.total, Folder: t.folder})
+	t.rep.Progress(Progress{Counters: t.res.Counters, Done: t.done, Total: t.total, Expected: t.expected, Folder: t.folder})
+}
+
+// expect sets the mailbox's total by STATUS.
+func (t *tally) expect(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expected = n
 }
 
 // result is the Run's result so far.
