@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/mail"
@@ -15,7 +16,12 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
+
+// maxHeader bounds what is kept of the identifying header fields of one
+// message.
+const maxHeader = 64 << 10
 
 // keyFields are the header fields that identify a message across servers.
 var keyFields = []string{"Message-ID", "Date", "From", "Subject"}
@@ -69,13 +75,32 @@ func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
 	var out []header
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		wd.Reset(r.job.Timeouts.Command)
-		buf, err := msg.Collect()
-		if err != nil {
-			cmd.Close()
-			return nil, r.netErr(s, "FETCH", err)
+		var h header
+		var raw []byte
+		for it := msg.Next(); it != nil; it = msg.Next() {
+			switch it := it.(type) {
+			case imapclient.FetchItemDataUID:
+				h.uid = uint32(it.UID)
+			case imapclient.FetchItemDataFlags:
+				h.flags = flagStrings(it.Flags)
+			case imapclient.FetchItemDataRFC822Size:
+				h.size = it.Size
+			case imapclient.FetchItemDataInternalDate:
+				h.internal = it.Time
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal == nil || raw != nil {
+					continue
+				}
+				// A few header fields: what a server sends beyond
+				// maxHeader is not kept (go-imap discards it).
+				var err error
+				if raw, err = io.ReadAll(io.LimitReader(it.Literal, maxHeader)); err != nil {
+					cmd.Close()
+					return nil, r.netErr(s, "FETCH", err)
+				}
+			}
 		}
-		h := header{uid: uint32(buf.UID), size: buf.RFC822Size, internal: buf.InternalDate, flags: flagStrings(buf.Flags)}
-		h.key, h.from, h.subject, h.date = parseHeader(buf.FindBodySection(section))
+		h.key, h.from, h.subject, h.date = parseHeader(raw)
 		out = append(out, h)
 	}
 	if err := cmd.Close(); err != nil {

@@ -30,17 +30,29 @@ func (r *runner) fetchMeta(src *source, n uint32) ([]meta, error) {
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		wd.Reset(r.job.Timeouts.Command)
 		r.meter.add(64) // about a line of UID, FLAGS, INTERNALDATE, RFC822.SIZE
-		buf, err := msg.Collect()
-		if err != nil {
-			cmd.Close()
-			return nil, r.netErr(src, "FETCH", err)
+		// Item by item, not Collect: a literal the server adds unasked is
+		// discarded by go-imap, never read into memory.
+		var m meta
+		for it := msg.Next(); it != nil; it = msg.Next() {
+			switch it := it.(type) {
+			case imapclient.FetchItemDataUID:
+				m.uid = uint32(it.UID)
+			case imapclient.FetchItemDataFlags:
+				m.flags = flagStrings(it.Flags)
+			case imapclient.FetchItemDataInternalDate:
+				m.date = it.Time
+			case imapclient.FetchItemDataRFC822Size:
+				m.size = it.Size
+			}
 		}
-		uid := uint32(buf.UID)
-		if uid == 0 || seen[uid] {
+		if m.uid == 0 || seen[m.uid] {
 			continue // no UID, or one listed twice: nothing to copy by it
 		}
-		seen[uid] = true
-		out = append(out, meta{uid: uid, flags: flagStrings(buf.Flags), date: buf.InternalDate, size: buf.RFC822Size})
+		if m.flags == nil {
+			m.flags = []string{}
+		}
+		seen[m.uid] = true
+		out = append(out, m)
 	}
 	if err := cmd.Close(); err != nil {
 		return nil, r.netErr(src, "FETCH", err)
