@@ -84,6 +84,7 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 	if err != nil {
 		return err
 	}
+	r.t.validity(p.Source, f.sel.UIDValidity)
 	st, err := r.reconcile(ctx, f)
 	if err != nil {
 		return err

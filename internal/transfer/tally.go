@@ -47,6 +47,8 @@ type tally struct {
 	// does not deliver, one the destination refuses); they survive
 	// rewind.
 	decided map[string]map[uint32]*verdict
+	// decidedUV is the source UIDVALIDITY the folder's decisions hold for.
+	decidedUV map[string]uint32
 }
 
 // entry is a message of the ledger and its fate, zero while it has none.
@@ -188,6 +190,20 @@ func (t *tally) decide(folder string, m meta, f fate, code, detail string) {
 	}
 	t.mu.Unlock()
 	t.settle(m, f, 0)
+}
+
+// validity forgets the decisions of folder when its UIDVALIDITY is no
+// longer the one they were taken under: its UIDs are other messages now.
+func (t *tally) validity(folder string, uv uint32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.decidedUV == nil {
+		t.decidedUV = map[string]uint32{}
+	}
+	if prev, ok := t.decidedUV[folder]; ok && prev != uv {
+		delete(t.decided, folder)
+	}
+	t.decidedUV[folder] = uv
 }
 
 // decisions are the fates decided for folder's messages so far.
