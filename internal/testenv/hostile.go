@@ -167,7 +167,6 @@ type HostileConn struct {
 	nc  net.Conn
 	w   *bufio.Writer
 	sel *HostileFolder // selected folder
-	// raw, when set, is where body FETCH replies go (a dripping writer).
 	err error
 }
 
@@ -296,6 +295,15 @@ func (s *Hostile) Commands() []HostileCommand {
 	return slices.Clone(s.cmds)
 }
 
+// Err is the last error a connection ended with, other than the client
+// hanging up (a command too long, a malformed literal): nil when every
+// client spoke IMAP.
+func (s *Hostile) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
+}
+
 // Connections is the number of connections accepted so far.
 func (s *Hostile) Connections() int {
 	s.mu.Lock()
@@ -390,7 +398,7 @@ func (c *HostileConn) serve() error {
 		c.fill(int64(f.GreetingBytes), 'g')
 		c.Printf("\r\n")
 	} else {
-		c.Printf("* OK [CAPABILITY %s] Hostile test server ready\r\n", c.caps(false))
+		c.Printf("* OK [CAPABILITY %s] Hostile test server ready\r\n", c.caps())
 	}
 	if err := c.Flush(); err != nil {
 		return err
@@ -424,7 +432,7 @@ func (c *HostileConn) serve() error {
 	}
 }
 
-func (c *HostileConn) caps(authed bool) string {
+func (c *HostileConn) caps() string {
 	o := c.s.opts
 	caps := []string{"IMAP4rev1", "LITERAL+", "SASL-IR", "AUTH=PLAIN", "ID", "ENABLE", "UNSELECT", "UIDPLUS"}
 	if !o.NoNamespace {
@@ -447,7 +455,7 @@ func (c *HostileConn) handle(cmd HostileCommand, args []htok, authed *bool, r *b
 	tag := cmd.Tag
 	switch cmd.Name {
 	case "CAPABILITY":
-		c.Printf("* CAPABILITY %s\r\n", c.caps(*authed))
+		c.Printf("* CAPABILITY %s\r\n", c.caps())
 		c.ok(tag, "CAPABILITY completed")
 	case "NOOP":
 		c.ok(tag, "NOOP completed")
@@ -477,7 +485,7 @@ func (c *HostileConn) handle(cmd HostileCommand, args []htok, authed *bool, r *b
 			return nil
 		}
 		*authed = true
-		c.ok(tag, "[CAPABILITY "+c.caps(true)+"] Logged in")
+		c.ok(tag, "[CAPABILITY "+c.caps()+"] Logged in")
 	case "AUTHENTICATE":
 		if len(args) < 1 || !strings.EqualFold(args[0].text, "PLAIN") {
 			c.no(tag, "Unsupported mechanism")
@@ -504,7 +512,7 @@ func (c *HostileConn) handle(cmd HostileCommand, args []htok, authed *bool, r *b
 			return nil
 		}
 		*authed = true
-		c.ok(tag, "[CAPABILITY "+c.caps(true)+"] Logged in")
+		c.ok(tag, "[CAPABILITY "+c.caps()+"] Logged in")
 	default:
 		if !*authed {
 			c.bad(tag, "Log in first")
