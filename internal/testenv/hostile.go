@@ -138,6 +138,10 @@ type HostileFaults struct {
 	// changes UIDVALIDITY: the messages just listed are no longer there by
 	// those UIDs.
 	UIDValidityChange bool
+	// ExpungeUID is expunged from Folder right after the first metadata
+	// FETCH that listed it: really gone, as UID FETCH and UID SEARCH then
+	// show.
+	ExpungeUID uint32
 	// Garbage is written, followed by CRLF, after the first message of
 	// every body FETCH.
 	Garbage []byte
@@ -329,6 +333,24 @@ func (s *Hostile) Writes() []HostileCommand {
 		}
 	}
 	return out
+}
+
+// SetFlags replaces the flags of a message, as the customer would on the
+// old server between two runs; it reports whether the message exists.
+func (s *Hostile) SetFlags(folder string, uid uint32, flags ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.folder(folder)
+	if f == nil {
+		return false
+	}
+	for i := range f.Messages {
+		if f.Messages[i].UID == uid {
+			f.Messages[i].Flags = flags
+			return true
+		}
+	}
+	return false
 }
 
 // Folder returns a copy of the named folder as it is now.
@@ -940,6 +962,11 @@ func (c *HostileConn) fetch(cmd HostileCommand, args []htok) error {
 	if refused {
 		c.no(cmd.Tag, "Some messages could not be FETCHed (Failure)")
 		return nil
+	}
+	if meta && f.ExpungeUID != 0 {
+		c.s.mu.Lock()
+		c.sel.Messages = slices.DeleteFunc(c.sel.Messages, func(m HostileMessage) bool { return m.UID == f.ExpungeUID })
+		c.s.mu.Unlock()
 	}
 	if meta && f.UIDValidityChange {
 		c.s.mu.Lock()

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
@@ -738,3 +739,79 @@ func TestHostileSameMessageID(t *testing.T) {
 }
 
 func sha(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// counter reads the outcome counter name of c by reflection, so that a test
+// can ask for an outcome this branch's Counters may not have yet; a missing
+// counter fails the test.
+func counter(t *testing.T, c transfer.Counters, name string) int {
+	t.Helper()
+	f := reflect.ValueOf(c).FieldByName(name)
+	require.True(t, f.IsValid(), "transfer.Counters has no %s outcome", name)
+	return int(f.Int())
+}
+
+// TestHostileExpungedDuringCopy — rule "one outcome per message": UID 3 is
+// listed by the metadata FETCH, then expunged at the source before its body
+// is fetched. It is "gone from the source during the copy", proved by a
+// UID FETCH or UID SEARCH of it, not a failure and not a silent hole; the
+// rest is copied and the mailbox completes.
+func TestHostileExpungedDuringCopy(t *testing.T) {
+	t.Parallel()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{ExpungeUID: 3}}, standardFolders()...)
+	res, err, _ := h.run(t, h.job())
+	require.NoError(t, err)
+	requireLedger(t, res, foundN)
+	require.Equal(t, 1, counter(t, res.Counters, "Gone"), "UID 3 is gone")
+	require.Zero(t, res.Failed)
+	require.Equal(t, foundN-1, res.Copied)
+	require.True(t, res.Complete(), "a message the customer deleted meanwhile is no error")
+	var proved bool
+	for _, c := range h.srv.Commands() {
+		if c.Name == "UID SEARCH" || c.Name == "SEARCH" || c.Name == "UID FETCH" && strings.HasPrefix(c.Args, "3 ") {
+			proved = true
+		}
+	}
+	require.True(t, proved, "the engine asked the source whether UID 3 is still there")
+	require.Len(t, h.dstFolder(t, "INBOX"), inboxN-1)
+	requireOthersCopied(t, h)
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileRun2KeepsCustomersFlags — rule "run 2 respects the customer's
+// changes": between the runs the customer sets a keyword on two copied
+// messages at the destination, while at the source one message gains \Seen
+// and the other loses it. Run 2 applies only what changed at the source
+// (+FLAGS/-FLAGS), so the customer's keyword stays on both.
+func TestHostileRun2KeepsCustomersFlags(t *testing.T) {
+	t.Parallel()
+	msgs := corpus(61, 3, 1500)
+	msgs[0].Flags, msgs[1].Flags, msgs[2].Flags = nil, []string{`\Seen`}, []string{`\Answered`}
+	h := hostileSetup(t, testenv.HostileOptions{}, testenv.HostileFolder{Name: "INBOX", Messages: msgs})
+	job := h.job()
+	res, err, _ := h.run(t, job)
+	require.NoError(t, err)
+	require.Equal(t, 3, res.Copied)
+
+	dc := h.dstClient(t)
+	before := h.dstFolder(t, "INBOX")
+	_, err = dc.Select("INBOX", nil).Wait()
+	require.NoError(t, err)
+	var set imap.UIDSet
+	for _, m := range msgs[:2] {
+		set.AddNum(before[testenv.MessageID(m.Body)].UID)
+	}
+	require.NoError(t, dc.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{"$Cliente"}}, nil).Close())
+	require.NoError(t, dc.Unselect().Wait())
+	require.True(t, h.srv.SetFlags("INBOX", 1, `\Seen`))
+	require.True(t, h.srv.SetFlags("INBOX", 2))
+
+	res, err, _ = h.run(t, job)
+	require.NoError(t, err)
+	requireLedger(t, res, 3)
+	require.Equal(t, 2, res.FlagsUpdated)
+	after := h.dstFolder(t, "INBOX")
+	require.Equal(t, `$Cliente \Seen`, after[testenv.MessageID(msgs[0].Body)].Flags, "\\Seen added, the customer's keyword kept")
+	require.Equal(t, `$Cliente`, after[testenv.MessageID(msgs[1].Body)].Flags, "\\Seen removed, the customer's keyword kept")
+	require.Equal(t, `\Answered`, after[testenv.MessageID(msgs[2].Body)].Flags, "unchanged")
+	requireReadOnly(t, h.srv)
+}
