@@ -150,9 +150,10 @@ type HostileFaults struct {
 	// GreetingBytes, when set, makes the greeting's text that long.
 	GreetingBytes int
 	// Drip, when set, writes the body literal of DripUID (of every message
-	// when DripUID is 0) one byte every Drip.
-	Drip    time.Duration
-	DripUID uint32
+	// when DripUID is 0) DripBytes (default 1) every Drip.
+	Drip      time.Duration
+	DripUID   uint32
+	DripBytes int
 }
 
 // HostileCommand is a command the server received.
@@ -1068,7 +1069,7 @@ func (c *HostileConn) bodyLiteral(m HostileMessage, name string) error {
 		if err := c.Flush(); err != nil {
 			return err
 		}
-		dw := &dripWriter{w: c.nc, every: f.Drip}
+		dw := &dripWriter{w: c.nc, every: f.Drip, n: max(f.DripBytes, 1)}
 		saved := c.w
 		c.w = bufio.NewWriterSize(dw, 1)
 		c.writeBody(m, size)
@@ -1115,14 +1116,17 @@ func (c *HostileConn) fill(n int64, ch byte) {
 	}
 }
 
+// dripWriter writes n bytes every every.
 type dripWriter struct {
 	w     io.Writer
 	every time.Duration
+	n     int
 }
 
 func (d *dripWriter) Write(b []byte) (int, error) {
-	for i := range b {
-		if _, err := d.w.Write(b[i : i+1]); err != nil {
+	for i := 0; i < len(b); i += d.n {
+		chunk := b[i:min(i+d.n, len(b))]
+		if _, err := d.w.Write(chunk); err != nil {
 			return i, err
 		}
 		time.Sleep(d.every)

@@ -815,3 +815,52 @@ func TestHostileRun2KeepsCustomersFlags(t *testing.T) {
 	require.Equal(t, `\Answered`, after[testenv.MessageID(msgs[2].Body)].Flags, "unchanged")
 	requireReadOnly(t, h.srv)
 }
+
+// setJob sets a field of job by name, so that a test can use a knob this
+// branch's Job may not have yet; a missing field fails the test.
+func setJob(t *testing.T, job *transfer.Job, name string, v any) {
+	t.Helper()
+	f := reflect.ValueOf(job).Elem().FieldByName(name)
+	require.True(t, f.IsValid(), "transfer.Job has no %s", name)
+	f.Set(reflect.ValueOf(v).Convert(f.Type()))
+}
+
+// TestHostileRateFloor — rule "slow is allowed, stalled is not": INBOX's
+// bodies come in small pieces, each well within the per-command watchdog,
+// so only the rate floor can tell. At 20 KB/s (ten times the test's floor
+// of 2 KiB/s over 2 s) the copy completes; at 640 B/s the attempt is cut
+// and retried on a new connection, and the mailbox ends with its reason
+// instead of holding the slot.
+func TestHostileRateFloor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		chunk int
+		ok    bool
+	}{
+		{"slow", 2048, true},
+		{"stalled", 64, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{Drip: 100 * time.Millisecond, DripBytes: tc.chunk}}, standardFolders()...)
+			job := h.job()
+			setJob(t, &job, "MinRate", int64(2<<10))
+			setJob(t, &job, "RateWindow", 2*time.Second)
+			res, err, _ := h.run(t, job)
+			requireReadOnly(t, h.srv)
+			if tc.ok {
+				require.NoError(t, err, "slow is allowed")
+				requireLedger(t, res, foundN)
+				require.True(t, res.Complete())
+				return
+			}
+			require.Greater(t, h.srv.Connections(), 1, "the stalled attempt was cut and retried")
+			require.False(t, err == nil && res.Complete(), "a stalled INBOX is not completed")
+			if err == nil {
+				requireLedger(t, res, foundN)
+			}
+			requireNoneTwice(t, h, "INBOX", standardFolders()[0].Messages)
+		})
+	}
+}
