@@ -37,14 +37,21 @@ func (e *LineTooLongError) Error() string {
 }
 
 // LiteralTooLargeError says a server announced a literal larger than any
-// message may be.
+// message may be, in a FETCH response: the message's sequence number and,
+// when the response gave it before the literal, its UID say which message.
 type LiteralTooLargeError struct {
-	Size  int64 // as announced; math.MaxInt64 when it does not fit
-	Limit int64
+	Size   int64 // as announced; math.MaxInt64 when it does not fit
+	Limit  int64
+	SeqNum uint32
+	UID    uint32 // 0 when not known
 }
 
 func (e *LiteralTooLargeError) Error() string {
-	return fmt.Sprintf("the server announced a literal of %d bytes, over the limit of %d", e.Size, e.Limit)
+	which := fmt.Sprintf("message %d", e.SeqNum)
+	if e.UID != 0 {
+		which = fmt.Sprintf("UID %d", e.UID)
+	}
+	return fmt.Sprintf("the server announced a body of %d bytes for %s, over the limit of %d", e.Size, which, e.Limit)
 }
 
 // wireLexer follows the server's side of an IMAP connection, byte by byte
@@ -65,7 +72,7 @@ type wireLexer struct {
 }
 
 const (
-	lexHead = 32
+	lexHead = 128
 	lexTail = 64
 )
 
@@ -131,7 +138,8 @@ func (l *wireLexer) endOfLine() {
 	switch {
 	case isFetchResponse(l.head) && isBodyItem(item):
 		if n > l.maxLiteral {
-			l.err = &LiteralTooLargeError{Size: n, Limit: l.maxLiteral}
+			seq, uid := fetchIDs(l.head, l.tail)
+			l.err = &LiteralTooLargeError{Size: n, Limit: l.maxLiteral, SeqNum: seq, UID: uid}
 			return
 		}
 	case n > l.maxLine-l.line:
@@ -172,9 +180,38 @@ func announcedLiteral(tail []byte) (n int64, item []byte, ok bool) {
 }
 
 // fetchHead matches the start of a FETCH response: "* 12 FETCH ".
-var fetchHead = regexp.MustCompile(`^\* [0-9]+ (?i:FETCH) `)
+var fetchHead = regexp.MustCompile(`^\* ([0-9]+) (?i:FETCH) `)
 
 func isFetchResponse(head []byte) bool { return fetchHead.Match(head) }
+
+// fetchUID finds a UID item: "(UID 7 " or " UID 7)".
+var fetchUID = regexp.MustCompile(`[ (](?i:UID) ([0-9]+)[ )]`)
+
+// fetchIDs reads the sequence number of a FETCH response from its head,
+// and its UID from the head or the tail, whichever has it (0 if none).
+func fetchIDs(head, tail []byte) (seq, uid uint32) {
+	if m := fetchHead.FindSubmatch(head); m != nil {
+		seq = parseUint32(m[1])
+	}
+	for _, b := range [][]byte{head, tail} {
+		if m := fetchUID.FindSubmatch(b); m != nil {
+			return seq, parseUint32(m[1])
+		}
+	}
+	return seq, 0
+}
+
+// parseUint32 reads decimal digits; 0 when they do not fit.
+func parseUint32(d []byte) uint32 {
+	var n uint64
+	for _, c := range d {
+		n = n*10 + uint64(c-'0')
+		if n > math.MaxUint32 {
+			return 0
+		}
+	}
+	return uint32(n)
+}
 
 // bodyItem matches the end of what precedes the literal of a message's
 // body or a part of it in a FETCH response: BODY[], BODY[TEXT],

@@ -37,8 +37,10 @@ func TestWireLexer(t *testing.T) {
 		{"BODY[TEXT], a part, a partial, RFC822, BINARY", "* 1 FETCH (BODY[TEXT] {900}\r\n" + body(900) + " BODY[1.2] {900}\r\n" + body(900) +
 			" BODY[]<0> {900}\r\n" + body(900) + " RFC822 {900}\r\n" + body(900) + " BINARY[1] ~{900}\r\n" + body(900) + ")\r\n", nil},
 		{"a non-synchronising literal", "* 2 fetch (UID 2 BODY[] {900+}\r\n" + body(900) + ")\r\n", nil},
-		{"a body literal over the cap", "* 1 FETCH (BODY[] {1001}\r\n" + body(1001) + ")\r\n", &LiteralTooLargeError{Size: 1001, Limit: maxLit}},
-		{"an absurd literal", "* 1 FETCH (BODY[] {99999999999999999999999}\r\n", &LiteralTooLargeError{Size: math.MaxInt64, Limit: maxLit}},
+		{"a body literal over the cap", "* 1 FETCH (BODY[] {1001}\r\n" + body(1001) + ")\r\n", &LiteralTooLargeError{Size: 1001, Limit: maxLit, SeqNum: 1}},
+		{"its UID, when it comes first", "* 12 FETCH (UID 345 RFC822.SIZE 900 BODY[] {1001}\r\n", &LiteralTooLargeError{Size: 1001, Limit: maxLit, SeqNum: 12, UID: 345}},
+		{"its UID, after another literal", "* 12 FETCH (BODY[HEADER] {3}\r\nabc UID 345 BODY[] {1001}\r\n", &LiteralTooLargeError{Size: 1001, Limit: maxLit, SeqNum: 12, UID: 345}},
+		{"an absurd literal", "* 1 FETCH (BODY[] {99999999999999999999999}\r\n", &LiteralTooLargeError{Size: math.MaxInt64, Limit: maxLit, SeqNum: 1}},
 		{"a mailbox name literal counts in its line", "* LIST () \"/\" {200}\r\n" + body(200) + "\r\n", tooLong},
 		{"a header literal counts in its line", "* 1 FETCH (BODY[HEADER] {200}\r\n" + body(200) + ")\r\n", tooLong},
 		{"a literal outside a FETCH counts", "* OK BODY[] {200}\r\n" + body(200) + "\r\n", tooLong},
@@ -287,6 +289,7 @@ func TestWireBoundsAgainstScriptedServers(t *testing.T) {
 			var lerr *LiteralTooLargeError
 			require.ErrorAs(t, err, &lerr, "%v", err)
 			require.EqualValues(t, 40<<20, lerr.Size)
+			require.EqualValues(t, 1, lerr.UID)
 			require.EqualValues(t, DefaultMaxMessageSize+literalSlack, lerr.Limit)
 		})
 	})
