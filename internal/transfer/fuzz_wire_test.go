@@ -5,8 +5,13 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // readerConn is a net.Conn that only reads, from r.
@@ -100,6 +105,78 @@ func FuzzPipeResponses(f *testing.F) {
 					t.Fatalf("%d UIDs from %q", len(uids), set)
 				}
 			}
+		}
+	})
+}
+
+// FuzzGoIMAPOverWire: go-imap's client, reading through a wireConn, given
+// anything as the answer to each command the engine sends to an old server
+// (EXAMINE, the metadata and body FETCH, LIST, STATUS), returns or fails
+// without a panic, and allocates in proportion to what it was sent, never
+// to a number in it: an amplification would show here.
+func FuzzGoIMAPOverWire(f *testing.F) {
+	for _, s := range wireSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte("* 4294967295 EXISTS\r\n* OK [UIDVALIDITY 1] x"))
+	f.Add([]byte("* 1 FETCH (UID 1 BODY[] NIL)"))
+	f.Add([]byte("* 1 FETCH (UID 1 RFC822.SIZE 900 FLAGS (\\Seen) INTERNALDATE \"01-Jan-2024 00:00:00 +0000\")"))
+	f.Add([]byte("* STATUS INBOX (MESSAGES 4294967295 UIDNEXT 1)"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cli, srv := net.Pipe()
+		defer cli.Close()
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			defer srv.Close()
+			br := bufio.NewReader(srv)
+			if _, err := io.WriteString(srv, "* OK ready\r\n"); err != nil {
+				return
+			}
+			for {
+				line, err := readCommand(br)
+				if err != nil {
+					return
+				}
+				tag, _, _ := strings.Cut(line, " ")
+				if _, err := srv.Write(append(append([]byte{}, data...), "\r\n"+tag+" OK done\r\n"...)); err != nil {
+					return
+				}
+			}
+		}()
+		to := Timeouts{Command: time.Second, MaxLine: 4 << 10, MaxLiteral: 64 << 10}.withDefaults()
+		w := boundConn(cli, to)
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		// go-imap waits 30 s for a response it was promised more of (a
+		// literal announced and not sent); this input gets 200 ms.
+		stop := time.AfterFunc(200*time.Millisecond, func() { cli.Close() })
+		defer stop.Stop()
+		c := imapclient.New(w, nil)
+		if err := c.WaitGreeting(); err == nil {
+			_, _ = c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait()
+			var all imap.UIDSet
+			all.AddRange(1, 0)
+			_, _ = c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true}).Collect()
+			if cmd := c.Fetch(imap.UIDSetNum(1, 2), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}); cmd != nil {
+				for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+					for it := msg.Next(); it != nil; it = msg.Next() {
+						if b, ok := it.(imapclient.FetchItemDataBodySection); ok && b.Literal != nil {
+							_, _ = io.Copy(io.Discard, b.Literal)
+						}
+					}
+				}
+				_ = cmd.Close()
+			}
+			_, _ = c.List("", "*", nil).Collect()
+			_, _ = c.Status("INBOX", &imap.StatusOptions{NumMessages: true}).Wait()
+		}
+		cli.Close()
+		_ = c.Close()
+		<-served
+		runtime.ReadMemStats(&m1)
+		if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 16<<20+uint64(len(data))*64 {
+			t.Fatalf("%d bytes allocated for %d bytes sent", alloc, len(data))
 		}
 	})
 }

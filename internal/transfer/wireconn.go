@@ -37,14 +37,21 @@ func (e *LineTooLongError) Error() string {
 }
 
 // LiteralTooLargeError says a server announced a literal larger than any
-// message may be.
+// message may be, in a FETCH response: the message's sequence number and,
+// when the response gave it before the literal, its UID say which message.
 type LiteralTooLargeError struct {
-	Size  int64 // as announced; math.MaxInt64 when it does not fit
-	Limit int64
+	Size   int64 // as announced; math.MaxInt64 when it does not fit
+	Limit  int64
+	SeqNum uint32
+	UID    uint32 // 0 when not known
 }
 
 func (e *LiteralTooLargeError) Error() string {
-	return fmt.Sprintf("the server announced a literal of %d bytes, over the limit of %d", e.Size, e.Limit)
+	which := fmt.Sprintf("message %d", e.SeqNum)
+	if e.UID != 0 {
+		which = fmt.Sprintf("UID %d", e.UID)
+	}
+	return fmt.Sprintf("the server announced a body of %d bytes for %s, over the limit of %d", e.Size, which, e.Limit)
 }
 
 // wireLexer follows the server's side of an IMAP connection, byte by byte
@@ -61,11 +68,25 @@ type wireLexer struct {
 	// literal's announcement and the item it belongs to).
 	head []byte
 	tail []byte
+	caps capsGuard
 	err  error
 }
 
+// capsGuard follows a capability list in the current line: go-imap v2
+// (beta.8, readCapabilities) loops for ever, without reading, on a '(' in
+// one (its Decoder.SP accepts a '(' without consuming it), in "* CAPABILITY",
+// "* ENABLED" or a [CAPABILITY] response code; a deadline cannot stop a
+// loop that reads nothing. So such a '(' fails the read before go-imap
+// sees it.
+type capsGuard struct {
+	checked bool  // the line's start was matched (or cannot be any more)
+	from    int64 // line offset where the list starts; -1 when none
+	code    bool  // the list is a response code: it ends at ']'
+	ended   bool
+}
+
 const (
-	lexHead = 32
+	lexHead = 128
 	lexTail = 64
 )
 
@@ -100,6 +121,10 @@ func (l *wireLexer) feed(b []byte) error {
 		if room := lexHead - len(l.head); room > 0 {
 			l.head = append(l.head, seg[:min(room, len(seg))]...)
 		}
+		if err := l.guardCaps(seg, l.line-int64(len(seg))); err != nil {
+			l.err = err
+			break
+		}
 		text := seg
 		if eol >= 0 {
 			text = seg[:len(seg)-1]
@@ -126,12 +151,14 @@ func (l *wireLexer) endOfLine() {
 	if !ok {
 		l.line = 0
 		l.head = l.head[:0]
+		l.caps = capsGuard{}
 		return
 	}
 	switch {
 	case isFetchResponse(l.head) && isBodyItem(item):
 		if n > l.maxLiteral {
-			l.err = &LiteralTooLargeError{Size: n, Limit: l.maxLiteral}
+			seq, uid := fetchIDs(l.head, l.tail)
+			l.err = &LiteralTooLargeError{Size: n, Limit: l.maxLiteral, SeqNum: seq, UID: uid}
 			return
 		}
 	case n > l.maxLine-l.line:
@@ -142,6 +169,65 @@ func (l *wireLexer) endOfLine() {
 	}
 	l.literal = n
 }
+
+// capsStart matches the start of a line that carries a capability list,
+// up to the list.
+var capsStart = regexp.MustCompile(`^(?:\* (?i:CAPABILITY|ENABLED)|[^ ]{1,64} (?i:OK|NO|BAD|PREAUTH|BYE) \[(?i:CAPABILITY))`)
+
+// guardCaps checks seg, the bytes of the current line from offset at on,
+// for a '(' in a capability list.
+func (l *wireLexer) guardCaps(seg []byte, at int64) error {
+	g := &l.caps
+	if !g.checked {
+		if m := capsStart.FindIndex(l.head); m != nil {
+			g.checked, g.from = true, int64(m[1])
+			g.code = bytes.IndexByte(l.head[:m[1]], '[') >= 0
+		} else if tagTooLong(l.head) {
+			// A tagged answer's resp-code is read whatever its tag: the
+			// start of a line must be short enough to be matched.
+			return &WireSyntaxError{Reason: "a tag over 64 bytes"}
+		} else if len(l.head) == lexHead || bytes.IndexByte(l.head, '\n') >= 0 {
+			g.checked, g.from = true, -1
+		} else {
+			return nil // not known yet; the list cannot have started
+		}
+	}
+	if g.from < 0 || g.ended {
+		return nil
+	}
+	if skip := g.from - at; skip > 0 {
+		if skip >= int64(len(seg)) {
+			return nil
+		}
+		seg = seg[skip:]
+	}
+	if g.code {
+		if end := bytes.IndexByte(seg, ']'); end >= 0 {
+			seg, g.ended = seg[:end], true
+		}
+	}
+	if bytes.IndexByte(seg, '(') >= 0 {
+		return &WireSyntaxError{Reason: "a '(' in a capability list"}
+	}
+	return nil
+}
+
+// tagTooLong reports whether head starts with a tag (not "*" nor "+") of
+// over 64 bytes.
+func tagTooLong(head []byte) bool {
+	if len(head) <= 64 || head[0] == '*' || head[0] == '+' {
+		return false
+	}
+	return bytes.IndexByte(head[:65], ' ') < 0
+}
+
+// WireSyntaxError says a server sent what the IMAP library cannot read
+// safely, and the read was failed before it could.
+type WireSyntaxError struct {
+	Reason string
+}
+
+func (e *WireSyntaxError) Error() string { return "the server sent " + e.Reason }
 
 // announcedLiteral reads `{N}`, `{N+}` or `~{N}` at the end of tail (a CR
 // before the LF allowed) and returns N and what stands before it.
@@ -172,9 +258,38 @@ func announcedLiteral(tail []byte) (n int64, item []byte, ok bool) {
 }
 
 // fetchHead matches the start of a FETCH response: "* 12 FETCH ".
-var fetchHead = regexp.MustCompile(`^\* [0-9]+ (?i:FETCH) `)
+var fetchHead = regexp.MustCompile(`^\* ([0-9]+) (?i:FETCH) `)
 
 func isFetchResponse(head []byte) bool { return fetchHead.Match(head) }
+
+// fetchUID finds a UID item: "(UID 7 " or " UID 7)".
+var fetchUID = regexp.MustCompile(`[ (](?i:UID) ([0-9]+)[ )]`)
+
+// fetchIDs reads the sequence number of a FETCH response from its head,
+// and its UID from the head or the tail, whichever has it (0 if none).
+func fetchIDs(head, tail []byte) (seq, uid uint32) {
+	if m := fetchHead.FindSubmatch(head); m != nil {
+		seq = parseUint32(m[1])
+	}
+	for _, b := range [][]byte{head, tail} {
+		if m := fetchUID.FindSubmatch(b); m != nil {
+			return seq, parseUint32(m[1])
+		}
+	}
+	return seq, 0
+}
+
+// parseUint32 reads decimal digits; 0 when they do not fit.
+func parseUint32(d []byte) uint32 {
+	var n uint64
+	for _, c := range d {
+		n = n*10 + uint64(c-'0')
+		if n > math.MaxUint32 {
+			return 0
+		}
+	}
+	return uint32(n)
+}
 
 // bodyItem matches the end of what precedes the literal of a message's
 // body or a part of it in a FETCH response: BODY[], BODY[TEXT],

@@ -21,7 +21,7 @@ import (
 
 func TestWireLexer(t *testing.T) {
 	t.Parallel()
-	const maxLine, maxLit = 128, 1000
+	const maxLine, maxLit = 512, 1000
 	body := func(n int) string { return strings.Repeat("x", n) }
 	tooLong := &LineTooLongError{Limit: maxLine}
 	for _, tc := range []struct {
@@ -30,21 +30,29 @@ func TestWireLexer(t *testing.T) {
 		want   error
 	}{
 		{"short lines", "* OK ready\r\nA1 OK done\r\n", nil},
-		{"a line at the limit", strings.Repeat("a", maxLine-2) + "\r\n", nil},
-		{"a line over the limit", strings.Repeat("a", maxLine+1), tooLong},
+		{"a line at the limit", "* " + strings.Repeat("a", maxLine-4) + "\r\n", nil},
+		{"a line over the limit", "* " + strings.Repeat("a", maxLine-1), tooLong},
 		{"many lines, each short", strings.Repeat("* 1 EXISTS\r\n", 100), nil},
 		{"a body literal is not counted", "* 1 FETCH (BODY[] {900}\r\n" + body(900) + " UID 1)\r\n", nil},
 		{"BODY[TEXT], a part, a partial, RFC822, BINARY", "* 1 FETCH (BODY[TEXT] {900}\r\n" + body(900) + " BODY[1.2] {900}\r\n" + body(900) +
 			" BODY[]<0> {900}\r\n" + body(900) + " RFC822 {900}\r\n" + body(900) + " BINARY[1] ~{900}\r\n" + body(900) + ")\r\n", nil},
 		{"a non-synchronising literal", "* 2 fetch (UID 2 BODY[] {900+}\r\n" + body(900) + ")\r\n", nil},
-		{"a body literal over the cap", "* 1 FETCH (BODY[] {1001}\r\n" + body(1001) + ")\r\n", &LiteralTooLargeError{Size: 1001, Limit: maxLit}},
-		{"an absurd literal", "* 1 FETCH (BODY[] {99999999999999999999999}\r\n", &LiteralTooLargeError{Size: math.MaxInt64, Limit: maxLit}},
-		{"a mailbox name literal counts in its line", "* LIST () \"/\" {200}\r\n" + body(200) + "\r\n", tooLong},
-		{"a header literal counts in its line", "* 1 FETCH (BODY[HEADER] {200}\r\n" + body(200) + ")\r\n", tooLong},
-		{"a literal outside a FETCH counts", "* OK BODY[] {200}\r\n" + body(200) + "\r\n", tooLong},
+		{"a body literal over the cap", "* 1 FETCH (BODY[] {1001}\r\n" + body(1001) + ")\r\n", &LiteralTooLargeError{Size: 1001, Limit: maxLit, SeqNum: 1}},
+		{"its UID, when it comes first", "* 12 FETCH (UID 345 RFC822.SIZE 900 BODY[] {1001}\r\n", &LiteralTooLargeError{Size: 1001, Limit: maxLit, SeqNum: 12, UID: 345}},
+		{"its UID, after another literal", "* 12 FETCH (BODY[HEADER] {3}\r\nabc UID 345 BODY[] {1001}\r\n", &LiteralTooLargeError{Size: 1001, Limit: maxLit, SeqNum: 12, UID: 345}},
+		{"an absurd literal", "* 1 FETCH (BODY[] {99999999999999999999999}\r\n", &LiteralTooLargeError{Size: math.MaxInt64, Limit: maxLit, SeqNum: 1}},
+		{"a mailbox name literal counts in its line", "* LIST () \"/\" {600}\r\n" + body(600) + "\r\n", tooLong},
+		{"a header literal counts in its line", "* 1 FETCH (BODY[HEADER] {600}\r\n" + body(600) + ")\r\n", tooLong},
+		{"a literal outside a FETCH counts", "* OK BODY[] {600}\r\n" + body(600) + "\r\n", tooLong},
 		{"a small header literal passes", "* 1 FETCH (BODY[HEADER.FIELDS (MESSAGE-ID)] {10}\r\n" + body(10) + ")\r\n", nil},
 		{"bytes after a literal are the same line", "* 1 FETCH (BODY[] {5}\r\n" + body(5) + strings.Repeat(" ", maxLine), tooLong},
 		{"a lone LF ends a line", strings.Repeat("* 1 EXISTS\n", 100), nil},
+		{"a '(' in * CAPABILITY", "* CAPABILITY IMAP4rev1 (\r\n", &WireSyntaxError{Reason: "a '(' in a capability list"}},
+		{"a '(' in * ENABLED", "* enabled (\r\n", &WireSyntaxError{Reason: "a '(' in a capability list"}},
+		{"a '(' in a [CAPABILITY] code", "A1 OK [CAPABILITY IMAP4rev1 (] x\r\n", &WireSyntaxError{Reason: "a '(' in a capability list"}},
+		{"a '(' after the [CAPABILITY] code", "* OK [CAPABILITY IMAP4rev1 " + strings.Repeat("X-CAP ", 30) + "] Logged in (0.001 secs)\r\n", nil},
+		{"parens elsewhere", "* 1 FETCH (FLAGS (\\Seen))\r\n* LIST (\\HasNoChildren) \"/\" INBOX\r\n", nil},
+		{"a tag over 64 bytes", strings.Repeat("T", 65) + " OK [CAPABILITY (\r\n", &WireSyntaxError{Reason: "a tag over 64 bytes"}},
 		{"braces that are no literal", "* OK {not a literal}\r\n* OK {}\r\n* OK {12a}\r\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,9 +295,27 @@ func TestWireBoundsAgainstScriptedServers(t *testing.T) {
 			var lerr *LiteralTooLargeError
 			require.ErrorAs(t, err, &lerr, "%v", err)
 			require.EqualValues(t, 40<<20, lerr.Size)
+			require.EqualValues(t, 1, lerr.UID)
 			require.EqualValues(t, DefaultMaxMessageSize+literalSlack, lerr.Limit)
 		})
 	})
+	// go-imap spins for ever, reading nothing, on a '(' in a capability
+	// list (found by FuzzGoIMAPOverWire): the read fails before it can.
+	for name, sc := range map[string]*scriptServer{
+		"a '(' in the greeting's capabilities": {greeting: func(w *bufio.Writer) { io.WriteString(w, "* OK [CAPABILITY IMAP4rev1 (] ready\r\n") }},
+		"a '(' in CAPABILITY's answer": {greeting: func(w *bufio.Writer) { io.WriteString(w, "* OK ready\r\n") }, on: map[string]func(io.Writer, string){
+			"CAPABILITY": func(w io.Writer, tag string) { fmt.Fprintf(w, "* CAPABILITY IMAP4rev1 (\r\n%s OK done\r\n", tag) },
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			addr := sc.start(t)
+			bounded(t, sc, 8<<20, func() {
+				_, err := Check(ctx, PresetStandardNoSSL, scriptEndpoint(addr), Timeouts{}, false)
+				var serr *WireSyntaxError
+				require.ErrorAs(t, err, &serr, "%v", err)
+			})
+		})
+	}
 	t.Run("garbage for a greeting", func(t *testing.T) {
 		sc := &scriptServer{greeting: func(w *bufio.Writer) { writeGarbage(w, 16<<20, true) }}
 		addr := sc.start(t)
