@@ -235,15 +235,26 @@ var webCatalog = map[string]Message{
 	"web.resources.duration":         {IT: "Durata", EN: "Duration"},
 	"web.resources.log":              {IT: "Log", EN: "Log"},
 	"web.resources.log_of_run":       {IT: "Log dell'esecuzione %d", EN: "Log of run %d"},
-	"web.resources.skipped_title":    {IT: "Messaggi non copiati perché oltre 30 MB", EN: "Messages not copied because they are over 30 MB"},
+	"web.resources.skipped_title":    {IT: "Messaggi non copiati", EN: "Messages not copied"},
 	"web.resources.skipped_hint":     {IT: "Sono rimasti sul vecchio server: spostali a mano, ad esempio salvandoli dal vecchio server e trascinandoli nella nuova casella con il programma di posta.", EN: "They are still on the old server: move them by hand, for example by saving them from the old server and dragging them into the new mailbox with your mail program."},
-	"web.resources.skipped_none":     {IT: "Nessun messaggio è stato escluso per le dimensioni.", EN: "No message was left out for its size."},
+	"web.resources.skipped_none":     {IT: "Nessun messaggio è stato escluso per le dimensioni o per un errore.", EN: "No message was left out for its size or for an error."},
 	"web.resources.folder":           {IT: "Cartella", EN: "Folder"},
 	"web.resources.date":             {IT: "Data", EN: "Date"},
 	"web.resources.sender":           {IT: "Mittente", EN: "Sender"},
 	"web.resources.subject":          {IT: "Oggetto", EN: "Subject"},
 	"web.resources.size":             {IT: "Dimensione", EN: "Size"},
 	"web.resources.no_subject":       {IT: "(senza oggetto)", EN: "(no subject)"},
+	"web.resources.uid":              {IT: "UID", EN: "UID"},
+	"web.resources.reason":           {IT: "Motivo", EN: "Reason"},
+	// Why a message was not copied (transfer.Reason*), with the server's
+	// words, when there are any, after it.
+	"web.resources.reason.too_large":              {IT: "oltre 30 MB", EN: "over 30 MB"},
+	"web.resources.reason.not_delivered":          {IT: "il vecchio server non ha consegnato il messaggio", EN: "the old server did not deliver the message"},
+	"web.resources.reason.refused_by_source":      {IT: "il vecchio server si rifiuta di inviare il messaggio", EN: "the old server refuses to send the message"},
+	"web.resources.reason.size_mismatch":          {IT: "il vecchio server invia molto più della dimensione che dichiara", EN: "the old server sends far more than the size it declares"},
+	"web.resources.reason.refused_by_destination": {IT: "la nuova casella ha rifiutato il messaggio", EN: "the new mailbox refused the message"},
+	"web.resources.reason.no_outcome":             {IT: "errore interno: il messaggio non è stato copiato", EN: "internal error: the message was not copied"},
+	"web.resources.reason.other":                  {IT: "non copiato", EN: "not copied"},
 
 	// A mailbox's log.
 	"web.log.title":       {IT: "Log di %s, esecuzione %d", EN: "Log of %s, run %d"},

@@ -398,7 +398,19 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,
 		MaxMessageSize: d.MaxMessageSize,
+		MinRate:        d.MinRate,
+		RateWindow:     d.RateWindow,
+		Deadline:       c.deadline(),
 	}, nil
+}
+
+// deadline is the end of the mailbox's time budget for this run, counted
+// from its first attempt.
+func (c *mailboxCopy) deadline() time.Time {
+	if c.w.d.MailboxBudget <= 0 || c.mb.StartedAt == nil {
+		return time.Time{}
+	}
+	return c.mb.StartedAt.Add(c.w.d.MailboxBudget)
 }
 
 // reason is the customer's text for a failed attempt and whether retrying
@@ -418,6 +430,18 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
 		}
 		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
+	}
+	var stall *transfer.StallError
+	if errors.As(err, &stall) {
+		return i18n.T(c.lang, "run.stalled", i18n.Bytes(c.lang, stall.MinRate), i18n.Duration(stall.Window)), false
+	}
+	if errors.Is(err, transfer.ErrTimeBudget) {
+		return i18n.T(c.lang, "run.time_budget", i18n.Duration(c.w.d.MailboxBudget)), true
+	}
+	var perr *transfer.PanicError
+	if errors.As(err, &perr) {
+		c.log.Error("mailbox: the copy engine panicked", "error", err, "stack", string(perr.Stack))
+		return i18n.T(c.lang, "run.internal"), false
 	}
 	c.log.Warn("mailbox: copy failed", "error", err)
 	return i18n.T(c.lang, "run.interrupted"), false
