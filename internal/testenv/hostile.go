@@ -138,6 +138,10 @@ type HostileFaults struct {
 	// changes UIDVALIDITY: the messages just listed are no longer there by
 	// those UIDs.
 	UIDValidityChange bool
+	// ExpungeUID is expunged from Folder right after the first metadata
+	// FETCH that listed it: really gone, as UID FETCH and UID SEARCH then
+	// show.
+	ExpungeUID uint32
 	// Garbage is written, followed by CRLF, after the first message of
 	// every body FETCH.
 	Garbage []byte
@@ -146,9 +150,10 @@ type HostileFaults struct {
 	// GreetingBytes, when set, makes the greeting's text that long.
 	GreetingBytes int
 	// Drip, when set, writes the body literal of DripUID (of every message
-	// when DripUID is 0) one byte every Drip.
-	Drip    time.Duration
-	DripUID uint32
+	// when DripUID is 0) DripBytes (default 1) every Drip.
+	Drip      time.Duration
+	DripUID   uint32
+	DripBytes int
 }
 
 // HostileCommand is a command the server received.
@@ -167,7 +172,6 @@ type HostileConn struct {
 	nc  net.Conn
 	w   *bufio.Writer
 	sel *HostileFolder // selected folder
-	// raw, when set, is where body FETCH replies go (a dripping writer).
 	err error
 }
 
@@ -296,6 +300,15 @@ func (s *Hostile) Commands() []HostileCommand {
 	return slices.Clone(s.cmds)
 }
 
+// Err is the last error a connection ended with, other than the client
+// hanging up (a command too long, a malformed literal): nil when every
+// client spoke IMAP.
+func (s *Hostile) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
+}
+
 // Connections is the number of connections accepted so far.
 func (s *Hostile) Connections() int {
 	s.mu.Lock()
@@ -321,6 +334,24 @@ func (s *Hostile) Writes() []HostileCommand {
 		}
 	}
 	return out
+}
+
+// SetFlags replaces the flags of a message, as the customer would on the
+// old server between two runs; it reports whether the message exists.
+func (s *Hostile) SetFlags(folder string, uid uint32, flags ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.folder(folder)
+	if f == nil {
+		return false
+	}
+	for i := range f.Messages {
+		if f.Messages[i].UID == uid {
+			f.Messages[i].Flags = flags
+			return true
+		}
+	}
+	return false
 }
 
 // Folder returns a copy of the named folder as it is now.
@@ -390,7 +421,7 @@ func (c *HostileConn) serve() error {
 		c.fill(int64(f.GreetingBytes), 'g')
 		c.Printf("\r\n")
 	} else {
-		c.Printf("* OK [CAPABILITY %s] Hostile test server ready\r\n", c.caps(false))
+		c.Printf("* OK [CAPABILITY %s] Hostile test server ready\r\n", c.caps())
 	}
 	if err := c.Flush(); err != nil {
 		return err
@@ -424,7 +455,7 @@ func (c *HostileConn) serve() error {
 	}
 }
 
-func (c *HostileConn) caps(authed bool) string {
+func (c *HostileConn) caps() string {
 	o := c.s.opts
 	caps := []string{"IMAP4rev1", "LITERAL+", "SASL-IR", "AUTH=PLAIN", "ID", "ENABLE", "UNSELECT", "UIDPLUS"}
 	if !o.NoNamespace {
@@ -447,7 +478,7 @@ func (c *HostileConn) handle(cmd HostileCommand, args []htok, authed *bool, r *b
 	tag := cmd.Tag
 	switch cmd.Name {
 	case "CAPABILITY":
-		c.Printf("* CAPABILITY %s\r\n", c.caps(*authed))
+		c.Printf("* CAPABILITY %s\r\n", c.caps())
 		c.ok(tag, "CAPABILITY completed")
 	case "NOOP":
 		c.ok(tag, "NOOP completed")
@@ -477,7 +508,7 @@ func (c *HostileConn) handle(cmd HostileCommand, args []htok, authed *bool, r *b
 			return nil
 		}
 		*authed = true
-		c.ok(tag, "[CAPABILITY "+c.caps(true)+"] Logged in")
+		c.ok(tag, "[CAPABILITY "+c.caps()+"] Logged in")
 	case "AUTHENTICATE":
 		if len(args) < 1 || !strings.EqualFold(args[0].text, "PLAIN") {
 			c.no(tag, "Unsupported mechanism")
@@ -504,7 +535,7 @@ func (c *HostileConn) handle(cmd HostileCommand, args []htok, authed *bool, r *b
 			return nil
 		}
 		*authed = true
-		c.ok(tag, "[CAPABILITY "+c.caps(true)+"] Logged in")
+		c.ok(tag, "[CAPABILITY "+c.caps()+"] Logged in")
 	default:
 		if !*authed {
 			c.bad(tag, "Log in first")
@@ -933,6 +964,11 @@ func (c *HostileConn) fetch(cmd HostileCommand, args []htok) error {
 		c.no(cmd.Tag, "Some messages could not be FETCHed (Failure)")
 		return nil
 	}
+	if meta && f.ExpungeUID != 0 {
+		c.s.mu.Lock()
+		c.sel.Messages = slices.DeleteFunc(c.sel.Messages, func(m HostileMessage) bool { return m.UID == f.ExpungeUID })
+		c.s.mu.Unlock()
+	}
 	if meta && f.UIDValidityChange {
 		c.s.mu.Lock()
 		if !c.s.bumped {
@@ -1033,7 +1069,7 @@ func (c *HostileConn) bodyLiteral(m HostileMessage, name string) error {
 		if err := c.Flush(); err != nil {
 			return err
 		}
-		dw := &dripWriter{w: c.nc, every: f.Drip}
+		dw := &dripWriter{w: c.nc, every: f.Drip, n: max(f.DripBytes, 1)}
 		saved := c.w
 		c.w = bufio.NewWriterSize(dw, 1)
 		c.writeBody(m, size)
@@ -1080,14 +1116,17 @@ func (c *HostileConn) fill(n int64, ch byte) {
 	}
 }
 
+// dripWriter writes n bytes every every.
 type dripWriter struct {
 	w     io.Writer
 	every time.Duration
+	n     int
 }
 
 func (d *dripWriter) Write(b []byte) (int, error) {
-	for i := range b {
-		if _, err := d.w.Write(b[i : i+1]); err != nil {
+	for i := 0; i < len(b); i += d.n {
+		chunk := b[i:min(i+d.n, len(b))]
+		if _, err := d.w.Write(chunk); err != nil {
 			return i, err
 		}
 		time.Sleep(d.every)

@@ -67,6 +67,7 @@ func TestHostileServerSpeaksIMAP(t *testing.T) {
 				names = append(names, w.Name)
 			}
 			require.Equal(t, []string{"CREATE", "UID STORE"}, names)
+			require.NoError(t, s.Err(), "go-imap's commands all parsed")
 		})
 	}
 }

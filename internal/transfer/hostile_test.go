@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
@@ -738,3 +739,128 @@ func TestHostileSameMessageID(t *testing.T) {
 }
 
 func sha(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// counter reads the outcome counter name of c by reflection, so that a test
+// can ask for an outcome this branch's Counters may not have yet; a missing
+// counter fails the test.
+func counter(t *testing.T, c transfer.Counters, name string) int {
+	t.Helper()
+	f := reflect.ValueOf(c).FieldByName(name)
+	require.True(t, f.IsValid(), "transfer.Counters has no %s outcome", name)
+	return int(f.Int())
+}
+
+// TestHostileExpungedDuringCopy — rule "one outcome per message": UID 3 is
+// listed by the metadata FETCH, then expunged at the source before its body
+// is fetched. It is "gone from the source during the copy", proved by a
+// UID FETCH or UID SEARCH of it, not a failure and not a silent hole; the
+// rest is copied and the mailbox completes.
+func TestHostileExpungedDuringCopy(t *testing.T) {
+	t.Parallel()
+	h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{ExpungeUID: 3}}, standardFolders()...)
+	res, err, _ := h.run(t, h.job())
+	require.NoError(t, err)
+	requireLedger(t, res, foundN)
+	require.Equal(t, 1, counter(t, res.Counters, "Gone"), "UID 3 is gone")
+	require.Zero(t, res.Failed)
+	require.Equal(t, foundN-1, res.Copied)
+	require.True(t, res.Complete(), "a message the customer deleted meanwhile is no error")
+	var proved bool
+	for _, c := range h.srv.Commands() {
+		if c.Name == "UID SEARCH" || c.Name == "SEARCH" || c.Name == "UID FETCH" && strings.HasPrefix(c.Args, "3 ") {
+			proved = true
+		}
+	}
+	require.True(t, proved, "the engine asked the source whether UID 3 is still there")
+	require.Len(t, h.dstFolder(t, "INBOX"), inboxN-1)
+	requireOthersCopied(t, h)
+	requireReadOnly(t, h.srv)
+}
+
+// TestHostileRun2KeepsCustomersFlags — rule "run 2 respects the customer's
+// changes": between the runs the customer sets a keyword on two copied
+// messages at the destination, while at the source one message gains \Seen
+// and the other loses it. Run 2 applies only what changed at the source
+// (+FLAGS/-FLAGS), so the customer's keyword stays on both.
+func TestHostileRun2KeepsCustomersFlags(t *testing.T) {
+	t.Parallel()
+	msgs := corpus(61, 3, 1500)
+	msgs[0].Flags, msgs[1].Flags, msgs[2].Flags = nil, []string{`\Seen`}, []string{`\Answered`}
+	h := hostileSetup(t, testenv.HostileOptions{}, testenv.HostileFolder{Name: "INBOX", Messages: msgs})
+	job := h.job()
+	res, err, _ := h.run(t, job)
+	require.NoError(t, err)
+	require.Equal(t, 3, res.Copied)
+
+	dc := h.dstClient(t)
+	before := h.dstFolder(t, "INBOX")
+	_, err = dc.Select("INBOX", nil).Wait()
+	require.NoError(t, err)
+	var set imap.UIDSet
+	for _, m := range msgs[:2] {
+		set.AddNum(before[testenv.MessageID(m.Body)].UID)
+	}
+	require.NoError(t, dc.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{"$Cliente"}}, nil).Close())
+	require.NoError(t, dc.Unselect().Wait())
+	require.True(t, h.srv.SetFlags("INBOX", 1, `\Seen`))
+	require.True(t, h.srv.SetFlags("INBOX", 2))
+
+	res, err, _ = h.run(t, job)
+	require.NoError(t, err)
+	requireLedger(t, res, 3)
+	require.Equal(t, 2, res.FlagsUpdated)
+	after := h.dstFolder(t, "INBOX")
+	require.Equal(t, `$Cliente \Seen`, after[testenv.MessageID(msgs[0].Body)].Flags, "\\Seen added, the customer's keyword kept")
+	require.Equal(t, `$Cliente`, after[testenv.MessageID(msgs[1].Body)].Flags, "\\Seen removed, the customer's keyword kept")
+	require.Equal(t, `\Answered`, after[testenv.MessageID(msgs[2].Body)].Flags, "unchanged")
+	requireReadOnly(t, h.srv)
+}
+
+// setJob sets a field of job by name, so that a test can use a knob this
+// branch's Job may not have yet; a missing field fails the test.
+func setJob(t *testing.T, job *transfer.Job, name string, v any) {
+	t.Helper()
+	f := reflect.ValueOf(job).Elem().FieldByName(name)
+	require.True(t, f.IsValid(), "transfer.Job has no %s", name)
+	f.Set(reflect.ValueOf(v).Convert(f.Type()))
+}
+
+// TestHostileRateFloor — rule "slow is allowed, stalled is not": INBOX's
+// bodies come in small pieces, each well within the per-command watchdog,
+// so only the rate floor can tell. At 20 KB/s (ten times the test's floor
+// of 2 KiB/s over 2 s) the copy completes; at 640 B/s the attempt is cut
+// and retried on a new connection, and the mailbox ends with its reason
+// instead of holding the slot.
+func TestHostileRateFloor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		chunk int
+		ok    bool
+	}{
+		{"slow", 2048, true},
+		{"stalled", 64, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := hostileSetup(t, testenv.HostileOptions{Faults: testenv.HostileFaults{Drip: 100 * time.Millisecond, DripBytes: tc.chunk}}, standardFolders()...)
+			job := h.job()
+			setJob(t, &job, "MinRate", int64(2<<10))
+			setJob(t, &job, "RateWindow", 2*time.Second)
+			res, err, _ := h.run(t, job)
+			requireReadOnly(t, h.srv)
+			if tc.ok {
+				require.NoError(t, err, "slow is allowed")
+				requireLedger(t, res, foundN)
+				require.True(t, res.Complete())
+				return
+			}
+			require.Greater(t, h.srv.Connections(), 1, "the stalled attempt was cut and retried")
+			require.False(t, err == nil && res.Complete(), "a stalled INBOX is not completed")
+			if err == nil {
+				requireLedger(t, res, foundN)
+			}
+			requireNoneTwice(t, h, "INBOX", standardFolders()[0].Messages)
+		})
+	}
+}
