@@ -21,6 +21,21 @@ type DovecotOptions struct {
 	PlainPort, TLSPort int
 	// MasterPassword is the master user's password. Default: random.
 	MasterPassword string
+	// OAuth2, when set, adds Dovecot's oauth2 passdb: AUTHENTICATE XOAUTH2
+	// and OAUTHBEARER tokens are validated through an introspection
+	// endpoint (see OAuthServer). Default: passwords only.
+	OAuth2 *DovecotOAuth2
+}
+
+// DovecotOAuth2 configures the oauth2 passdb of a Dovecot instance.
+type DovecotOAuth2 struct {
+	// IntrospectionURL receives "token=<token>" in a POST and answers
+	// RFC 7662 JSON; Dovecot expands %u in it to the user logging in, so
+	// an app-only token can be checked against that mailbox.
+	IntrospectionURL string
+	// OnlyOAuth drops the password passdb, as Office 365 does with basic
+	// authentication: a LOGIN with a password is refused whatever it is.
+	OnlyOAuth bool
 }
 
 func (o DovecotOptions) fixedPorts() bool { return o.PlainPort != 0 || o.TLSPort != 0 }

@@ -51,6 +51,12 @@ type Endpoint struct {
 	Password string
 	// OAuth2Token, when set, logs in with XOAUTH2 instead of a password.
 	OAuth2Token string
+	// TokenSource, when set, is asked for a bearer token before every new
+	// connection (it caches the token until shortly before it expires), and
+	// the login is XOAUTH2, or OAUTHBEARER when the server offers only that;
+	// Password is then unused. Its error must hold no secret: it becomes the
+	// Detail of a ConnError with ReasonOAuth.
+	TokenSource func(ctx context.Context) (string, error)
 	// InsecureSkipVerify accepts certificates that cannot be verified.
 	InsecureSkipVerify bool
 	// RootCAs verifies certificates; nil means the system's roots.
@@ -268,6 +274,10 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 	if s.unverifiedTLS {
 		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(t.mode, e))
 	}
+	if e, err = e.withToken(ctx, side, t.addr); err != nil {
+		s.c.Close()
+		return nil, err
+	}
 	if err := s.login(e); err != nil {
 		s.c.Close()
 		return nil, err
@@ -417,6 +427,8 @@ func (s *session) login(e Endpoint) error {
 		switch plan.mech {
 		case mechXOAuth2:
 			return s.c.Authenticate(xoauth2{user: plan.user, token: e.OAuth2Token})
+		case mechOAuthBearer:
+			return s.c.Authenticate(sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: plan.user, Token: e.OAuth2Token}))
 		case mechPlain:
 			return s.c.Authenticate(sasl.NewPlainClient(plan.authzid, plan.user, e.Password))
 		}

@@ -217,7 +217,7 @@ func (r *runner) moreDests(ctx context.Context, n int) {
 // failure only means appending through go-imap, as before.
 func (r *runner) openPipes(ctx context.Context) bool {
 	want := r.job.DestConns - 1
-	if want < 1 || r.noPipes || r.job.Dest.OAuth2Token != "" || !r.dsts[0].caps.Has(imap.CapLiteralPlus) {
+	if want < 1 || r.noPipes || r.job.Dest.OAuth2Token != "" || r.job.Dest.TokenSource != nil || !r.dsts[0].caps.Has(imap.CapLiteralPlus) {
 		return false
 	}
 	for len(r.pipes) < want {

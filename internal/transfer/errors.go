@@ -41,6 +41,7 @@ const (
 	ReasonPlainRefuse Reason = "plain-refuse" // server refuses login without TLS
 	ReasonForbidden   Reason = "forbidden"    // address not allowed by the caller's dialer
 	ReasonProtocol    Reason = "protocol"     // the server speaks no IMAP we understand
+	ReasonOAuth       Reason = "oauth"        // no OAuth2 token: the provider refused the grant
 )
 
 // ConnError is a failure to connect or log in. Its message is written for a
@@ -77,6 +78,8 @@ func (e *ConnError) Error() string {
 		what = e.Addr + " refuses login without encryption"
 	case ReasonForbidden:
 		what = "connections to " + e.Addr + " are not allowed"
+	case ReasonOAuth:
+		what = "no OAuth2 token for " + e.Addr + ": the provider refused the grant"
 	default:
 		what = "unexpected answer from " + e.Addr
 	}
