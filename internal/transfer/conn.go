@@ -428,14 +428,17 @@ func (s *session) login(e Endpoint) error {
 		case mechXOAuth2:
 			return s.c.Authenticate(xoauth2{user: plan.user, token: e.OAuth2Token})
 		case mechOAuthBearer:
-			return s.c.Authenticate(sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: plan.user, Token: e.OAuth2Token}))
+			return s.c.Authenticate(oauthBearer{user: plan.user, token: e.OAuth2Token})
 		case mechPlain:
 			return s.c.Authenticate(sasl.NewPlainClient(plan.authzid, plan.user, e.Password))
 		}
 		return s.c.Login(plan.user, e.Password).Wait()
 	})
 	if err != nil {
-		return classifyLogin(s.side, s.addr, err)
+		ce := classifyLogin(s.side, s.addr, err)
+		ce.OAuthOffered = ce.Reason == ReasonAuth && plan.mech != mechXOAuth2 && plan.mech != mechOAuthBearer &&
+			(caps.Has(imap.AuthCap("XOAUTH2")) || caps.Has(imap.AuthCap(sasl.OAuthBearer)))
+		return ce
 	}
 	return nil
 }
@@ -449,7 +452,19 @@ func (x xoauth2) Start() (string, []byte, error) {
 }
 
 func (x xoauth2) Next(challenge []byte) ([]byte, error) {
-	// The server sends a JSON error as a challenge; answering empty lets it
-	// finish with NO, which carries the reason.
-	return []byte{}, nil
+	// The server sends a JSON error as a challenge; answering lets it
+	// finish with NO, which carries the reason. Not empty: go-imap sends
+	// an empty answer as "=", which Dovecot refuses as invalid base64
+	// (losing its reason); 0x01 is RFC 7628's answer to an error.
+	return []byte{0x01}, nil
 }
+
+// oauthBearer is the SASL OAUTHBEARER mechanism (RFC 7628); go-sasl's
+// gives up on the server's error challenge, losing the server's NO.
+type oauthBearer struct{ user, token string }
+
+func (o oauthBearer) Start() (string, []byte, error) {
+	return "OAUTHBEARER", []byte("n,a=" + strings.NewReplacer("=", "=3D", ",", "=2C").Replace(o.user) + ",\x01auth=Bearer " + o.token + "\x01\x01"), nil
+}
+
+func (o oauthBearer) Next(challenge []byte) ([]byte, error) { return []byte{0x01}, nil }

@@ -52,7 +52,11 @@ type ConnError struct {
 	Addr   string // host:port as the customer wrote it
 	Reason Reason
 	Detail string // the server's or the system's own words, password-free
-	Err    error
+	// OAuthOffered says, for a refused password login (ReasonAuth), that
+	// the server offers XOAUTH2 or OAUTHBEARER: on Office 365 that means
+	// basic authentication is off and only a token will do.
+	OAuthOffered bool
+	Err          error
 }
 
 func (e *ConnError) Error() string {
