@@ -16,6 +16,7 @@ import (
 	"github.com/trasloco/trasloco/internal/config"
 	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -104,6 +105,10 @@ type Deps struct {
 	// instead of holding the shutdown for the rest of their slice. Default
 	// nil: never.
 	Stopping <-chan struct{}
+	// OAuth gets the bearer tokens of the lines without a password whose
+	// provider takes OAuth2 (Office 365, Google Workspace). Default nil:
+	// such lines fail, saying OAuth2 is not configured.
+	OAuth *oauth.Tokens
 }
 
 func (d Deps) withDefaults() Deps {

@@ -314,6 +314,17 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 			return transfer.Job{}, fmt.Errorf("open line password: %w", err)
 		}
 		src.Password = string(pw)
+	case preset == transfer.PresetOffice365 || preset == transfer.PresetGmail:
+		// No password: OAuth2, a fresh token for every connection.
+		ts, err := d.tokenSource(context.Background(), m.TenantID, preset, line.RemoteUser)
+		var nt errNoToken
+		if errors.As(err, &nt) {
+			return transfer.Job{}, errLasting{i18n.T(c.lang, nt.key), "oauth"}
+		}
+		if err != nil {
+			return transfer.Job{}, err
+		}
+		src.TokenSource = ts
 	default:
 		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
 	}
