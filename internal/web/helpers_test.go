@@ -32,6 +32,7 @@ import (
 	"github.com/trasloco/trasloco/internal/health"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/metrics"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
@@ -78,6 +79,7 @@ type panelOpts struct {
 	maxCSVBytes      int64
 	metrics          *metrics.Metrics
 	health           func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
+	oauth            *oauth.Tokens                       // the operator's Microsoft and Google registrations
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -118,6 +120,7 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		MaxCSVBytes:    o.maxCSVBytes,
 		Metrics:        o.metrics,
 		Health:         hc,
+		OAuth:          o.oauth,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
