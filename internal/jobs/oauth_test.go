@@ -1,11 +1,13 @@
 package jobs_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trasloco/trasloco/internal/oauth"
@@ -45,11 +47,18 @@ func setupO365(t *testing.T) *o365 {
 // returns the CSV line, with password pw (may be empty).
 func (o *o365) line(t *testing.T, pw string) string {
 	t.Helper()
-	local := testenv.UniqueUser(t, "acme.test")
+	csv, _, _ := o.mailbox(t, pw)
+	return csv
+}
+
+// mailbox is line, with the local and the remote user.
+func (o *o365) mailbox(t *testing.T, pw string) (csv, local, remote string) {
+	t.Helper()
+	local = testenv.UniqueUser(t, "acme.test")
 	require.NoError(t, o.dst.AddUser(local, "dest-pw"))
-	remote := testenv.UniqueUser(t, o.domain)
+	remote = testenv.UniqueUser(t, o.domain)
 	require.NoError(t, o.env.OAuthOnly.AddUser(remote, "old-password"))
-	return fmt.Sprintf("%s;%s;%s;%s\r\n", local, o.env.OAuthOnly.TLSAddr(), remote, pw)
+	return fmt.Sprintf("%s;%s;%s;%s\r\n", local, o.env.OAuthOnly.TLSAddr(), remote, pw), local, remote
 }
 
 func (o *o365) validate(t *testing.T, csv string) map[int]string {
@@ -103,3 +112,41 @@ func TestValidateOffice365NamesTheMissingStep(t *testing.T) {
 		require.Contains(t, errs[1], "non è configurato")
 	})
 }
+
+// TestOffice365RunWithEmptyPasswords: validated, then run 1 copies the mail
+// of an OAuth-only server with the directory's tokens.
+func TestOffice365RunWithEmptyPasswords(t *testing.T) {
+	t.Parallel()
+	o := setupO365(t)
+	o.runDeps()
+	rc := o.client(t, 2)
+	csv, local, remote := o.mailbox(t, "")
+
+	tok, err := o.deps.OAuth.MicrosoftSource(o.dir)(context.Background())
+	require.NoError(t, err)
+	c, err := imapclient.DialTLS(o.env.OAuthOnly.TLSAddr(), &imapclient.Options{TLSConfig: o.env.OAuthOnly.TLSConfig()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	require.NoError(t, c.Authenticate(bearer{user: remote, token: tok}))
+	testenv.Append(t, c, "INBOX", msgList(7, 0, 5, 1<<10)...)
+	require.NoError(t, c.Logout().Wait())
+
+	first := time.Now().Add(time.Hour)
+	m := o.migration(t, csv, migrationOpts{insecureTLS: true, first: first, preset: transfer.PresetOffice365, emptyPasswords: true})
+	runs := o.fixture.validate(t, rc, m)
+	o.startNow(t, rc, runs[0])
+	r1 := o.waitRun(t, runs[0].ID, 2*time.Minute)
+	require.Equal(t, store.RunCompleted, r1.Status)
+	mb := o.mailboxes(t, runs[0].ID)[local]
+	require.Equal(t, store.MailboxCompleted, mb.Status)
+	require.Equal(t, 5, mb.Copied)
+	require.NotContains(t, o.logs.String(), tok)
+}
+
+// bearer is a bare XOAUTH2 client for the test's own connection.
+type bearer struct{ user, token string }
+
+func (b bearer) Start() (string, []byte, error) {
+	return "XOAUTH2", []byte("user=" + b.user + "\x01auth=Bearer " + b.token + "\x01\x01"), nil
+}
+func (b bearer) Next([]byte) ([]byte, error) { return []byte{1}, nil }
