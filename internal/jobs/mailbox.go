@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -357,6 +358,11 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
 			return reasonText(c.lang, ce), true
+		case transfer.ReasonOAuth:
+			// The provider answered with a refusal (consent revoked, …):
+			// lasting until the customer acts; unreachable: passing.
+			var oe *oauth.Error
+			return reasonText(c.lang, ce), errors.As(ce.Err, &oe) && oe.Err == nil
 		}
 		return reasonText(c.lang, ce), false
 	}

@@ -150,3 +150,27 @@ func (b bearer) Start() (string, []byte, error) {
 	return "XOAUTH2", []byte("user=" + b.user + "\x01auth=Bearer " + b.token + "\x01\x01"), nil
 }
 func (b bearer) Next([]byte) ([]byte, error) { return []byte{1}, nil }
+
+// TestOffice365RunAfterConsentRevoked: the consent is withdrawn between the
+// validation and the run: the mailbox fails at once (a lasting reason), and
+// says why.
+func TestOffice365RunAfterConsentRevoked(t *testing.T) {
+	t.Parallel()
+	o := setupO365(t)
+	o.runDeps()
+	rc := o.client(t, 2)
+	csv, local, _ := o.mailbox(t, "")
+	first := time.Now().Add(time.Hour)
+	m := o.migration(t, csv, migrationOpts{insecureTLS: true, first: first, preset: transfer.PresetOffice365, emptyPasswords: true})
+	runs := o.fixture.validate(t, rc, m)
+
+	o.env.Server.Consent(o.dir, false)
+	o.deps.OAuth.Forget(o.dir)
+	o.startNow(t, rc, runs[0])
+	r1 := o.waitRun(t, runs[0].ID, 2*time.Minute)
+	require.Equal(t, store.RunCompletedWithErrors, r1.Status)
+	mb := o.mailboxes(t, runs[0].ID)[local]
+	require.Equal(t, store.MailboxFailed, mb.Status)
+	require.Contains(t, mb.ErrorText, "nessun token OAuth2")
+	require.Equal(t, 1, mb.Attempts, "a refused grant is not retried")
+}
