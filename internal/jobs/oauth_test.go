@@ -174,3 +174,40 @@ func TestOffice365RunAfterConsentRevoked(t *testing.T) {
 	require.Contains(t, mb.ErrorText, "nessun token OAuth2")
 	require.Equal(t, 1, mb.Attempts, "a refused grant is not retried")
 }
+
+// TestValidateGoogleWorkspace: Gmail-type lines without a password use the
+// service account's delegated token for the mailbox; without the domain's
+// delegation the reason names the client id and the scope to authorise.
+func TestValidateGoogleWorkspace(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	env := testenv.SharedOAuth(t)
+	domain := fmt.Sprintf("g%d.test", time.Now().UnixNano())
+	sa := "trasloco@" + domain + ".iam.example"
+	key, err := env.Server.AddServiceAccount(sa)
+	require.NoError(t, err)
+	f.deps.OAuth = &oauth.Tokens{
+		Google:     oauth.Google{Email: sa, ClientID: "109876543210", PrivateKey: key, TokenURL: env.Server.GoogleTokenURL()},
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+	}
+	line := func() string {
+		local := testenv.UniqueUser(t, "acme.test")
+		require.NoError(t, f.dst.AddUser(local, "dest-pw"))
+		remote := testenv.UniqueUser(t, domain)
+		require.NoError(t, env.Mixed.AddUser(remote, "app-password"))
+		return fmt.Sprintf("%s;%s;%s;\r\n", local, env.Mixed.TLSAddr(), remote)
+	}
+	opts := migrationOpts{insecureTLS: true, preset: transfer.PresetGmail, emptyPasswords: true}
+
+	m := f.migration(t, line(), opts)
+	f.work(t, m)
+	errs := f.lineErrors(t, m)
+	require.Contains(t, errs[1], "109876543210")
+	require.Contains(t, errs[1], "https://mail.google.com/")
+
+	env.Server.Delegate(domain, true)
+	m = f.migration(t, line(), opts)
+	f.work(t, m)
+	require.Empty(t, f.lineErrors(t, m))
+	require.NotContains(t, f.logs.String(), "PRIVATE KEY")
+}
