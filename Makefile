@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all deps dev dev-reset generate check-generate build test bench fmt vet
+.PHONY: all deps dev dev-reset generate check-generate build test bench bench-panel fmt vet
 
 all: build
 
@@ -41,6 +41,10 @@ test: deps check-generate
 ## bench: side-by-side copy benchmark (trasloco copy, mbsync, doveadm backup)
 bench: deps
 	$(GO) run ./cmd/trasloco-bench
+
+## bench-panel: what the panel's pages cost for a tenant of 10 migrations and one of 10,000 (a 5,000-mailbox migration)
+bench-panel: deps
+	$(GO) run ./cmd/trasloco-bench-panel
 
 ## fmt: format the Go sources
 fmt:

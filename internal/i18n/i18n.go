@@ -111,6 +111,9 @@ func T(l Lang, key string, args ...any) string {
 		m, ok = mailCatalog[key]
 	}
 	if !ok {
+		m, ok = panelCatalog[key]
+	}
+	if !ok {
 		m, ok = oauthCatalog[key]
 	}
 	if !ok {
@@ -130,6 +133,9 @@ func Has(key string) bool {
 	}
 	if !ok {
 		_, ok = mailCatalog[key]
+	}
+	if !ok {
+		_, ok = panelCatalog[key]
 	}
 	if !ok {
 		_, ok = oauthCatalog[key]

@@ -18,6 +18,7 @@ import (
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/secret"
+	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
 
@@ -25,7 +26,11 @@ import (
 const (
 	DefaultCheckTimeout = 30 * time.Second
 	DefaultPerHostLimit = 4
-	DefaultConcurrency  = 16
+	// DefaultPerTenantLimit is below the default TRASLOCO_WORKERS, so one
+	// process always has a slot for another tenant.
+	DefaultPerTenantLimit            = 3
+	DefaultPerTenantValidationsLimit = 1
+	DefaultConcurrency               = 16
 
 	DefaultMailboxSlice      = 20 * time.Minute
 	DefaultMailboxAttempts   = 6
@@ -33,6 +38,10 @@ const (
 	DefaultPoll              = 10 * time.Second
 	DefaultFlushInterval     = time.Second
 	DefaultPasswordRetention = 7 * 24 * time.Hour
+
+	DefaultRemoteLoginFailuresPerUser   = 3 // per remote (host, user), any tenant
+	DefaultRemoteLoginFailuresPerTenant = 30
+	DefaultRemoteLoginWindow            = time.Hour
 )
 
 // Deps is what the workers need.
@@ -58,8 +67,22 @@ type Deps struct {
 	// PerHostLimit caps the concurrent test logins to one remote host.
 	// Default 4.
 	PerHostLimit int
+	// PerTenantLimit caps the mailboxes of one tenant copied at once,
+	// across every process (TRASLOCO_PER_TENANT_LIMIT). Default 3.
+	PerTenantLimit int
+	// PerTenantValidations caps the validations of one tenant run at once,
+	// across every process. Default 1.
+	PerTenantValidations int
 	// Concurrency caps the lines one validation checks at once. Default 16.
 	Concurrency int
+	// ForbidPlainLogin refuses to send a remote password in plain text:
+	// Standard-no-SSL then needs STARTTLS (TRASLOCO_FORBID_PLAIN_LOGIN).
+	// Default false: it falls back to a plain-text login.
+	ForbidPlainLogin bool
+	// RemoteLogins bounds the failed test logins to remote servers, so
+	// the panel cannot be used to guess passwords. Defaults: 3 per remote
+	// (host, user) from any tenant and 30 per tenant, within an hour.
+	RemoteLogins store.RemoteLoginLimits
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Inserter inserts the run jobs when a migration is scheduled, and the
@@ -121,11 +144,26 @@ func (d Deps) withDefaults() Deps {
 	if d.PerHostLimit <= 0 {
 		d.PerHostLimit = DefaultPerHostLimit
 	}
+	if d.PerTenantLimit <= 0 {
+		d.PerTenantLimit = DefaultPerTenantLimit
+	}
+	if d.PerTenantValidations <= 0 {
+		d.PerTenantValidations = DefaultPerTenantValidationsLimit
+	}
 	if d.Concurrency <= 0 {
 		d.Concurrency = DefaultConcurrency
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.RemoteLogins.PerUser <= 0 {
+		d.RemoteLogins.PerUser = DefaultRemoteLoginFailuresPerUser
+	}
+	if d.RemoteLogins.PerTenant <= 0 {
+		d.RemoteLogins.PerTenant = DefaultRemoteLoginFailuresPerTenant
+	}
+	if d.RemoteLogins.Window <= 0 {
+		d.RemoteLogins.Window = DefaultRemoteLoginWindow
 	}
 	if d.MailboxSlice <= 0 {
 		d.MailboxSlice = DefaultMailboxSlice
@@ -199,4 +237,14 @@ func AddWorkers(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewRunEmailWorker(d))
 	river.AddWorker(w, NewReconcileWorker(d))
 	river.AddWorker(w, NewPurgePasswordsWorker(d))
+}
+
+// noPlainText makes e, an endpoint of preset p, use STARTTLS instead of
+// falling back to plain text when the operator forbids plain-text logins.
+// The certificate stays unverified, as Standard-no-SSL promises.
+func (d Deps) noPlainText(p transfer.Preset, e *transfer.Endpoint) {
+	if d.ForbidPlainLogin && p == transfer.PresetStandardNoSSL && (e.TLS == "" || e.TLS == transfer.TLSOpportunistic) {
+		e.TLS = transfer.TLSStartTLS
+		e.InsecureSkipVerify = true
+	}
 }

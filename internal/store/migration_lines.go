@@ -32,6 +32,7 @@ type Line struct {
 	Status            LineStatus
 	ErrorText         string // user-facing reason of a failure
 	ValidatedAt       *time.Time
+	Preview           []byte // JSON of what the test measured (transfer.Preview); nil when not measured
 }
 
 // NewLine is a line to store. Status is LinePending (default) or
@@ -47,19 +48,19 @@ type NewLine struct {
 }
 
 const lineColumns = `l.id, l.migration_id, l.tenant_id, l.line_no, l.local_user, l.remote_host, l.remote_user,
-	l.remote_password_enc, COALESCE(l.pinned_addr, ''), l.status, COALESCE(l.error_text, ''), l.validated_at`
+	l.remote_password_enc, COALESCE(l.pinned_addr, ''), l.status, COALESCE(l.error_text, ''), l.validated_at, l.preview`
 
 func scanLine(row pgx.Row) (Line, error) {
 	var l Line
 	err := row.Scan(&l.ID, &l.MigrationID, &l.TenantID, &l.LineNo, &l.LocalUser, &l.RemoteHost, &l.RemoteUser,
-		&l.RemotePasswordEnc, &l.PinnedAddr, &l.Status, &l.ErrorText, &l.ValidatedAt)
+		&l.RemotePasswordEnc, &l.PinnedAddr, &l.Status, &l.ErrorText, &l.ValidatedAt, &l.Preview)
 	return l, err
 }
 
 // insertLines adds lines to a migration in one statement and sets its counters.
 func insertLines(ctx context.Context, tx pgx.Tx, tenantID, migrationID int64, lines []NewLine) error {
 	n := len(lines)
-	lineNos, failed := make([]int32, n), 0
+	lineNos := make([]int32, n)
 	locals, hosts, users, statuses, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	pws := make([][]byte, n)
 	for i, l := range lines {
@@ -69,18 +70,15 @@ func insertLines(ctx context.Context, tx pgx.Tx, tenantID, migrationID int64, li
 		if l.Status != LinePending && l.Status != LineFailed {
 			return invalidf("line %d: new line status %q", l.LineNo, l.Status)
 		}
-		if l.Status == LineFailed {
-			failed++
-		}
 		lineNos[i], locals[i], hosts[i], users[i], pws[i], statuses[i], errs[i] =
 			int32(l.LineNo), l.LocalUser, l.RemoteHost, l.RemoteUser, l.RemotePasswordEnc, string(l.Status), l.ErrorText
 	}
 	if n > 0 {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO migration_lines (migration_id, tenant_id, line_no, local_user, remote_host, remote_user,
-				remote_password_enc, status, error_text, validated_at)
+				remote_password_enc, status, error_text, validated_at, refused)
 			SELECT $1, $2, u.line_no, u.local_user, u.remote_host, u.remote_user, u.pw, u.status, NULLIF(u.error_text, ''),
-				CASE WHEN u.status = 'failed' THEN now() END
+				CASE WHEN u.status = 'failed' THEN now() END, u.status = 'failed'
 			FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[])
 				AS u(line_no, local_user, remote_host, remote_user, pw, status, error_text)`,
 			migrationID, tenantID, lineNos, locals, hosts, users, pws, statuses, errs)
@@ -91,8 +89,17 @@ func insertLines(ctx context.Context, tx pgx.Tx, tenantID, migrationID int64, li
 			return err
 		}
 	}
-	_, err := tx.Exec(ctx, `UPDATE migrations SET line_count = $3, validated_count = $4, failed_count = $4, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tenantID, migrationID, n, failed)
+	return recountLines(ctx, tx, tenantID, migrationID)
+}
+
+// recountLines sets a migration's line counters from its lines.
+func recountLines(ctx context.Context, db DBTX, tenantID, migrationID int64) error {
+	_, err := db.Exec(ctx, `
+		UPDATE migrations m SET line_count = c.n, validated_count = c.checked, failed_count = c.failed, updated_at = now()
+		FROM (SELECT count(*) AS n, count(*) FILTER (WHERE status <> 'pending') AS checked,
+				count(*) FILTER (WHERE status = 'failed') AS failed
+			FROM migration_lines WHERE tenant_id = $1 AND migration_id = $2) c
+		WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, migrationID)
 	return err
 }
 
@@ -125,6 +132,7 @@ type LineResult struct {
 	Status     LineStatus // LineOK or LineFailed
 	ErrorText  string     // user-facing, for LineFailed
 	PinnedAddr string     // ip:port reached, for LineOK
+	Preview    []byte     // JSON of what the test measured, for LineOK; nil when not measured
 }
 
 // SetLineResult records the check of a pending line and counts it on its
@@ -137,7 +145,7 @@ func SetLineResult(ctx context.Context, db DBTX, tenantID, lineID int64, r LineR
 	var migrationID int64
 	err := db.QueryRow(ctx, `
 		WITH l AS (
-			UPDATE migration_lines SET status = $3, error_text = NULLIF($4, ''), pinned_addr = NULLIF($5, ''), validated_at = now()
+			UPDATE migration_lines SET status = $3, error_text = NULLIF($4, ''), pinned_addr = NULLIF($5, ''), preview = $6::jsonb, validated_at = now()
 			WHERE tenant_id = $1 AND id = $2 AND status = 'pending'
 			RETURNING migration_id
 		)
@@ -145,7 +153,7 @@ func SetLineResult(ctx context.Context, db DBTX, tenantID, lineID int64, r LineR
 			failed_count = failed_count + CASE WHEN $3 = 'failed' THEN 1 ELSE 0 END,
 			updated_at = now()
 		FROM l WHERE m.tenant_id = $1 AND m.id = l.migration_id
-		RETURNING m.id`, tenantID, lineID, r.Status, r.ErrorText, r.PinnedAddr).Scan(&migrationID)
+		RETURNING m.id`, tenantID, lineID, r.Status, r.ErrorText, r.PinnedAddr, r.Preview).Scan(&migrationID)
 	if err == nil {
 		return nil
 	}
@@ -181,4 +189,31 @@ func ReplaceLines(ctx context.Context, db DBTX, tenantID, migrationID int64, lin
 		return fmt.Errorf("replace lines: %w", err)
 	}
 	return nil
+}
+
+// MailboxInUse is another active migration of the tenant that copies into
+// a destination mailbox.
+type MailboxInUse struct {
+	MigrationID int64
+	Name        string
+	LineNo      int
+}
+
+// ActiveMigrationWithMailbox finds another migration of the tenant that
+// is active and has a line for localUser (any case): scheduled or running,
+// or still validating but created before migrationID (so of two
+// migrations validated at once the later one gives way). ErrNotFound when
+// there is none.
+func ActiveMigrationWithMailbox(ctx context.Context, db DBTX, tenantID, migrationID int64, localUser string) (MailboxInUse, error) {
+	var u MailboxInUse
+	err := db.QueryRow(ctx, `
+		SELECT m.id, m.name, l.line_no FROM migration_lines l
+		JOIN migrations m ON m.id = l.migration_id AND m.tenant_id = l.tenant_id
+		WHERE l.tenant_id = $1 AND m.id <> $2 AND lower(l.local_user) = lower($3) AND l.status <> 'failed'
+			AND (m.status IN ('scheduled', 'running') OR (m.status = 'validating' AND m.id < $2))
+		ORDER BY m.id LIMIT 1`, tenantID, migrationID, localUser).Scan(&u.MigrationID, &u.Name, &u.LineNo)
+	if err != nil {
+		return MailboxInUse{}, fmt.Errorf("active migration with mailbox: %w", notFound(err))
+	}
+	return u, nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
@@ -12,30 +13,56 @@ import (
 // its page shows them all.
 const maxListedProblems = 10
 
-// migrationList is Migrazioni: the tenant's migrations, newest first; for
-// an operator, every tenant's, with the tenant's name.
+// listStatuses are the statuses Migrazioni can be filtered by, in the
+// order of a migration's life.
+var listStatuses = []store.MigrationStatus{
+	store.MigrationValidating, store.MigrationRed, store.MigrationScheduled, store.MigrationRunning,
+	store.MigrationCompleted, store.MigrationCompletedWithErrors, store.MigrationCancelled,
+}
+
+// migrationList is Migrazioni: one page of the tenant's migrations, newest
+// first, searchable by name and mailbox address and filterable by status;
+// for an operator, every tenant's (or one tenant's), with the tenant's
+// name. A page costs the same whatever the tenant has: one query for the
+// rows, one for the reasons of the red ones.
 func (s *server) migrationList(w http.ResponseWriter, r *http.Request) {
 	ctx, l, c := r.Context(), lang(r), me(r)
-	var ms []store.TenantMigration
-	if c.User.Operator {
-		all, err := store.ListAllMigrations(ctx, s.Pool)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		ms = all
-	} else {
-		own, err := store.ListMigrations(ctx, s.Pool, c.Tenant.ID)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		for _, m := range own {
-			ms = append(ms, store.TenantMigration{Migration: m, TenantName: c.Tenant.Name})
+	q := readListQuery(r)
+	f := store.MigrationFilter{Query: q.Q, Paging: store.Paging{Page: q.Page, PerPage: migrationsPerPage}}
+	for _, st := range listStatuses {
+		if string(st) == q.Status {
+			f.Status = st
 		}
 	}
-	list := views.MigrationList{Timezone: c.Tenant.Timezone, ShowTenant: c.User.Operator, Rows: make([]views.MigrationRow, 0, len(ms))}
-	for _, tm := range ms {
+	if f.Status == "" {
+		q.Status = ""
+	}
+	var page store.MigrationsPage
+	var err error
+	if c.User.Operator {
+		f.TenantID = q.Tenant
+		page, err = store.ListAllMigrationsPage(ctx, s.Pool, f)
+	} else {
+		q.Tenant = 0
+		page, err = store.ListMigrationsPage(ctx, s.Pool, c.Tenant.ID, f)
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	var red []store.MigrationKey
+	for _, tm := range page.Rows {
+		if tm.Status == store.MigrationRed {
+			red = append(red, store.MigrationKey{TenantID: tm.TenantID, ID: tm.ID})
+		}
+	}
+	reasons, err := store.FailedReasons(ctx, s.Pool, red, maxListedProblems)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	list := views.MigrationList{Timezone: i18n.Zone(l, c.Tenant.Timezone), ShowTenant: c.User.Operator, Rows: make([]views.MigrationRow, 0, len(page.Rows))}
+	for _, tm := range page.Rows {
 		m := tm.Migration
 		row := views.MigrationRow{
 			ID:          m.ID,
@@ -44,48 +71,62 @@ func (s *server) migrationList(w http.ResponseWriter, r *http.Request) {
 			PresetLabel: presetLabel(l, m.Preset),
 			Mailboxes:   m.LineCount,
 			FirstRun:    formatTime(l, m.FirstRunAt, c.Loc),
-			Status:      statusView(l, m),
 		}
+		// Only a scheduled migration with a run 2 can be between the runs.
+		var runs []store.Run
+		if m.Status == store.MigrationScheduled && m.SecondRunAt != nil {
+			rs, err := store.ListRuns(ctx, s.Pool, m.TenantID, m.ID)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			runs = rs
+		}
+		row.Status = statusView(l, m, runs, c.Loc)
 		switch m.Status {
 		case store.MigrationRunning, store.MigrationCompleted, store.MigrationCompletedWithErrors:
 			row.HasResources = true
+		case store.MigrationScheduled:
+			row.HasResources = row.Status.Code == "between_runs"
 		}
 		if m.SecondRunAt != nil {
 			row.SecondRun = formatTime(l, *m.SecondRunAt, c.Loc)
 		}
 		if m.Status == store.MigrationRed {
-			problems, err := s.problems(r, m)
-			if err != nil {
-				s.serverError(w, r, err)
-				return
+			var problems []string
+			if m.ErrorText != "" {
+				problems = append(problems, m.ErrorText)
 			}
-			if len(problems) > maxListedProblems {
-				row.MoreProblems = len(problems) - maxListedProblems
-				problems = problems[:maxListedProblems]
+			problems = append(problems, reasons[m.ID]...)
+			shown := min(len(problems), maxListedProblems)
+			total := m.FailedCount
+			if m.ErrorText != "" {
+				total++
 			}
-			row.Problems = problems
+			row.Problems = problems[:shown]
+			row.MoreProblems = max(total-shown, 0)
 		}
 		list.Rows = append(list.Rows, row)
 	}
-	p := s.page(r, i18n.T(l, "web.migrations.title"))
-	s.render(w, r, http.StatusOK, p, views.MigrationListPage(p, list))
-}
-
-// problems returns the reasons a migration is red: the upload's own error,
-// then each failed line's.
-func (s *server) problems(r *http.Request, m store.Migration) ([]string, error) {
-	var out []string
-	if m.ErrorText != "" {
-		out = append(out, m.ErrorText)
+	filter := views.ListFilter{Action: "/migrations", Query: q.Q, Placeholder: i18n.T(l, "web.filter.migrations")}
+	filter.Statuses = append(filter.Statuses, views.Option{Value: "", Label: i18n.T(l, "web.filter.any_status")})
+	for _, st := range listStatuses {
+		filter.Statuses = append(filter.Statuses, views.Option{Value: string(st), Label: i18n.T(l, "web.status."+string(st)), Selected: st == f.Status})
 	}
-	lines, err := store.ListLines(r.Context(), s.Pool, m.TenantID, m.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, ln := range lines {
-		if ln.Status == store.LineFailed && ln.ErrorText != "" {
-			out = append(out, ln.ErrorText)
+	if c.User.Operator {
+		tenants, err := store.ListTenants(ctx, s.Pool)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		filter.Tenants = append(filter.Tenants, views.Option{Value: "", Label: i18n.T(l, "web.filter.any_tenant")})
+		for _, tn := range tenants {
+			filter.Tenants = append(filter.Tenants, views.Option{Value: strconv.FormatInt(tn.ID, 10), Label: tn.Name, Selected: tn.ID == q.Tenant})
 		}
 	}
-	return out, nil
+	list.Filter = filter
+	list.Filtered = q.Q != "" || q.Status != "" || q.Tenant != 0 || q.Page > 1
+	list.Pager = q.pager("/migrations", "", page.HasNext)
+	p := s.page(r, i18n.T(l, "web.migrations.title"))
+	s.render(w, r, http.StatusOK, p, views.MigrationListPage(p, list))
 }

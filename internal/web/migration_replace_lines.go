@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,6 +26,12 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 	if m.Status != store.MigrationRed {
 		s.flash(r, i18n.T(l, "web.replace.not_red"), true)
 		http.Redirect(w, r, views.MigrationPath(m.ID), http.StatusSeeOther)
+		return
+	}
+	// A corrected CSV validates and, all lines good, schedules at once: a
+	// first run whose time has passed would start copying without asking.
+	if !m.FirstRunAt.After(s.Now()) {
+		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, []string{i18n.T(l, "web.replace.time_passed", formatTime(l, m.FirstRunAt, c.Loc))})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxCSVBytes+formOverhead)
@@ -57,6 +64,10 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, []string{problem})
 		return
 	}
+	if probs := wholeFileRefused(l, res); len(probs) > 0 {
+		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, probs)
+		return
+	}
 	lines, fileProblems, err := s.newLines(l, c.Tenant.ID, res)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -68,6 +79,9 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 	}
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if err := store.ReplaceLines(ctx, tx, c.Tenant.ID, m.ID, lines); err != nil {
+			return err
+		}
+		if err := store.AddMigrationEvent(ctx, tx, c.Tenant.ID, m.ID, actor(c), store.EventLinesReplaced, strconv.Itoa(len(lines))); err != nil {
 			return err
 		}
 		_, err := s.River.InsertTx(ctx, tx, jobs.ValidateMigrationArgs{TenantID: c.Tenant.ID, MigrationID: m.ID}, nil)
@@ -89,6 +103,7 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "migration lines replaced", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 		"migration_id", m.ID, "lines", len(lines))
+	s.audit(r, store.AuditLinesReplaced, m.ID, strconv.Itoa(len(lines)))
 	msg := i18n.T(l, "web.replace.done")
 	if n := notesText(l, res); n != "" {
 		msg += " " + n

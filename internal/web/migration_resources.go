@@ -18,17 +18,47 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lines, err := store.ListLines(ctx, s.Pool, c.Tenant.ID, m.ID)
+	q := readListQuery(r)
+	q.Status, q.Tenant = "", 0
+	page, err := store.ListLinesPage(ctx, s.Pool, c.Tenant.ID, m.ID, store.LineFilter{Query: q.Q, OnlyOK: true, Paging: store.Paging{Page: q.Page, PerPage: mailboxesPerPage}})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
+	lines := page.Lines
 	runs, err := store.ListRuns(ctx, s.Pool, c.Tenant.ID, m.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	mbs, err := store.ListMigrationMailboxes(ctx, s.Pool, c.Tenant.ID, m.ID)
+	totals, err := store.MigrationRunTotals(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	mbs, err := store.ListLinesMailboxes(ctx, s.Pool, c.Tenant.ID, m.ID, lineIDs(lines))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	// Only a mailbox run that skipped something (or may be doing so now)
+	// has messages to list; all of the page's in one query.
+	var withSkipped []int64
+	for _, mb := range mbs {
+		if mb.TooLarge > 0 || mb.Status == store.MailboxRunning {
+			withSkipped = append(withSkipped, mb.ID)
+		}
+	}
+	skippedAll, err := store.ListSkippedOfMailboxes(ctx, s.Pool, c.Tenant.ID, withSkipped)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	skippedOf := make(map[int64][]store.SkippedMessage, len(withSkipped))
+	for _, sk := range skippedAll {
+		skippedOf[sk.MailboxRunID] = append(skippedOf[sk.MailboxRunID], sk)
+	}
+	skippedCount, err := store.CountSkipped(ctx, s.Pool, c.Tenant.ID, m.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -42,11 +72,19 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 		byLineRun[lineRun{mb.LineID, mb.RunNo}] = mb
 	}
 
+	started := false
+	for _, t := range totals {
+		started = started || t.Mailboxes > 0
+	}
 	d := views.Resources{
 		MigrationID:   m.ID,
 		MigrationName: m.Name,
-		Timezone:      c.Tenant.Timezone,
-		Started:       len(mbs) > 0,
+		Timezone:      i18n.Zone(l, c.Tenant.Timezone),
+		Started:       started,
+		SkippedTotal:  skippedCount,
+		Filter:        views.ListFilter{Action: views.ResourcesPath(m.ID), Query: q.Q, Placeholder: lineSearchHint(l)},
+		Pager:         q.pager(views.ResourcesPath(m.ID), "", page.HasNext),
+		Filtered:      q.Q != "" || q.Page > 1,
 	}
 	for _, rn := range runs {
 		d.Runs = append(d.Runs, views.ResourceRun{
@@ -57,6 +95,18 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 			StartedAt:   optionalTime(l, rn.StartedAt, c.Loc),
 			EndedAt:     optionalTime(l, rn.EndedAt, c.Loc),
 		})
+		if t, ok := totals[rn.ID]; ok && t.Mailboxes > 0 {
+			d.Totals = append(d.Totals, views.ResourceTotal{
+				RunNo:        rn.RunNo,
+				Mailboxes:    t.Mailboxes,
+				Failed:       t.Failed,
+				Copied:       t.Copied,
+				AlreadyThere: t.AlreadyThere,
+				TooLarge:     t.TooLarge,
+				FailedMsgs:   t.FailedMsgs,
+				Bytes:        i18n.Bytes(l, t.Bytes),
+			})
+		}
 	}
 	now := s.Now()
 	for _, ln := range lines {
@@ -99,17 +149,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				row.Duration = i18n.Duration(mb.Duration(now))
 			}
 			rm.Runs = append(rm.Runs, row)
-			// Only a mailbox that skipped something (or may be doing so
-			// now) is looked up: one query per mailbox run would be
-			// thousands on a large migration.
-			if mb.TooLarge == 0 && mb.Status != store.MailboxRunning {
-				continue
-			}
-			skipped, err := store.ListSkippedMessages(ctx, s.Pool, c.Tenant.ID, mb.ID)
-			if err != nil {
-				s.serverError(w, r, err)
-				return
-			}
+			skipped := skippedOf[mb.ID]
 			for _, sk := range skipped {
 				k := folderUID{sk.Folder, sk.UID}
 				if listed[k] {

@@ -25,7 +25,8 @@ import (
 // migrations and open (and act on) any of them as its tenant would
 // (operatorScope, which logs it), and they alone reach /metrics and the
 // jobs pages under /admin/river and River's own UI under /admin/riverui
-// (404 for everyone else).
+// (404 for everyone else). Every response, probes included, carries the
+// security headers (securityHeaders: CSP, nosniff, Referrer-Policy, HSTS).
 func (s *server) routes() http.Handler {
 	probes := http.NewServeMux()
 	probes.HandleFunc("GET /healthz", health.Healthz)
@@ -50,6 +51,7 @@ func (s *server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUser)
 		r.Post("/logout", s.logout)
+		r.Get("/audit", s.auditList)
 
 		r.Get("/migrations", s.migrationList)
 		r.Get("/migrations/new", s.migrationNew)
@@ -60,10 +62,18 @@ func (s *server) routes() http.Handler {
 		r.Get("/microsoft/callback", s.microsoftCallback)
 
 		r.Group(func(r chi.Router) {
-			r.Use(s.operatorScope)
+			r.Use(s.operatorScope, s.auditOperatorActions)
 			r.Get("/migrations/{id}", s.migrationShow)
 			r.Get("/migrations/{id}/status.json", s.migrationStatus)
+			r.Get("/migrations/{id}/cancel", s.migrationCancelConfirm)
 			r.Post("/migrations/{id}/cancel", s.migrationCancel)
+			r.Get("/migrations/{id}/edit", s.migrationEditShow)
+			r.Post("/migrations/{id}/edit", s.migrationEditSubmit)
+			r.Post("/migrations/{id}/start", s.migrationStartNow)
+			r.Get("/migrations/{id}/delete", s.migrationDeleteConfirm)
+			r.Post("/migrations/{id}/delete", s.migrationDelete)
+			r.Post("/migrations/{id}/lines/add", s.migrationLinesAdd)
+			r.Post("/migrations/{id}/lines/{lineNo}/delete", s.migrationLineRemove)
 			r.Post("/migrations/{id}/lines", s.migrationReplaceLines)
 			r.Post("/migrations/{id}/runs/{runNo}/retry", s.migrationRunRetry)
 			r.Get("/migrations/{id}/resources", s.migrationResources)
@@ -74,6 +84,7 @@ func (s *server) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireOperator)
 			r.Method(http.MethodGet, "/metrics", s.Metrics.Handler(s.Logger))
+			r.Get("/admin/audit", s.auditListAll)
 			r.Get("/admin/river", s.jobList)
 			r.Post("/admin/river/jobs/{jobID}/retry", s.jobRetry)
 			r.Post("/admin/river/jobs/{jobID}/cancel", s.jobCancel)
@@ -83,7 +94,7 @@ func (s *server) routes() http.Handler {
 		})
 	})
 	probes.Handle("/", r)
-	return probes
+	return s.securityHeaders(probes)
 }
 
 // staticFiles serves the embedded assets with a short cache lifetime.

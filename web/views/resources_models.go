@@ -13,8 +13,29 @@ type Resources struct {
 	Mailboxes     []ResourceMailbox
 	// Started is true once some run has reached the mailboxes.
 	Started bool
-	// Skipped counts the messages listed across the mailboxes.
-	Skipped int
+	// Skipped counts the messages listed across the page's mailboxes;
+	// SkippedTotal those of the whole migration.
+	Skipped      int
+	SkippedTotal int
+	// Totals add up every mailbox of each run that has started (in SQL).
+	Totals []ResourceTotal
+	// Filter, Pager: the mailboxes are paged and searchable by address;
+	// Filtered says they are narrowed (or a later page).
+	Filter   ListFilter
+	Pager    Pager
+	Filtered bool
+}
+
+// ResourceTotal is the sum of one run's mailboxes on Risorse.
+type ResourceTotal struct {
+	RunNo        int
+	Mailboxes    int
+	Failed       int // mailboxes
+	Copied       int
+	AlreadyThere int
+	TooLarge     int
+	FailedMsgs   int
+	Bytes        string
 }
 
 // ResourceRun is one run of the migration, as a column heading of Risorse.
@@ -87,24 +108,36 @@ type LogRow struct {
 }
 
 // Progress is the live table of the current (or latest) run on the
-// migration page; status.js keeps it up to date from status.json.
+// migration page; status.js keeps it up to date from status.json, cell by
+// cell, with the same texts.
 type Progress struct {
 	RunNo     int
 	Ended     int // mailboxes whose copy has ended
 	Mailboxes int
+	Summary   string // "1 of 2 mailboxes done · 12 MB/s · about 3 min left"
 	Rows      []ProgressRow
 	Total     ProgressRow
 }
 
-// ProgressRow is one mailbox of the run in progress, or the total.
+// ProgressRow is one mailbox of the run in progress, or the total. The
+// texts are ready to show: Count ("12 di almeno 60 · 20%"), Detail ("12
+// copiati · 3 già presenti", or for run 2 "0 nuovi · 183 già presenti"),
+// Rate ("1,5 MB/s · ancora circa 2 min").
 type ProgressRow struct {
+	LineNo      int
 	LocalUser   string
 	Status      string // store.MailboxStatus
 	StatusLabel string
 	Done        int
-	Total       int
+	Total       int  // never below Done
+	AtLeast     bool // the total may still grow (folders not all counted)
+	Percent     int
+	Count       string
+	Detail      string
+	Rate        string
+	BarLabel    string // the accessible name of the bar
 	Bytes       string
-	Folder      string
+	Folder      string // as the customer will see it at the destination
 	Error       string
 }
 
