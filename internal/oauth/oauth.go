@@ -55,6 +55,16 @@ func (m Microsoft) authority() string {
 	return strings.TrimRight(m.Authority, "/")
 }
 
+// AuthorityOrigin is the scheme and host of the authority, for the
+// panel's Content-Security-Policy (the consent page is there).
+func (m Microsoft) AuthorityOrigin() string {
+	u, err := url.Parse(m.authority())
+	if err != nil || u.Host == "" {
+		return DefaultAuthority
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // Configured reports whether the operator set the application up.
 func (m Microsoft) Configured() bool { return m.ClientID != "" && m.ClientSecret != "" }
 

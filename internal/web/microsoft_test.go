@@ -68,12 +68,15 @@ func connect(t *testing.T, b *browser) string {
 
 func TestMicrosoftConsentGranted(t *testing.T) {
 	t.Parallel()
-	p, _ := consentPanel(t)
+	p, srv := consentPanel(t)
 	tn, email := p.tenant("acme", "acme.test")
 	b := p.browser()
 	b.login(email)
 
-	page := b.get("/migrations/new?preset=office365").doc(t)
+	newPage := b.get("/migrations/new?preset=office365")
+	require.Contains(t, newPage.header.Get("Content-Security-Policy"), "form-action 'self' "+srv.URL(),
+		"the connect form may be redirected to the consent page")
+	page := newPage.doc(t)
 	require.Equal(t, 1, page.Find(`[data-testid="oauth-ms-connect"]`).Length())
 	_, open := page.Find(`[data-testid="oauth-microsoft"]`).Attr("open")
 	require.True(t, open, "the Office 365 panel is open for the Office 365 type")
