@@ -34,7 +34,8 @@ func login(t *testing.T, ctx context.Context, base, email, pw string) {
 // through its confirmation page and deletes it through another: plain
 // links and forms, no script of the panel's needed.
 func TestBrowserChangeCancelDelete(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a Chromium each at once is too slow for the steps'
+	// timeouts on a small machine.
 	st := newStack(t)
 	ctx := browser(t)
 	csvPath := filepath.Join(t.TempDir(), "caselle.csv")
@@ -122,7 +123,8 @@ var setLinkRE = regexp.MustCompile(`https?://[^\s]+/password/set/[A-Za-z0-9_-]+`
 // the invitation; the colleague opens its link, chooses a password and
 // signs in; the link then no longer works.
 func TestBrowserInvitation(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a Chromium each at once is too slow for the steps'
+	// timeouts on a small machine.
 	st := newStack(t)
 	ctx := browser(t)
 	login(t, ctx, st.srv.URL, userEmail, userPassword)

@@ -195,4 +195,16 @@ var panelCatalog = map[string]Message{
 	"web.console.add_domain":     {IT: "Aggiungi il dominio", EN: "Add the domain"},
 	"web.console.disable":        {IT: "Disabilita il cliente", EN: "Disable the customer"},
 	"web.console.done":           {IT: "Fatto.", EN: "Done."},
+
+	// Another run after the last.
+	"web.addrun.title":        {IT: "Aggiungi un'esecuzione", EN: "Add a run"},
+	"web.addrun.hint":         {IT: "Un altro passaggio dopo l'ultimo copia solo quello che è arrivato nel frattempo sul vecchio server.", EN: "Another pass after the last one copies only what arrived on the old server since."},
+	"web.addrun.csv_needed":   {IT: "Le password sono state cancellate dopo l'ultima esecuzione: carica di nuovo il CSV con le password.", EN: "The passwords were erased after the last run: upload the CSV with the passwords again."},
+	"web.addrun.at":           {IT: "Quando", EN: "When"},
+	"web.addrun.csv":          {IT: "CSV con le password (se non sono più conservate)", EN: "CSV with the passwords (if they are no longer kept)"},
+	"web.addrun.submit":       {IT: "Pianifica l'esecuzione", EN: "Schedule the run"},
+	"web.addrun.done":         {IT: "Esecuzione %d pianificata per il %s.", EN: "Run %d scheduled for %s."},
+	"web.addrun.no_passwords": {IT: "Nessuna casella ha più la password: carica di nuovo il CSV con le password.", EN: "No mailbox has its password any more: upload the CSV with the passwords again."},
+	"web.addrun.not_ended":    {IT: "Si può aggiungere un'esecuzione solo a una migrazione terminata.", EN: "A run can only be added to a migration that has ended."},
+	"web.history.run_added":   {IT: "Ha aggiunto l'esecuzione %s", EN: "Added run %s"},
 }

@@ -43,7 +43,7 @@ func eventText(l i18n.Lang, e store.MigrationEvent) string {
 		if len(e.Details) == 2 {
 			return i18n.T(l, "web.history.line_removed", e.Details[0], e.Details[1])
 		}
-	case store.EventLinesAdded, store.EventLinesReplaced, store.EventRetried:
+	case store.EventLinesAdded, store.EventLinesReplaced, store.EventRetried, store.EventRunAdded:
 		if len(e.Details) == 1 {
 			return i18n.T(l, "web.history."+e.Action, e.Details[0])
 		}

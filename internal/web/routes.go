@@ -86,6 +86,7 @@ func (s *server) routes() http.Handler {
 			r.Get("/migrations/{id}/stop", s.migrationStopConfirm)
 			r.Post("/migrations/{id}/stop", s.migrationStop)
 			r.Post("/migrations/{id}/resume", s.migrationResume)
+			r.Post("/migrations/{id}/runs/add", s.migrationRunAdd)
 			r.Get("/migrations/{id}/delete", s.migrationDeleteConfirm)
 			r.Post("/migrations/{id}/delete", s.migrationDelete)
 			r.Post("/migrations/{id}/lines/add", s.migrationLinesAdd)
