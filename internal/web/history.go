@@ -12,11 +12,10 @@ import (
 // maxHistory is how many entries of a migration's history its page shows.
 const maxHistory = 50
 
-// historyView renders a migration's history in l, newest first, ending
-// with its creation (from the migration itself: who created it is kept
-// there).
-func historyView(l i18n.Lang, loc *time.Location, m store.Migration, events []store.MigrationEvent) []views.HistoryRow {
-	rows := make([]views.HistoryRow, 0, len(events)+1)
+// historyView renders a migration's history in l, newest first (its
+// creation is the first entry, store.EventCreated).
+func historyView(l i18n.Lang, loc *time.Location, events []store.MigrationEvent) []views.HistoryRow {
+	rows := make([]views.HistoryRow, 0, len(events))
 	for _, e := range events {
 		who := e.Actor.Email
 		if who == "" {

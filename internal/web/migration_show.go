@@ -165,7 +165,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		s.serverError(w, r, err)
 		return
 	}
-	d.History = historyView(l, c.Loc, m, events)
+	d.History = historyView(l, c.Loc, events)
 	p := s.page(r, m.Name)
 	switch m.Status {
 	case store.MigrationValidating:
