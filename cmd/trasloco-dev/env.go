@@ -360,6 +360,8 @@ func devSettings(sv servers) map[string]string {
 		config.EnvSMTPFrom:           "trasloco@" + operatorDomain,
 		// The old server is on loopback, which the panel refuses otherwise.
 		config.EnvAllowRemoteNets: "127.0.0.0/8",
+		// …and on ports of its own.
+		config.EnvAllowRemotePorts: "any",
 		// Snappier than production: a mailbox waiting for its host's slot
 		// looks again every 2 s, a failed one is retried after 5 s.
 		config.EnvJobPoll:      "2s",

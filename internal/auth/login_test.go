@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,9 +60,10 @@ func TestLogin(t *testing.T) {
 	require.ErrorIs(t, err, auth.ErrBadCredentials)
 
 	require.NoError(t, store.SetUserDisabled(f.ctx, f.db, "anna@acme.test", true))
+	// The right password on a disabled account answers like a wrong one:
+	// it never confirms a password.
 	_, err = f.login.Check(f.ctx, "anna@acme.test", "right", "192.0.2.1")
-	require.ErrorIs(t, err, auth.ErrDisabled)
-	// A wrong password on a disabled account says nothing about the account.
+	require.ErrorIs(t, err, auth.ErrBadCredentials)
 	_, err = f.login.Check(f.ctx, "anna@acme.test", "wrong", "192.0.2.1")
 	require.ErrorIs(t, err, auth.ErrBadCredentials)
 }
@@ -108,6 +111,132 @@ func TestLoginThrottlePerIP(t *testing.T) {
 	var te *auth.ThrottledError
 	require.True(t, errors.As(err, &te), "got %v", err)
 	require.Equal(t, 15*time.Minute, te.RetryAfter)
+}
+
+// A burst of concurrent wrong passwords for one account from one client:
+// each attempt is counted before it is hashed, so exactly MaxFailures are
+// judged and the rest throttled.
+func TestLoginBurstCannotPassTheLimit(t *testing.T) {
+	t.Parallel()
+	f := setupLogin(t)
+	var hashes atomic.Int32
+	auth.SetCheck(f.login, func(h, pw string) (bool, error) { hashes.Add(1); return auth.CheckPassword(h, pw) })
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() {
+			_, err := f.login.Check(f.ctx, "anna@acme.test", "wrong", "192.0.2.1")
+			errs <- err
+		}()
+	}
+	var bad, throttled int
+	for range 20 {
+		err := <-errs
+		var te *auth.ThrottledError
+		switch {
+		case errors.Is(err, auth.ErrBadCredentials):
+			bad++
+		case errors.As(err, &te):
+			throttled++
+		default:
+			t.Fatalf("unexpected: %v", err)
+		}
+	}
+	require.Equal(t, auth.DefaultMaxFailures, bad)
+	require.Equal(t, 20-auth.DefaultMaxFailures, throttled)
+	require.EqualValues(t, auth.DefaultMaxFailures, hashes.Load(), "only judged attempts are hashed")
+}
+
+// However many logins arrive at once, at most MaxConcurrentHashes
+// passwords are hashed at a time (each Argon2id hash holds 64 MiB); the
+// others wait for a slot, or get ErrBusy after HashWait.
+func TestLoginHashesBounded(t *testing.T) {
+	t.Parallel()
+	f := setupLogin(t)
+	f.login.MaxConcurrentHashes = 3
+	f.login.HashWait = time.Hour
+	var cur, peak atomic.Int32
+	release := make(chan struct{})
+	auth.SetCheck(f.login, func(h, pw string) (bool, error) {
+		n := cur.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		<-release
+		cur.Add(-1)
+		return auth.CheckPassword(h, pw)
+	})
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			// 20 accounts from 20 addresses: no limit applies.
+			_, err := f.login.Check(f.ctx, fmt.Sprintf("u%d@acme.test", i), "x", fmt.Sprintf("192.0.2.%d", i+1))
+			errs <- err
+		}()
+	}
+	require.Eventually(t, func() bool { return cur.Load() == 3 }, 30*time.Second, 5*time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // room for more to start, were they allowed to
+	require.EqualValues(t, 3, cur.Load())
+	close(release)
+	for range 20 {
+		require.ErrorIs(t, <-errs, auth.ErrBadCredentials)
+	}
+	require.EqualValues(t, 3, peak.Load())
+
+	// With every slot taken for longer than HashWait: ErrBusy, and
+	// nothing recorded.
+	f.login.HashWait = 50 * time.Millisecond
+	block := make(chan struct{})
+	auth.SetCheck(f.login, func(string, string) (bool, error) { cur.Add(1); <-block; return false, nil })
+	for i := range 3 {
+		go func() { _, _ = f.login.Check(f.ctx, "x@acme.test", "x", fmt.Sprintf("198.51.100.%d", i+1)) }()
+	}
+	require.Eventually(t, func() bool { return cur.Load() == 3 }, 30*time.Second, 5*time.Millisecond)
+	_, err := f.login.Check(f.ctx, "anna@acme.test", "wrong", "203.0.113.1")
+	require.ErrorIs(t, err, auth.ErrBusy)
+	close(block)
+	n, _, err := store.FailedLogins(f.ctx, f.db, "anna@acme.test", "203.0.113.1", time.Time{})
+	require.NoError(t, err)
+	require.Zero(t, n, "a login refused as busy is not counted")
+}
+
+// IPv6 clients are counted by their /64; every account has a cap across
+// addresses too.
+func TestLoginThrottleIPv6AndAccount(t *testing.T) {
+	t.Parallel()
+	f := setupLogin(t)
+	f.login.MaxFailures = 3
+	for i := range 3 {
+		_, err := f.login.Check(f.ctx, "anna@acme.test", "wrong", fmt.Sprintf("2001:db8:1:2::%x", i+1))
+		require.ErrorIs(t, err, auth.ErrBadCredentials)
+	}
+	var te *auth.ThrottledError
+	_, err := f.login.Check(f.ctx, "anna@acme.test", "right", "2001:db8:1:2:ffff:1:2:3")
+	require.True(t, errors.As(err, &te), "another address of the same /64: got %v", err)
+	_, err = f.login.Check(f.ctx, "anna@acme.test", "right", "2001:db8:1:3::1")
+	require.NoError(t, err, "another /64")
+
+	g := setupLogin(t)
+	g.login.MaxFailuresPerAccount = 4
+	for i := range 4 {
+		_, err := g.login.Check(g.ctx, "anna@acme.test", "wrong", fmt.Sprintf("192.0.2.%d", i+1))
+		require.ErrorIs(t, err, auth.ErrBadCredentials)
+	}
+	_, err = g.login.Check(g.ctx, "anna@acme.test", "right", "198.51.100.7")
+	require.True(t, errors.As(err, &te), "a fresh address, the account's cap: got %v", err)
+	_, err = g.login.Check(g.ctx, "other@acme.test", "x", "198.51.100.7")
+	require.ErrorIs(t, err, auth.ErrBadCredentials, "other accounts are not affected")
+}
+
+func TestClientKey(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"192.0.2.1":            "192.0.2.1",
+		"::ffff:192.0.2.1":     "192.0.2.1",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::1%eth0": "2001:db8:1:2::/64",
+		"not an address":       "not an address",
+	} {
+		require.Equal(t, want, auth.ClientKey(in), in)
+	}
 }
 
 func TestLoginUpgradesHash(t *testing.T) {

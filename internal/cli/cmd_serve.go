@@ -68,6 +68,7 @@ func runDaemon(ctx context.Context, args []string, env Env, name, help string, r
 		return ExitUsage
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	applyMemoryLimit(env.Getenv, cfg, logger)
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error(name, "err", err)
 		fmt.Fprintf(env.Stderr, "trasloco %s: %v\n", name, err)
@@ -146,6 +147,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		Logger:                 logger.With("component", "web"),
 		SessionCleanupInterval: 5 * time.Minute,
 		TrustedProxies:         cfg.TrustedProxies,
+		MaxScheduleAhead:       cfg.MaxScheduleAhead,
+		MigrationsPerHour:      cfg.MigrationsPerHour,
+		ForbidPlainLogin:       cfg.ForbidPlainLogin,
 		RiverUI:                riverUI,
 		Health:                 hc,
 		Metrics:                m,
@@ -221,24 +225,42 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		return nil, err
 	}
 	return jobs.NewClient(jobs.Deps{
-		Pool:          pool,
-		Box:           box,
-		Guard:         netguard.Guard{Allow: cfg.AllowRemoteNets},
-		Dest:          dest,
-		PinRemoteAddr: cfg.PinRemoteAddr,
-		Logger:        logger.With("component", "jobs"),
-		PerHostLimit:  cfg.PerHostLimit,
-		MailboxSlice:  cfg.MailboxSlice,
-		RetryBase:     cfg.RetryBackoff,
-		Poll:          cfg.JobPoll,
-		Mailer:        mailer,
-		BaseURL:       cfg.BaseURL,
-		Metrics:       m,
-		Stopping:      stopping,
+		Pool:             pool,
+		Box:              box,
+		Guard:            remoteGuard(cfg),
+		Dest:             dest,
+		PinRemoteAddr:    cfg.PinRemoteAddr,
+		Logger:           logger.With("component", "jobs"),
+		PerHostLimit:     cfg.PerHostLimit,
+		PerTenantLimit:   cfg.PerTenantLimit,
+		ForbidPlainLogin: cfg.ForbidPlainLogin,
+		MailboxSlice:     cfg.MailboxSlice,
+		MinRate:          int64(cfg.MinRate),
+		RateWindow:       cfg.RateWindow,
+		MailboxBudget:    cfg.MailboxBudget,
+		RetryBase:        cfg.RetryBackoff,
+		Poll:             cfg.JobPoll,
+		Mailer:           mailer,
+		BaseURL:          cfg.BaseURL,
+		Metrics:          m,
+		Stopping:         stopping,
 	}, jobs.ClientOptions{
 		Workers: cfg.Workers,
 		Logger:  logger.With("component", "river"),
 	})
+}
+
+// remoteGuard is what customers' remote hosts may reach: public
+// addresses and the allowed networks, on the allowed ports, never our own
+// IMAP server (the destination and TRASLOCO_OWN_IMAP_HOSTS, with the
+// addresses their names resolve to at start) nor a denied network.
+func remoteGuard(cfg config.Config) netguard.Guard {
+	g := netguard.Guard{Allow: cfg.AllowRemoteNets, Ports: cfg.AllowRemotePorts, AllPorts: cfg.AllowAnyRemotePort,
+		Deny: cfg.DenyRemoteNets}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	g.OwnServer(ctx, net.DefaultResolver, append([]string{cfg.Dest.Addr}, cfg.OwnIMAPHosts...), nil)
+	return g
 }
 
 // stopRiver stops fetching jobs and closes stopping, so mailbox copies

@@ -62,6 +62,7 @@ func TestServe(t *testing.T) {
 	db := testenv.NewTestDB(t)
 	addr := freeAddr(t)
 	env := serveEnv(db.Config().ConnString(), addr)
+	env["TRASLOCO_BASE_URL"] = "https://panel.example" // behind a TLS proxy: HSTS
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -79,6 +80,9 @@ func TestServe(t *testing.T) {
 	}, 20*time.Second, 50*time.Millisecond, "serve did not start: %s", stderr.String())
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+	require.Equal(t, "max-age=31536000", res.Header.Get("Strict-Transport-Security"))
 	require.Contains(t, stderr.String(), `"msg":"trasloco serve started"`)
 
 	cancel()

@@ -8,7 +8,8 @@
 // are accepted and reported as Notes; a password may itself contain ";"
 // (everything after the third ";" is the password). Every refusal is a
 // Problem naming the line and the field, rendered in the user's language;
-// no message ever contains a password. The package does no I/O beyond
+// no message ever contains a password, nor quotes a field that is not
+// what it should be (it may be the password, in the wrong column). The package does no I/O beyond
 // reading the file.
 package csvimport
 
@@ -27,7 +28,7 @@ import (
 
 // Defaults of Limits.
 const (
-	DefaultMaxBytes = 1 << 20 // 1 MiB
+	DefaultMaxBytes = 1 << 20 // 1 MB
 	DefaultMaxLines = 5000
 )
 
@@ -248,15 +249,16 @@ func parseLine(no int, raw string, lim Limits) (line Line, probs []Problem, note
 	case local == "":
 		probs = append(probs, Problem{Line: no, Code: "csv.local_user.empty"})
 	case !ok:
-		probs = append(probs, Problem{Line: no, Code: "csv.local_user.invalid", Args: []any{echo(local)}})
+		// Not quoted: a field in the wrong place may be the password.
+		probs = append(probs, Problem{Line: no, Code: "csv.local_user.invalid"})
 	default:
 		line.LocalUser = lu
 	}
 
 	if host == "" {
 		probs = append(probs, Problem{Line: no, Code: "csv.remote_host.empty"})
-	} else if h, code, arg := normalizeHost(host); code != "" {
-		probs = append(probs, Problem{Line: no, Code: code, Args: []any{echo(arg)}})
+	} else if h, code := normalizeHost(host); code != "" {
+		probs = append(probs, Problem{Line: no, Code: code})
 	} else {
 		line.RemoteHost = h
 	}
@@ -395,50 +397,52 @@ func validHostname(h string) bool {
 
 // normalizeHost checks "host", "host:port", "ip", "ip:port", "[ipv6]",
 // "[ipv6]:port" or a bare IPv6 address, and returns it lower-cased (an IPv6
-// address without port unbracketed, as the transfer engine expects). On
-// failure it returns the problem's code and the text to quote.
-func normalizeHost(s string) (host, code, arg string) {
+// address without port unbracketed, as the transfer engine expects). A
+// host name needs a dot: a server on the Internet has no one-label name
+// (and a password typed in the wrong column usually is one). On failure it
+// returns the problem's code.
+func normalizeHost(s string) (host, code string) {
 	if strings.Contains(s, "://") || strings.ContainsAny(s, "/?#") {
-		return "", "csv.remote_host.url", s
+		return "", "csv.remote_host.url"
 	}
 	name, port := s, ""
 	switch {
 	case strings.HasPrefix(s, "["):
 		end := strings.IndexByte(s, ']')
 		if end < 0 {
-			return "", "csv.remote_host.invalid", s
+			return "", "csv.remote_host.invalid"
 		}
 		name, port = s[1:end], s[end+1:]
 		if port != "" {
 			if !strings.HasPrefix(port, ":") {
-				return "", "csv.remote_host.invalid", s
+				return "", "csv.remote_host.invalid"
 			}
 			port = port[1:]
 			if port == "" {
-				return "", "csv.remote_host.port", port
+				return "", "csv.remote_host.port"
 			}
 		}
 		a, err := netip.ParseAddr(name)
 		if err != nil || !a.Is6() || a.Zone() != "" {
-			return "", "csv.remote_host.invalid", s
+			return "", "csv.remote_host.invalid"
 		}
 		name = a.String()
 	case strings.Count(s, ":") > 1:
 		a, err := netip.ParseAddr(s)
 		if err != nil || !a.Is6() || a.Zone() != "" {
-			return "", "csv.remote_host.invalid", s
+			return "", "csv.remote_host.invalid"
 		}
-		return a.String(), "", ""
+		return a.String(), ""
 	case strings.Contains(s, ":"):
 		name, port, _ = strings.Cut(s, ":")
 		if port == "" {
-			return "", "csv.remote_host.port", port
+			return "", "csv.remote_host.port"
 		}
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 || port[0] == '+' {
-			return "", "csv.remote_host.port", port
+			return "", "csv.remote_host.port"
 		}
 		port = strconv.Itoa(n)
 	}
@@ -447,27 +451,18 @@ func normalizeHost(s string) (host, code, arg string) {
 			name = a.String()
 		} else {
 			name = strings.ToLower(strings.TrimSuffix(name, "."))
-			if !validHostname(name) {
-				return "", "csv.remote_host.invalid", s
+			if !validHostname(name) || !strings.Contains(name, ".") {
+				return "", "csv.remote_host.invalid"
 			}
 		}
 	}
 	if port == "" {
-		return name, "", ""
+		return name, ""
 	}
 	if strings.Contains(name, ":") {
-		return "[" + name + "]:" + port, "", ""
+		return "[" + name + "]:" + port, ""
 	}
-	return name + ":" + port, "", ""
-}
-
-// echo shortens a field for quoting in a message.
-func echo(s string) string {
-	if utf8.RuneCountInString(s) <= maxEcho {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:maxEcho]) + "…"
+	return name + ":" + port, ""
 }
 
 // lineList renders line numbers for a note: "2, 5, 9" or "2, 5, 9, … (+40)".
@@ -490,9 +485,9 @@ func lineList(nos []int) string {
 func formatBytes(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
+		return fmt.Sprintf("%d MB", n>>20)
 	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
+		return fmt.Sprintf("%d KB", n>>10)
 	}
 	return fmt.Sprintf("%d byte", n)
 }

@@ -74,40 +74,49 @@ func TestParseProblems(t *testing.T) {
 		{"empty local", ";host.example;u;secretpw", Limits{},
 			[]string{"Riga 1: manca la casella locale (primo campo)"}, []string{"Line 1: the local mailbox (first field) is missing"}, 0},
 		{"local without domain", "anna;host.example;u;secretpw\n" + good, Limits{},
-			[]string{"Riga 1: la casella locale «anna» non è un indirizzo email valido"}, nil, 1},
+			[]string{"Riga 1: la casella locale (primo campo) non è un indirizzo email valido: controlla l'ordine dei campi (casella locale;server remoto;utente remoto;password)"}, nil, 1},
 		{"local without dot in domain", "anna@localhost;host.example;u;secretpw", Limits{},
-			[]string{"Riga 1: la casella locale «anna@localhost» non è un indirizzo email valido"}, nil, 0},
+			[]string{"Riga 1: la casella locale (primo campo) non è un indirizzo email valido: controlla l'ordine dei campi (casella locale;server remoto;utente remoto;password)"}, nil, 0},
 		{"local with space", "an na@acme.test;host.example;u;secretpw", Limits{},
-			[]string{"Riga 1: la casella locale «an na@acme.test» non è un indirizzo email valido"}, nil, 0},
+			[]string{"Riga 1: la casella locale (primo campo) non è un indirizzo email valido: controlla l'ordine dei campi (casella locale;server remoto;utente remoto;password)"}, nil, 0},
 		{"local double dot", "a..b@acme.test;host.example;u;secretpw", Limits{},
-			[]string{"Riga 1: la casella locale «a..b@acme.test» non è un indirizzo email valido"}, nil, 0},
+			[]string{"Riga 1: la casella locale (primo campo) non è un indirizzo email valido: controlla l'ordine dei campi (casella locale;server remoto;utente remoto;password)"}, nil, 0},
+		{"one-label host", "a@acme.test;mailserver;u;secretpw", Limits{},
+			[]string{"Riga 1: il server remoto (secondo campo) non è un nome host completo o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
+		// A password typed in the wrong column is never quoted back.
+		{"password in the first column", "pw-S3cret;host.example;user@old.example;x", Limits{},
+			[]string{"Riga 1: " + "la casella locale (primo campo) non è un indirizzo email valido: controlla l'ordine dei campi (casella locale;server remoto;utente remoto;password)"}, nil, 0},
+		{"password in the second column", "a@acme.test;pw-S3cret;user@old.example;x", Limits{},
+			[]string{"Riga 1: il server remoto (secondo campo) non è un nome host completo o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
+		{"password with a colon in the second column", "a@acme.test;pw:S3cret;user@old.example;x", Limits{},
+			[]string{"Riga 1: la porta del server remoto (secondo campo) non è valida: deve essere un numero da 1 a 65535"}, nil, 0},
 		{"empty host", "a@acme.test;;u;secretpw", Limits{},
 			[]string{"Riga 1: manca il server remoto (secondo campo)"}, nil, 0},
 		{"bad host", "a@acme.test;mail_server!;u;secretpw", Limits{},
-			[]string{"Riga 1: il server remoto «mail_server!» non è un nome host o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
+			[]string{"Riga 1: il server remoto (secondo campo) non è un nome host completo o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
 		{"bad ip", "a@acme.test;192.168.1;u;secretpw", Limits{},
-			[]string{"Riga 1: il server remoto «192.168.1» non è un nome host o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
+			[]string{"Riga 1: il server remoto (secondo campo) non è un nome host completo o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
 		{"url", "a@acme.test;imaps://mail.example.com;u;secretpw", Limits{},
-			[]string{"Riga 1: il server remoto «imaps://mail.example.com» va scritto senza protocollo né percorso (es. mail.example.com o mail.example.com:993)"}, nil, 0},
+			[]string{"Riga 1: il server remoto (secondo campo) va scritto senza protocollo né percorso (es. mail.example.com o mail.example.com:993)"}, nil, 0},
 		{"port zero", "a@acme.test;mail.example.com:0;u;secretpw", Limits{},
-			[]string{"Riga 1: la porta «0» del server remoto non è valida: deve essere un numero da 1 a 65535"},
-			[]string{"Line 1: the port “0” of the remote server is not valid: it must be a number from 1 to 65535"}, 0},
+			[]string{"Riga 1: la porta del server remoto (secondo campo) non è valida: deve essere un numero da 1 a 65535"},
+			[]string{"Line 1: the port of the remote server (second field) is not valid: it must be a number from 1 to 65535"}, 0},
 		{"port too big", "a@acme.test;mail.example.com:65536;u;secretpw", Limits{},
-			[]string{"Riga 1: la porta «65536» del server remoto non è valida: deve essere un numero da 1 a 65535"}, nil, 0},
+			[]string{"Riga 1: la porta del server remoto (secondo campo) non è valida: deve essere un numero da 1 a 65535"}, nil, 0},
 		{"port not a number", "a@acme.test;mail.example.com:imap;u;secretpw", Limits{},
-			[]string{"Riga 1: la porta «imap» del server remoto non è valida: deve essere un numero da 1 a 65535"}, nil, 0},
+			[]string{"Riga 1: la porta del server remoto (secondo campo) non è valida: deve essere un numero da 1 a 65535"}, nil, 0},
 		{"empty port", "a@acme.test;mail.example.com:;u;secretpw", Limits{},
-			[]string{"Riga 1: la porta «» del server remoto non è valida: deve essere un numero da 1 a 65535"}, nil, 0},
+			[]string{"Riga 1: la porta del server remoto (secondo campo) non è valida: deve essere un numero da 1 a 65535"}, nil, 0},
 		{"ipv6 bad brackets", "a@acme.test;[2001:db8::1;u;secretpw", Limits{},
-			[]string{"Riga 1: il server remoto «[2001:db8::1» non è un nome host o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
+			[]string{"Riga 1: il server remoto (secondo campo) non è un nome host completo o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
 		{"ipv4 in brackets", "a@acme.test;[192.0.2.1]:993;u;secretpw", Limits{},
-			[]string{"Riga 1: il server remoto «[192.0.2.1]:993» non è un nome host o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
+			[]string{"Riga 1: il server remoto (secondo campo) non è un nome host completo o un indirizzo IP valido (es. mail.example.com, mail.example.com:993, 192.0.2.10, [2001:db8::1]:993)"}, nil, 0},
 		{"empty remote user", "a@acme.test;host.example; ;secretpw", Limits{},
 			[]string{"Riga 1: manca l'utente remoto (terzo campo)"}, []string{"Line 1: the remote user (third field) is missing"}, 0},
 		{"empty password", "a@acme.test;host.example;u;", Limits{},
 			[]string{"Riga 1: manca la password (quarto campo); può mancare solo se indichi un Master User"}, nil, 0},
 		{"several problems on one line, in field order", "nobody;;;", Limits{},
-			[]string{"Riga 1: la casella locale «nobody» non è un indirizzo email valido", "Riga 1: manca il server remoto (secondo campo)",
+			[]string{"Riga 1: la casella locale (primo campo) non è un indirizzo email valido: controlla l'ordine dei campi (casella locale;server remoto;utente remoto;password)", "Riga 1: manca il server remoto (secondo campo)",
 				"Riga 1: manca l'utente remoto (terzo campo)", "Riga 1: manca la password (quarto campo); può mancare solo se indichi un Master User"}, nil, 0},
 		{"duplicate on the second line only, any case", good + "\nb@acme.test;h.example;u;pw\nANNA@Acme.test;other.example;x;secretpw", Limits{},
 			[]string{"Riga 3: la casella locale ANNA@acme.test compare già alla riga 1"},
@@ -144,8 +153,8 @@ func TestParseNotes(t *testing.T) {
 		{5, "bob@acme.test", "mail.example.com", "bob@example.com", "pw"},
 	}, res.Lines)
 	require.Equal(t, []string{
-		"Il file inizia con un BOM UTF-8: ignorato.",
-		"Il file usa fine riga Windows (CRLF): accettati.",
+		"Il file inizia con un segno invisibile che Excel aggiunge (BOM): ignorato, va bene così.",
+		"Il file va a capo alla maniera di Windows: va bene così.",
 		"Riga 1: intestazione riconosciuta e ignorata",
 		"Riga 3: la password inizia o finisce con uno spazio: è stata tenuta così com'è",
 		"Righe vuote ignorate: 2, 4.",
@@ -176,8 +185,10 @@ func TestParseHeaders(t *testing.T) {
 	// Only the first line may be a header.
 	res, err := Parse(strings.NewReader(good+"\nemail;host;user;password"), Limits{})
 	require.NoError(t, err)
-	require.Len(t, res.Problems, 1)
-	require.Equal(t, 2, res.Problems[0].Line)
+	require.NotEmpty(t, res.Problems)
+	for _, p := range res.Problems {
+		require.Equal(t, 2, p.Line)
+	}
 }
 
 func TestParseCROnly(t *testing.T) {
@@ -200,10 +211,10 @@ func TestParseFileErrors(t *testing.T) {
 		en   string
 	}{
 		{"too large", strings.Repeat("x", 2049), Limits{MaxBytes: 2048}, CodeTooLarge,
-			"Il file è troppo grande: al massimo 2 KiB. Dividi le caselle in più migrazioni.",
-			"The file is too large: 2 KiB at most. Split the mailboxes over several migrations."},
-		{"default limit 1 MiB", strings.Repeat("x", 1<<20+1), Limits{}, CodeTooLarge,
-			"Il file è troppo grande: al massimo 1 MiB. Dividi le caselle in più migrazioni.", ""},
+			"Il file è troppo grande: al massimo 2 KB. Dividi le caselle in più migrazioni.",
+			"The file is too large: 2 KB at most. Split the mailboxes over several migrations."},
+		{"default limit 1 MB", strings.Repeat("x", 1<<20+1), Limits{}, CodeTooLarge,
+			"Il file è troppo grande: al massimo 1 MB. Dividi le caselle in più migrazioni.", ""},
 		{"too many lines", many, Limits{MaxLines: 2}, CodeTooManyLines,
 			"Il file ha troppe righe: al massimo 2 caselle per migrazione. Dividile in più migrazioni.",
 			"The file has too many lines: at most 2 mailboxes per migration. Split them over several migrations."},

@@ -346,7 +346,7 @@ func newStack(t *testing.T) *stack {
 	rc, err := jobs.NewClient(jobs.Deps{
 		Pool:  pool,
 		Box:   box,
-		Guard: netguard.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		Guard: netguard.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, AllPorts: true},
 		Dest: transfer.Endpoint{Host: dst.TLSAddr(), TLS: transfer.TLSImplicit, RootCAs: dst.CAPool(),
 			AuthUser: dst.MasterUser(), Password: dst.MasterPassword()},
 		PinRemoteAddr:  true,

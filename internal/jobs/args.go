@@ -15,8 +15,10 @@ import (
 
 // The River queues of trasloco's jobs.
 const (
-	QueueValidate = "validate" // line checks of new migrations
-	QueueTransfer = "transfer" // the runs, which copy mail
+	QueueValidate    = "validate"    // line checks of new migrations
+	QueueTransfer    = "transfer"    // the runs, which copy mail
+	QueueEmail       = "email"       // completion emails: never behind a tenant's slow validations
+	QueueMaintenance = "maintenance" // reconcile and purge
 )
 
 // ValidateMigrationArgs checks every pending line of a migration that is

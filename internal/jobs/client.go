@@ -27,7 +27,9 @@ type ClientOptions struct {
 }
 
 // NewClient builds the River client of a process that works trasloco's
-// jobs (trasloco serve and trasloco worker): both queues, every worker,
+// jobs (trasloco serve and trasloco worker): every queue (validations,
+// transfers, and apart from them emails and maintenance, so neither waits
+// behind a tenant's slow validations), every worker,
 // the periodic clean-ups (run by whichever client is the leader) and a
 // rescue horizon just past the mailbox job's timeout, so the job of a
 // worker process that died is worked again within minutes.
@@ -47,8 +49,10 @@ func NewClient(d Deps, o ClientOptions) (*river.Client[pgx.Tx], error) {
 	c, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Logger: o.Logger,
 		Queues: map[string]river.QueueConfig{
-			QueueValidate: {MaxWorkers: o.ValidateWorkers},
-			QueueTransfer: {MaxWorkers: o.Workers},
+			QueueValidate:    {MaxWorkers: o.ValidateWorkers},
+			QueueTransfer:    {MaxWorkers: o.Workers},
+			QueueEmail:       {MaxWorkers: 2},
+			QueueMaintenance: {MaxWorkers: 1},
 		},
 		Workers: workers,
 		// Jobs without a Timeout of their own (starting a run, the

@@ -17,6 +17,7 @@ import (
 	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/secret"
+	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
 
@@ -24,14 +25,23 @@ import (
 const (
 	DefaultCheckTimeout = 30 * time.Second
 	DefaultPerHostLimit = 4
-	DefaultConcurrency  = 16
+	// DefaultPerTenantLimit is below the default TRASLOCO_WORKERS, so one
+	// process always has a slot for another tenant.
+	DefaultPerTenantLimit            = 3
+	DefaultPerTenantValidationsLimit = 1
+	DefaultConcurrency               = 16
 
 	DefaultMailboxSlice      = 20 * time.Minute
+	DefaultMailboxBudget     = 12 * time.Hour
 	DefaultMailboxAttempts   = 6
 	DefaultRetryBase         = 30 * time.Second
 	DefaultPoll              = 10 * time.Second
 	DefaultFlushInterval     = time.Second
 	DefaultPasswordRetention = 7 * 24 * time.Hour
+
+	DefaultRemoteLoginFailuresPerUser   = 3 // per remote (host, user), any tenant
+	DefaultRemoteLoginFailuresPerTenant = 30
+	DefaultRemoteLoginWindow            = time.Hour
 )
 
 // Deps is what the workers need.
@@ -57,8 +67,22 @@ type Deps struct {
 	// PerHostLimit caps the concurrent test logins to one remote host.
 	// Default 4.
 	PerHostLimit int
+	// PerTenantLimit caps the mailboxes of one tenant copied at once,
+	// across every process (TRASLOCO_PER_TENANT_LIMIT). Default 3.
+	PerTenantLimit int
+	// PerTenantValidations caps the validations of one tenant run at once,
+	// across every process. Default 1.
+	PerTenantValidations int
 	// Concurrency caps the lines one validation checks at once. Default 16.
 	Concurrency int
+	// ForbidPlainLogin refuses to send a remote password in plain text:
+	// Standard-no-SSL then needs STARTTLS (TRASLOCO_FORBID_PLAIN_LOGIN).
+	// Default false: it falls back to a plain-text login.
+	ForbidPlainLogin bool
+	// RemoteLogins bounds the failed test logins to remote servers, so
+	// the panel cannot be used to guess passwords. Defaults: 3 per remote
+	// (host, user) from any tenant and 30 per tenant, within an hour.
+	RemoteLogins store.RemoteLoginLimits
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Inserter inserts the run jobs when a migration is scheduled, and the
@@ -74,6 +98,14 @@ type Deps struct {
 	// DestConns is the number of connections each copy opens to the
 	// destination (transfer default when zero).
 	DestConns int
+	// MinRate and RateWindow are the source's rate floor (transfer
+	// defaults when zero: 2 KiB/s over 5 minutes of waiting for it).
+	MinRate    int64
+	RateWindow time.Duration
+	// MailboxBudget is the most time a mailbox's copy may take in one run,
+	// all its attempts together, from its first; then it fails
+	// (DefaultMailboxBudget when zero).
+	MailboxBudget time.Duration
 	// MailboxSlice is the longest a mailbox job works in one attempt before
 	// it snoozes and goes on in the next (so a job whose worker died is
 	// rescued soon). Default 20 minutes.
@@ -122,14 +154,32 @@ func (d Deps) withDefaults() Deps {
 	if d.PerHostLimit <= 0 {
 		d.PerHostLimit = DefaultPerHostLimit
 	}
+	if d.PerTenantLimit <= 0 {
+		d.PerTenantLimit = DefaultPerTenantLimit
+	}
+	if d.PerTenantValidations <= 0 {
+		d.PerTenantValidations = DefaultPerTenantValidationsLimit
+	}
 	if d.Concurrency <= 0 {
 		d.Concurrency = DefaultConcurrency
 	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.RemoteLogins.PerUser <= 0 {
+		d.RemoteLogins.PerUser = DefaultRemoteLoginFailuresPerUser
+	}
+	if d.RemoteLogins.PerTenant <= 0 {
+		d.RemoteLogins.PerTenant = DefaultRemoteLoginFailuresPerTenant
+	}
+	if d.RemoteLogins.Window <= 0 {
+		d.RemoteLogins.Window = DefaultRemoteLoginWindow
+	}
 	if d.MailboxSlice <= 0 {
 		d.MailboxSlice = DefaultMailboxSlice
+	}
+	if d.MailboxBudget <= 0 {
+		d.MailboxBudget = DefaultMailboxBudget
 	}
 	if d.RetryBase <= 0 {
 		d.RetryBase = DefaultRetryBase
@@ -203,4 +253,14 @@ func AddWorkers(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewRunEmailWorker(d))
 	river.AddWorker(w, NewReconcileWorker(d))
 	river.AddWorker(w, NewPurgePasswordsWorker(d))
+}
+
+// noPlainText makes e, an endpoint of preset p, use STARTTLS instead of
+// falling back to plain text when the operator forbids plain-text logins.
+// The certificate stays unverified, as Standard-no-SSL promises.
+func (d Deps) noPlainText(p transfer.Preset, e *transfer.Endpoint) {
+	if d.ForbidPlainLogin && p == transfer.PresetStandardNoSSL && (e.TLS == "" || e.TLS == transfer.TLSOpportunistic) {
+		e.TLS = transfer.TLSStartTLS
+		e.InsecureSkipVerify = true
+	}
 }

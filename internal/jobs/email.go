@@ -34,10 +34,10 @@ type RunEmailArgs struct {
 // Kind is the River job kind.
 func (RunEmailArgs) Kind() string { return "run_email" }
 
-// InsertOpts puts the job on QueueValidate (it is short), unique while live.
+// InsertOpts puts the job on QueueEmail, unique while live.
 func (RunEmailArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
-		Queue:       QueueValidate,
+		Queue:       QueueEmail,
 		MaxAttempts: runEmailAttempts,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
 	}
@@ -143,6 +143,10 @@ func (w *RunEmailWorker) report(ctx context.Context, db store.DBTX, tenant store
 		Location:      loc,
 		Status:        string(r.Status),
 		ResourcesURL:  w.d.BaseURL.JoinPath("migrations", strconv.FormatInt(m.ID, 10), "resources").String(),
+		Recipient:     tenant.NotifyEmail,
+	}
+	if r.RunNo == 1 && m.SecondRunAt != nil {
+		rep.NextRunAt = m.SecondRunAt
 	}
 	if r.StartedAt != nil {
 		rep.StartedAt = *r.StartedAt

@@ -144,12 +144,23 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 
+	// Nor may one tenant take every copy slot: its mailboxes beyond
+	// PerTenantLimit wait, and other tenants' go first.
+	if free, err := slotsFree(ctx, d.Pool, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
+		return err
+	} else if !free {
+		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
+		return river.JobSnooze(waitAgain(job, d.Poll))
+	}
+
 	locks, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("mailbox: connect for locks: %w", err)
 	}
 	defer locks.Close(context.WithoutCancel(ctx))
-	if ok, err := tryLock(ctx, locks, lineLockKey(mb.LineID)); err != nil {
+	// One writer per destination mailbox, whichever migration or line
+	// copies into it: two at once would duplicate its mail.
+	if ok, err := tryLock(ctx, locks, mailboxLockKey(mb.LocalUser)); err != nil {
 		return err
 	} else if !ok {
 		log.Info("mailbox: another job holds this mailbox, waiting")
@@ -170,6 +181,12 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
+	if ok, err := takeSlot(ctx, locks, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
+		return err
+	} else if !ok {
+		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
+		return river.JobSnooze(waitAgain(job, d.Poll))
+	}
 
 	mb, err = store.StartMailboxRun(ctx, d.Pool, a.TenantID, a.MailboxRunID)
 	if errors.Is(err, store.ErrWrongState) {
@@ -187,10 +204,11 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 
 // mailboxCopy is one attempt at one mailbox.
 type mailboxCopy struct {
-	w    *MailboxWorker
-	mb   store.MailboxRun
-	log  *slog.Logger
-	lang i18n.Lang
+	w     *MailboxWorker
+	mb    store.MailboxRun
+	log   *slog.Logger
+	lang  i18n.Lang
+	scrub scrubber // the copy's passwords, out of every server text
 }
 
 func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) error {
@@ -247,6 +265,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	watch.Go(func() { c.watchStop(sliceCtx, ran, &stopped, cancel) })
 	start := time.Now()
 	res, err := transfer.Run(sliceCtx, tj)
+	err = c.scrub.err(err) // before it reaches a log, River's errors or a page
 	close(ran)
 	watch.Wait()
 	rep.result(res)
@@ -365,8 +384,11 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 	default:
 		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
 	}
+	d.noPlainText(preset, &src)
 	dst := d.Dest
 	dst.User = line.LocalUser
+	c.scrub = newScrubber(src.User, src.AuthUser, src.Password).with(newScrubber(dst.User, dst.AuthUser, dst.Password))
+	rep.setScrubber(c.scrub)
 	return transfer.Job{
 		Preset:         preset,
 		Source:         src,
@@ -376,7 +398,19 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,
 		MaxMessageSize: d.MaxMessageSize,
+		MinRate:        d.MinRate,
+		RateWindow:     d.RateWindow,
+		Deadline:       c.deadline(),
 	}, nil
+}
+
+// deadline is the end of the mailbox's time budget for this run, counted
+// from its first attempt.
+func (c *mailboxCopy) deadline() time.Time {
+	if c.w.d.MailboxBudget <= 0 || c.mb.StartedAt == nil {
+		return time.Time{}
+	}
+	return c.mb.StartedAt.Add(c.w.d.MailboxBudget)
 }
 
 // reason is the customer's text for a failed attempt and whether retrying
@@ -393,9 +427,21 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 		switch ce.Reason {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
-			return reasonText(c.lang, ce), true
+			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
 		}
-		return reasonText(c.lang, ce), false
+		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
+	}
+	var stall *transfer.StallError
+	if errors.As(err, &stall) {
+		return i18n.T(c.lang, "run.stalled", i18n.Bytes(c.lang, stall.MinRate), i18n.Duration(stall.Window)), false
+	}
+	if errors.Is(err, transfer.ErrTimeBudget) {
+		return i18n.T(c.lang, "run.time_budget", i18n.Duration(c.w.d.MailboxBudget)), true
+	}
+	var perr *transfer.PanicError
+	if errors.As(err, &perr) {
+		c.log.Error("mailbox: the copy engine panicked", "error", err, "stack", string(perr.Stack))
+		return i18n.T(c.lang, "run.internal"), false
 	}
 	c.log.Warn("mailbox: copy failed", "error", err)
 	return i18n.T(c.lang, "run.interrupted"), false
@@ -484,12 +530,59 @@ func hostKey(remoteHost string) string {
 // Advisory lock keys: a class in the high 16 bits keeps trasloco's locks
 // apart from each other and from database.Migrate's.
 const (
-	lockClassLine = 0x7401
-	lockClassHost = 0x7402
+	lockClassHost           = 0x7402
+	lockClassMailbox        = 0x7403
+	lockClassTenantCopy     = 0x7404
+	lockClassTenantValidate = 0x7405
 )
 
-func lineLockKey(lineID int64) int64 {
-	return lockClassLine<<48 | lineID&(1<<48-1)
+// tenantSlotKeys are the locks of a tenant's copy slots.
+func tenantSlotKeys(tenantID int64, limit int) []int64 {
+	return slotKeys(lockClassTenantCopy, tenantID, limit)
+}
+
+// slotKeys are limit lock keys of class for id (a tenant's).
+func slotKeys(class, id int64, limit int) []int64 {
+	keys := make([]int64, limit)
+	for i := range keys {
+		keys[i] = class<<48 | (id&(1<<40-1))<<8 | int64(i&0xff)
+	}
+	return keys
+}
+
+// slotsFree reports whether one of keys is not held in this database
+// (see hostSlotFree): a hint, before opening a connection for the locks.
+func slotsFree(ctx context.Context, db store.DBTX, keys []int64) (bool, error) {
+	var held int
+	err := db.QueryRow(ctx, `
+		SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 1
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND ((classid::bigint << 32) | objid::bigint) = ANY($1)`, keys).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("look at slots: %w", err)
+	}
+	return held < len(keys), nil
+}
+
+// takeSlot takes the first free lock of keys on conn, until conn closes
+// or it is unlocked; ok=false when all are held.
+func takeSlot(ctx context.Context, conn *pgx.Conn, keys []int64) (bool, error) {
+	for _, k := range keys {
+		ok, err := tryLock(ctx, conn, k)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// mailboxLockKey is the lock of a destination mailbox (its address, lower
+// case).
+func mailboxLockKey(localUser string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(strings.ToLower(localUser)))
+	return lockClassMailbox<<48 | int64(h.Sum64()&(1<<48-1))
 }
 
 func hostLockKey(host string, slot int) int64 {

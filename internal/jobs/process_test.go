@@ -75,6 +75,7 @@ func (f *fixture) workerEnv(t *testing.T, extra ...string) []string {
 		"TRASLOCO_SMTP_FROM=panel@provider.test",
 		"TRASLOCO_BASE_URL=https://panel.provider.test",
 		"TRASLOCO_ALLOW_REMOTE_NETS=127.0.0.0/8",
+		"TRASLOCO_ALLOW_REMOTE_PORTS=any", // the test servers' random ports
 		"TRASLOCO_RETRY_BACKOFF=1s",
 		"TRASLOCO_JOB_POLL=300ms",
 	}

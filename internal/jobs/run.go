@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -138,9 +139,9 @@ type ReconcileArgs struct{}
 // Kind is the River job kind.
 func (ReconcileArgs) Kind() string { return "reconcile_runs" }
 
-// InsertOpts puts the job on QueueValidate (it is short), once at a time.
+// InsertOpts puts the job on QueueMaintenance, once at a time.
 func (ReconcileArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueValidate, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
 }
 
 // ReconcileWorker ends the orphaned mailbox runs.
@@ -206,9 +207,9 @@ type PurgePasswordsArgs struct{}
 // Kind is the River job kind.
 func (PurgePasswordsArgs) Kind() string { return "purge_passwords" }
 
-// InsertOpts puts the job on QueueValidate.
+// InsertOpts puts the job on QueueMaintenance.
 func (PurgePasswordsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueValidate, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
 }
 
 // PurgePasswordsWorker runs PurgePasswordsArgs.
@@ -231,5 +232,26 @@ func (w *PurgePasswordsWorker) Work(ctx context.Context, job *river.Job[PurgePas
 	if n > 0 {
 		w.d.Logger.Info("purge: passwords erased", "migrations", n)
 	}
+	if _, err := store.PruneRemoteLoginFailures(ctx, w.d.Pool, w.d.Now().Add(-w.d.RemoteLogins.Window)); err != nil {
+		return err
+	}
+	// A validation whose job is gone (discarded, cancelled by an operator)
+	// would keep its passwords for ever: it turns red without them.
+	stuck, err := store.StuckValidations(ctx, w.d.Pool, w.d.Now().Add(-stuckValidationAfter))
+	if err != nil {
+		return err
+	}
+	for _, v := range stuck {
+		text := i18n.T(i18n.Parse(v.Language), "check.stuck")
+		if ok, err := store.FailStuckValidation(ctx, w.d.Pool, v.TenantID, v.ID, text); err != nil {
+			return err
+		} else if ok {
+			w.d.Logger.Warn("purge: validation without a job turned red", "tenant_id", v.TenantID, "migration_id", v.ID)
+		}
+	}
 	return nil
 }
+
+// stuckValidationAfter is how long a migration validates without a live
+// validation job before the purge turns it red.
+const stuckValidationAfter = time.Hour

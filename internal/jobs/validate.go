@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/metrics"
+	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -64,6 +66,27 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrat
 		log.Info("validate: migration no longer validating, left alone", "status", m.Status)
 		return nil
 	}
+	// At most PerTenantValidations of a tenant at once, across processes:
+	// a tenant's hundred migrations leave the slots to the others' too.
+	keys := slotKeys(lockClassTenantValidate, a.TenantID, w.d.PerTenantValidations)
+	if free, err := slotsFree(ctx, w.d.Pool, keys); err != nil {
+		return err
+	} else if !free {
+		log.Debug("validate: per-tenant limit reached, waiting")
+		return river.JobSnooze(w.d.Poll)
+	}
+	locks, err := pgx.ConnectConfig(ctx, w.d.Pool.Config().ConnConfig)
+	if err != nil {
+		return fmt.Errorf("validate: connect for locks: %w", err)
+	}
+	defer locks.Close(context.WithoutCancel(ctx))
+	if ok, err := takeSlot(ctx, locks, keys); err != nil {
+		return err
+	} else if !ok {
+		log.Debug("validate: per-tenant limit reached, waiting")
+		return river.JobSnooze(w.d.Poll)
+	}
+
 	tenant, err := store.GetTenant(ctx, w.d.Pool, a.TenantID)
 	if err != nil {
 		return fmt.Errorf("validate migration: %w", err)
@@ -138,7 +161,11 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 		}
 		if failed > 0 {
 			log.Info("validate: red", "failed", failed, "lines", len(lines))
-			return store.SetMigrationStatus(ctx, tx, a.TenantID, a.MigrationID, store.MigrationRed, store.MigrationValidating)
+			if err := store.SetMigrationStatus(ctx, tx, a.TenantID, a.MigrationID, store.MigrationRed, store.MigrationValidating); err != nil {
+				return err
+			}
+			// Its lines are only ever replaced now: their passwords go.
+			return store.EraseLinePasswords(ctx, tx, a.TenantID, a.MigrationID)
 		}
 		if !m.FirstRunAt.After(w.d.Now()) {
 			// Scheduling now would start copying at once, at a time the
@@ -322,6 +349,15 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		return fail("check.domain_not_owned", strings.ToLower(domain))
 	}
 
+	// (a') No other active migration of the tenant copies into it: two
+	// writers would duplicate its mail.
+	switch other, err := store.ActiveMigrationWithMailbox(ctx, d.Pool, v.m.TenantID, v.m.ID, l.LocalUser); {
+	case err == nil:
+		return fail("check.mailbox_busy", l.LocalUser, other.Name, other.LineNo)
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+
 	// (b) The destination mailbox exists: our master user can log in to it.
 	dest := d.Dest
 	dest.User = l.LocalUser
@@ -332,15 +368,26 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		if ce, ok := transfer.IsConnError(err); ok && ce.Reason == transfer.ReasonAuth {
 			return fail("check.dest_missing", l.LocalUser)
 		}
-		log.Warn("validate: destination server did not answer", "error", err)
+		log.Warn("validate: destination server did not answer", "error", newScrubber(dest.User, dest.AuthUser, dest.Password).err(err))
 		if !v.lastAttempt {
 			return true, nil
 		}
 		return fail("check.dest_unavailable", l.LocalUser)
 	}
 
-	// (c), (d) The remote host is allowed (the guard checks the address
-	// actually dialled) and a test login succeeds.
+	// (c) The remote host is allowed: its port, and not our own server,
+	// before anything is dialled (the guard checks the address actually
+	// dialled again).
+	switch err := d.Guard.CheckHost(l.RemoteHost, v.preset.Defaults().Port); {
+	case errors.Is(err, netguard.ErrPortNotAllowed):
+		return fail("check.port_not_allowed", l.RemoteHost, d.Guard.PortList())
+	case errors.Is(err, netguard.ErrOwnServer):
+		return fail("check.own_server", l.RemoteHost)
+	case err != nil:
+		log.Info("validate: remote host refused", "error", err)
+		return fail("check.forbidden", l.RemoteHost)
+	}
+
 	remote := transfer.Endpoint{
 		Host:               l.RemoteHost,
 		User:               l.RemoteUser,
@@ -357,8 +404,28 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		}
 		remote.Password = string(pw)
 	}
+	d.noPlainText(v.preset, &remote)
+	// (d) A test login succeeds, unless too many failed already for this
+	// remote user or this tenant: each try is recorded before it is made.
+	reservation, ok, err := store.ReserveRemoteLogin(ctx, d.Pool, v.m.TenantID, hostOnly(l.RemoteHost), l.RemoteUser, d.RemoteLogins, d.Now())
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		log.Warn("validate: remote logins throttled", "remote_user", l.RemoteUser)
+		return fail("check.remote_throttled")
+	}
 	var res *transfer.CheckResult
 	err = v.login(ctx, "remote", v.preset, remote, &res)
+	// What the servers said goes to the log without the passwords.
+	sc := newScrubber(remote.User, remote.AuthUser, remote.Password).with(newScrubber(dest.User, dest.AuthUser, dest.Password))
+	err = sc.err(err)
+	if ce, isConn := transfer.IsConnError(err); !isConn || ce.Reason != transfer.ReasonAuth {
+		// Only a refused password counts against the limits.
+		if ferr := store.ForgetRemoteLogin(context.WithoutCancel(ctx), d.Pool, v.m.TenantID, reservation); ferr != nil {
+			return false, ferr
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -368,17 +435,22 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 			log.Error("validate: remote check failed", "error", err)
 			return fail("check.internal")
 		}
-		log.Info("validate: remote check failed", "reason", ce.Reason, "error", ce.Error())
+		log.Info("validate: remote check failed", "reason", ce.Reason, "error", sc.text(ce.Error()))
 		if ce.Reason == transfer.ReasonForbidden {
 			return fail("check.forbidden", l.RemoteHost)
 		}
-		return fail("check.failed", reasonText(v.lang, ce))
+		return fail("check.failed", reasonText(v.lang, ce, d.ForbidPlainLogin))
 	}
 	r := store.LineResult{Status: store.LineOK}
 	if d.PinRemoteAddr {
 		r.PinnedAddr = res.RemoteAddr
 	}
-	log.Info("validate: line ok", "remote_addr", res.RemoteAddr, "notes", res.Notes)
+	r.Preview = v.preview(ctx, remote, log)
+	notes := make([]string, len(res.Notes))
+	for i, n := range res.Notes {
+		notes[i] = sc.text(n)
+	}
+	log.Info("validate: line ok", "remote_addr", res.RemoteAddr, "notes", notes)
 	return false, v.store(ctx, l, r)
 }
 
@@ -404,6 +476,26 @@ func (v *validation) login(ctx context.Context, side string, p transfer.Preset, 
 	return err
 }
 
+// preview measures what the copy of a line that passed will take (its
+// folders, messages and size, what stays behind), for the migration page.
+// It is a second login, bounded like the first; a failure only leaves the
+// line without a preview (nil).
+func (v *validation) preview(ctx context.Context, e transfer.Endpoint, log *slog.Logger) []byte {
+	to := v.w.d.CheckTimeout
+	cctx, cancel := context.WithTimeout(ctx, to)
+	defer cancel()
+	pv, err := transfer.CheckPreview(cctx, v.preset, e, transfer.Timeouts{Dial: to, Command: to}, v.w.d.MaxMessageSize)
+	if err != nil {
+		log.Info("validate: no preview", "error", newScrubber(e.User, e.AuthUser, e.Password).err(err))
+		return nil
+	}
+	b, err := json.Marshal(pv)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
 func (v *validation) store(ctx context.Context, l store.Line, r store.LineResult) error {
 	err := store.SetLineResult(ctx, v.w.d.Pool, v.m.TenantID, l.ID, r)
 	if errors.Is(err, store.ErrWrongState) {
@@ -420,9 +512,27 @@ func currentStatus(ctx context.Context, d Deps, tenantID, id int64) (store.Migra
 	return m.Status, nil
 }
 
-// reasonText is the customer's reason for a failed remote login.
-func reasonText(l i18n.Lang, ce *transfer.ConnError) string {
+// hostOnly is a remote host without its port.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// reasonText is the customer's reason for a failed remote login
+// (plainForbidden: the operator forbids plain-text logins). Refused,
+// timed out and unreachable are one reason: told apart, they would map
+// the network behind an address.
+func reasonText(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool) string {
 	key := "check.reason." + strings.ReplaceAll(string(ce.Reason), "-", "_")
+	if ce.Reason == transfer.ReasonNoTLS && plainForbidden {
+		key = "check.reason.no_starttls_forbidden"
+	}
+	switch ce.Reason {
+	case transfer.ReasonRefused, transfer.ReasonTimeout, transfer.ReasonUnreachable:
+		key = "check.reason.connect"
+	}
 	if !i18n.Has(key) {
 		key = "check.reason.protocol"
 	}

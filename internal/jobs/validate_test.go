@@ -78,7 +78,7 @@ func setup(t *testing.T) *fixture {
 	f.deps = jobs.Deps{
 		Pool:  f.pool,
 		Box:   f.box,
-		Guard: netguard.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		Guard: netguard.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, AllPorts: true},
 		Dest: transfer.Endpoint{
 			Host: f.dst.TLSAddr(), TLS: transfer.TLSImplicit, RootCAs: f.dst.CAPool(),
 			AuthUser: f.dst.MasterUser(), Password: f.dst.MasterPassword(),
@@ -296,13 +296,18 @@ func TestValidateBadLines(t *testing.T) {
 		2: "Riga 2: la casella di destinazione " + noDest + " non esiste: creala prima di pianificare la migrazione",
 		3: "Riga 3: il dominio other.test non appartiene al tuo account",
 		4: "Riga 4: test di migrazione fallito — utente o password errati, oppure accesso IMAP non abilitato",
-		5: "Riga 5: test di migrazione fallito — impossibile connettersi a " + closed + " (connessione rifiutata: controlla la porta e il tipo di server)",
-		6: "Riga 6: la casella locale «not-an-address» non è un indirizzo email valido",
+		5: "Riga 5: test di migrazione fallito — impossibile connettersi a " + closed + ": controlla il nome, la porta e il tipo di server",
+		6: "Riga 6: la casella locale (primo campo) non è un indirizzo email valido: controlla l'ordine dei campi (casella locale;server remoto;utente remoto;password)",
 	}, f.lineErrors(t, m))
 	runs, err := store.ListRuns(f.ctx, f.pool, f.tenant.ID, m.ID)
 	require.NoError(t, err)
 	require.Empty(t, runs)
 	require.Zero(t, f.runJobs(t))
+
+	// A red migration keeps no line's password: a corrected CSV brings new ones.
+	var sealed int
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(remote_password_enc) FROM migration_lines WHERE migration_id = $1`, m.ID).Scan(&sealed))
+	require.Zero(t, sealed, "a red migration's lines keep their passwords")
 
 	// No password anywhere: not in the lines, not in the logs.
 	var texts string
@@ -330,7 +335,7 @@ func TestValidateEnglish(t *testing.T) {
 func TestValidateForbiddenAndCertificate(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	f.deps.Guard = netguard.Guard{} // 127.0.0.1 is not allowed for remote hosts; our own server still is
+	f.deps.Guard = netguard.Guard{AllPorts: true} // 127.0.0.1 is not allowed for remote hosts; our own server still is
 	anna := f.user(t, "pw-anna", true)
 	m := f.migration(t, fmt.Sprintf("%s;%s;%s;pw-anna", anna, f.src.TLSAddr(), anna), migrationOpts{insecureTLS: true})
 	f.work(t, m)
@@ -459,7 +464,7 @@ func TestValidatePerHostLimitAndTimeout(t *testing.T) {
 	errs := f.lineErrors(t, m)
 	require.Len(t, errs, 6)
 	for no, text := range errs {
-		require.Equal(t, fmt.Sprintf("Riga %d: test di migrazione fallito — impossibile connettersi a %s (timeout)", no, slow.addr), text)
+		require.Equal(t, fmt.Sprintf("Riga %d: test di migrazione fallito — impossibile connettersi a %s: controlla il nome, la porta e il tipo di server", no, slow.addr), text)
 	}
 	slow.mu.Lock()
 	defer slow.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,9 +126,86 @@ func TestDialer(t *testing.T) {
 	}
 
 	g := Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	_, err := g.Dialer().DialContext(ctx, "tcp", addr)
+	require.ErrorIs(t, err, ErrPortNotAllowed, "only 143 and 993 by default")
+	g.AllPorts = true
 	c, err := g.Dialer().DialContext(ctx, "tcp", addr)
 	require.NoError(t, err)
 	c.Close()
+}
+
+// Ports outside the allowed ones, denied networks and our own IMAP
+// server are refused before connecting: the listener never sees a
+// connection.
+func TestDialerRefusesWithoutConnecting(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	addr := l.Addr().String()
+	ap := netip.MustParseAddrPort(addr)
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		g    Guard
+		want error
+	}{
+		"port":       {Guard{Allow: loopback, Ports: []uint16{143, 993, ap.Port() + 1}}, ErrPortNotAllowed},
+		"denied net": {Guard{Allow: loopback, AllPorts: true, Deny: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, transfer.ErrForbiddenAddress},
+		"own server": {Guard{Allow: loopback, AllPorts: true, DenyAddrs: []netip.AddrPort{ap}}, ErrOwnServer},
+	} {
+		_, err := tc.g.Dialer().DialContext(ctx, "tcp", addr)
+		require.ErrorIs(t, err, tc.want, name)
+		require.ErrorIs(t, err, transfer.ErrForbiddenAddress, name)
+	}
+	g := Guard{Allow: loopback, Ports: []uint16{ap.Port()}}
+	c, err := g.Dialer().DialContext(ctx, "tcp", addr)
+	require.NoError(t, err, "an allowed port")
+	c.Close()
+	require.Eventually(t, func() bool { return accepted.Load() == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.EqualValues(t, 1, accepted.Load(), "only the allowed dial connected")
+}
+
+func TestCheckHost(t *testing.T) {
+	t.Parallel()
+	var g Guard
+	g.OwnServer(context.Background(), nil, []string{"IMAP.Provider.Example.", "198.51.100.7:10993"}, nil)
+	g.Allow = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
+	for _, tc := range []struct {
+		host string
+		want error
+	}{
+		{"imap.old.example", nil},
+		{"imap.old.example:143", nil},
+		{"imap.old.example:25", ErrPortNotAllowed},
+		{"203.0.113.5:25", ErrPortNotAllowed},
+		{"[2a00:1450::1]:8080", ErrPortNotAllowed},
+		{"imap.provider.example", ErrOwnServer},
+		{"imap.provider.example.:143", ErrOwnServer},
+		{"198.51.100.7", ErrOwnServer},
+		{"198.51.100.7:143", ErrOwnServer},
+		{"198.51.100.8", nil},
+		{"10.0.0.1", transfer.ErrForbiddenAddress},
+	} {
+		err := g.CheckHost(tc.host, 993)
+		if tc.want == nil {
+			require.NoError(t, err, tc.host)
+		} else {
+			require.ErrorIs(t, err, tc.want, tc.host)
+		}
+	}
+	require.Contains(t, g.DenyAddrs, netip.MustParseAddrPort("198.51.100.7:10993"))
 }
 
 // TestDialerThroughTransfer shows the engine classifies a refusal of the

@@ -49,6 +49,12 @@ type RunReport struct {
 	Mailboxes []MailboxOutcome
 	// ResourcesURL is the absolute URL of the migration's Risorse page.
 	ResourcesURL string
+	// NextRunAt is when run 2 starts, after run 1 of a migration that has
+	// one: the email then says so and reminds to switch the MX records.
+	NextRunAt *time.Time
+	// Recipient is the address the email goes to, named in its footer so
+	// the reader knows why it reached them; "" leaves it out.
+	Recipient string
 }
 
 // MailboxOutcome is how one mailbox fared in the run.
@@ -93,6 +99,7 @@ type view struct {
 	Greeting   string
 	Intro      string
 	Run2Hint   string
+	NextRun    string // run 2's time and the MX reminder, after run 1
 	Facts      []fact
 	Cols       []string
 	Rows       []row
@@ -105,6 +112,7 @@ type view struct {
 	LinkText   string
 	URL        string
 	Footer     string
+	Why        string // why the reader gets this email
 }
 
 type fact struct{ Label, Value string }
@@ -112,6 +120,7 @@ type fact struct{ Label, Value string }
 type row struct {
 	Mailbox, Outcome, Status string
 	Numbers                  []string // copied, already there, too large, failed, excluded folders
+	Summary                  string   // the numbers in words, for the HTML body
 	Error                    string
 }
 
@@ -147,12 +156,10 @@ func newView(r RunReport) view {
 			t("mail.col.too_large"), t("mail.col.failed"), t("mail.col.excluded"), t("mail.col.error"),
 		},
 	}
-	if r.RunNo == 2 {
-		v.Run2Hint = t("mail.run2.hint")
-	}
 
-	var tooLarge, excluded int
+	var tooLarge, excluded, copied int
 	var bytes int64
+	incomplete := false
 	for _, m := range r.Mailboxes {
 		ms := m.Status
 		switch ms {
@@ -170,6 +177,7 @@ func newView(r RunReport) view {
 			},
 			Error: oneLine(m.Error),
 		}
+		rw.Summary = summary(l, r.RunNo, m)
 		v.Rows = append(v.Rows, rw)
 		if rw.Error != "" {
 			v.Errors = append(v.Errors, rw)
@@ -177,6 +185,27 @@ func newView(r RunReport) view {
 		tooLarge += m.TooLarge
 		excluded += m.ExcludedFolders
 		bytes += m.Bytes
+		copied += m.Copied
+		if m.Failed > 0 || m.Status != StatusCompleted {
+			incomplete = true
+		}
+	}
+	// "Every mailbox copied" only when it is true: nothing left behind.
+	if status == StatusCompleted && (tooLarge > 0 || incomplete) {
+		v.Intro = t("mail.intro.completed_left", r.RunNo, name)
+	}
+	if r.RunNo >= 2 {
+		if copied == 0 {
+			v.Run2Hint = t("mail.run2.none")
+		} else {
+			v.Run2Hint = t("mail.run2.hint", formatInt(l, int64(copied)))
+		}
+	}
+	if r.NextRunAt != nil && r.RunNo == 1 {
+		v.NextRun = t("mail.next_run", formatTime(l, *r.NextRunAt, loc))
+	}
+	if rc := oneLine(r.Recipient); rc != "" {
+		v.Why = t("mail.why", rc, oneLine(r.TenantName))
 	}
 
 	v.Facts = []fact{
@@ -207,6 +236,34 @@ func newView(r RunReport) view {
 	return v
 }
 
+// summary is a mailbox's numbers in words: "1.234 copiati · 5 già
+// presenti · 2 cartelle escluse"; run 2 says "nuovi".
+func summary(l i18n.Lang, runNo int, m MailboxOutcome) string {
+	t := func(key string, n int) string { return i18n.N(l, key, n) }
+	var parts []string
+	switch {
+	case runNo >= 2 && m.Copied == 0:
+		parts = append(parts, i18n.T(l, "mail.sum.no_new"))
+	case runNo >= 2:
+		parts = append(parts, t("mail.sum.new", m.Copied))
+	default:
+		parts = append(parts, t("mail.sum.copied", m.Copied))
+	}
+	if m.AlreadyThere > 0 {
+		parts = append(parts, t("mail.sum.already_there", m.AlreadyThere))
+	}
+	if m.TooLarge > 0 {
+		parts = append(parts, t("mail.sum.too_large", m.TooLarge))
+	}
+	if m.Failed > 0 {
+		parts = append(parts, t("mail.sum.failed", m.Failed))
+	}
+	if m.ExcludedFolders > 0 {
+		parts = append(parts, t("mail.sum.excluded", m.ExcludedFolders))
+	}
+	return strings.Join(parts, " · ")
+}
+
 // textTable aligns the rows in columns (without the error, which would make
 // lines too long: the text body lists errors after the table).
 func textTable(cols []string, rows []row) string {
@@ -232,15 +289,15 @@ func oneLine(s string) string {
 }
 
 // formatTime is a time in the tenant's zone, as the panel shows it:
-// "02/01/2006 15:04 CET" in Italian, "2 Jan 2006 15:04 CET" in English.
+// "02/01/2006 15:04 (ora italiana)", "2 Jan 2006 15:04 (Italian time)".
 func formatTime(l i18n.Lang, t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return "—"
 	}
 	if l == i18n.English {
-		return t.In(loc).Format("2 Jan 2006 15:04 MST")
+		return t.In(loc).Format("2 Jan 2006 15:04") + " (" + i18n.Zone(l, loc.String()) + ")"
 	}
-	return t.In(loc).Format("02/01/2006 15:04 MST")
+	return t.In(loc).Format("02/01/2006 15:04") + " (" + i18n.Zone(l, loc.String()) + ")"
 }
 
 // formatInt groups thousands: "12.345" in Italian, "12,345" in English.
@@ -269,6 +326,9 @@ var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(`{{.Greeting}}
 {{.Intro}}
 {{- with .Run2Hint}}
 {{.}}{{end}}
+{{- with .NextRun}}
+
+{{.}}{{end}}
 
 {{range .Facts}}{{.Label}}: {{.Value}}
 {{end}}
@@ -290,6 +350,8 @@ var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(`{{.Greeting}}
 
 -- 
 {{.Footer}}
+{{- with .Why}}
+{{.}}{{end}}
 `))
 
 var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
@@ -299,36 +361,31 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Subject}}</title>
 </head>
-<body style="margin:0;padding:24px;background:#f5f6f8;color:#1f2328;font-family:Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5">
-<div style="max-width:860px;margin:0 auto;background:#ffffff;border:1px solid #d8dde3;border-radius:6px;padding:24px">
+<body style="margin:0;padding:12px;background:#f5f6f8;color:#1f2328;font-family:Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5">
+<div style="max-width:680px;margin:0 auto;background:#ffffff;border:1px solid #d8dde3;border-radius:6px;padding:16px;overflow-wrap:break-word;word-wrap:break-word">
 <p style="margin:0 0 12px">{{.Greeting}}</p>
 <p style="margin:0 0 12px">{{.Intro}}</p>
 {{- with .Run2Hint}}
-<p style="margin:0 0 12px">{{.}}</p>
+<p style="margin:0 0 12px" data-testid="run2">{{.}}</p>
+{{- end}}
+{{- with .NextRun}}
+<p style="margin:16px 0;padding:8px 12px;background:#e6f4f1;border-left:4px solid #0b6b75;border-radius:4px" data-testid="next-run"><strong>{{.}}</strong></p>
 {{- end}}
 <table role="presentation" style="border-collapse:collapse;margin:16px 0" data-testid="facts">
 {{- range .Facts}}
 <tr><th scope="row" style="text-align:left;padding:2px 16px 2px 0;font-weight:600">{{.Label}}</th><td style="padding:2px 0">{{.Value}}</td></tr>
 {{- end}}
 </table>
-<table style="border-collapse:collapse;width:100%;font-size:14px" data-testid="mailboxes">
-<thead><tr>
-{{- range $i, $c := .Cols}}
-<th scope="col" style="text-align:{{if and (ge $i 2) (le $i 6)}}right{{else}}left{{end}};padding:6px 8px;border-bottom:2px solid #d8dde3;background:#f5f6f8">{{$c}}</th>
-{{- end}}
-</tr></thead>
-<tbody>
+<table role="presentation" style="border-collapse:collapse;width:100%;font-size:14px" data-testid="mailboxes">
 {{- range .Rows}}
 <tr data-testid="mailbox">
-<td style="padding:6px 8px;border-bottom:1px solid #e6e9ed">{{.Mailbox}}</td>
-<td style="padding:6px 8px;border-bottom:1px solid #e6e9ed;color:{{if eq .Status "completed"}}#1a7f37{{else if eq .Status "cancelled"}}#57606a{{else}}#cf222e{{end}}">{{.Outcome}}</td>
-{{- range .Numbers}}
-<td style="padding:6px 8px;border-bottom:1px solid #e6e9ed;text-align:right">{{.}}</td>
-{{- end}}
-<td style="padding:6px 8px;border-bottom:1px solid #e6e9ed">{{.Error}}</td>
+<td style="padding:8px 0;border-top:1px solid #e6e9ed;word-break:break-all"><strong>{{.Mailbox}}</strong></td>
+<td style="padding:8px 0 8px 8px;border-top:1px solid #e6e9ed;text-align:right;white-space:nowrap;color:{{if eq .Status "completed"}}#1a7f37{{else if eq .Status "cancelled"}}#57606a{{else}}#cf222e{{end}}">{{.Outcome}}</td>
+</tr>
+<tr data-testid="mailbox-detail">
+<td colspan="2" style="padding:0 0 8px;color:#57606a">{{.Summary}}{{with .Error}}<br><span style="color:#cf222e">{{.}}</span>{{end}}</td>
 </tr>
 {{- end}}
-</tbody>
 </table>
 {{- with .Excluded}}
 <p style="margin:12px 0;color:#57606a;font-size:13px">{{.}}</p>
@@ -338,7 +395,7 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
 {{- end}}
 <p style="margin:16px 0 8px">{{.Resources}}</p>
 <p style="margin:0 0 16px"><a href="{{.URL}}" style="color:#0969da" data-testid="resources">{{.LinkText}}</a></p>
-<p style="margin:24px 0 0;color:#57606a;font-size:13px">{{.Footer}}</p>
+<p style="margin:24px 0 0;color:#57606a;font-size:13px">{{.Footer}}{{with .Why}}<br><span data-testid="why">{{.}}</span>{{end}}</p>
 </div>
 </body>
 </html>

@@ -14,6 +14,10 @@ import (
 	"github.com/trasloco/trasloco/internal/config"
 )
 
+// SenderName is the display name of the sender when TRASLOCO_SMTP_FROM
+// gives none ("Nome <addr>" keeps its own).
+const SenderName = "Trasloco"
+
 // DefaultTimeout bounds one Send: connecting, TLS, authentication and the
 // transfer of the message.
 const DefaultTimeout = 30 * time.Second
@@ -180,7 +184,12 @@ func (m *Mailer) message(to string, r RunReport, messageID string) (*gomail.Msg,
 
 	subject, text, html := Compose(r)
 	msg := gomail.NewMsg()
-	if err := msg.From(m.from); err != nil {
+	// A sender with no display name of its own shows as "Trasloco".
+	if m.fromAddr.Name == "" {
+		if err := msg.FromFormat(SenderName, m.fromAddr.Address); err != nil {
+			return nil, fmt.Errorf("sender %q: %w", m.from, err)
+		}
+	} else if err := msg.From(m.from); err != nil {
 		return nil, fmt.Errorf("sender %q: %w", m.from, err)
 	}
 	if err := msg.To(rcpts...); err != nil {

@@ -56,6 +56,7 @@ func cells(t *testing.T, html string) [][]string {
 	doc.Find(`[data-testid="mailbox"]`).Each(func(_ int, tr *goquery.Selection) {
 		var row []string
 		tr.Find("td").Each(func(_ int, td *goquery.Selection) { row = append(row, strings.TrimSpace(td.Text())) })
+		row = append(row, strings.TrimSpace(tr.Next().Text()))
 		rows = append(rows, row)
 	})
 	return rows
@@ -69,11 +70,11 @@ func TestComposeItalian(t *testing.T) {
 	for _, want := range []string{
 		"Buongiorno,",
 		"l'esecuzione 1 della migrazione «Ufficio Milano» è terminata, ma non tutto è andato a buon fine",
-		"Iniziata: 12/03/2026 22:00 CET",
-		"Terminata: 13/03/2026 01:14 CET",
+		"Iniziata: 12/03/2026 22:00 (ora italiana)",
+		"Terminata: 13/03/2026 01:14 (ora italiana)",
 		"Durata: 3 h 14 min",
 		"Caselle: 3",
-		"Dati copiati: 3 GiB",
+		"Dati copiati: 3 GB",
 		"Casella", "Già presenti", "Oltre 30 MB", "Non riusciti", "Cartelle escluse",
 		"1.234",
 		"- bruno@acme.test: 2 messaggi rifiutati dal server di destinazione",
@@ -91,16 +92,16 @@ func TestComposeItalian(t *testing.T) {
 	require.Regexp(t, `(?m)^carla@acme\.test +Non riuscita +0 +0 +0 +0 +0$`, text)
 
 	require.Equal(t, [][]string{
-		{"anna@acme.test", "Completata", "1.234", "5", "0", "0", "2", ""},
-		{"bruno@acme.test", "Completata con errori", "77", "0", "3", "2", "0", "2 messaggi rifiutati dal server di destinazione"},
-		{"carla@acme.test", "Non riuscita", "0", "0", "0", "0", "0", "accesso al vecchio server rifiutato: password errata"},
+		{"anna@acme.test", "Completata", "1.234 copiati · 5 già presenti · 2 cartelle escluse"},
+		{"bruno@acme.test", "Completata con errori", "77 copiati · 3 oltre 30 MB · 2 non riusciti2 messaggi rifiutati dal server di destinazione"},
+		{"carla@acme.test", "Non riuscita", "0 copiatiaccesso al vecchio server rifiutato: password errata"},
 	}, cells(t, html))
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
 	require.NoError(t, err)
 	href, _ := doc.Find(`[data-testid="resources"]`).Attr("href")
 	require.Equal(t, resourcesURL, href)
 	require.Contains(t, doc.Find(`[data-testid="too-large"]`).Text(), "3 messaggi non sono stati copiati")
-	require.Contains(t, doc.Find(`[data-testid="facts"]`).Text(), "12/03/2026 22:00 CET")
+	require.Contains(t, doc.Find(`[data-testid="facts"]`).Text(), "12/03/2026 22:00 (ora italiana)")
 	require.Equal(t, "it", doc.Find("html").AttrOr("lang", ""))
 }
 
@@ -114,8 +115,8 @@ func TestComposeEnglish(t *testing.T) {
 	for _, want := range []string{
 		"Hello,",
 		"run 2 of the migration “Ufficio Milano” has ended, but not everything went well",
-		"The second run copied the messages that reached the old server after the first.",
-		"Started: 12 Mar 2026 22:00 CET",
+		"The second run copied 1,311 new messages, which reached the old server after the first.",
+		"Started: 12 Mar 2026 22:00 (Italian time)",
 		"1,234",
 		"Already there", "Over 30 MB",
 		"3 messages were not copied because they are over 30 MB",
@@ -125,7 +126,7 @@ func TestComposeEnglish(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 	require.NotContains(t, text, "Buongiorno")
-	require.Equal(t, "1,234", cells(t, html)[0][2])
+	require.Equal(t, "1,234 new · 5 already there · 2 folders left out", cells(t, html)[0][2])
 	require.Contains(t, html, `lang="en"`)
 }
 
@@ -172,6 +173,43 @@ func TestComposeCleanRun(t *testing.T) {
 	require.NotContains(t, subject, "errori")
 	require.Contains(t, text, "è terminata e tutte le caselle sono state copiate")
 	require.NotContains(t, text, "Errori:")
+
+	// A message left behind (over 30 MB): the run is completed, but "every
+	// mailbox copied" would not be true.
+	r.Mailboxes[0].TooLarge = 1
+	_, text, _ = notify.Compose(r)
+	require.NotContains(t, text, "tutte le caselle sono state copiate")
+	require.Contains(t, text, "qualche messaggio è rimasto sul vecchio server")
+}
+
+// Run 1 of a migration with a run 2 says when it starts and what to do
+// meanwhile; run 2 with nothing new says so; the footer names who gets it.
+func TestComposeRunsAndRecipient(t *testing.T) {
+	t.Parallel()
+	r := report(t, "it")
+	next := r.StartedAt.Add(20 * time.Hour)
+	r.NextRunAt = &next
+	r.Recipient = "it@acme.test"
+	_, text, html := notify.Compose(r)
+	require.Contains(t, text, "La seconda esecuzione partirà il 13/03/2026 18:00 (ora italiana)")
+	require.Contains(t, text, "cambia i record MX")
+	require.Contains(t, text, "La ricevi perché it@acme.test è l'indirizzo delle notifiche di Acme S.r.l.")
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	require.NoError(t, err)
+	require.Contains(t, doc.Find(`[data-testid="next-run"]`).Text(), "cambia i record MX")
+	require.Contains(t, doc.Find(`[data-testid="why"]`).Text(), "it@acme.test")
+
+	r.RunNo = 2
+	r.NextRunAt = nil
+	for i := range r.Mailboxes {
+		r.Mailboxes[i].AlreadyThere += r.Mailboxes[i].Copied
+		r.Mailboxes[i].Copied = 0
+	}
+	_, text, html = notify.Compose(r)
+	require.Contains(t, text, "Nessun messaggio nuovo")
+	require.NotContains(t, text, "ha copiato")
+	require.NotContains(t, text, "cambia i record MX", "run 2 has no run after it")
+	require.Contains(t, cells(t, html)[0][2], "nessun messaggio nuovo · 1.239 già presenti")
 }
 
 func TestComposeEscapes(t *testing.T) {
@@ -234,6 +272,7 @@ func TestSendThroughMailpit(t *testing.T) {
 	require.Len(t, msg.To, 1)
 	require.Equal(t, to, msg.To[0].Address)
 	require.Equal(t, "trasloco@provider.test", msg.From.Address)
+	require.Equal(t, "Trasloco", msg.From.Name)
 	require.Equal(t, "run-7-1-1773349200@trasloco", msg.MessageID)
 	require.Equal(t, "<run-7-1-1773349200@trasloco>", msg.Headers.Get("Message-Id"))
 	require.Equal(t, "auto-generated", msg.Headers.Get("Auto-Submitted"))
@@ -246,9 +285,9 @@ func TestSendThroughMailpit(t *testing.T) {
 		require.Contains(t, body, "Ufficio Milano")
 	}
 	require.Equal(t, [][]string{
-		{"anna@acme.test", "Completata", "1.234", "5", "0", "0", "2", ""},
-		{"bruno@acme.test", "Completata con errori", "77", "0", "3", "2", "0", "2 messaggi rifiutati dal server di destinazione"},
-		{"carla@acme.test", "Non riuscita", "0", "0", "0", "0", "0", "accesso al vecchio server rifiutato: password errata"},
+		{"anna@acme.test", "Completata", "1.234 copiati · 5 già presenti · 2 cartelle escluse"},
+		{"bruno@acme.test", "Completata con errori", "77 copiati · 3 oltre 30 MB · 2 non riusciti2 messaggi rifiutati dal server di destinazione"},
+		{"carla@acme.test", "Non riuscita", "0 copiatiaccesso al vecchio server rifiutato: password errata"},
 	}, cells(t, msg.HTML))
 }
 

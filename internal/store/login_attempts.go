@@ -61,3 +61,30 @@ func FailedLoginsFromIP(ctx context.Context, db DBTX, ip string, since time.Time
 	}
 	return n, oldest, nil
 }
+
+// FailedLoginsForEmail is FailedLogins for email from every address.
+func FailedLoginsForEmail(ctx context.Context, db DBTX, email string, since time.Time) (n int, oldest time.Time, err error) {
+	var first *time.Time
+	err = db.QueryRow(ctx, `SELECT count(*), min(at) FROM login_attempts WHERE email = $1 AND at >= $2`,
+		NormalizeEmail(email), since).Scan(&n, &first)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("count failed logins: %w", err)
+	}
+	if first != nil {
+		oldest = *first
+	}
+	return n, oldest, nil
+}
+
+// LockLoginAttempts takes, until the end of the transaction tx, the lock
+// of email's attempts and then that of ip's, so concurrent logins count
+// and record one at a time. Always in that order: no deadlock.
+func LockLoginAttempts(ctx context.Context, tx DBTX, email, ip string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('trasloco.login.email:' || $1, 0))`, NormalizeEmail(email)); err != nil {
+		return fmt.Errorf("lock login attempts: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('trasloco.login.ip:' || $1, 0))`, ip); err != nil {
+		return fmt.Errorf("lock login attempts: %w", err)
+	}
+	return nil
+}

@@ -32,6 +32,7 @@ type Line struct {
 	Status            LineStatus
 	ErrorText         string // user-facing reason of a failure
 	ValidatedAt       *time.Time
+	Preview           []byte // JSON of what the test measured (transfer.Preview); nil when not measured
 }
 
 // NewLine is a line to store. Status is LinePending (default) or
@@ -47,12 +48,12 @@ type NewLine struct {
 }
 
 const lineColumns = `l.id, l.migration_id, l.tenant_id, l.line_no, l.local_user, l.remote_host, l.remote_user,
-	l.remote_password_enc, COALESCE(l.pinned_addr, ''), l.status, COALESCE(l.error_text, ''), l.validated_at`
+	l.remote_password_enc, COALESCE(l.pinned_addr, ''), l.status, COALESCE(l.error_text, ''), l.validated_at, l.preview`
 
 func scanLine(row pgx.Row) (Line, error) {
 	var l Line
 	err := row.Scan(&l.ID, &l.MigrationID, &l.TenantID, &l.LineNo, &l.LocalUser, &l.RemoteHost, &l.RemoteUser,
-		&l.RemotePasswordEnc, &l.PinnedAddr, &l.Status, &l.ErrorText, &l.ValidatedAt)
+		&l.RemotePasswordEnc, &l.PinnedAddr, &l.Status, &l.ErrorText, &l.ValidatedAt, &l.Preview)
 	return l, err
 }
 
@@ -131,6 +132,7 @@ type LineResult struct {
 	Status     LineStatus // LineOK or LineFailed
 	ErrorText  string     // user-facing, for LineFailed
 	PinnedAddr string     // ip:port reached, for LineOK
+	Preview    []byte     // JSON of what the test measured, for LineOK; nil when not measured
 }
 
 // SetLineResult records the check of a pending line and counts it on its
@@ -143,7 +145,7 @@ func SetLineResult(ctx context.Context, db DBTX, tenantID, lineID int64, r LineR
 	var migrationID int64
 	err := db.QueryRow(ctx, `
 		WITH l AS (
-			UPDATE migration_lines SET status = $3, error_text = NULLIF($4, ''), pinned_addr = NULLIF($5, ''), validated_at = now()
+			UPDATE migration_lines SET status = $3, error_text = NULLIF($4, ''), pinned_addr = NULLIF($5, ''), preview = $6::jsonb, validated_at = now()
 			WHERE tenant_id = $1 AND id = $2 AND status = 'pending'
 			RETURNING migration_id
 		)
@@ -151,7 +153,7 @@ func SetLineResult(ctx context.Context, db DBTX, tenantID, lineID int64, r LineR
 			failed_count = failed_count + CASE WHEN $3 = 'failed' THEN 1 ELSE 0 END,
 			updated_at = now()
 		FROM l WHERE m.tenant_id = $1 AND m.id = l.migration_id
-		RETURNING m.id`, tenantID, lineID, r.Status, r.ErrorText, r.PinnedAddr).Scan(&migrationID)
+		RETURNING m.id`, tenantID, lineID, r.Status, r.ErrorText, r.PinnedAddr, r.Preview).Scan(&migrationID)
 	if err == nil {
 		return nil
 	}
@@ -187,4 +189,31 @@ func ReplaceLines(ctx context.Context, db DBTX, tenantID, migrationID int64, lin
 		return fmt.Errorf("replace lines: %w", err)
 	}
 	return nil
+}
+
+// MailboxInUse is another active migration of the tenant that copies into
+// a destination mailbox.
+type MailboxInUse struct {
+	MigrationID int64
+	Name        string
+	LineNo      int
+}
+
+// ActiveMigrationWithMailbox finds another migration of the tenant that
+// is active and has a line for localUser (any case): scheduled or running,
+// or still validating but created before migrationID (so of two
+// migrations validated at once the later one gives way). ErrNotFound when
+// there is none.
+func ActiveMigrationWithMailbox(ctx context.Context, db DBTX, tenantID, migrationID int64, localUser string) (MailboxInUse, error) {
+	var u MailboxInUse
+	err := db.QueryRow(ctx, `
+		SELECT m.id, m.name, l.line_no FROM migration_lines l
+		JOIN migrations m ON m.id = l.migration_id AND m.tenant_id = l.tenant_id
+		WHERE l.tenant_id = $1 AND m.id <> $2 AND lower(l.local_user) = lower($3) AND l.status <> 'failed'
+			AND (m.status IN ('scheduled', 'running') OR (m.status = 'validating' AND m.id < $2))
+		ORDER BY m.id LIMIT 1`, tenantID, migrationID, localUser).Scan(&u.MigrationID, &u.Name, &u.LineNo)
+	if err != nil {
+		return MailboxInUse{}, fmt.Errorf("active migration with mailbox: %w", notFound(err))
+	}
+	return u, nil
 }

@@ -179,7 +179,7 @@ func SetMigrationStatus(ctx context.Context, db DBTX, tenantID, id int64, to Mig
 }
 
 // SetMigrationError records a problem with the upload as a whole and turns
-// the migration red.
+// the migration red, erasing its lines' passwords (see EraseLinePasswords).
 func SetMigrationError(ctx context.Context, db DBTX, tenantID, id int64, text string) error {
 	tag, err := db.Exec(ctx, `UPDATE migrations SET status = 'red', error_text = NULLIF($3, ''), updated_at = now()
 		WHERE tenant_id = $1 AND id = $2`, tenantID, id, text)
@@ -189,12 +189,29 @@ func SetMigrationError(ctx context.Context, db DBTX, tenantID, id int64, text st
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("set migration error: %w", ErrNotFound)
 	}
+	if err := EraseLinePasswords(ctx, db, tenantID, id); err != nil {
+		return fmt.Errorf("set migration error: %w", err)
+	}
+	return nil
+}
+
+// EraseLinePasswords deletes the sealed password of every line of the
+// migration. A red migration needs none: its lines are only ever replaced
+// by a corrected CSV, which brings its own. (The master user's password
+// stays while it is red: the corrected CSV does not bring that one.)
+func EraseLinePasswords(ctx context.Context, db DBTX, tenantID, id int64) error {
+	if _, err := db.Exec(ctx, `UPDATE migration_lines SET remote_password_enc = NULL
+		WHERE tenant_id = $1 AND migration_id = $2 AND remote_password_enc IS NOT NULL`, tenantID, id); err != nil {
+		return fmt.Errorf("erase line passwords: %w", err)
+	}
 	return nil
 }
 
 // CancelMigration cancels a migration that has not started (validating, red
-// or scheduled) together with its scheduled runs, and returns the River job
-// ids of those runs so the caller can remove the jobs (in the same tx).
+// or scheduled) together with its scheduled runs, erases its passwords (the
+// master user's and every line's: no run will need them), and returns the
+// River job ids of those runs so the caller can remove the jobs (in the
+// same tx).
 func CancelMigration(ctx context.Context, db DBTX, tenantID, id int64) (riverJobIDs []int64, err error) {
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		m, err := LockMigration(ctx, tx, tenantID, id)
@@ -206,7 +223,10 @@ func CancelMigration(ctx context.Context, db DBTX, tenantID, id int64) (riverJob
 		default:
 			return fmt.Errorf("migration is %s: %w", m.Status, ErrWrongState)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE migrations SET status = 'cancelled', updated_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE migrations SET status = 'cancelled', master_password_enc = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		if err := EraseLinePasswords(ctx, tx, tenantID, id); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `UPDATE runs SET status = 'cancelled', ended_at = now()
@@ -300,4 +320,67 @@ func MigrationTenantID(ctx context.Context, db DBTX, id int64) (int64, error) {
 		return 0, fmt.Errorf("migration tenant: %w", notFound(err))
 	}
 	return tenantID, nil
+}
+
+// CountMigrationsCreatedWithin counts the tenant's migrations created in
+// the last d (by the database's clock), whatever became of them.
+func CountMigrationsCreatedWithin(ctx context.Context, db DBTX, tenantID int64, d time.Duration) (int, error) {
+	var n int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM migrations WHERE tenant_id = $1 AND created_at >= now() - make_interval(secs => $2)`,
+		tenantID, d.Seconds()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count migrations: %w", err)
+	}
+	return n, nil
+}
+
+// StuckValidation is a migration left validating with no validation job
+// that may still run (discarded, or cancelled by an operator).
+type StuckValidation struct {
+	TenantID, ID int64
+	Language     string // the tenant's, for the error text
+}
+
+// StuckValidations lists, across tenants (for the purge job only), the
+// migrations validating since before before with no live
+// validate_migration job.
+func StuckValidations(ctx context.Context, db DBTX, before time.Time) ([]StuckValidation, error) {
+	rows, err := db.Query(ctx, `
+		SELECT m.tenant_id, m.id, t.language FROM migrations m JOIN tenants t ON t.id = m.tenant_id
+		WHERE m.status = 'validating' AND m.updated_at < $1
+			AND NOT EXISTS (SELECT 1 FROM river_job j
+				WHERE j.kind = 'validate_migration' AND j.args->>'migration_id' = m.id::text AND j.args->>'tenant_id' = m.tenant_id::text
+					AND j.state IN ('available', 'pending', 'running', 'retryable', 'scheduled'))
+		ORDER BY m.id`, before)
+	if err != nil {
+		return nil, fmt.Errorf("stuck validations: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StuckValidation, error) {
+		var v StuckValidation
+		err := r.Scan(&v.TenantID, &v.ID, &v.Language)
+		return v, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stuck validations: %w", err)
+	}
+	return out, nil
+}
+
+// FailStuckValidation turns a migration that is still validating red
+// with text, erasing its lines' passwords; false when it no longer
+// validates.
+func FailStuckValidation(ctx context.Context, db DBTX, tenantID, id int64, text string) (bool, error) {
+	var done bool
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE migrations SET status = 'red', error_text = $3, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2 AND status = 'validating'`, tenantID, id, text)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		done = true
+		return EraseLinePasswords(ctx, tx, tenantID, id)
+	})
+	if err != nil {
+		return false, fmt.Errorf("fail stuck validation: %w", err)
+	}
+	return done, nil
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"strings"
@@ -220,7 +222,7 @@ func ListSkippedOfMailboxes(ctx context.Context, db DBTX, tenantID int64, mailbo
 		return nil, nil
 	}
 	rows, err := db.Query(ctx, `
-		SELECT mailbox_run_id, folder, uid, size, date, sender, subject, reason FROM skipped_messages
+		SELECT mailbox_run_id, folder, uid, size, date, sender, subject, reason, detail FROM skipped_messages
 		WHERE tenant_id = $1 AND mailbox_run_id = ANY($2) ORDER BY folder, date NULLS LAST, uid`, tenantID, mailboxRunIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list skipped of mailboxes: %w", err)
@@ -228,7 +230,7 @@ func ListSkippedOfMailboxes(ctx context.Context, db DBTX, tenantID int64, mailbo
 	ss, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SkippedMessage, error) {
 		var s SkippedMessage
 		var uid int64
-		err := r.Scan(&s.MailboxRunID, &s.Folder, &uid, &s.Size, &s.Date, &s.Sender, &s.Subject, &s.Reason)
+		err := r.Scan(&s.MailboxRunID, &s.Folder, &uid, &s.Size, &s.Date, &s.Sender, &s.Subject, &s.Reason, &s.Detail)
 		s.UID = uint32(uid)
 		return s, err
 	})
@@ -254,22 +256,35 @@ type RunTotals struct {
 	TooLarge     int
 	FailedMsgs   int // messages that failed, across the mailboxes
 	Bytes        int64
+	// Shown adds up each mailbox's total as the pages show it: never below
+	// what the mailbox has already done, nor, while it is copied, below the
+	// messages its test login counted (the line's preview).
+	Shown int
+	// StartedAt is the first mailbox's start; LastEndedAt the last one's
+	// end, set only once every mailbox has ended.
+	StartedAt, LastEndedAt *time.Time
 }
 
 // MigrationRunTotals adds up, in SQL, the mailboxes of every run of the
 // tenant's migration, keyed by run id.
 func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (map[int64]RunTotals, error) {
-	// Only a failed mailbox looks its line up (for the kept password), so
-	// the sum reads mailbox_runs alone.
+	// Only a retryable mailbox (see MailboxRun.Retryable) looks its line up
+	// (for the kept password), so the sum reads mailbox_runs alone.
 	rows, err := db.Query(ctx, `
 		SELECT b.run_id, count(*),
 			count(*) FILTER (WHERE b.status NOT IN ('pending', 'running')),
 			count(*) FILTER (WHERE b.status = 'failed'),
-			count(*) FILTER (WHERE b.status = 'failed' AND (
+			count(*) FILTER (WHERE (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0) AND (
 				EXISTS (SELECT 1 FROM migrations m WHERE m.id = $2 AND m.tenant_id = $1 AND m.master_password_enc IS NOT NULL)
 				OR EXISTS (SELECT 1 FROM migration_lines l WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id
 					AND l.remote_password_enc IS NOT NULL))),
-			sum(b.done), sum(b.total), sum(b.copied), sum(b.already_there), sum(b.too_large), sum(b.failed), sum(b.bytes)
+			sum(b.done), sum(b.total), sum(b.copied), sum(b.already_there), sum(b.too_large), sum(b.failed), sum(b.bytes),
+			sum(CASE WHEN b.status IN ('pending', 'running') THEN greatest(b.total, b.done, (
+					SELECT (l.preview->>'messages')::int FROM migration_lines l
+					WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id AND NOT coalesce((l.preview->>'partial')::boolean, false)), 0)
+				ELSE greatest(b.total, b.done) END),
+			min(b.started_at),
+			CASE WHEN bool_and(b.status NOT IN ('pending', 'running')) THEN max(b.ended_at) END
 		FROM mailbox_runs b
 		WHERE b.tenant_id = $1 AND b.run_id IN (SELECT r.id FROM runs r WHERE r.tenant_id = $1 AND r.migration_id = $2)
 		GROUP BY b.run_id`, tenantID, migrationID)
@@ -279,7 +294,7 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunTotals, error) {
 		var t RunTotals
 		err := r.Scan(&t.RunID, &t.Mailboxes, &t.Ended, &t.Failed, &t.Retryable, &t.Done, &t.Total, &t.Copied,
-			&t.AlreadyThere, &t.TooLarge, &t.FailedMsgs, &t.Bytes)
+			&t.AlreadyThere, &t.TooLarge, &t.FailedMsgs, &t.Bytes, &t.Shown, &t.StartedAt, &t.LastEndedAt)
 		return t, err
 	})
 	if err != nil {
@@ -306,4 +321,29 @@ func CountSkipped(ctx context.Context, db DBTX, tenantID, migrationID int64) (in
 		return 0, fmt.Errorf("count skipped: %w", err)
 	}
 	return n, nil
+}
+
+// PreviewTotals adds up, in SQL, what the test logins of the tenant's
+// migration measured (migration_lines.preview) over its validated lines.
+type PreviewTotals struct {
+	Lines, Folders, Messages, TooLarge int
+	Bytes, TooLargeBytes               int64
+	Partial                            bool
+}
+
+// MigrationPreviewTotals returns the sum of the previews of the tenant's
+// migration; Lines is 0 when no line has one.
+func MigrationPreviewTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (PreviewTotals, error) {
+	var t PreviewTotals
+	err := db.QueryRow(ctx, `
+		SELECT count(*), coalesce(sum((preview->>'folders')::int), 0), coalesce(sum((preview->>'messages')::int), 0),
+			coalesce(sum((preview->>'too_large')::int), 0), coalesce(sum((preview->>'bytes')::bigint), 0),
+			coalesce(sum((preview->>'too_large_bytes')::bigint), 0), coalesce(bool_or((preview->>'partial')::boolean), false)
+		FROM migration_lines
+		WHERE tenant_id = $1 AND migration_id = $2 AND status = 'ok' AND preview IS NOT NULL`,
+		tenantID, migrationID).Scan(&t.Lines, &t.Folders, &t.Messages, &t.TooLarge, &t.Bytes, &t.TooLargeBytes, &t.Partial)
+	if err != nil {
+		return PreviewTotals{}, fmt.Errorf("migration preview totals: %w", err)
+	}
+	return t, nil
 }

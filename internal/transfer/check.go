@@ -60,3 +60,95 @@ func Check(ctx context.Context, p Preset, e Endpoint, to Timeouts, list bool) (*
 	}
 	return res, nil
 }
+
+// Preview is what a copy of a mailbox would take, measured by a test
+// login: the folders it copies and their messages, as the copy counts them
+// (those over the size limit apart), and what it leaves behind.
+type Preview struct {
+	Folders       int      `json:"folders"`         // folders to copy
+	Messages      int      `json:"messages"`        // messages to copy (under the size limit)
+	Bytes         int64    `json:"bytes"`           // their size
+	TooLarge      int      `json:"too_large"`       // messages over the limit: they stay behind
+	TooLargeBytes int64    `json:"too_large_bytes"` // their size
+	Excluded      []string `json:"excluded"`        // folders never copied (Trash, Junk, …), by source name
+	// Partial says Gmail's All Mail was not counted: only its messages in
+	// no other label are copied, which a listing cannot tell.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// CheckPreview logs in like Check and measures what a copy would take
+// (Preview), with maxSize the size over which a message is not copied
+// (DefaultMaxMessageSize when 0). The source is only EXAMINEd: nothing
+// there changes. Errors are *ConnError for connection and login failures.
+func CheckPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSize int64) (*Preview, error) {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxMessageSize
+	}
+	s, err := dial(ctx, SideSource, p, e, to, func(string) {})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	l, err := s.listing()
+	if err != nil {
+		return nil, classifyDial(SideSource, s.addr, err)
+	}
+	pv := &Preview{}
+	for _, f := range PlanFolders(p, l, Listing{Personal: Namespace{Delim: '/'}}) {
+		if f.Excluded != "" {
+			if f.Excluded != ExclNoSelect && f.Excluded != ExclParentSkip {
+				pv.Excluded = append(pv.Excluded, f.Source)
+			}
+			continue
+		}
+		pv.Folders++
+		if f.OnlyUnlabelled {
+			pv.Partial = true
+			continue
+		}
+		var n uint32
+		err := s.do("EXAMINE", s.timeouts.Command, func() error {
+			sel, err := s.c.Select(f.Source, &imap.SelectOptions{ReadOnly: true}).Wait()
+			if err == nil {
+				n = sel.NumMessages
+			}
+			return err
+		})
+		if _, ok := err.(*imap.Error); ok {
+			continue // a folder the server will not open: the copy logs it too
+		}
+		if err != nil {
+			return nil, classifyDial(SideSource, s.addr, err)
+		}
+		if n == 0 {
+			continue
+		}
+		err = s.do("FETCH", s.timeouts.Command, func() error {
+			var set imap.SeqSet
+			set.AddRange(1, 0)
+			cmd := s.c.Fetch(set, &imap.FetchOptions{RFC822Size: true})
+			for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+				buf, err := msg.Collect()
+				if err != nil {
+					cmd.Close()
+					return err
+				}
+				if buf.RFC822Size > maxSize {
+					pv.TooLarge++
+					pv.TooLargeBytes += buf.RFC822Size
+				} else {
+					pv.Messages++
+					pv.Bytes += buf.RFC822Size
+				}
+			}
+			return cmd.Close()
+		})
+		if err != nil {
+			if _, ok := err.(*imap.Error); ok {
+				continue
+			}
+			return nil, classifyDial(SideSource, s.addr, err)
+		}
+	}
+	return pv, nil
+}

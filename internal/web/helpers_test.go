@@ -71,14 +71,18 @@ func (b *bodyLog) all() []string {
 }
 
 type panelOpts struct {
-	maxFailures      int
-	maxFailuresPerIP int
-	trustedProxies   []netip.Prefix
-	riverUI          bool // mount River's UI (riverqueue.com/riverui) for operators
-	maxCSVBytes      int64
-	metrics          *metrics.Metrics
-	health           func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
-	mail             AccountMailer                       // invitations and reset links
+	maxFailures       int
+	maxFailuresPerIP  int
+	trustedProxies    []netip.Prefix
+	riverUI           bool // mount River's UI (riverqueue.com/riverui) for operators
+	maxCSVBytes       int64
+	metrics           *metrics.Metrics
+	health            func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
+	baseURL           string                              // Deps.BaseURL; default none
+	migrationsPerHour int
+	forbidPlainLogin  bool
+	logs              io.Writer     // the panel's log; default discarded
+	mail              AccountMailer // invitations and reset links
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -88,7 +92,11 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		o = opts[0]
 	}
 	pool := testenv.NewTestDB(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logOut := io.Writer(io.Discard)
+	if o.logs != nil {
+		logOut = o.logs
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, nil))
 	// Insert-only, like a web process without workers: no kind check.
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	require.NoError(t, err)
@@ -107,19 +115,27 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		require.NoError(t, h.Start(ctx))
 		ui = h
 	}
+	var base *url.URL
+	if o.baseURL != "" {
+		base, err = url.Parse(o.baseURL)
+		require.NoError(t, err)
+	}
 	h := New(Deps{
-		Pool:           pool,
-		River:          rc,
-		Box:            box,
-		Login:          &auth.Login{DB: pool, Params: &cheapParams, MaxFailures: o.maxFailures, MaxFailuresPerIP: o.maxFailuresPerIP},
-		TrustedProxies: o.trustedProxies,
-		RiverUI:        ui,
-		Logger:         logger,
-		Now:            func() time.Time { return testNow },
-		MaxCSVBytes:    o.maxCSVBytes,
-		Metrics:        o.metrics,
-		Health:         hc,
-		Mail:           o.mail,
+		BaseURL:           base,
+		MigrationsPerHour: o.migrationsPerHour,
+		ForbidPlainLogin:  o.forbidPlainLogin,
+		Pool:              pool,
+		River:             rc,
+		Box:               box,
+		Login:             &auth.Login{DB: pool, Params: &cheapParams, MaxFailures: o.maxFailures, MaxFailuresPerIP: o.maxFailuresPerIP},
+		TrustedProxies:    o.trustedProxies,
+		RiverUI:           ui,
+		Logger:            logger,
+		Now:               func() time.Time { return testNow },
+		MaxCSVBytes:       o.maxCSVBytes,
+		Metrics:           o.metrics,
+		Health:            hc,
+		Mail:              o.mail,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/store"
 )
 
 func TestLogin(t *testing.T) {
@@ -127,4 +131,43 @@ func TestStaticAndHome(t *testing.T) {
 	require.Equal(t, "/login", res.header.Get("Location"))
 	require.Equal(t, http.StatusNotFound, b.get("/nowhere").status)
 	require.NotEmpty(t, res.header.Get("X-Request-Id"))
+}
+
+// Twenty wrong passwords for one account at once from one client: at most
+// five are judged (401), the others throttled (429) or, with every hashing
+// slot taken, told to come back (503).
+func TestLoginBurst(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	_, email := p.tenant("acme", "acme.test")
+	statuses := make(chan int, 20)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- p.browser().post("/login", url.Values{"email": {email}, "password": {"wrong"}}).status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	require.LessOrEqual(t, counts[http.StatusUnauthorized], 5, "%v", counts)
+	require.Equal(t, 20, counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests]+counts[http.StatusServiceUnavailable], "%v", counts)
+}
+
+// A disabled account answers the right password like a wrong one.
+func TestLoginDisabledLikeWrongPassword(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	_, email := p.tenant("acme", "acme.test")
+	require.NoError(t, store.SetUserDisabled(context.Background(), p.pool, email, true))
+	right := p.browser().post("/login", url.Values{"email": {email}, "password": {userPassword}})
+	wrong := p.browser().post("/login", url.Values{"email": {email}, "password": {"wrong"}})
+	require.Equal(t, http.StatusUnauthorized, right.status)
+	require.Equal(t, wrong.status, right.status)
+	require.Equal(t, wrong.doc(t).Find(`[data-testid="login-error"]`).Text(), right.doc(t).Find(`[data-testid="login-error"]`).Text())
 }

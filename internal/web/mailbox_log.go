@@ -33,7 +33,7 @@ func (s *server) mailboxLog(w http.ResponseWriter, r *http.Request) {
 		Status:        string(mb.Status),
 		StatusLabel:   mailboxStatusLabel(l, mb.Status),
 		Error:         mb.ErrorText,
-		Timezone:      c.Tenant.Timezone,
+		Timezone:      i18n.Zone(l, c.Tenant.Timezone),
 		TextPath:      path + ".txt",
 		Lines:         make([]views.LogRow, 0, len(logs)),
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/trasloco/trasloco/internal/csvimport"
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
@@ -26,6 +28,17 @@ const maxNameLen = 200
 func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	ctx, l, c := r.Context(), lang(r), me(r)
 	f := s.newForm(r)
+	// A tenant creates at most MigrationsPerHour migrations an hour: each
+	// one makes the workers dial its lines.
+	if n, err := store.CountMigrationsCreatedWithin(ctx, s.Pool, c.Tenant.ID, time.Hour); err != nil {
+		s.serverError(w, r, err)
+		return
+	} else if n >= s.MigrationsPerHour {
+		w.Header().Set("Retry-After", "3600")
+		f.FormError = i18n.T(l, "web.new.rate_limited", s.MigrationsPerHour)
+		s.renderForm(w, r, http.StatusTooManyRequests, f)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxCSVBytes+formOverhead)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		if isTooLarge(err) {
@@ -68,6 +81,10 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	for k, v := range schedErrs {
 		f.Errors[k] = v
 	}
+	if !sc.First.IsZero() && sc.First.Sub(s.Now()) > s.MaxScheduleAhead {
+		// Passwords are kept until the runs: not for years.
+		f.Errors["first_run_at"] = i18n.T(l, "web.schedule.first_too_far", int(s.MaxScheduleAhead.Hours()/24))
+	}
 	file, _, err := r.FormFile("csv")
 	switch {
 	case errors.Is(err, http.ErrMissingFile):
@@ -93,6 +110,15 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	if problem != "" {
 		f.FileProblems, f.ChooseFileAgain = []string{problem}, true
+		f.FormError = i18n.T(l, "web.form.has_errors")
+		s.renderForm(w, r, http.StatusUnprocessableEntity, f)
+		return
+	}
+	if probs := wholeFileRefused(l, res); len(probs) > 0 {
+		// No line is usable: the file itself is wrong (another separator,
+		// another format). It stays on the form rather than becoming a
+		// migration that is red at once.
+		f.FileProblems, f.ChooseFileAgain = probs, true
 		f.FormError = i18n.T(l, "web.form.has_errors")
 		s.renderForm(w, r, http.StatusUnprocessableEntity, f)
 		return
@@ -140,6 +166,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "migration created", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 		"migration_id", m.ID, "lines", len(lines))
+	s.audit(r, store.AuditMigrationCreated, m.ID, fmt.Sprintf("%q, %d", m.Name, len(lines)))
 	if n := notesText(l, res); n != "" {
 		s.flash(r, i18n.T(l, "web.new.created_with_notes", n), false)
 	} else {
@@ -148,10 +175,48 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, views.MigrationPath(m.ID), http.StatusSeeOther)
 }
 
+// maxFormProblems is how many line refusals a refused file lists on the form.
+const maxFormProblems = 10
+
+// wholeFileRefused returns the reasons to refuse the file as a whole when
+// the parser accepted none of its lines and every refusal is about the
+// shape of a line (not four fields, another separator): then the file is
+// not in our format at all. nil otherwise.
+// When every line has the same wrong separator, one sentence says so.
+func wholeFileRefused(l i18n.Lang, res *csvimport.Result) []string {
+	if len(res.Lines) > 0 || len(res.Problems) == 0 {
+		return nil
+	}
+	for _, p := range res.Problems {
+		if p.Code != "csv.fields" && p.Code != "csv.fields.separator" {
+			return nil // a line's own problem (a field's value): shown on its line
+		}
+	}
+	sameSep := true
+	for _, p := range res.Problems {
+		if p.Code != "csv.fields.separator" || fmt.Sprint(p.Args) != fmt.Sprint(res.Problems[0].Args) {
+			sameSep = false
+			break
+		}
+	}
+	if sameSep {
+		return []string{i18n.T(l, "web.csv.all_separator", res.Problems[0].Args...)}
+	}
+	var out []string
+	for i, p := range res.Problems {
+		if i == maxFormProblems {
+			out = append(out, i18n.T(l, "web.migrations.more_problems", len(res.Problems)-i))
+			break
+		}
+		out = append(out, p.Message(l))
+	}
+	return out
+}
+
 // megabytesText shows a size limit the way csvimport's messages do.
 func megabytesText(n int64) string {
 	if n < 1<<20 {
-		return fmt.Sprintf("%d KiB", (n+1023)>>10)
+		return fmt.Sprintf("%d KB", (n+1023)>>10)
 	}
-	return fmt.Sprintf("%d MiB", (n+(1<<20)-1)>>20)
+	return fmt.Sprintf("%d MB", (n+(1<<20)-1)>>20)
 }

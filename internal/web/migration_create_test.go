@@ -152,8 +152,11 @@ func TestMigrationCreateFormErrors(t *testing.T) {
 		{"master password without user", with("master_password", masterPW), goodCSV(), 422, "master_user", "senza Master User"},
 		{"master user without password", with("master_user", "admin@old.test"), goodCSV(), 422, "master_password", "serve anche la sua password"},
 		{"not text", migrationForm(), "\x00\x01\x02binary", 422, "", "Riga 1: qui il file smette di essere testo"},
-		{"too large for the parser", migrationForm(), strings.Repeat("a", 10<<10), 422, "", "troppo grande: al massimo 4 KiB"},
-		{"too large for the request", migrationForm(), strings.Repeat("a", 100<<10), 413, "", "troppo grande: al massimo 4 KiB"},
+		{"too large for the parser", migrationForm(), strings.Repeat("a", 10<<10), 422, "", "troppo grande: al massimo 4 KB"},
+		{"too large for the request", migrationForm(), strings.Repeat("a", 100<<10), 413, "", "troppo grande: al massimo 4 KB"},
+		// No line readable: the file is wrong, not a line; it stays on the form.
+		{"comma separated", migrationForm(), "anna@acme.test,mail.old.test,anna@old.test,pw\nmarco@acme.test,mail.old.test,marco@old.test,pw\n", 422, "", "il file usa «,» come separatore"},
+		{"no line readable", migrationForm(), "anna@acme.test;mail.old.test\nsolo testo\n", 422, "", "Riga 2: servono 4 campi"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,7 +61,7 @@ func (s *server) migrationList(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	list := views.MigrationList{Timezone: c.Tenant.Timezone, ShowTenant: c.User.Operator, Rows: make([]views.MigrationRow, 0, len(page.Rows))}
+	list := views.MigrationList{Timezone: i18n.Zone(l, c.Tenant.Timezone), ShowTenant: c.User.Operator, Rows: make([]views.MigrationRow, 0, len(page.Rows))}
 	for _, tm := range page.Rows {
 		m := tm.Migration
 		row := views.MigrationRow{
@@ -71,11 +71,23 @@ func (s *server) migrationList(w http.ResponseWriter, r *http.Request) {
 			PresetLabel: presetLabel(l, m.Preset),
 			Mailboxes:   m.LineCount,
 			FirstRun:    formatTime(l, m.FirstRunAt, c.Loc),
-			Status:      statusView(l, m),
 		}
+		// Only a scheduled migration with a run 2 can be between the runs.
+		var runs []store.Run
+		if m.Status == store.MigrationScheduled && m.SecondRunAt != nil {
+			rs, err := store.ListRuns(ctx, s.Pool, m.TenantID, m.ID)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			runs = rs
+		}
+		row.Status = statusView(l, m, runs, c.Loc)
 		switch m.Status {
 		case store.MigrationRunning, store.MigrationCompleted, store.MigrationCompletedWithErrors:
 			row.HasResources = true
+		case store.MigrationScheduled:
+			row.HasResources = row.Status.Code == "between_runs"
 		}
 		if m.SecondRunAt != nil {
 			row.SecondRun = formatTime(l, *m.SecondRunAt, c.Loc)

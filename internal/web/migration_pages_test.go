@@ -48,7 +48,7 @@ func TestMigrationPages(t *testing.T) {
 	require.Equal(t, "Sede Roma", first.Find(`[data-testid="migration-name"]`).Text(), "newest first")
 	require.Equal(t, "Gmail / Google Workspace", first.Find(`[data-testid="migration-preset"]`).Text())
 	require.Equal(t, "3", first.Find(`[data-testid="migration-mailboxes"]`).Text())
-	require.Equal(t, "01/02/2030 22:00 CET", first.Find(`[data-testid="migration-first-run"]`).Text())
+	require.Equal(t, "01/02/2030 22:00", first.Find(`[data-testid="migration-first-run"]`).Text())
 	require.Equal(t, "red", first.Find(`[data-testid="status"]`).AttrOr("data-status", ""))
 	problems := first.Find(`[data-testid="migration-problem"]`)
 	require.Equal(t, 2, problems.Length())
@@ -57,14 +57,16 @@ func TestMigrationPages(t *testing.T) {
 	second := rows.Eq(1)
 	require.Equal(t, "validating", second.Find(`[data-testid="status"]`).AttrOr("data-status", ""))
 	require.Equal(t, "0/2", second.Find(`[data-testid="status-progress"]`).Text())
-	require.Equal(t, "02/02/2030 06:00 CET", second.Find(`[data-testid="migration-second-run"]`).Text())
+	require.Equal(t, "02/02/2030 06:00", second.Find(`[data-testid="migration-second-run"]`).Text())
 
 	// The red migration's page.
 	res = b.get("/migrations/" + itoa(newer))
 	require.Equal(t, http.StatusOK, res.status)
 	doc = res.doc(t)
 	require.Equal(t, "Sede Roma", doc.Find(`[data-testid="migration-title"]`).Text())
-	require.Equal(t, 2, doc.Find(`[data-testid="red-reason"]`).Length())
+	// Each reason is shown once, in its line's row, without "Riga N:".
+	require.Equal(t, "2 righe hanno problemi: correggi il CSV e caricalo di nuovo.", strings.TrimSpace(doc.Find(`[data-testid="red-reasons"] h2`).Text()))
+	require.Equal(t, 0, doc.Find(`[data-testid="red-reasons"] li`).Length())
 	lineRows := doc.Find(`[data-testid="line-row"]`)
 	require.Equal(t, 3, lineRows.Length())
 	require.Equal(t, "anna@acme.test", lineRows.Eq(0).Find(`[data-testid="line-local"]`).Text())
@@ -74,12 +76,18 @@ func TestMigrationPages(t *testing.T) {
 	require.Equal(t, "ok", lineRows.Eq(0).AttrOr("data-status", ""))
 	require.Equal(t, "failed", lineRows.Eq(1).AttrOr("data-status", ""))
 	require.Contains(t, lineRows.Eq(1).Find(`[data-testid="line-error"]`).Text(), "utente o password errati")
+	require.NotContains(t, lineRows.Eq(1).Find(`[data-testid="line-error"]`).Text(), "Riga")
+	require.Equal(t, 1, strings.Count(res.body, "utente o password errati"), "a reason is shown once")
 	require.Equal(t, 1, doc.Find(`[data-testid="replace-form"]`).Length())
 	require.Equal(t, 1, doc.Find(`[data-testid="cancel-form"]`).Length())
 	require.Equal(t, 0, doc.Find(`script[src="/static/status.js"]`).Length(), "no polling once validated")
 
 	// A corrected CSV replaces the lines and validates again.
+	// A file with no readable line at all is refused on the page itself.
 	res = b.postFile("/migrations/"+itoa(newer)+"/lines", nil, "not a csv line\n")
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, res.doc(t).Find(`[data-testid="file-problems"]`).Text(), "Riga 1: servono 4 campi")
+	res = b.postFile("/migrations/"+itoa(newer)+"/lines", nil, "anna@acme.test;mail.old.test;anna@old.test;\n")
 	require.Equal(t, http.StatusSeeOther, res.status, "a CSV with bad lines is still accepted: the lines go red")
 	require.NoError(t, store.SetMigrationStatus(ctx, p.pool, tn.ID, newer, store.MigrationRed, store.MigrationValidating))
 	res = b.postFile("/migrations/"+itoa(newer)+"/lines", nil, "\x00\x00binary")

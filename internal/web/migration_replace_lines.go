@@ -64,6 +64,10 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, []string{problem})
 		return
 	}
+	if probs := wholeFileRefused(l, res); len(probs) > 0 {
+		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, probs)
+		return
+	}
 	lines, fileProblems, err := s.newLines(l, c.Tenant.ID, res)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -99,6 +103,7 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "migration lines replaced", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 		"migration_id", m.ID, "lines", len(lines))
+	s.audit(r, store.AuditLinesReplaced, m.ID, strconv.Itoa(len(lines)))
 	msg := i18n.T(l, "web.replace.done")
 	if n := notesText(l, res); n != "" {
 		msg += " " + n

@@ -109,6 +109,13 @@ func (p *panel) endFirstRun(tenantID int64, run store.Run) (anna, marco store.Ma
 	require.NoError(p.t, store.AddSkippedMessage(ctx, p.pool, tenantID, store.SkippedMessage{
 		MailboxRunID: anna.ID, Folder: "Archivio/2023", UID: 3, Size: 35 << 20,
 	}))
+	require.NoError(p.t, store.AddSkippedMessage(ctx, p.pool, tenantID, store.SkippedMessage{
+		MailboxRunID: anna.ID, Folder: "Lavoro", UID: 12, Size: 2 << 10, Subject: "Verbale", Reason: "not_delivered",
+	}))
+	require.NoError(p.t, store.AddSkippedMessage(ctx, p.pool, tenantID, store.SkippedMessage{
+		MailboxRunID: anna.ID, Folder: "Lavoro", UID: 13, Size: 3 << 10, Subject: "Preventivo", Reason: "refused_by_destination",
+		Detail: "Keyword length too long",
+	}))
 	require.NoError(p.t, store.FinishMailboxRun(ctx, p.pool, tenantID, anna.ID, store.MailboxCompletedWithErrors, store.MailboxCounters{
 		Folders: 4, Found: 120, Copied: 100, AlreadyThere: 15, TooLarge: 2, ExcludedFolders: 2, Failed: 3,
 		Bytes: 1536 << 10, Done: 120, Total: 120,
@@ -137,12 +144,13 @@ func TestResources(t *testing.T) {
 	require.Len(t, runs, 2)
 	base := "/migrations/" + itoa(id)
 
-	// Before any run: the page says so, and the migration page links it.
+	// Before any run: the page says so, and the migration page does not
+	// link an empty page yet.
 	res := b.get(base + "/resources")
 	require.Equal(t, http.StatusOK, res.status)
 	require.Equal(t, 1, res.doc(t).Find(`[data-testid="resources-not-started"]`).Length())
 	doc := b.get(base).doc(t)
-	require.Equal(t, 1, doc.Find(`[data-testid="resources-link"]`).Length())
+	require.Equal(t, 0, doc.Find(`[data-testid="resources-link"]`).Length())
 	require.Equal(t, 0, doc.Find(`[data-testid="progress"]`).Length(), "no progress before a run")
 	require.Equal(t, 1, doc.Find(`script[src="/static/status.js"]`).Length(), "a scheduled migration waits for its run")
 
@@ -172,7 +180,7 @@ func TestResources(t *testing.T) {
 	require.Equal(t, "completed_with_errors", a1.AttrOr("data-status", ""))
 	for testid, want := range map[string]string{
 		"resource-copied": "100", "resource-already-there": "15", "resource-too-large": "2",
-		"resource-excluded-folders": "2", "resource-failed": "3", "resource-bytes": "1,5 MiB", "resource-duration": "3 min 05 s",
+		"resource-excluded-folders": "2", "resource-failed": "3", "resource-bytes": "1,5 MB", "resource-duration": "3 min 05 s",
 	} {
 		require.Equal(t, want, a1.Find(`[data-testid="`+testid+`"]`).Text(), testid)
 	}
@@ -180,7 +188,7 @@ func TestResources(t *testing.T) {
 	a2 := anna.Find(`[data-testid="resource-mailbox-run"][data-run="2"]`)
 	require.Equal(t, "running", a2.AttrOr("data-status", ""))
 	require.Equal(t, "4", a2.Find(`[data-testid="resource-copied"]`).Text())
-	require.Equal(t, "2 KiB", a2.Find(`[data-testid="resource-bytes"]`).Text())
+	require.Equal(t, "2 KB", a2.Find(`[data-testid="resource-bytes"]`).Text())
 	marco := mailboxes.Eq(1)
 	m1 := marco.Find(`[data-testid="resource-mailbox-run"][data-run="1"]`)
 	require.Equal(t, "failed", m1.AttrOr("data-status", ""))
@@ -188,16 +196,22 @@ func TestResources(t *testing.T) {
 	require.Equal(t, marcoError, m1.Find(`[data-testid="resource-error"]`).Text())
 	require.Equal(t, "pending", marco.Find(`[data-testid="resource-mailbox-run"][data-run="2"]`).AttrOr("data-status", ""))
 
-	// The messages over 30 MB, by folder then date.
+	// The messages over 30 MB and those that failed, by folder then date,
+	// each with its UID and reason.
 	require.Equal(t, 1, doc.Find(`[data-testid="skipped-mailbox"]`).Length())
 	require.Equal(t, "1", doc.Find(`[data-testid="skipped-mailbox"]`).AttrOr("data-line", ""))
 	skipped := doc.Find(`[data-testid="skipped-row"]`)
-	require.Equal(t, 2, skipped.Length())
+	require.Equal(t, 4, skipped.Length())
+	require.Equal(t, "oltre 30 MB", skipped.Eq(0).Find(`[data-testid="skipped-reason"]`).Text())
+	require.Equal(t, "Lavoro", skipped.Eq(2).Find(`[data-testid="skipped-folder"]`).Text())
+	require.Equal(t, "12", skipped.Eq(2).Find(`[data-testid="skipped-uid"]`).Text())
+	require.Equal(t, "il vecchio server non ha consegnato il messaggio", skipped.Eq(2).Find(`[data-testid="skipped-reason"]`).Text())
+	require.Equal(t, "la nuova casella ha rifiutato il messaggio (Keyword length too long)", skipped.Eq(3).Find(`[data-testid="skipped-reason"]`).Text())
 	require.Equal(t, "Archivio/2023", skipped.Eq(0).Find(`[data-testid="skipped-folder"]`).Text())
 	require.Equal(t, "(senza oggetto)", strings.TrimSpace(skipped.Eq(0).Find(`[data-testid="skipped-subject"]`).Text()))
-	require.Equal(t, "35 MiB", skipped.Eq(0).Find(`[data-testid="skipped-size"]`).Text())
+	require.Equal(t, "35 MB", skipped.Eq(0).Find(`[data-testid="skipped-size"]`).Text())
 	require.Equal(t, "INBOX", skipped.Eq(1).Find(`[data-testid="skipped-folder"]`).Text())
-	require.Equal(t, "01/12/2029 10:30 CET", skipped.Eq(1).Find(`[data-testid="skipped-date"]`).Text())
+	require.Equal(t, "01/12/2029 10:30", skipped.Eq(1).Find(`[data-testid="skipped-date"]`).Text())
 	require.Equal(t, "Studio Bianchi <info@bianchi.test>", skipped.Eq(1).Find(`[data-testid="skipped-sender"]`).Text())
 	require.Equal(t, "Tavole di progetto", strings.TrimSpace(skipped.Eq(1).Find(`[data-testid="skipped-subject"]`).Text()))
 
@@ -253,18 +267,29 @@ func TestResources(t *testing.T) {
 	require.NotNil(t, st.Runs[0].EndedAt)
 	require.Equal(t, "running", st.Runs[1].Status)
 	require.Nil(t, st.Runs[1].EndedAt)
-	require.Equal(t, []mailboxStatusJSON{
-		{LineNo: 1, LocalUser: "anna@acme.test", Status: "running", Label: "In corso", Done: 5, Total: 10, Copied: 4,
-			Bytes: 2048, BytesText: "2 KiB", CurrentFolder: "Archivio/2023"},
-		{LineNo: 2, LocalUser: "marco@acme.test", Status: "pending", Label: "In attesa", BytesText: "0 B"},
-	}, st.Mailboxes)
-	require.Equal(t, &progressTotalsJSON{Mailboxes: 2, Done: 5, Total: 10, Copied: 4, Bytes: 2048, BytesText: "2 KiB",
-		Text: "Caselle terminate: 0 su 2"}, st.Totals)
+	// Run 2: what it copies is "new", what was there already is not a copy;
+	// the total is "at least" while the copy goes on. (Speed and time left
+	// depend on the clock: not compared here.)
+	require.Len(t, st.Mailboxes, 2)
+	annaJSON := st.Mailboxes[0]
+	annaJSON.RateText = ""
+	require.Equal(t, mailboxStatusJSON{LineNo: 1, LocalUser: "anna@acme.test", Status: "running", Label: "In corso",
+		Done: 5, Total: 10, AtLeast: true, Percent: 50, CountText: "5 di almeno 10 · 50%",
+		DetailText: "4 nuovi · 1 già presente · 2 KB", Copied: 4, AlreadyThere: 1,
+		Bytes: 2048, BytesText: "2 KB", CurrentFolder: "Archivio/2023"}, annaJSON)
+	require.Equal(t, mailboxStatusJSON{LineNo: 2, LocalUser: "marco@acme.test", Status: "pending", Label: "In attesa",
+		AtLeast: true, CountText: "conteggio in corso…", BytesText: "0 B"}, st.Mailboxes[1])
+	tot := *st.Totals
+	tot.RateText = ""
+	require.Equal(t, progressTotalsJSON{Mailboxes: 2, Done: 5, Total: 10, AtLeast: true, Percent: 50,
+		CountText: "5 di almeno 10 · 50%", DetailText: "4 nuovi · 1 già presente · 2 KB", Copied: 4, Bytes: 2048, BytesText: "2 KB",
+		Text: tot.Text}, tot)
+	require.True(t, strings.HasPrefix(tot.Text, "Caselle terminate: 0 su 2"), tot.Text)
 
 	// The migration page shows the same progress, polled while running,
 	// and offers to retry run 1's failed mailbox.
 	doc = b.get(base).doc(t)
-	facts := doc.Find(`[data-testid="migration-facts"]`)
+	facts := doc.Find(`[data-testid="migration"]`)
 	require.Equal(t, base+"/status.json", facts.AttrOr("data-status-url", ""))
 	require.Equal(t, "2", facts.AttrOr("data-progress-run", ""))
 	require.Equal(t, 1, doc.Find(`script[src="/static/status.js"]`).Length())
@@ -272,11 +297,12 @@ func TestResources(t *testing.T) {
 	rows := doc.Find(`[data-testid="progress-row"]`)
 	require.Equal(t, 2, rows.Length())
 	require.Equal(t, "anna@acme.test", rows.Eq(0).Find(`[data-testid="progress-local"]`).Text())
-	require.Equal(t, "5/10", rows.Eq(0).Find(`[data-testid="progress-count"]`).Text())
-	require.Equal(t, "2 KiB", rows.Eq(0).Find(`[data-testid="progress-bytes"]`).Text())
+	require.Equal(t, "5 di almeno 10 · 50%", rows.Eq(0).Find(`[data-testid="progress-count"]`).Text())
+	require.Equal(t, "4 nuovi · 1 già presente · 2 KB", rows.Eq(0).Find(`[data-testid="progress-detail"]`).Text())
+	require.Equal(t, "Messaggi di anna@acme.test", rows.Eq(0).Find(`progress`).AttrOr("aria-label", ""))
 	require.Equal(t, "Archivio/2023", rows.Eq(0).Find(`[data-testid="progress-folder"]`).Text())
 	require.Equal(t, "pending", rows.Eq(1).AttrOr("data-status", ""))
-	require.Equal(t, "5/10", doc.Find(`[data-testid="progress-total"] [data-testid="progress-count"]`).Text())
+	require.Equal(t, "5 di almeno 10 · 50%", doc.Find(`[data-testid="progress-total"] [data-testid="progress-count"]`).Text())
 	run1 := doc.Find(`[data-testid="run-row"][data-run="1"]`)
 	require.Equal(t, "Completata con errori", run1.Find(`[data-testid="run-status"]`).Text())
 	require.Equal(t, "Caselle non riuscite: 1", run1.Find(`[data-testid="run-failed"]`).Text())
@@ -292,8 +318,9 @@ func TestResources(t *testing.T) {
 	// In English.
 	doc = b.get(base + "/resources?lang=en").doc(t)
 	require.Equal(t, "Resources · Trasloco", doc.Find("title").Text())
-	require.Equal(t, "1.5 MiB", doc.Find(`[data-testid="resource-mailbox-run"][data-run="1"] [data-testid="resource-bytes"]`).First().Text())
-	require.Contains(t, doc.Find(`[data-testid="skipped-title"]`).Text(), "over 30 MB")
+	require.Equal(t, "1.5 MB", doc.Find(`[data-testid="resource-mailbox-run"][data-run="1"] [data-testid="resource-bytes"]`).First().Text())
+	require.Contains(t, doc.Find(`[data-testid="skipped-title"]`).Text(), "Messages not copied")
+	require.Contains(t, doc.Find(`[data-testid="skipped-reason"]`).Eq(2).Text(), "the old server did not deliver the message")
 	require.Equal(t, "Resources", b.get(base).doc(t).Find(`[data-testid="resources-link"]`).Text())
 	require.Equal(t, "Retry failed mailboxes", b.get(base).doc(t).Find(`[data-testid="retry"]`).Text())
 	b.get(logPath)

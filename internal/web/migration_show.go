@@ -2,8 +2,12 @@ package web
 
 import (
 	"net/http"
+	"strings"
+	"time"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/internal/transfer"
 	"github.com/trasloco/trasloco/web/views"
 )
 
@@ -55,9 +59,10 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		ID:              m.ID,
 		Name:            m.Name,
 		PresetLabel:     presetLabel(l, m.Preset),
-		Status:          statusView(l, m),
+		Status:          statusView(l, m, runs, c.Loc),
+		NotifyEmail:     c.Tenant.NotifyEmail,
 		FirstRun:        formatTime(l, m.FirstRunAt, c.Loc),
-		Timezone:        c.Tenant.Timezone,
+		Timezone:        i18n.Zone(l, c.Tenant.Timezone),
 		InsecureTLS:     m.InsecureTLS,
 		MasterUser:      m.MasterUser,
 		Failed:          m.FailedCount,
@@ -76,7 +81,10 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 	if m.SecondRunAt != nil {
 		d.SecondRun = formatTime(l, *m.SecondRunAt, c.Loc)
 	}
-	if m.Status == store.MigrationRed {
+	// A red migration whose lines all fit on the page shows each reason
+	// once, in its line's row; when they do not, the first reasons are
+	// listed above the table too, so none hides on a later page.
+	if m.Status == store.MigrationRed && (page.HasNext || q.Page > 1) {
 		reasons, err := store.FailedReasons(ctx, s.Pool, []store.MigrationKey{{TenantID: c.Tenant.ID, ID: m.ID}}, maxShownReasons)
 		if err != nil {
 			s.serverError(w, r, err)
@@ -85,8 +93,16 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		d.RedReasons = reasons[m.ID]
 		d.MoreReasons = max(m.FailedCount-len(d.RedReasons), 0)
 	}
+	previews, longest := linePreviews(l, page.Lines)
+	pt, err := store.MigrationPreviewTotals(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d.Preview = previewTotal(l, pt, longest)
 	for _, ln := range page.Lines {
 		d.Lines = append(d.Lines, views.LineRow{
+			Preview:     previews[ln.ID],
 			No:          ln.LineNo,
 			LocalUser:   ln.LocalUser,
 			RemoteHost:  ln.RemoteHost,
@@ -94,7 +110,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 			PinnedAddr:  ln.PinnedAddr,
 			Status:      string(ln.Status),
 			StatusLabel: lineStatusLabel(l, ln.Status),
-			Error:       ln.ErrorText,
+			Error:       withoutLinePrefix(ln.LineNo, ln.ErrorText),
 		})
 	}
 	var totals map[int64]store.RunTotals
@@ -103,6 +119,17 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		if err != nil {
 			s.serverError(w, r, err)
 			return
+		}
+	}
+	if m.Status == store.MigrationRed {
+		d.ServerTypeHint = serverTypeHint(l, m.Preset, page.Lines)
+	}
+	if b, ok := betweenRuns(m, runs); ok {
+		d.Between = &views.BetweenRuns{
+			FirstStatus: string(b.first.Status),
+			FirstLabel:  strings.ToLower(runStatusLabel(l, b.first.Status)),
+			FirstEnded:  optionalTime(l, b.first.EndedAt, c.Loc),
+			SecondAt:    formatTime(l, b.second.ScheduledAt, c.Loc),
 		}
 	}
 	for _, rn := range runs {
@@ -116,26 +143,27 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 			ScheduledAt:     formatTime(l, rn.ScheduledAt, c.Loc),
 			StartedAt:       optionalTime(l, rn.StartedAt, c.Loc),
 			EndedAt:         optionalTime(l, rn.EndedAt, c.Loc),
+			Duration:        runDuration(rn),
 			EmailSentAt:     optionalTime(l, rn.EmailSentAt, c.Loc),
 			EmailFailed:     rn.EmailError != "",
 			FailedMailboxes: t.Failed,
 			Retryable:       t.Retryable,
 		})
 	}
-	d.HasResources = len(runs) > 0
 	if rn, ok := currentRun(runs); ok {
 		mbs, err := store.ListLinesMailboxes(ctx, s.Pool, c.Tenant.ID, m.ID, lineIDs(page.Lines))
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
+		d.HasResources = true
 		var cur []store.MailboxRun // in line order, as listed
 		for _, mb := range mbs {
 			if mb.RunID == rn.ID {
 				cur = append(cur, mb)
 			}
 		}
-		d.Progress = progressView(l, rn, totals[rn.ID], cur)
+		d.Progress = progressView(l, rn, totals[rn.ID], cur, knownTotals(page.Lines), time.Now())
 	}
 	notStarted := store.NotStarted(runs)
 	d.Actions = views.MigrationActions{
@@ -208,4 +236,68 @@ func cancellable(st store.MigrationStatus) bool {
 		return true
 	}
 	return false
+}
+
+// withoutLinePrefix drops the "Riga N: " ("Line N: ") a line's reason starts
+// with: the table shows the line number in its own column.
+func withoutLinePrefix(no int, reason string) string {
+	for _, l := range []i18n.Lang{i18n.Italian, i18n.English} {
+		if rest, ok := strings.CutPrefix(reason, i18n.T(l, "csv.line", no, "")); ok {
+			return rest
+		}
+	}
+	return reason
+}
+
+// serverTypeHint suggests the other standard server type when a line of a
+// red migration failed on the secure connection the chosen type asked for
+// (Standard-SSL on a plain port), or because the server wants encryption
+// that Standard-no-SSL did not use; "" otherwise.
+func serverTypeHint(l i18n.Lang, preset string, lines []store.Line) string {
+	for _, ln := range lines {
+		if ln.Status != store.LineFailed {
+			continue
+		}
+		e := ln.ErrorText
+		switch {
+		case preset == string(transfer.PresetStandardSSL) && containsAny(e, reasonPrefix("check.reason.tls")):
+			return i18n.T(l, "web.detail.try_preset", presetLabel(l, string(transfer.PresetStandardNoSSL)))
+		case preset == string(transfer.PresetStandardNoSSL) && containsAny(e, reasonPrefix("check.reason.plain_refuse")):
+			return i18n.T(l, "web.detail.try_preset", presetLabel(l, string(transfer.PresetStandardSSL)))
+		}
+	}
+	return ""
+}
+
+// reasonPrefix is the fixed start of a reason in each language (up to its
+// first argument), to recognise a stored reason.
+func reasonPrefix(key string) []string {
+	var out []string
+	for _, l := range []i18n.Lang{i18n.Italian, i18n.English} {
+		t := i18n.T(l, key, "\x00")
+		if i := strings.Index(t, "\x00"); i > 0 {
+			t = t[:i]
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if sub != "" && strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// runDuration is how long an ended run took ("12 s", "1 h 05 min"), so
+// that a run started and ended in the same minute does not look like
+// nothing; "" before it ends or when it never started.
+func runDuration(rn store.Run) string {
+	if rn.StartedAt == nil || rn.EndedAt == nil {
+		return ""
+	}
+	return i18n.Duration(max(rn.EndedAt.Sub(*rn.StartedAt), 0))
 }

@@ -10,8 +10,11 @@ import (
 
 // migrationStatusJSON is what the migration page's script polls.
 type migrationStatusJSON struct {
+	// Status is the migration's status as the page shows it: the store's,
+	// or "between_runs" after run 1 while run 2 is to come.
 	Status    string `json:"status"`
 	Label     string `json:"label"`
+	Detail    string `json:"detail,omitempty"`
 	Validated int    `json:"validated"` // lines checked so far
 	Total     int    `json:"total"`     // lines of the CSV
 	Failed    int    `json:"failed"`    // lines that failed the check
@@ -43,9 +46,15 @@ type mailboxStatusJSON struct {
 	LocalUser     string `json:"local_user"`
 	Status        string `json:"status"`
 	Label         string `json:"label"`
-	Done          int    `json:"done"`  // messages dealt with so far
-	Total         int    `json:"total"` // messages in the folders seen so far
+	Done          int    `json:"done"`     // messages dealt with so far
+	Total         int    `json:"total"`    // messages known so far, never below done
+	AtLeast       bool   `json:"at_least"` // the total may still grow
+	Percent       int    `json:"percent"`
+	CountText     string `json:"count_text"`  // "12 di almeno 60 · 20%"
+	DetailText    string `json:"detail_text"` // "12 copiati · 3 già presenti · 1,5 MB"
+	RateText      string `json:"rate_text"`   // "1,5 MB/s · ancora almeno 2 min"
 	Copied        int    `json:"copied"`
+	AlreadyThere  int    `json:"already_there"`
 	Bytes         int64  `json:"bytes"`
 	BytesText     string `json:"bytes_text"`
 	CurrentFolder string `json:"current_folder"`
@@ -54,15 +63,20 @@ type mailboxStatusJSON struct {
 
 // progressTotalsJSON adds up the current run's mailboxes.
 type progressTotalsJSON struct {
-	Mailboxes int    `json:"mailboxes"`
-	Ended     int    `json:"ended"`
-	Failed    int    `json:"failed"`
-	Done      int    `json:"done"`
-	Total     int    `json:"total"`
-	Copied    int    `json:"copied"`
-	Bytes     int64  `json:"bytes"`
-	BytesText string `json:"bytes_text"`
-	Text      string `json:"text"` // "1 of 2 mailboxes done"
+	Mailboxes  int    `json:"mailboxes"`
+	Ended      int    `json:"ended"`
+	Failed     int    `json:"failed"`
+	Done       int    `json:"done"`
+	Total      int    `json:"total"`
+	AtLeast    bool   `json:"at_least"`
+	Percent    int    `json:"percent"`
+	CountText  string `json:"count_text"`
+	DetailText string `json:"detail_text"`
+	RateText   string `json:"rate_text"`
+	Copied     int    `json:"copied"`
+	Bytes      int64  `json:"bytes"`
+	BytesText  string `json:"bytes_text"`
+	Text       string `json:"text"` // "1 of 2 mailboxes done · 2 MB/s · about 1 min left"
 }
 
 // migrationStatus answers the migration's status, its validation progress,
@@ -79,9 +93,11 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	st := statusView(l, m, runs, c.Loc)
 	out := migrationStatusJSON{
-		Status:    string(m.Status),
-		Label:     i18n.T(l, "web.status."+string(m.Status)),
+		Status:    st.Code,
+		Label:     st.Label,
+		Detail:    st.Detail,
 		Validated: m.ValidatedCount,
 		Total:     m.LineCount,
 		Failed:    m.FailedCount,
@@ -120,36 +136,51 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	known := knownTotals(page.Lines)
 	out.Mailboxes = make([]mailboxStatusJSON, 0, len(page.Lines))
+	now := time.Now()
 	for _, mb := range all {
 		if mb.RunID != rn.ID {
 			continue
 		}
+		f := mailboxFigures(l, rn.RunNo, mb, known, now)
 		out.Mailboxes = append(out.Mailboxes, mailboxStatusJSON{
 			LineNo:        mb.LineNo,
 			LocalUser:     mb.LocalUser,
 			Status:        string(mb.Status),
 			Label:         mailboxStatusLabel(l, mb.Status),
-			Done:          mb.Done,
-			Total:         mb.Total,
+			Done:          f.Done,
+			Total:         f.Total,
+			AtLeast:       f.AtLeast,
+			Percent:       f.Percent,
+			CountText:     f.Count,
+			DetailText:    f.Detail,
+			RateText:      f.Rate,
 			Copied:        mb.Copied,
+			AlreadyThere:  mb.AlreadyThere,
 			Bytes:         mb.Bytes,
 			BytesText:     i18n.Bytes(l, mb.Bytes),
-			CurrentFolder: mb.CurrentFolder,
+			CurrentFolder: displayFolder(mb.CurrentFolder),
 			Error:         mb.ErrorText,
 		})
 	}
-	t := totals[rn.ID]
+	t := runTotals(totals[rn.ID])
+	tf := totalFigures(l, rn.RunNo, t, now)
 	out.Totals = &progressTotalsJSON{
-		Mailboxes: t.Mailboxes,
-		Ended:     t.Ended,
-		Failed:    t.Failed,
-		Done:      t.Done,
-		Total:     t.Total,
-		Copied:    t.Copied,
-		Bytes:     t.Bytes,
-		BytesText: i18n.Bytes(l, t.Bytes),
-		Text:      i18n.T(l, "web.progress.mailboxes", t.Ended, t.Mailboxes),
+		Mailboxes:  t.Mailboxes,
+		Ended:      t.Ended,
+		Failed:     t.Failed,
+		Done:       tf.Done,
+		Total:      tf.Total,
+		AtLeast:    tf.AtLeast,
+		Percent:    tf.Percent,
+		CountText:  tf.Count,
+		DetailText: tf.Detail,
+		RateText:   tf.Rate,
+		Copied:     t.Copied,
+		Bytes:      t.Bytes,
+		BytesText:  i18n.Bytes(l, t.Bytes),
+		Text:       runSummary(l, t, tf),
 	}
 	s.writeJSON(w, http.StatusOK, out)
 }

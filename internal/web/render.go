@@ -19,7 +19,7 @@ import (
 // out of the session.
 func (s *server) page(r *http.Request, title string) views.Page {
 	ctx := r.Context()
-	p := views.Page{Lang: lang(r), Title: title, LangPath: r.URL.Path}
+	p := views.Page{Lang: lang(r), Title: title, LangPath: localPath(r)}
 	if c := me(r); c != nil {
 		p.UserEmail, p.TenantName, p.Operator = c.User.Email, c.Tenant.Name, c.User.Operator
 		if ok, err := s.isAdmin(r); err == nil {

@@ -25,7 +25,8 @@ import (
 // migrations and open (and act on) any of them as its tenant would
 // (operatorScope, which logs it), and they alone reach /metrics and the
 // jobs pages under /admin/river and River's own UI under /admin/riverui
-// (404 for everyone else).
+// (404 for everyone else). Every response, probes included, carries the
+// security headers (securityHeaders: CSP, nosniff, Referrer-Policy, HSTS).
 func (s *server) routes() http.Handler {
 	probes := http.NewServeMux()
 	probes.HandleFunc("GET /healthz", health.Healthz)
@@ -54,6 +55,7 @@ func (s *server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUser)
 		r.Post("/logout", s.logout)
+		r.Get("/audit", s.auditList)
 		r.Get("/account/password", s.accountPasswordShow)
 		r.Post("/account/password", s.accountPasswordSubmit)
 
@@ -75,7 +77,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/migrations/example.txt", s.migrationExample)
 
 		r.Group(func(r chi.Router) {
-			r.Use(s.operatorScope)
+			r.Use(s.operatorScope, s.auditOperatorActions)
 			r.Get("/migrations/{id}", s.migrationShow)
 			r.Get("/migrations/{id}/status.json", s.migrationStatus)
 			r.Get("/migrations/{id}/cancel", s.migrationCancelConfirm)
@@ -101,6 +103,7 @@ func (s *server) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireOperator)
 			r.Method(http.MethodGet, "/metrics", s.Metrics.Handler(s.Logger))
+			r.Get("/admin/audit", s.auditListAll)
 			r.Get("/admin/river", s.jobList)
 			r.Get("/admin/tenants", s.consoleTenants)
 			r.Post("/admin/tenants", s.consoleTenantCreate)
@@ -127,7 +130,7 @@ func (s *server) routes() http.Handler {
 		})
 	})
 	probes.Handle("/", r)
-	return probes
+	return s.securityHeaders(probes)
 }
 
 // staticFiles serves the embedded assets with a short cache lifetime.

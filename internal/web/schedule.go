@@ -123,9 +123,9 @@ func parseSchedule(l i18n.Lang, firstV, secondV string, loc *time.Location, now 
 // DST change is unambiguous.
 func formatTime(l i18n.Lang, t time.Time, loc *time.Location) string {
 	if l == i18n.English {
-		return t.In(loc).Format("2 Jan 2006 15:04 MST")
+		return t.In(loc).Format("2 Jan 2006 15:04")
 	}
-	return t.In(loc).Format("02/01/2006 15:04 MST")
+	return t.In(loc).Format("02/01/2006 15:04")
 }
 
 // formValue is t as a datetime-local value in loc.

@@ -122,7 +122,8 @@ func TestTeamInviteAndLink(t *testing.T) {
 	// Disabled: signed out at the next request, cannot sign in.
 	require.Equal(t, http.StatusSeeOther, b.post("/team/"+itoa(lucaID)+"/disable", nil).status)
 	require.Equal(t, http.StatusSeeOther, lb.get("/migrations").status)
-	require.Equal(t, http.StatusForbidden, p.browser().loginWith(luca, "la password di Luca").status)
+	// A disabled account answers like a wrong password (issue 11).
+	require.Equal(t, http.StatusUnauthorized, p.browser().loginWith(luca, "la password di Luca").status)
 	require.Equal(t, http.StatusSeeOther, b.post("/team/"+itoa(lucaID)+"/enable", nil).status)
 	require.Equal(t, http.StatusSeeOther, p.browser().loginWith(luca, "la password di Luca").status)
 	// Nobody removes themselves.

@@ -47,6 +47,16 @@ type Deps struct {
 	MaxCSVBytes int64
 	// MaxCSVLines is the most mailboxes a CSV may hold. Default csvimport.DefaultMaxLines.
 	MaxCSVLines int
+	// MaxScheduleAhead is how far ahead a first run may be
+	// (TRASLOCO_MAX_SCHEDULE_AHEAD). Default 90 days.
+	MaxScheduleAhead time.Duration
+	// MigrationsPerHour caps the migrations a tenant creates in an hour
+	// (TRASLOCO_MIGRATIONS_PER_HOUR). Default 20.
+	MigrationsPerHour int
+	// ForbidPlainLogin says on the form that Standard-no-SSL needs
+	// STARTTLS (TRASLOCO_FORBID_PLAIN_LOGIN; the workers enforce it).
+	// Default false.
+	ForbidPlainLogin bool
 	// SessionLifetime is how long a session lasts at most. Default 12 hours.
 	SessionLifetime time.Duration
 	// SessionCleanupInterval is how often expired sessions are deleted
@@ -92,6 +102,12 @@ func New(d Deps) http.Handler {
 	}
 	if d.MaxCSVLines <= 0 {
 		d.MaxCSVLines = csvimport.DefaultMaxLines
+	}
+	if d.MaxScheduleAhead <= 0 {
+		d.MaxScheduleAhead = 90 * 24 * time.Hour
+	}
+	if d.MigrationsPerHour <= 0 {
+		d.MigrationsPerHour = 20
 	}
 	if d.SessionLifetime <= 0 {
 		d.SessionLifetime = 12 * time.Hour

@@ -10,7 +10,7 @@ func i64toa(n int64) string { return strconv.FormatInt(n, 10) }
 // (no attribute) otherwise.
 func statusURL(d MigrationDetail) string {
 	switch d.Status.Code {
-	case "validating", "scheduled", "running":
+	case "validating", "scheduled", "between_runs", "running":
 		return d.Path() + "/status.json" + d.StatusQuery
 	}
 	return ""
@@ -35,3 +35,17 @@ func ariaInvalid(invalid bool) string {
 	}
 	return "false"
 }
+
+// hasPinned reports whether a line shows the address its test reached.
+func hasPinned(lines []LineRow) bool {
+	for _, l := range lines {
+		if l.PinnedAddr != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// formFieldOrder is the order of Nuova Migrazione's fields, for the links
+// of its error summary.
+var formFieldOrder = []string{"name", "preset", "csv", "first_run_at", "second_run_at", "master_user", "master_password"}

@@ -35,6 +35,8 @@ type Page struct {
 type Login struct {
 	Email string
 	Error string // why the last attempt failed; "" on first show
+	// Next is the panel path to go to after signing in ("" for the list).
+	Next string
 }
 
 // MigrationRow is one migration in the Migrazioni list.
@@ -57,8 +59,9 @@ type MigrationRow struct {
 // Status is a migration's status as shown: its code (the CSS class and
 // the data-status attribute), its label and the validation progress.
 type Status struct {
-	Code      string // store.MigrationStatus
+	Code      string // store.MigrationStatus, or "between_runs"
 	Label     string
+	Detail    string // "Esecuzione 1 completata · la 2 il 02/12/2026 18:15"
 	Validated int
 	Total     int
 }
@@ -125,6 +128,24 @@ type LineRow struct {
 	Status      string // store.LineStatus
 	StatusLabel string
 	Error       string
+	// Preview is what the test measured of the mailbox; nil when nothing.
+	Preview *LinePreview
+}
+
+// LinePreview is what a line's copy will take, as its test measured it.
+type LinePreview struct {
+	Messages int    // messages to copy
+	Text     string // "3 cartelle · 22 messaggi · 84 KB · circa 2 s"
+	Left     string // what stays on the old server; "" when nothing
+}
+
+// PreviewTotal adds up the lines' previews.
+type PreviewTotal struct {
+	Mailboxes int
+	Messages  int
+	Text      string
+	Left      string // messages over the limit, in total
+	Note      string // why a figure is a lower bound (Gmail's All Mail)
 }
 
 // RunRow is one run on the migration page.
@@ -135,6 +156,7 @@ type RunRow struct {
 	ScheduledAt string
 	StartedAt   string // "" when it has not started
 	EndedAt     string // "" when it has not ended
+	Duration    string // how long it took, to the second; "" until it ends
 	// FailedMailboxes counts the run's failed mailboxes; Retryable those
 	// that "Riprova le caselle fallite" can copy again (their passwords are
 	// still kept). The retry is offered only for a run completed with errors.
@@ -164,6 +186,15 @@ type MigrationDetail struct {
 	ErrorText   string // a problem with the upload as a whole
 	Lines       []LineRow
 	Runs        []RunRow
+	// NotifyEmail is where the email at the end of each run goes.
+	NotifyEmail string
+	// Between is set while run 1 has ended and run 2 is still to come.
+	Between *BetweenRuns
+	// Preview adds up what the tests measured; nil when none did.
+	Preview *PreviewTotal
+	// ServerTypeHint suggests another server type when a red line failed
+	// because of the chosen one.
+	ServerTypeHint string
 	// Progress is the current (or latest) run's per-mailbox table; nil
 	// before any run has started.
 	Progress *Progress
@@ -197,6 +228,14 @@ type MigrationDetail struct {
 	History []HistoryRow
 }
 
+// BetweenRuns is the state after run 1, before run 2.
+type BetweenRuns struct {
+	FirstStatus string // store.RunStatus of run 1
+	FirstLabel  string
+	FirstEnded  string
+	SecondAt    string
+}
+
 // Path returns the migration's URL.
 func (d MigrationDetail) Path() string { return fmt.Sprintf("/migrations/%d", d.ID) }
 
@@ -214,7 +253,7 @@ func t(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args
 // megabytes shows a size limit the way csvimport's messages do.
 func megabytes(n int64) string {
 	if n < 1<<20 {
-		return fmt.Sprintf("%d KiB", (n+1023)>>10)
+		return fmt.Sprintf("%d KB", (n+1023)>>10)
 	}
-	return fmt.Sprintf("%d MiB", (n+(1<<20)-1)>>20)
+	return fmt.Sprintf("%d MB", (n+(1<<20)-1)>>20)
 }

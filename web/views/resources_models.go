@@ -74,10 +74,12 @@ type MailboxRunRow struct {
 	LogPath         string // "" when there is no log yet
 }
 
-// SkippedRow is a message a run did not copy (over 30 MB).
+// SkippedRow is a message a run did not copy (over 30 MB, or failed).
 type SkippedRow struct {
 	RunNo   int
 	Folder  string
+	UID     uint32
+	Reason  string // why, in the reader's language
 	Date    string // "" when the message has none
 	Sender  string
 	Subject string
@@ -108,24 +110,36 @@ type LogRow struct {
 }
 
 // Progress is the live table of the current (or latest) run on the
-// migration page; status.js keeps it up to date from status.json.
+// migration page; status.js keeps it up to date from status.json, cell by
+// cell, with the same texts.
 type Progress struct {
 	RunNo     int
 	Ended     int // mailboxes whose copy has ended
 	Mailboxes int
+	Summary   string // "1 of 2 mailboxes done · 12 MB/s · about 3 min left"
 	Rows      []ProgressRow
 	Total     ProgressRow
 }
 
-// ProgressRow is one mailbox of the run in progress, or the total.
+// ProgressRow is one mailbox of the run in progress, or the total. The
+// texts are ready to show: Count ("12 di almeno 60 · 20%"), Detail ("12
+// copiati · 3 già presenti", or for run 2 "0 nuovi · 183 già presenti"),
+// Rate ("1,5 MB/s · ancora circa 2 min").
 type ProgressRow struct {
+	LineNo      int
 	LocalUser   string
 	Status      string // store.MailboxStatus
 	StatusLabel string
 	Done        int
-	Total       int
+	Total       int  // never below Done
+	AtLeast     bool // the total may still grow (folders not all counted)
+	Percent     int
+	Count       string
+	Detail      string
+	Rate        string
+	BarLabel    string // the accessible name of the bar
 	Bytes       string
-	Folder      string
+	Folder      string // as the customer will see it at the destination
 	Error       string
 }
 
