@@ -65,7 +65,7 @@ func TestBrowserChangeCancelDelete(t *testing.T) {
 	)
 	// Blue once every line passed (the page reloads itself).
 	step(t, ctx, time.Minute, chromedp.WaitVisible(chromedp.CSS(`[data-testid="edit-link"]`)))
-	step(t, ctx, time.Minute, chromedp.WaitVisible(chromedp.CSS(`[data-testid="migration-facts"][data-migration-status="scheduled"]`)))
+	step(t, ctx, time.Minute, chromedp.WaitVisible(chromedp.CSS(`[data-migration-status="scheduled"]`)))
 
 	// Change the name and the first run's time.
 	later := time.Now().Add(5 * time.Hour).In(loc).Format("2006-01-02T15:04")
@@ -83,7 +83,7 @@ func TestBrowserChangeCancelDelete(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="history"]`)),
 	)
 	require.Equal(t, "Sede di Bari, secondo piano", text(t, ctx, `[data-testid="migration-title"]`))
-	require.Contains(t, text(t, ctx, `[data-testid="history-what"]`), "Changed: name, first run", "the browser asks for English")
+	require.Contains(t, text(t, ctx, `[data-testid="history-what"]`), "Ha modificato: nome, prima esecuzione")
 	var id int64
 	require.NoError(t, st.pool.QueryRow(st.ctx, `SELECT id FROM migrations WHERE tenant_id = $1`, st.tenant.ID).Scan(&id))
 	runs, err := store.ListRuns(st.ctx, st.pool, st.tenant.ID, id)
@@ -95,7 +95,7 @@ func TestBrowserChangeCancelDelete(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="cancel"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm"]`)),
 	)
-	require.Contains(t, text(t, ctx, `[data-testid="confirm"]`), "no mail is copied")
+	require.Contains(t, text(t, ctx, `[data-testid="confirm"]`), "nessuna posta viene copiata")
 	step(t, ctx, 30*time.Second,
 		chromedp.Click(chromedp.CSS(`[data-testid="confirm-submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="delete-link"]`)),
@@ -105,12 +105,12 @@ func TestBrowserChangeCancelDelete(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="delete-link"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm"]`)),
 	)
-	require.Contains(t, text(t, ctx, `[data-testid="confirm"]`), "its 3 mailboxes")
+	require.Contains(t, text(t, ctx, `[data-testid="confirm"]`), "le sue 3 caselle")
 	step(t, ctx, 30*time.Second,
 		chromedp.Click(chromedp.CSS(`[data-testid="confirm-submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
-	require.Contains(t, text(t, ctx, `[data-testid="flash"]`), "deleted")
+	require.Contains(t, text(t, ctx, `[data-testid="flash"]`), "eliminata")
 	require.Equal(t, 0, count(t, ctx, `[data-testid="migration-row"]`))
 	var n int
 	require.NoError(t, st.pool.QueryRow(st.ctx, `SELECT count(*) FROM migration_lines WHERE tenant_id = $1`, st.tenant.ID).Scan(&n))
@@ -160,5 +160,5 @@ func TestBrowserInvitation(t *testing.T) {
 		chromedp.Navigate(link),
 		chromedp.WaitVisible(chromedp.CSS(`h1`)),
 	)
-	require.Contains(t, text(t, cctx, `h1`), "Link no longer valid")
+	require.Contains(t, text(t, cctx, `h1`), "Link non più valido")
 }

@@ -83,7 +83,7 @@ func TestBrowserStartStopResume(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="stop-link"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm"]`)),
 	)
-	require.Contains(t, text(t, ctx, `[data-testid="confirm"]`), "saves how far it got")
+	require.Contains(t, text(t, ctx, `[data-testid="confirm"]`), "salva il punto a cui è arrivata")
 	step(t, ctx, 30*time.Second,
 		chromedp.Click(chromedp.CSS(`[data-testid="confirm-submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
