@@ -369,6 +369,7 @@ func newStack(t *testing.T) *stack {
 		Pool: pool, River: rc, Box: box, BaseURL: st.base,
 		Login:  &auth.Login{DB: pool},
 		Logger: logger.With("component", "web"),
+		Mail:   mailer,
 	})
 	st.srv.Start()
 	t.Cleanup(st.srv.Close)

@@ -180,4 +180,31 @@ var panelCatalog = map[string]Message{
 	"web.forgot.sent":            {IT: "Se l'indirizzo ha un account, tra poco riceverai un'email con il link (vale un'ora).", EN: "If the address has an account, you will soon get an email with the link (valid one hour)."},
 	"web.link.gone":              {IT: "Link non più valido", EN: "Link no longer valid"},
 	"web.link.gone_text":         {IT: "Il link è già stato usato o è scaduto: chiedine uno nuovo da «Password dimenticata?» o a chi ti ha invitato.", EN: "The link was used already or has expired: ask for a new one with “Forgot your password?” or from whoever invited you."},
+
+	// Operators' console.
+	"web.console.title":          {IT: "Clienti", EN: "Customers"},
+	"web.console.domains":        {IT: "Domini", EN: "Domains"},
+	"web.console.domain":         {IT: "Dominio", EN: "Domain"},
+	"web.console.create":         {IT: "Nuovo cliente", EN: "New customer"},
+	"web.console.create_submit":  {IT: "Crea il cliente", EN: "Create the customer"},
+	"web.console.created":        {IT: "Cliente «%s» creato: ora invita il suo primo utente da «Utenti».", EN: "Customer “%s” created: now invite its first user from “Users”."},
+	"web.console.taken":          {IT: "Nome o dominio già di un altro cliente.", EN: "Name or domain already taken by another customer."},
+	"web.console.domain_invalid": {IT: "Scrivi un dominio, come esempio.it.", EN: "Write a domain, like example.com."},
+	"web.console.domain_taken":   {IT: "Il dominio è già di un cliente.", EN: "The domain already belongs to a customer."},
+	"web.console.last_domain":    {IT: "È l'ultimo dominio del cliente: aggiungine un altro prima.", EN: "It is the customer's last domain: add another first."},
+	"web.console.add_domain":     {IT: "Aggiungi il dominio", EN: "Add the domain"},
+	"web.console.disable":        {IT: "Disabilita il cliente", EN: "Disable the customer"},
+	"web.console.done":           {IT: "Fatto.", EN: "Done."},
+
+	// Another run after the last.
+	"web.addrun.title":        {IT: "Aggiungi un'esecuzione", EN: "Add a run"},
+	"web.addrun.hint":         {IT: "Un altro passaggio dopo l'ultimo copia solo quello che è arrivato nel frattempo sul vecchio server.", EN: "Another pass after the last one copies only what arrived on the old server since."},
+	"web.addrun.csv_needed":   {IT: "Le password sono state cancellate dopo l'ultima esecuzione: carica di nuovo il CSV con le password.", EN: "The passwords were erased after the last run: upload the CSV with the passwords again."},
+	"web.addrun.at":           {IT: "Quando", EN: "When"},
+	"web.addrun.csv":          {IT: "CSV con le password (se non sono più conservate)", EN: "CSV with the passwords (if they are no longer kept)"},
+	"web.addrun.submit":       {IT: "Pianifica l'esecuzione", EN: "Schedule the run"},
+	"web.addrun.done":         {IT: "Esecuzione %d pianificata per il %s.", EN: "Run %d scheduled for %s."},
+	"web.addrun.no_passwords": {IT: "Nessuna casella ha più la password: carica di nuovo il CSV con le password.", EN: "No mailbox has its password any more: upload the CSV with the passwords again."},
+	"web.addrun.not_ended":    {IT: "Si può aggiungere un'esecuzione solo a una migrazione terminata.", EN: "A run can only be added to a migration that has ended."},
+	"web.history.run_added":   {IT: "Ha aggiunto l'esecuzione %s", EN: "Added run %s"},
 }

@@ -17,6 +17,7 @@ const (
 	EventCancelled     = "cancelled"
 	EventStopped       = "stopped"
 	EventResumed       = "resumed"
+	EventRunAdded      = "run_added"    // Details: the run number
 	EventRetried       = "retried"      // Details: the run number
 	EventLinesAdded    = "lines_added"  // Details: the number of lines
 	EventLineRemoved   = "line_removed" // Details: the line number, the local user

@@ -48,9 +48,9 @@ type MigrationSettings struct {
 }
 
 // SetMigrationSettings stores the settings and schedule of the tenant's
-// migration, which the caller has locked and checked (Changeable). It
-// clears the upload's own error (a time that had passed, …): whatever made
-// the migration red is checked again by whoever calls.
+// migration, which the caller has locked and checked (Changeable). The
+// upload's own error stays: Revalidate clears it when the lines are
+// checked again.
 func SetMigrationSettings(ctx context.Context, db DBTX, tenantID, id int64, st MigrationSettings) error {
 	if strings.TrimSpace(st.Name) == "" {
 		return fmt.Errorf("set migration settings: %w", invalidf("empty name"))

@@ -135,7 +135,7 @@ func TestRuns(t *testing.T) {
 	m := f.newMigration(t, f.acme.ID)
 	r, err := store.CreateRun(f.ctx, f.db, f.acme.ID, store.NewRun{MigrationID: m.ID, RunNo: 1, ScheduledAt: m.FirstRunAt})
 	require.NoError(t, err)
-	_, err = store.CreateRun(f.ctx, f.db, f.acme.ID, store.NewRun{MigrationID: m.ID, RunNo: 3, ScheduledAt: m.FirstRunAt})
+	_, err = store.CreateRun(f.ctx, f.db, f.acme.ID, store.NewRun{MigrationID: m.ID, RunNo: store.MaxRuns + 1, ScheduledAt: m.FirstRunAt})
 	require.ErrorIs(t, err, store.ErrInvalid)
 
 	require.NoError(t, store.SetRunStatus(f.ctx, f.db, f.acme.ID, r.ID, store.RunRunning))

@@ -54,9 +54,13 @@ func scanRun(row pgx.Row) (Run, error) {
 	return r, err
 }
 
+// MaxRuns is the most runs a migration has: run 1, run 2 and the runs
+// added after the last one.
+const MaxRuns = 20
+
 // CreateRun adds a scheduled run to the tenant's migration.
 func CreateRun(ctx context.Context, db DBTX, tenantID int64, nr NewRun) (Run, error) {
-	if nr.RunNo != 1 && nr.RunNo != 2 {
+	if nr.RunNo < 1 || nr.RunNo > MaxRuns {
 		return Run{}, fmt.Errorf("create run: %w", invalidf("run number %d", nr.RunNo))
 	}
 	r, err := scanRun(db.QueryRow(ctx, `

@@ -12,11 +12,10 @@ import (
 // maxHistory is how many entries of a migration's history its page shows.
 const maxHistory = 50
 
-// historyView renders a migration's history in l, newest first, ending
-// with its creation (from the migration itself: who created it is kept
-// there).
-func historyView(l i18n.Lang, loc *time.Location, m store.Migration, events []store.MigrationEvent) []views.HistoryRow {
-	rows := make([]views.HistoryRow, 0, len(events)+1)
+// historyView renders a migration's history in l, newest first (its
+// creation is the first entry, store.EventCreated).
+func historyView(l i18n.Lang, loc *time.Location, events []store.MigrationEvent) []views.HistoryRow {
+	rows := make([]views.HistoryRow, 0, len(events))
 	for _, e := range events {
 		who := e.Actor.Email
 		if who == "" {
@@ -43,7 +42,7 @@ func eventText(l i18n.Lang, e store.MigrationEvent) string {
 		if len(e.Details) == 2 {
 			return i18n.T(l, "web.history.line_removed", e.Details[0], e.Details[1])
 		}
-	case store.EventLinesAdded, store.EventLinesReplaced, store.EventRetried:
+	case store.EventLinesAdded, store.EventLinesReplaced, store.EventRetried, store.EventRunAdded:
 		if len(e.Details) == 1 {
 			return i18n.T(l, "web.history."+e.Action, e.Details[0])
 		}

@@ -534,3 +534,62 @@ func TestMigrationStopNothingCopying(t *testing.T) {
 	require.Equal(t, store.RunCancelled, p.runsOf(tn.ID, id)[0].Status)
 	require.Equal(t, 1, p.count(`SELECT count(*) FROM river_job WHERE kind = 'run_email'`))
 }
+
+func TestMigrationAddRun(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	tn, email := p.tenant("acme", "acme.test")
+	_, otherEmail := p.tenant("other", "other.test")
+	b := p.browser()
+	b.login(email)
+	ctx := context.Background()
+	form := migrationForm()
+	form.Del("second_run_at")
+	id, runs := p.scheduleMigration(b, tn, form)
+	path := "/migrations/" + itoa(id)
+	p.endFirstRun(tn.ID, runs[0])
+	require.Equal(t, store.MigrationCompletedWithErrors, p.migration(tn.ID, id).Status)
+	// The passwords are gone after the last run.
+	_, err := p.pool.Exec(ctx, `UPDATE migration_lines SET remote_password_enc = NULL WHERE migration_id = $1`, id)
+	require.NoError(t, err)
+	doc := b.get(path).doc(t)
+	require.Equal(t, 1, doc.Find(`[data-testid="add-run-form"]`).Length())
+	require.Equal(t, 1, doc.Find(`[data-testid="add-run-csv-needed"]`).Length())
+
+	at := url.Values{"run_at": {"2030-01-17T22:00"}}
+	ob := p.browser()
+	ob.login(otherEmail)
+	require.Equal(t, http.StatusNotFound, ob.postFile(path+"/runs/add", at, goodCSV()).status)
+	// Without the CSV: no mailbox can log in.
+	res := b.postFile(path+"/runs/add", at, "")
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Contains(t, b.get(path).doc(t).Find(`[data-testid="flash"]`).Text(), "carica di nuovo il CSV")
+	// A time gone by is refused.
+	res = b.postFile(path+"/runs/add", url.Values{"run_at": {"2030-01-09T22:00"}}, goodCSV())
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Len(t, p.runsOf(tn.ID, id), 1)
+	// With the CSV again: run 2, a week later, with its job.
+	res = b.postFile(path+"/runs/add", at, goodCSV())
+	require.Equal(t, http.StatusSeeOther, res.status)
+	rs := p.runsOf(tn.ID, id)
+	require.Len(t, rs, 2)
+	when := time.Date(2030, 1, 17, 22, 0, 0, 0, rome)
+	require.Equal(t, 2, rs[1].RunNo)
+	require.True(t, rs[1].ScheduledAt.Equal(when))
+	p.requireJobAt(rs[1].RiverJobID, when)
+	require.Equal(t, store.MigrationScheduled, p.migration(tn.ID, id).Status)
+	lines, err := store.ListLines(ctx, p.pool, tn.ID, id)
+	require.NoError(t, err)
+	for _, ln := range lines {
+		require.NotNil(t, ln.RemotePasswordEnc, ln.LocalUser)
+	}
+	doc = b.get(path).doc(t)
+	require.Equal(t, "Ha aggiunto l'esecuzione 2", doc.Find(`[data-testid="history-what"]`).First().Text())
+	require.Equal(t, 0, doc.Find(`[data-testid="add-run-form"]`).Length())
+	// Not ended any more: no other run now.
+	res = b.postFile(path+"/runs/add", at, goodCSV())
+	require.Contains(t, b.get(path).doc(t).Find(`[data-testid="flash"]`).Text(), "solo a una migrazione terminata")
+	for _, body := range p.bodies.all() {
+		requireNoSecret(t, body, remotePW1, "a page")
+	}
+}

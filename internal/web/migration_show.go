@@ -178,12 +178,22 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		MaxBytes:       s.MaxCSVBytes,
 		MaxLines:       s.MaxCSVLines,
 	}
+	if m.Status == store.MigrationCompleted || m.Status == store.MigrationCompletedWithErrors {
+		usable, err := store.UsableLines(ctx, s.Pool, c.Tenant.ID, m.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d.Actions.CanAddRun = len(runs) < store.MaxRuns
+		d.Actions.PasswordsKept = usable > 0
+		d.Actions.MinRunAt = formValue(s.Now(), c.Loc)
+	}
 	events, err := store.ListMigrationEvents(ctx, s.Pool, c.Tenant.ID, m.ID, maxHistory)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	d.History = historyView(l, c.Loc, m, events)
+	d.History = historyView(l, c.Loc, events)
 	p := s.page(r, m.Name)
 	switch m.Status {
 	case store.MigrationValidating:

@@ -22,6 +22,7 @@ func (s *server) settingsShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderSettings(w, r, http.StatusOK, views.Settings{
+		Base:         consoleBase(r),
 		NotifyEmails: strings.Join(st.NotifyEmails, "\n"), Timezone: st.Timezone, Language: st.Language,
 	})
 }
@@ -49,6 +50,7 @@ func (s *server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := views.Settings{
+		Base:         consoleBase(r),
 		NotifyEmails: r.PostFormValue("notify_emails"),
 		Timezone:     strings.TrimSpace(r.PostFormValue("timezone")),
 		Language:     r.PostFormValue("language"),
@@ -83,5 +85,5 @@ func (s *server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "tenant settings changed", "request_id", requestID(r), "tenant_id", c.Tenant.ID, "user_id", c.User.ID)
 	s.flash(r, i18n.T(l, "web.settings.done"), false)
-	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+	http.Redirect(w, r, consoleBase(r)+"/settings", http.StatusSeeOther)
 }

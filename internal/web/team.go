@@ -23,6 +23,7 @@ func (s *server) teamShow(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) renderTeam(w http.ResponseWriter, r *http.Request, status int, v views.Team) {
 	c := me(r)
+	v.Base = consoleBase(r)
 	ms, err := store.ListTeam(r.Context(), s.Pool, c.Tenant.ID)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -99,7 +100,7 @@ func (s *server) teamInvite(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "colleague invited", "request_id", requestID(r), "tenant_id", c.Tenant.ID, "user_id", c.User.ID, "admin", v.Admin)
 	s.flash(r, i18n.T(l, "web.team.invited_done", email), false)
-	http.Redirect(w, r, "/team", http.StatusSeeOther)
+	http.Redirect(w, r, consoleBase(r)+"/team", http.StatusSeeOther)
 }
 
 // teamMember changes one of the tenant's users: disable, enable, delete.
@@ -123,7 +124,7 @@ func (s *server) teamMember(action string) http.HandlerFunc {
 		}
 		if id == c.User.ID {
 			s.flash(r, i18n.T(l, "web.team.not_self"), true)
-			http.Redirect(w, r, "/team", http.StatusSeeOther)
+			http.Redirect(w, r, consoleBase(r)+"/team", http.StatusSeeOther)
 			return
 		}
 		switch action {
@@ -143,6 +144,6 @@ func (s *server) teamMember(action string) http.HandlerFunc {
 		s.Logger.InfoContext(ctx, "team member changed", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 			"user_id", c.User.ID, "member_id", id, "action", action)
 		s.flash(r, i18n.T(l, "web.team.done_"+action, m.Email), false)
-		http.Redirect(w, r, "/team", http.StatusSeeOther)
+		http.Redirect(w, r, consoleBase(r)+"/team", http.StatusSeeOther)
 	}
 }

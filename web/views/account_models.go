@@ -3,6 +3,9 @@ package views
 // Settings is Impostazioni: the tenant's notification addresses, time zone
 // and language of the emails.
 type Settings struct {
+	// Base prefixes the forms' actions: "" for the tenant's own pages,
+	// /admin/tenants/{id} in the operators' console.
+	Base         string
 	NotifyEmails string // one a line
 	Timezone     string
 	Language     string
@@ -12,6 +15,7 @@ type Settings struct {
 
 // Team is the users of a tenant.
 type Team struct {
+	Base    string // as Settings.Base
 	Members []TeamRow
 	Email   string // the invitation form, as submitted
 	Admin   bool

@@ -29,6 +29,11 @@ type MigrationActions struct {
 	CanStop   bool // a run is copying
 	CanResume bool // a run was stopped: "Riprendi la copia"
 	CanDelete bool
+	// CanAddRun offers another run after the last one; PasswordsKept says
+	// whether any mailbox can still log in without the CSV again.
+	CanAddRun     bool
+	PasswordsKept bool
+	MinRunAt      string
 	// CanChangeLines adds the forms to add mailboxes and remove one.
 	CanChangeLines bool
 	// AddProblems are the refusals of mailboxes just uploaded.
