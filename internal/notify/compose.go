@@ -135,8 +135,9 @@ func newView(r RunReport) view {
 		loc = time.UTC
 	}
 	status := StatusCompletedWithErrors
-	if r.Status == StatusCompleted {
-		status = StatusCompleted
+	switch r.Status {
+	case StatusCompleted, StatusCancelled: // cancelled: stopped on request
+		status = r.Status
 	}
 	name := oneLine(r.MigrationName)
 

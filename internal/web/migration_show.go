@@ -55,12 +55,17 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		s.serverError(w, r, err)
 		return
 	}
+	notify, err := store.NotifyAddresses(ctx, s.Pool, c.Tenant.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	d := views.MigrationDetail{
+		NotifyEmail:     strings.Join(notify, ", "),
 		ID:              m.ID,
 		Name:            m.Name,
 		PresetLabel:     presetLabel(l, m.Preset),
 		Status:          statusView(l, m, runs, c.Loc),
-		NotifyEmail:     c.Tenant.NotifyEmail,
 		FirstRun:        formatTime(l, m.FirstRunAt, c.Loc),
 		Timezone:        i18n.Zone(l, c.Tenant.Timezone),
 		InsecureTLS:     m.InsecureTLS,
@@ -171,6 +176,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		CanEdit:        m.Changeable() && notStarted,
 		CanStart:       m.Status == store.MigrationScheduled && len(runs) > 0 && notStarted,
 		CanStop:        m.Status == store.MigrationRunning,
+		CanResume:      m.Status == store.MigrationCancelled && stoppedRun(runs),
 		CanDelete:      m.Deletable(),
 		CanChangeLines: m.Changeable() && notStarted,
 		AddProblems:    x.addProblems,
@@ -196,6 +202,17 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		p.Scripts = []string{"/static/status.js"}
 	}
 	s.render(w, r, status, p, views.MigrationPage(p, d))
+}
+
+// stoppedRun reports whether one of runs was stopped while copying (a run
+// cancelled before it started has no start).
+func stoppedRun(runs []store.Run) bool {
+	for _, rn := range runs {
+		if rn.Status == store.RunCancelled && rn.StartedAt != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func lineIDs(lines []store.Line) []int64 {

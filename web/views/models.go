@@ -17,6 +17,8 @@ type Page struct {
 	TenantName string
 	// Operator shows the operators' navigation (River's jobs).
 	Operator bool
+	// Admin shows the tenant administrator's navigation (settings, team).
+	Admin bool
 	// LangPath is the current path, for the language switch links.
 	LangPath string
 	// Flash is a one-time message (after a redirect); FlashError marks it
@@ -184,7 +186,8 @@ type MigrationDetail struct {
 	ErrorText   string // a problem with the upload as a whole
 	Lines       []LineRow
 	Runs        []RunRow
-	// NotifyEmail is where the email at the end of each run goes.
+	// NotifyEmail is where the email at the end of each run goes: every
+	// notification address, joined.
 	NotifyEmail string
 	// Between is set while run 1 has ended and run 2 is still to come.
 	Between *BetweenRuns
