@@ -16,7 +16,7 @@ var mailCatalog = map[string]Message{
 	"mail.run2.hint":                   {IT: "La seconda esecuzione ha copiato %s messaggi nuovi, arrivati sul vecchio server dopo la prima.", EN: "The second run copied %s new messages, which reached the old server after the first."},
 	"mail.run2.none":                   {IT: "Nessun messaggio nuovo: dopo la prima esecuzione sul vecchio server non è arrivato nulla da copiare.", EN: "No new message: nothing reached the old server after the first run."},
 	"mail.next_run":                    {IT: "La seconda esecuzione partirà il %s e copierà i messaggi arrivati nel frattempo. Ora cambia i record MX del dominio (l'impostazione DNS che dice quale server riceve la posta) perché puntino al nuovo server.", EN: "The second run starts on %s and copies the messages that arrive in the meantime. Now switch the domain's MX records (the DNS setting that says which server receives its mail) to the new server."},
-	"mail.why":                         {IT: "La ricevi perché %s è l'indirizzo delle notifiche di %s.", EN: "You get it because %s is the notification address of %s."},
+	"mail.why":                         {IT: "Inviata agli indirizzi per le notifiche di %[2]s: %[1]s.", EN: "Sent to the notification addresses of %[2]s: %[1]s."},
 	"mail.sum.copied":                  {IT: "%s copiati", EN: "%s copied"},
 	"mail.sum.copied.one":              {IT: "%s copiato", EN: "%s copied"},
 	"mail.sum.new":                     {IT: "%s nuovi", EN: "%s new"},

@@ -65,14 +65,14 @@ var webCatalog = map[string]Message{
 	"web.preset.gmail":                   {IT: "Gmail / Google Workspace", EN: "Gmail / Google Workspace"},
 	"web.preset.exchange":                {IT: "Microsoft Exchange", EN: "Microsoft Exchange"},
 	"web.preset.office365":               {IT: "Office 365 / Microsoft 365", EN: "Office 365 / Microsoft 365"},
-	"web.preset.recommended":             {IT: "consigliato", EN: "recommended"},
-	"web.preset.required":                {IT: "Scegli il tipo di server di provenienza.", EN: "Choose the type of the old server."},
 	"web.preset.help.title":              {IT: "Quale tipo scegliere?", EN: "Which type to choose?"},
 	"web.preset.help.standard-ssl":       {IT: "quasi tutti i provider: connessione cifrata sulla porta 993.", EN: "almost every provider: an encrypted connection on port 993."},
 	"web.preset.help.standard-nossl":     {IT: "server vecchi che rispondono sulla porta 143; si cifra con STARTTLS quando il server lo offre.", EN: "older servers answering on port 143; encrypted with STARTTLS when the server offers it."},
 	"web.preset.help.gmail":              {IT: "attiva IMAP nelle impostazioni di Gmail e, con la verifica in due passaggi, usa una «password per le app» al posto della password; le etichette diventano cartelle.", EN: "turn IMAP on in Gmail's settings and, with 2-step verification, use an “app password” instead of the password; labels become folders."},
 	"web.preset.help.exchange":           {IT: "Exchange con IMAP attivo; calendario, contatti e attività non sono posta e restano dove sono.", EN: "Exchange with IMAP turned on; calendar, contacts and tasks are not mail and stay where they are."},
 	"web.preset.help.office365":          {IT: "Microsoft 365 spesso non accetta più la sola password via IMAP: se il test fallisce, chiedi all'amministratore di abilitare IMAP per le caselle.", EN: "Microsoft 365 often no longer takes a plain password over IMAP: if the test fails, ask the administrator to enable IMAP for the mailboxes."},
+	"web.preset.recommended":             {IT: "consigliato", EN: "recommended"},
+	"web.preset.required":                {IT: "Scegli il tipo di server di provenienza.", EN: "Choose the type of the old server."},
 
 	// Nuova Migrazione.
 	"web.new.title":              {IT: "Nuova Migrazione", EN: "New Migration"},

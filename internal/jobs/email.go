@@ -100,6 +100,7 @@ func (w *RunEmailWorker) Work(ctx context.Context, job *river.Job[RunEmailArgs])
 			return err
 		}
 		to := strings.Join(addrs, ", ")
+		report.Recipient = to // named in the footer
 		sendErr = d.Mailer.Send(ctx, to, report, msgID)
 		if sendErr != nil {
 			return nil // recorded below, outside this transaction
@@ -143,7 +144,6 @@ func (w *RunEmailWorker) report(ctx context.Context, db store.DBTX, tenant store
 		Location:      loc,
 		Status:        string(r.Status),
 		ResourcesURL:  w.d.BaseURL.JoinPath("migrations", strconv.FormatInt(m.ID, 10), "resources").String(),
-		Recipient:     tenant.NotifyEmail,
 	}
 	if r.RunNo == 1 && m.SecondRunAt != nil {
 		rep.NextRunAt = m.SecondRunAt

@@ -193,7 +193,7 @@ func TestComposeRunsAndRecipient(t *testing.T) {
 	_, text, html := notify.Compose(r)
 	require.Contains(t, text, "La seconda esecuzione partirà il 13/03/2026 18:00 (ora italiana)")
 	require.Contains(t, text, "cambia i record MX")
-	require.Contains(t, text, "La ricevi perché it@acme.test è l'indirizzo delle notifiche di Acme S.r.l.")
+	require.Contains(t, text, "Inviata agli indirizzi per le notifiche di Acme S.r.l.: it@acme.test.")
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
 	require.NoError(t, err)
 	require.Contains(t, doc.Find(`[data-testid="next-run"]`).Text(), "cambia i record MX")

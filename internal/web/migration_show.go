@@ -55,12 +55,17 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		s.serverError(w, r, err)
 		return
 	}
+	notify, err := store.NotifyAddresses(ctx, s.Pool, c.Tenant.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	d := views.MigrationDetail{
+		NotifyEmail:     strings.Join(notify, ", "),
 		ID:              m.ID,
 		Name:            m.Name,
 		PresetLabel:     presetLabel(l, m.Preset),
 		Status:          statusView(l, m, runs, c.Loc),
-		NotifyEmail:     c.Tenant.NotifyEmail,
 		FirstRun:        formatTime(l, m.FirstRunAt, c.Loc),
 		Timezone:        i18n.Zone(l, c.Tenant.Timezone),
 		InsecureTLS:     m.InsecureTLS,

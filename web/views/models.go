@@ -188,7 +188,8 @@ type MigrationDetail struct {
 	ErrorText   string // a problem with the upload as a whole
 	Lines       []LineRow
 	Runs        []RunRow
-	// NotifyEmail is where the email at the end of each run goes.
+	// NotifyEmail is where the email at the end of each run goes: every
+	// notification address, joined.
 	NotifyEmail string
 	// Between is set while run 1 has ended and run 2 is still to come.
 	Between *BetweenRuns
