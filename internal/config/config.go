@@ -39,6 +39,7 @@ const (
 	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
 	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
+	EnvPprof              = "TRASLOCO_PPROF"
 	EnvAllowRemotePorts   = "TRASLOCO_ALLOW_REMOTE_PORTS"
 	EnvDenyRemoteNets     = "TRASLOCO_DENY_REMOTE_NETS"
 	EnvOwnIMAPHosts       = "TRASLOCO_OWN_IMAP_HOSTS"
@@ -116,6 +117,10 @@ type Config struct {
 	// (TRASLOCO_METRICS_LISTEN, host:port, e.g. 127.0.0.1:9090). Default
 	// none: not started.
 	MetricsListen string
+	// Pprof adds Go's profiler (/debug/pprof/) to the metrics listener, to
+	// find where a worker's time goes (TRASLOCO_PPROF, true or false).
+	// Default false; it does nothing without TRASLOCO_METRICS_LISTEN.
+	Pprof bool
 	// AllowRemotePorts are the ports a customer's remote host may be
 	// reached on (TRASLOCO_ALLOW_REMOTE_PORTS, comma-separated; list 143
 	// and 993 too if they stay allowed; "any" for every port, in
@@ -311,6 +316,14 @@ func Load(getenv func(string) string) (Config, error) {
 			fail(bad(EnvPinRemoteAddr, "want true or false, got %q", v))
 		}
 		c.PinRemoteAddr = b
+	}
+
+	if v := get(EnvPprof); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fail(bad(EnvPprof, "want true or false, got %q", v))
+		}
+		c.Pprof = b
 	}
 
 	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)
