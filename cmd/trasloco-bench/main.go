@@ -263,10 +263,25 @@ func run(o options) error {
 			return err
 		}
 	}
+	// Many small mailboxes: seeded four at a time, kept in order.
+	small.Sources = make([]sourceMailbox, o.smallMailboxes)
+	seedErrs := make([]error, o.smallMailboxes)
+	var seedWG sync.WaitGroup
+	seedSlots := make(chan struct{}, 4)
 	for i := range o.smallMailboxes {
-		if err := addSource(env, small, fmt.Sprintf("small%d", i+1), corpusSpec{Seed: o.seed*100000 + int64(i) + 1, Messages: o.smallPer}); err != nil {
-			return err
-		}
+		seedWG.Go(func() {
+			seedSlots <- struct{}{}
+			defer func() { <-seedSlots }()
+			one := &scenario{}
+			seedErrs[i] = addSource(env, one, fmt.Sprintf("small%d", i+1), corpusSpec{Seed: o.seed*100000 + int64(i) + 1, Messages: o.smallPer})
+			if seedErrs[i] == nil {
+				small.Sources[i] = one.Sources[0]
+			}
+		})
+	}
+	seedWG.Wait()
+	if err := errors.Join(seedErrs...); err != nil {
+		return err
 	}
 	scenarios := []*scenario{one}
 	if o.mailboxes > 0 {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -127,7 +128,9 @@ type workerProc struct {
 	log     string
 	peak    int64 // VmHWM, KiB, sampled
 	stopHWM func()
-	exited  chan error
+	exited  chan struct{} // closed when the process has exited
+	err     error         // its exit status, once exited is closed
+	once    sync.Once
 }
 
 // startWorker starts a worker process against pe's database and env's
@@ -183,9 +186,9 @@ func startWorker(ctx context.Context, env *benchEnv, pe *productEnv, logPath str
 		f.Close()
 		return nil, fmt.Errorf("start trasloco worker: %w", err)
 	}
-	w := &workerProc{cmd: cmd, metrics: metrics, log: logPath, exited: make(chan error, 1)}
+	w := &workerProc{cmd: cmd, metrics: metrics, log: logPath, exited: make(chan struct{})}
 	w.stopHWM = sampleHWM(cmd.Process.Pid, &w.peak)
-	go func() { w.exited <- cmd.Wait(); f.Close() }()
+	go func() { w.err = cmd.Wait(); f.Close(); close(w.exited) }()
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		res, err := http.Get("http://" + metrics + "/healthz")
 		if err == nil {
@@ -195,9 +198,9 @@ func startWorker(ctx context.Context, env *benchEnv, pe *productEnv, logPath str
 			}
 		}
 		select {
-		case err := <-w.exited:
-			w.stopHWM()
-			return nil, fmt.Errorf("trasloco worker exited at start: %v (log %s: %s)", err, logPath, tail(logPath))
+		case <-w.exited:
+			w.stop()
+			return nil, fmt.Errorf("trasloco worker exited at start: %v (log %s: %s)", w.err, logPath, tail(logPath))
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -210,16 +213,19 @@ func startWorker(ctx context.Context, env *benchEnv, pe *productEnv, logPath str
 // cpu is the worker's CPU time so far (user + system), from /proc.
 func (w *workerProc) cpu() time.Duration { return procCPU(w.cmd.Process.Pid) }
 
-// stop ends the worker with SIGTERM (it stops River) and waits for it.
+// stop ends the worker with SIGTERM (it stops River) and waits for it;
+// calling it again does nothing.
 func (w *workerProc) stop() {
-	_ = w.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-w.exited:
-	case <-time.After(30 * time.Second):
-		_ = w.cmd.Process.Kill()
-		<-w.exited
-	}
-	w.stopHWM()
+	w.once.Do(func() {
+		_ = w.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-w.exited:
+		case <-time.After(30 * time.Second):
+			_ = w.cmd.Process.Kill()
+			<-w.exited
+		}
+		w.stopHWM()
+	})
 }
 
 // procCPU returns the user + system CPU time of process pid so far (0
@@ -301,9 +307,8 @@ func (pe *productEnv) waitRun(ctx context.Context, w *workerProc, id int64) (sto
 		select {
 		case <-ctx.Done():
 			return r, ctx.Err()
-		case err := <-w.exited:
-			w.exited <- err
-			return r, fmt.Errorf("trasloco worker exited during the run: %v (log %s: %s)", err, w.log, tail(w.log))
+		case <-w.exited:
+			return r, fmt.Errorf("trasloco worker exited during the run: %v (log %s: %s)", w.err, w.log, tail(w.log))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

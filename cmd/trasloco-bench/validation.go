@@ -145,9 +145,8 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 		select {
 		case <-ctx.Done():
 			return vr, ctx.Err()
-		case err := <-w.exited:
-			w.exited <- err
-			return vr, fmt.Errorf("trasloco worker exited during the validation: %v (log %s: %s)", err, w.log, tail(w.log))
+		case <-w.exited:
+			return vr, fmt.Errorf("trasloco worker exited during the validation: %v (log %s: %s)", w.err, w.log, tail(w.log))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
