@@ -173,6 +173,7 @@ type runResult struct {
 	DstCPU    time.Duration // CPU time of the destination Dovecot meanwhile
 	Diff      diff
 	Errs      []error
+	Notes     string // where the time went (the worker's runs)
 }
 
 func (r runResult) rate() float64   { return float64(r.Messages) / r.Wall.Seconds() }
@@ -327,6 +328,9 @@ func run(o options) error {
 				logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, CPUs %.0f%% busy (tool %.1fs, source Dovecot %.1fs, destination Dovecot %.1fs), peak RSS %s (sum %s), %s%s",
 					sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond), 100*res.CPUBusy, res.ToolCPU.Seconds(), res.SrcCPU.Seconds(), res.DstCPU.Seconds(),
 					kib(res.MaxRSSKiB), kib(res.SumRSSKiB), res.Diff, errSummary(res.Errs))
+				if res.Notes != "" {
+					logf("%s, run %d, %s: %s", sc.Name, r, t.Name(), res.Notes)
+				}
 			}
 		}
 	}
@@ -609,6 +613,19 @@ func markdown(o options, scenarios []*scenario, tools []tool, vr *validationResu
 		}
 	}
 	b.WriteString(targets(o, scenarios))
+	notes := false
+	for _, sc := range scenarios {
+		for i, r := range sc.Results["worker"] {
+			if r.Notes == "" {
+				continue
+			}
+			if !notes {
+				b.WriteString("\nWhere the worker's time went, from what the database recorded:\n\n")
+				notes = true
+			}
+			fmt.Fprintf(&b, "- %s, run %d: %s\n", sc.Name, i+1, r.Notes)
+		}
+	}
 	if vr != nil {
 		fmt.Fprintf(&b, "\n%s.\n", vr)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -371,6 +372,7 @@ func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir strin
 	time.Sleep(300 * time.Millisecond) // let Dovecot reap the imap processes of the previous verification
 	src0, dst0, cpu0 := serverCPU(env.Src.ConfigPath()), serverCPU(env.Dst.ConfigPath()), w.cpu()
 	busy0, total0 := cpuTimes()
+	db0 := pe.dbCounters(ctx)
 	run, err := pe.scheduleNow(ctx, m, lines, srcAddr)
 	if err != nil {
 		return res, err
@@ -395,7 +397,8 @@ func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir strin
 			logf("worker CPU profile: %v", err)
 		}
 	}
-	w.stop()
+	w.stop() // its database sessions end and flush their statistics
+	res.Notes = pe.timeNotes(ctx, run, db0, pe.dbCounters(ctx), res.Messages)
 	res.Wall = run.EndedAt.Sub(*run.StartedAt)
 	res.ToolCPU = cpu1 - cpu0
 	res.MaxRSSKiB, res.SumRSSKiB = w.peak, w.peak
@@ -457,3 +460,71 @@ func profileWorker(metrics, path string, stop <-chan struct{}) error {
 		parts = append(parts, part)
 	}
 }
+
+// dbCounters are the database's cumulative transaction and row counters
+// (pg_stat_database), to count what a run wrote.
+type dbCounters struct{ Commits, Inserted, Updated, Deleted int64 }
+
+func (pe *productEnv) dbCounters(ctx context.Context) dbCounters {
+	var c dbCounters
+	_ = pe.pool.QueryRow(ctx, `SELECT pg_stat_force_next_flush()`).Scan(new(any))
+	_ = pe.pool.QueryRow(ctx, `SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = current_database()`).
+		Scan(&c.Commits, &c.Inserted, &c.Updated, &c.Deleted)
+	return c
+}
+
+// timeNotes says where a run's time went, from what the database
+// recorded: how long the mailboxes waited after the run started before
+// their copy began (River's pickup, a worker slot, the per-host and
+// per-tenant limits), how long the copies took, how busy the worker's
+// slots were, and the database writes per message copied (every process's
+// together: the worker's reporter and checkpoints, River's job rows; the
+// bench's own polling adds a read-only transaction every 50 ms). db0 and
+// db1 are the counters before and after the run.
+func (pe *productEnv) timeNotes(ctx context.Context, run store.Run, db0, db1 dbCounters, messages int) string {
+	rows, err := pe.pool.Query(ctx, `
+		SELECT EXTRACT(EPOCH FROM b.started_at - r.started_at), EXTRACT(EPOCH FROM b.ended_at - b.started_at)
+		FROM mailbox_runs b JOIN runs r ON r.tenant_id = b.tenant_id AND r.id = b.run_id
+		WHERE b.tenant_id = $1 AND b.run_id = $2 AND b.started_at IS NOT NULL AND b.ended_at IS NOT NULL`, pe.tenant.ID, run.ID)
+	if err != nil {
+		return fmt.Sprintf("(time notes: %v)", err)
+	}
+	defer rows.Close()
+	var waits, copies []float64
+	for rows.Next() {
+		var w, c float64
+		if err := rows.Scan(&w, &c); err != nil {
+			return fmt.Sprintf("(time notes: %v)", err)
+		}
+		waits, copies = append(waits, w), append(copies, c)
+	}
+	if len(copies) == 0 {
+		return "(no mailbox timings)"
+	}
+	var sum float64
+	for _, c := range copies {
+		sum += c
+	}
+	wall := run.EndedAt.Sub(*run.StartedAt).Seconds()
+	var pickup string
+	var runPickup float64
+	if err := pe.pool.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM $2::timestamptz - scheduled_at) FROM river_job WHERE id = $1`, run.RiverJobID, *run.StartedAt).Scan(&runPickup); err == nil {
+		pickup = fmt.Sprintf("run job picked up %.2fs after its time; ", runPickup)
+	}
+	per := func(n int64) float64 { return float64(n) / float64(max(messages, 1)) }
+	return fmt.Sprintf("%s%d mailboxes waited %.2fs median, %.2fs max after the run started before their copy began; copies took %.2fs median, %.2fs max; the %d worker slots were busy %.0f%% of the run; database: %.2f commits, %.2f rows inserted, %.2f rows updated, %.2f rows deleted per message",
+		pickup, len(copies), medianOf(waits), slicesMax(waits), medianOf(copies), slicesMax(copies), pe.workers,
+		100*sum/(wall*float64(min(pe.workers, len(copies)))),
+		per(db1.Commits-db0.Commits), per(db1.Inserted-db0.Inserted), per(db1.Updated-db0.Updated), per(db1.Deleted-db0.Deleted))
+}
+
+func medianOf(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func slicesMax(v []float64) float64 { return slices.Max(v) }
