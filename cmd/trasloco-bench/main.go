@@ -15,6 +15,15 @@
 // Dovecot servers meanwhile (their imap processes end at logout and are
 // counted then), to say where the time goes.
 //
+// Beside those, in the same run: the product path (worker: the scenario's
+// mailboxes as one migration through a real `trasloco worker` with
+// PostgreSQL, timed by the run's start and end in the database; see
+// product.go), a scenario of -small-mailboxes small mailboxes (worker and
+// doveadm), the two servers' one-sided rates on the same corpus (src-read,
+// dst-write; see limits.go), a validation of -validate-lines lines against
+// one slow old server (validation.go), and the ratios beside issue 13's
+// targets, printed, never asserted.
+//
 // The servers' storage lives under the system temporary directory ($TMPDIR):
 // on a disk by default, like a real server; TMPDIR=/dev/shm takes the disk
 // out of the measurement (less noise on a shared virtual machine). Every
