@@ -334,6 +334,11 @@ func run(o options) error {
 					return fmt.Errorf("%s, run %d, %s: %w", sc.Name, r, t.Name(), err)
 				}
 				sc.Results[t.Name()] = append(sc.Results[t.Name()], res)
+				if isLimit(t.Name()) {
+					logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, CPUs %.0f%% busy (source Dovecot %.1fs, destination Dovecot %.1fs)",
+						sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond), 100*res.CPUBusy, res.SrcCPU.Seconds(), res.DstCPU.Seconds())
+					continue
+				}
 				logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, CPUs %.0f%% busy (tool %.1fs, source Dovecot %.1fs, destination Dovecot %.1fs), peak RSS %s (sum %s), %s%s",
 					sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond), 100*res.CPUBusy, res.ToolCPU.Seconds(), res.SrcCPU.Seconds(), res.DstCPU.Seconds(),
 					kib(res.MaxRSSKiB), kib(res.SumRSSKiB), res.Diff, errSummary(res.Errs))

@@ -295,12 +295,22 @@ func (pe *productEnv) scheduleNow(ctx context.Context, m store.Migration, lines 
 	return runs[0], nil
 }
 
-// waitRun polls run until the database says it ended.
-func (pe *productEnv) waitRun(ctx context.Context, w *workerProc, id int64) (store.Run, error) {
+// waitRun polls run until the database says it ended; it closes started
+// when the run has started.
+func (pe *productEnv) waitRun(ctx context.Context, w *workerProc, id int64, started chan<- struct{}) (store.Run, error) {
+	defer func() {
+		if started != nil {
+			close(started)
+		}
+	}()
 	for {
 		r, err := store.GetRun(ctx, pe.pool, pe.tenant.ID, id)
 		if err != nil {
 			return r, err
+		}
+		if r.StartedAt != nil && started != nil {
+			close(started)
+			started = nil
 		}
 		if r.EndedAt != nil && r.StartedAt != nil {
 			return r, nil
@@ -378,12 +388,15 @@ func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir strin
 		return res, err
 	}
 	var profDone chan error
-	stopProf := make(chan struct{})
+	stopProf, started := make(chan struct{}), make(chan struct{})
 	if profile != "" {
 		profDone = make(chan error, 1)
-		go func() { profDone <- profileWorker(w.metrics, profile, stopProf) }()
+		go func() {
+			<-started // River's pickup of the run is not profiled
+			profDone <- profileWorker(w.metrics, profile, stopProf)
+		}()
 	}
-	run, err = pe.waitRun(ctx, w, run.ID)
+	run, err = pe.waitRun(ctx, w, run.ID, started)
 	close(stopProf)
 	cpu1 := w.cpu()
 	busy1, total1 := cpuTimes()
