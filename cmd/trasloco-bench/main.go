@@ -71,6 +71,7 @@ type options struct {
 	workers, perHost                      int
 	workerProfile                         string
 	validateLines                         int
+	roundTrips                            bool
 	loginDelay                            time.Duration
 }
 
@@ -91,6 +92,7 @@ func main() {
 	flag.IntVar(&o.perHost, "per-host", 8, "the worker's TRASLOCO_PER_HOST_LIMIT (runs and validation)")
 	flag.StringVar(&o.workerProfile, "worker-cpuprofile", "", "save the worker's CPU profile of its first run of the several-mailboxes scenario here (TRASLOCO_PPROF on its metrics listener)")
 	flag.IntVar(&o.validateLines, "validate-lines", 1000, "lines of the validation benchmark (0: none)")
+	flag.BoolVar(&o.roundTrips, "round-trips", true, "after the timed runs, one more untimed worker run of the one-mailbox and several-mailboxes scenarios through proxies that count the round trips to each server")
 	flag.DurationVar(&o.loginDelay, "login-delay", 50*time.Millisecond, "how long the validation benchmark's old server holds each connection before it answers")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the runs, copy the one-mailbox corpus once more in-process with the transfer engine and write its CPU profile here")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (Dovecot logs, tool logs)")
@@ -322,7 +324,7 @@ func run(o options) error {
 					if sc == multi && r == 1 {
 						profile = o.workerProfile
 					}
-					res, err = runWorkerOnce(ctx, env, pe, dir, sc, seq, profile)
+					res, err = runWorkerOnce(ctx, env, pe, dir, sc, seq, profile, false)
 				case srcReadTool:
 					res, err = readOnly(ctx, env, sc)
 				case dstWriteTool:
@@ -349,6 +351,25 @@ func run(o options) error {
 		}
 	}
 
+	var roundTrips []string
+	if o.roundTrips && slices.ContainsFunc(tools, func(t tool) bool { return t.Name() == "worker" }) {
+		for _, sc := range scenarios {
+			if sc == small {
+				continue
+			}
+			seq++
+			res, err := runWorkerOnce(ctx, env, pe, dir, sc, seq, "", true)
+			if err != nil {
+				return fmt.Errorf("%s, counting round trips: %w", sc.Name, err)
+			}
+			if !res.Diff.exact() || len(res.Errs) > 0 {
+				return fmt.Errorf("%s, counting round trips: the copy was not exact or failed: %s%s", sc.Name, res.Diff, errSummary(res.Errs))
+			}
+			logf("%s, worker: %s", sc.Name, res.Notes)
+			roundTrips = append(roundTrips, fmt.Sprintf("- %s: %s\n", sc.Name, res.Notes))
+		}
+	}
+
 	var vr *validationResult
 	if o.validateLines > 0 {
 		v, err := validateScaling(ctx, env, pe, dir, o.validateLines, o.loginDelay)
@@ -359,7 +380,7 @@ func run(o options) error {
 		vr = &v
 	}
 
-	report := markdown(o, scenarios, tools, vr)
+	report := markdown(o, scenarios, tools, vr, roundTrips)
 	fmt.Print(report)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
@@ -546,7 +567,7 @@ func profileEngine(ctx context.Context, env *benchEnv, src sourceMailbox, path s
 }
 
 // markdown renders the results table.
-func markdown(o options, scenarios []*scenario, tools []tool, vr *validationResult) string {
+func markdown(o options, scenarios []*scenario, tools []tool, vr *validationResult, roundTrips []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## trasloco-bench\n\n")
 	host, _ := os.Hostname()
@@ -638,6 +659,12 @@ func markdown(o options, scenarios []*scenario, tools []tool, vr *validationResu
 				notes = true
 			}
 			fmt.Fprintf(&b, "- %s, run %d: %s\n", sc.Name, i+1, r.Notes)
+		}
+	}
+	if len(roundTrips) > 0 {
+		b.WriteString("\nRound trips of the worker, one more run per scenario through counting proxies:\n\n")
+		for _, l := range roundTrips {
+			b.WriteString(l)
 		}
 	}
 	if vr != nil {

@@ -138,6 +138,11 @@ type workerProc struct {
 // destination and waits until its metrics listener answers (River is
 // started by then). pprof adds TRASLOCO_PPROF=1.
 func startWorker(ctx context.Context, env *benchEnv, pe *productEnv, logPath string, perHost int, pprof bool) (*workerProc, error) {
+	return startWorkerTo(ctx, env, pe, env.Dst.PlainAddr(), logPath, perHost, pprof)
+}
+
+// startWorkerTo is startWorker with the destination at dstAddr.
+func startWorkerTo(ctx context.Context, env *benchEnv, pe *productEnv, dstAddr, logPath string, perHost int, pprof bool) (*workerProc, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -153,7 +158,7 @@ func startWorker(ctx context.Context, env *benchEnv, pe *productEnv, logPath str
 	vars := map[string]string{
 		config.EnvDatabaseURL:        pe.dbURL,
 		config.EnvSecretKey:          hex.EncodeToString(pe.key),
-		config.EnvDestHost:           env.Dst.PlainAddr(),
+		config.EnvDestHost:           dstAddr,
 		config.EnvDestTLS:            string(config.TLSNone),
 		config.EnvDestMasterUser:     env.Dst.MasterUser(),
 		config.EnvDestMasterPassword: env.Dst.MasterPassword(),
@@ -351,7 +356,11 @@ func (pe *productEnv) mailboxFailures(ctx context.Context, id int64) error {
 // runWorkerOnce copies every source mailbox of sc as one migration through
 // a fresh worker process into fresh destination users and verifies them.
 // profile, when set, is where the worker's CPU profile of the run goes.
-func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir string, sc *scenario, seq int, profile string) (runResult, error) {
+//
+// With count, the worker reaches both servers through proxies that count
+// round trips (turnProxy), and the notes say how many per message: such a
+// run has an extra hop each way and is not timed against the others.
+func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir string, sc *scenario, seq int, profile string, count bool) (runResult, error) {
 	var res runResult
 	var jobs_ []copyJob
 	for i, src := range sc.Sources {
@@ -368,12 +377,29 @@ func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir strin
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
 		return res, err
 	}
-	w, err := startWorker(ctx, env, pe, logPath, pe.perHost, profile != "")
+	srcAddr, dstAddr := env.Src.PlainAddr(), env.Dst.PlainAddr()
+	var srcTurns, dstTurns *turnProxy
+	if count {
+		var err error
+		if srcTurns, err = newTurnProxy(srcAddr); err != nil {
+			return res, err
+		}
+		defer srcTurns.Close()
+		if dstTurns, err = newTurnProxy(dstAddr); err != nil {
+			return res, err
+		}
+		defer dstTurns.Close()
+		srcAddr, dstAddr = srcTurns.Addr(), dstTurns.Addr()
+	}
+	w, err := startWorkerTo(ctx, env, pe, dstAddr, logPath, pe.perHost, profile != "")
 	if err != nil {
 		return res, err
 	}
 	defer w.stop()
-	srcAddr := env.Src.PlainAddr()
+	var src0Turns, dst0Turns int64
+	if count {
+		src0Turns, dst0Turns = srcTurns.Turns(), dstTurns.Turns()
+	}
 	m, lines, err := pe.newMigration(ctx, srcAddr, jobs_, time.Now())
 	if err != nil {
 		return res, err
@@ -410,8 +436,14 @@ func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir strin
 			logf("worker CPU profile: %v", err)
 		}
 	}
-	w.stop() // its database sessions end and flush their statistics
+	w.stop()
+	pe.waitWorkerSessions(ctx) // they flush their statistics as they end
 	res.Notes = pe.timeNotes(ctx, run, db0, pe.dbCounters(ctx), res.Messages)
+	if count {
+		msgs := float64(max(res.Messages, 1))
+		res.Notes = fmt.Sprintf("round trips per message, counted through a proxy (an untimed run): old server %.2f, ours %.2f (%d and %d in all, logins, listings and the readiness probes included); %s",
+			float64(srcTurns.Turns()-src0Turns)/msgs, float64(dstTurns.Turns()-dst0Turns)/msgs, srcTurns.Turns()-src0Turns, dstTurns.Turns()-dst0Turns, res.Notes)
+	}
 	res.Wall = run.EndedAt.Sub(*run.StartedAt)
 	res.ToolCPU = cpu1 - cpu0
 	res.MaxRSSKiB, res.SumRSSKiB = w.peak, w.peak
@@ -484,6 +516,19 @@ func (pe *productEnv) dbCounters(ctx context.Context) dbCounters {
 	_ = pe.pool.QueryRow(ctx, `SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = current_database()`).
 		Scan(&c.Commits, &c.Inserted, &c.Updated, &c.Deleted)
 	return c
+}
+
+// waitWorkerSessions waits (at most 10 s) until the only client sessions
+// left on the database are the bench's own: a stopped worker's sessions
+// end a moment after it, and count their writes then.
+func (pe *productEnv) waitWorkerSessions(ctx context.Context) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var n int32
+		err := pe.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`).Scan(&n)
+		if err != nil || n <= pe.pool.Stat().TotalConns() {
+			return
+		}
+	}
 }
 
 // timeNotes says where a run's time went, from what the database

@@ -160,3 +160,92 @@ func (vr validationResult) String() string {
 		vr.Lines, vr.Delay, vr.Cap, vr.Elapsed.Round(time.Millisecond), vr.Attempts, vr.OK, vr.Failed, vr.Status,
 		floor.Round(time.Millisecond), vr.Elapsed.Seconds()/floor.Seconds(), serial.Round(time.Millisecond), vr.Elapsed.Seconds()/serial.Seconds())
 }
+
+// turnProxy forwards connections to target and counts the client's turns:
+// every time the client sends after the server has sent, one round trip
+// begins (commands the client pipelines count once). close stops it.
+type turnProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	turns int64
+}
+
+func newTurnProxy(target string) (*turnProxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &turnProxy{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c, target)
+		}
+	}()
+	return p, nil
+}
+
+func (p *turnProxy) Addr() string { return p.ln.Addr().String() }
+func (p *turnProxy) Close()       { p.ln.Close() }
+
+// Turns is the round trips counted so far.
+func (p *turnProxy) Turns() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.turns
+}
+
+func (p *turnProxy) serve(c net.Conn, target string) {
+	defer c.Close()
+	up, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	var mu sync.Mutex
+	serverSpoke := true // the greeting comes first
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := up.Read(buf)
+			if n > 0 {
+				mu.Lock()
+				serverSpoke = true
+				mu.Unlock()
+				if _, werr := c.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		c.Close()
+	})
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			mu.Lock()
+			if serverSpoke {
+				serverSpoke = false
+				p.mu.Lock()
+				p.turns++
+				p.mu.Unlock()
+			}
+			mu.Unlock()
+			if _, werr := up.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	up.Close()
+	wg.Wait()
+}
