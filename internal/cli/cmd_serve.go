@@ -68,6 +68,7 @@ func runDaemon(ctx context.Context, args []string, env Env, name, help string, r
 		return ExitUsage
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	applyMemoryLimit(env.Getenv, cfg, logger)
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error(name, "err", err)
 		fmt.Fprintf(env.Stderr, "trasloco %s: %v\n", name, err)
@@ -130,7 +131,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("river UI: %w", err)
 	}
+	// Invitations and password resets go out through the completion
+	// emails' SMTP server.
+	accountMail, err := notify.NewMailer(cfg.SMTP)
+	if err != nil {
+		return err
+	}
 	handler := web.New(web.Deps{
+		Mail:                   accountMail,
 		Pool:                   pool,
 		River:                  rc,
 		Box:                    box,
@@ -141,6 +149,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		TrustedProxies:         cfg.TrustedProxies,
 		MaxScheduleAhead:       cfg.MaxScheduleAhead,
 		MigrationsPerHour:      cfg.MigrationsPerHour,
+		ForbidPlainLogin:       cfg.ForbidPlainLogin,
 		RiverUI:                riverUI,
 		Health:                 hc,
 		Metrics:                m,
@@ -216,21 +225,25 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		return nil, err
 	}
 	return jobs.NewClient(jobs.Deps{
-		Pool:           pool,
-		Box:            box,
-		Guard:          remoteGuard(cfg),
-		Dest:           dest,
-		PinRemoteAddr:  cfg.PinRemoteAddr,
-		Logger:         logger.With("component", "jobs"),
-		PerHostLimit:   cfg.PerHostLimit,
-		PerTenantLimit: cfg.PerTenantLimit,
-		MailboxSlice:   cfg.MailboxSlice,
-		RetryBase:      cfg.RetryBackoff,
-		Poll:           cfg.JobPoll,
-		Mailer:         mailer,
-		BaseURL:        cfg.BaseURL,
-		Metrics:        m,
-		Stopping:       stopping,
+		Pool:             pool,
+		Box:              box,
+		Guard:            remoteGuard(cfg),
+		Dest:             dest,
+		PinRemoteAddr:    cfg.PinRemoteAddr,
+		Logger:           logger.With("component", "jobs"),
+		PerHostLimit:     cfg.PerHostLimit,
+		PerTenantLimit:   cfg.PerTenantLimit,
+		ForbidPlainLogin: cfg.ForbidPlainLogin,
+		MailboxSlice:     cfg.MailboxSlice,
+		MinRate:          int64(cfg.MinRate),
+		RateWindow:       cfg.RateWindow,
+		MailboxBudget:    cfg.MailboxBudget,
+		RetryBase:        cfg.RetryBackoff,
+		Poll:             cfg.JobPoll,
+		Mailer:           mailer,
+		BaseURL:          cfg.BaseURL,
+		Metrics:          m,
+		Stopping:         stopping,
 	}, jobs.ClientOptions{
 		Workers: cfg.Workers,
 		Logger:  logger.With("component", "river"),

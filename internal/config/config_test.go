@@ -52,6 +52,9 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 90*24*time.Hour, c.MaxScheduleAhead)
 	require.Equal(t, 20, c.MigrationsPerHour)
 	require.Equal(t, 20*time.Minute, c.MailboxSlice)
+	require.Equal(t, 2048, c.MinRate)
+	require.Equal(t, 5*time.Minute, c.RateWindow)
+	require.Equal(t, 12*time.Hour, c.MailboxBudget)
 	require.Equal(t, 30*time.Second, c.RetryBackoff)
 	require.Equal(t, 10*time.Second, c.JobPoll)
 	require.Empty(t, c.MetricsListen)
@@ -110,6 +113,8 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}, c.DenyRemoteNets)
 				require.Equal(t, []string{"imap.provider.test", "mail.provider.test"}, c.OwnIMAPHosts)
 			}},
+		{"forbid plain", map[string]string{config.EnvForbidPlainLogin: "true"},
+			func(t *testing.T, c config.Config) { require.True(t, c.ForbidPlainLogin) }},
 		{"any remote port", map[string]string{config.EnvAllowRemotePorts: "any"},
 			func(t *testing.T, c config.Config) {
 				require.True(t, c.AllowAnyRemotePort)
@@ -137,6 +142,12 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, 90*time.Second, c.MailboxSlice)
 				require.Equal(t, 2*time.Second, c.RetryBackoff)
 				require.Equal(t, 500*time.Millisecond, c.JobPoll)
+			}},
+		{"rate floor and budget", map[string]string{config.EnvMinRate: "512", config.EnvRateWindow: "10m", config.EnvMailboxBudget: "6h"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, 512, c.MinRate)
+				require.Equal(t, 10*time.Minute, c.RateWindow)
+				require.Equal(t, 6*time.Hour, c.MailboxBudget)
 			}},
 	}
 	for _, tt := range tests {
@@ -183,11 +194,14 @@ func TestLoadErrors(t *testing.T) {
 		{"bad denied net", map[string]string{config.EnvDenyRemoteNets: "10.0.0.1"}, config.EnvDenyRemoteNets},
 		{"bad pin", map[string]string{config.EnvPinRemoteAddr: "sometimes"}, config.EnvPinRemoteAddr},
 		{"bad workers", map[string]string{config.EnvWorkers: "0"}, config.EnvWorkers},
+		{"bad forbid plain", map[string]string{config.EnvForbidPlainLogin: "perhaps"}, config.EnvForbidPlainLogin},
 		{"bad schedule ahead", map[string]string{config.EnvMaxScheduleAhead: "90d"}, config.EnvMaxScheduleAhead},
 		{"bad migrations per hour", map[string]string{config.EnvMigrationsPerHour: "0"}, config.EnvMigrationsPerHour},
 		{"bad per tenant", map[string]string{config.EnvPerTenantLimit: "-1"}, config.EnvPerTenantLimit},
 		{"bad per host", map[string]string{config.EnvPerHostLimit: "four"}, config.EnvPerHostLimit},
 		{"bad slice", map[string]string{config.EnvMailboxSlice: "20"}, config.EnvMailboxSlice},
+		{"bad rate", map[string]string{config.EnvMinRate: "2KiB"}, config.EnvMinRate},
+		{"bad budget", map[string]string{config.EnvMailboxBudget: "0s"}, config.EnvMailboxBudget},
 		{"bad trusted proxy", map[string]string{config.EnvTrustedProxies: "10.0.0.1"}, config.EnvTrustedProxies},
 		{"negative backoff", map[string]string{config.EnvRetryBackoff: "-1s"}, config.EnvRetryBackoff},
 	}

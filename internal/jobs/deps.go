@@ -32,6 +32,7 @@ const (
 	DefaultConcurrency               = 16
 
 	DefaultMailboxSlice      = 20 * time.Minute
+	DefaultMailboxBudget     = 12 * time.Hour
 	DefaultMailboxAttempts   = 6
 	DefaultRetryBase         = 30 * time.Second
 	DefaultPoll              = 10 * time.Second
@@ -74,6 +75,10 @@ type Deps struct {
 	PerTenantValidations int
 	// Concurrency caps the lines one validation checks at once. Default 16.
 	Concurrency int
+	// ForbidPlainLogin refuses to send a remote password in plain text:
+	// Standard-no-SSL then needs STARTTLS (TRASLOCO_FORBID_PLAIN_LOGIN).
+	// Default false: it falls back to a plain-text login.
+	ForbidPlainLogin bool
 	// RemoteLogins bounds the failed test logins to remote servers, so
 	// the panel cannot be used to guess passwords. Defaults: 3 per remote
 	// (host, user) from any tenant and 30 per tenant, within an hour.
@@ -93,6 +98,14 @@ type Deps struct {
 	// DestConns is the number of connections each copy opens to the
 	// destination (transfer default when zero).
 	DestConns int
+	// MinRate and RateWindow are the source's rate floor (transfer
+	// defaults when zero: 2 KiB/s over 5 minutes of waiting for it).
+	MinRate    int64
+	RateWindow time.Duration
+	// MailboxBudget is the most time a mailbox's copy may take in one run,
+	// all its attempts together, from its first; then it fails
+	// (DefaultMailboxBudget when zero).
+	MailboxBudget time.Duration
 	// MailboxSlice is the longest a mailbox job works in one attempt before
 	// it snoozes and goes on in the next (so a job whose worker died is
 	// rescued soon). Default 20 minutes.
@@ -123,7 +136,13 @@ type Deps struct {
 	// instead of holding the shutdown for the rest of their slice. Default
 	// nil: never.
 	Stopping <-chan struct{}
+	// StopPoll is how often a copying mailbox looks whether its run was
+	// asked to stop ("Interrompi"). Default DefaultStopPoll.
+	StopPoll time.Duration
 }
+
+// DefaultStopPoll is Deps.StopPoll's default.
+const DefaultStopPoll = 2 * time.Second
 
 func (d Deps) withDefaults() Deps {
 	if d.Logger == nil {
@@ -159,11 +178,17 @@ func (d Deps) withDefaults() Deps {
 	if d.MailboxSlice <= 0 {
 		d.MailboxSlice = DefaultMailboxSlice
 	}
+	if d.MailboxBudget <= 0 {
+		d.MailboxBudget = DefaultMailboxBudget
+	}
 	if d.RetryBase <= 0 {
 		d.RetryBase = DefaultRetryBase
 	}
 	if d.Poll <= 0 {
 		d.Poll = DefaultPoll
+	}
+	if d.StopPoll <= 0 {
+		d.StopPoll = DefaultStopPoll
 	}
 	if d.FlushInterval <= 0 {
 		d.FlushInterval = DefaultFlushInterval
@@ -228,4 +253,14 @@ func AddWorkers(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewRunEmailWorker(d))
 	river.AddWorker(w, NewReconcileWorker(d))
 	river.AddWorker(w, NewPurgePasswordsWorker(d))
+}
+
+// noPlainText makes e, an endpoint of preset p, use STARTTLS instead of
+// falling back to plain text when the operator forbids plain-text logins.
+// The certificate stays unverified, as Standard-no-SSL promises.
+func (d Deps) noPlainText(p transfer.Preset, e *transfer.Endpoint) {
+	if d.ForbidPlainLogin && p == transfer.PresetStandardNoSSL && (e.TLS == "" || e.TLS == transfer.TLSOpportunistic) {
+		e.TLS = transfer.TLSStartTLS
+		e.InsecureSkipVerify = true
+	}
 }
