@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all deps dev dev-reset generate check-generate build test bench bench-panel fmt vet
+.PHONY: all deps dev dev-reset generate check-generate build test bench bench-quick bench-panel fmt vet
 
 all: build
 
@@ -38,9 +38,13 @@ test: deps check-generate
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
-## bench: side-by-side copy benchmark (trasloco copy, mbsync, doveadm backup)
+## bench: side-by-side copy benchmark (trasloco copy, one migration through a real trasloco worker with PostgreSQL, mbsync, doveadm backup; the servers' one-sided limits; validation scaling); take its numbers on a quiet machine
 bench: deps
-	$(GO) run ./cmd/trasloco-bench
+	$(GO) run ./cmd/trasloco-bench $(BENCH_FLAGS)
+
+## bench-quick: the same on small corpora, a few minutes, to check the harness (its numbers mean little)
+bench-quick: deps
+	$(GO) run ./cmd/trasloco-bench -quick $(BENCH_FLAGS)
 
 ## bench-panel: what the panel's pages cost for a tenant of 10 migrations and one of 10,000 (a 5,000-mailbox migration)
 bench-panel: deps

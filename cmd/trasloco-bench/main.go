@@ -15,6 +15,15 @@
 // Dovecot servers meanwhile (their imap processes end at logout and are
 // counted then), to say where the time goes.
 //
+// Beside those, in the same run: the product path (worker: the scenario's
+// mailboxes as one migration through a real `trasloco worker` with
+// PostgreSQL, timed by the run's start and end in the database; see
+// product.go), a scenario of -small-mailboxes small mailboxes (worker and
+// doveadm), the two servers' one-sided rates on the same corpus (src-read,
+// dst-write; see limits.go), a validation of -validate-lines lines against
+// one slow old server (validation.go), and the ratios beside issue 13's
+// targets, printed, never asserted.
+//
 // The servers' storage lives under the system temporary directory ($TMPDIR):
 // on a disk by default, like a real server; TMPDIR=/dev/shm takes the disk
 // out of the measurement (less noise on a shared virtual machine). Every
@@ -58,6 +67,12 @@ type options struct {
 	keep                                  bool
 	traslocoProcs                         string
 	inFlight                              int64
+	smallMailboxes, smallPer              int
+	workers, perHost                      int
+	workerProfile                         string
+	validateLines                         int
+	roundTrips                            bool
+	loginDelay                            time.Duration
 }
 
 func main() {
@@ -67,10 +82,18 @@ func main() {
 	flag.IntVar(&o.perMailbox, "per-mailbox", 1000, "messages per mailbox in the second scenario")
 	flag.IntVar(&o.runs, "runs", 3, "runs per tool and scenario (the table shows medians)")
 	flag.Int64Var(&o.seed, "seed", 1, "corpus seed")
-	flag.BoolVar(&o.quick, "quick", false, "small smoke run: 400 messages, 3×150, one run (explicit flags still win)")
+	flag.BoolVar(&o.quick, "quick", false, "small smoke run: 400 messages, 3×150, 20×20 small mailboxes, 100 lines to validate, one run (explicit flags still win)")
 	flag.StringVar(&o.out, "out", "", "also write the markdown report to this file")
 	flag.IntVar(&o.dstConns, "dst-conns", 2, "trasloco copy --dst-conns")
-	flag.StringVar(&o.tools, "tools", "trasloco,mbsync,doveadm", "comma-separated tools to run")
+	flag.StringVar(&o.tools, "tools", "trasloco,worker,mbsync,doveadm,src-read,dst-write", "comma-separated tools to run: trasloco (trasloco copy, or the engine in one process), worker (one migration through a real trasloco worker with PostgreSQL), mbsync, doveadm, and the limit rows src-read and dst-write")
+	flag.IntVar(&o.smallMailboxes, "small-mailboxes", 200, "mailboxes of the many-small-mailboxes scenario (worker and doveadm only; 0: none)")
+	flag.IntVar(&o.smallPer, "small-per-mailbox", 20, "messages per mailbox in the many-small-mailboxes scenario")
+	flag.IntVar(&o.workers, "workers", 8, "the worker's TRASLOCO_WORKERS and TRASLOCO_PER_TENANT_LIMIT; also how many doveadm and mbsync processes the many-small-mailboxes scenario runs at once")
+	flag.IntVar(&o.perHost, "per-host", 8, "the worker's TRASLOCO_PER_HOST_LIMIT (runs and validation)")
+	flag.StringVar(&o.workerProfile, "worker-cpuprofile", "", "save the worker's CPU profile of its first run of the several-mailboxes scenario here (TRASLOCO_PPROF on its metrics listener)")
+	flag.IntVar(&o.validateLines, "validate-lines", 1000, "lines of the validation benchmark (0: none)")
+	flag.BoolVar(&o.roundTrips, "round-trips", true, "after the timed runs, one more untimed worker run of the one-mailbox and several-mailboxes scenarios through proxies that count the round trips to each server")
+	flag.DurationVar(&o.loginDelay, "login-delay", 50*time.Millisecond, "how long the validation benchmark's old server holds each connection before it answers")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the runs, copy the one-mailbox corpus once more in-process with the transfer engine and write its CPU profile here")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (Dovecot logs, tool logs)")
 	flag.StringVar(&o.traslocoProcs, "trasloco-procs", "one", "several mailboxes at once: copied by one process with the transfer engine, as `trasloco worker` runs them (one), or by one `trasloco copy` process each (each)")
@@ -103,9 +126,16 @@ func main() {
 		if !set["runs"] {
 			o.runs = 1
 		}
+		if !set["small-mailboxes"] {
+			o.smallMailboxes = 20
+		}
+		if !set["validate-lines"] {
+			o.validateLines = 100
+		}
 	}
-	if o.messages < 1 || o.mailboxes < 0 || o.perMailbox < 1 || o.runs < 1 {
-		fmt.Fprintln(os.Stderr, "trasloco-bench: -messages, -per-mailbox and -runs must be positive")
+	if o.messages < 1 || o.mailboxes < 0 || o.perMailbox < 1 || o.runs < 1 || o.smallMailboxes < 0 || o.smallPer < 1 ||
+		o.workers < 1 || o.perHost < 1 || o.validateLines < 0 {
+		fmt.Fprintln(os.Stderr, "trasloco-bench: -messages, -per-mailbox, -small-per-mailbox, -runs, -workers and -per-host must be positive")
 		os.Exit(2)
 	}
 	if err := run(o); err != nil {
@@ -122,8 +152,14 @@ func logf(format string, args ...any) {
 // scenario is one benchmark situation and its results.
 type scenario struct {
 	Name    string
+	Key     string // "one", "multi", "small": what the targets refer to
 	Sources []sourceMailbox
 	Results map[string][]runResult // tool → one result per run
+	// Tools, when not empty, are the only tools run in this scenario.
+	Tools []string
+	// Parallel caps the processes run at once by the tools that run one
+	// process per mailbox (0: every mailbox at once).
+	Parallel int
 }
 
 // sourceMailbox is a seeded source user and its fingerprints.
@@ -148,6 +184,7 @@ type runResult struct {
 	DstCPU    time.Duration // CPU time of the destination Dovecot meanwhile
 	Diff      diff
 	Errs      []error
+	Notes     string // where the time went (the worker's runs)
 }
 
 func (r runResult) rate() float64   { return float64(r.Messages) / r.Wall.Seconds() }
@@ -216,9 +253,20 @@ func run(o options) error {
 		stopServers()
 	}()
 
+	var pe *productEnv
+	if o.validateLines > 0 || slices.ContainsFunc(tools, func(t tool) bool { return t.Name() == "worker" }) {
+		logf("starting PostgreSQL for the worker")
+		if pe, err = startProduct(ctx, o.workers, o.perHost); err != nil {
+			return err
+		}
+		defer pe.stop()
+	}
+
 	// The corpora.
-	one := &scenario{Name: "one mailbox", Results: map[string][]runResult{}}
-	multi := &scenario{Name: fmt.Sprintf("%d mailboxes at once", o.mailboxes), Results: map[string][]runResult{}}
+	one := &scenario{Name: "one mailbox", Key: "one", Results: map[string][]runResult{}}
+	multi := &scenario{Name: fmt.Sprintf("%d mailboxes at once", o.mailboxes), Key: "multi", Results: map[string][]runResult{}}
+	small := &scenario{Name: fmt.Sprintf("%d small mailboxes", o.smallMailboxes), Key: "small", Results: map[string][]runResult{},
+		Tools: []string{"worker", "doveadm"}, Parallel: o.workers}
 	if err := addSource(env, one, "one", corpusSpec{Seed: o.seed, Messages: o.messages}); err != nil {
 		return err
 	}
@@ -227,9 +275,32 @@ func run(o options) error {
 			return err
 		}
 	}
+	// Many small mailboxes: seeded four at a time, kept in order.
+	small.Sources = make([]sourceMailbox, o.smallMailboxes)
+	seedErrs := make([]error, o.smallMailboxes)
+	var seedWG sync.WaitGroup
+	seedSlots := make(chan struct{}, 4)
+	for i := range o.smallMailboxes {
+		seedWG.Go(func() {
+			seedSlots <- struct{}{}
+			defer func() { <-seedSlots }()
+			one := &scenario{}
+			seedErrs[i] = addSource(env, one, fmt.Sprintf("small%d", i+1), corpusSpec{Seed: o.seed*100000 + int64(i) + 1, Messages: o.smallPer})
+			if seedErrs[i] == nil {
+				small.Sources[i] = one.Sources[0]
+			}
+		})
+	}
+	seedWG.Wait()
+	if err := errors.Join(seedErrs...); err != nil {
+		return err
+	}
 	scenarios := []*scenario{one}
 	if o.mailboxes > 0 {
 		scenarios = append(scenarios, multi)
+	}
+	if o.smallMailboxes > 0 {
+		scenarios = append(scenarios, small)
 	}
 
 	// The runs: each tool in turn within a run, so that the tools share
@@ -241,20 +312,75 @@ func run(o options) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
+				if len(sc.Tools) > 0 && !slices.Contains(sc.Tools, t.Name()) {
+					continue
+				}
 				seq++
-				res, err := runOnce(ctx, env, dir, sc, t, seq)
+				var res runResult
+				var err error
+				switch t.(type) {
+				case workerTool:
+					profile := ""
+					if sc == multi && r == 1 {
+						profile = o.workerProfile
+					}
+					res, err = runWorkerOnce(ctx, env, pe, dir, sc, seq, profile, false)
+				case srcReadTool:
+					res, err = readOnly(ctx, env, sc)
+				case dstWriteTool:
+					res, err = writeOnly(ctx, env, sc, seq)
+				default:
+					res, err = runOnce(ctx, env, dir, sc, t, seq)
+				}
 				if err != nil {
-					return err
+					return fmt.Errorf("%s, run %d, %s: %w", sc.Name, r, t.Name(), err)
 				}
 				sc.Results[t.Name()] = append(sc.Results[t.Name()], res)
+				if isLimit(t.Name()) {
+					logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, CPUs %.0f%% busy (source Dovecot %.1fs, destination Dovecot %.1fs)",
+						sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond), 100*res.CPUBusy, res.SrcCPU.Seconds(), res.DstCPU.Seconds())
+					continue
+				}
 				logf("%s, run %d, %s: %.0f messages/s, %.1f MB/s, %s, CPUs %.0f%% busy (tool %.1fs, source Dovecot %.1fs, destination Dovecot %.1fs), peak RSS %s (sum %s), %s%s",
 					sc.Name, r, t.Name(), res.rate(), res.mbRate(), res.Wall.Round(time.Millisecond), 100*res.CPUBusy, res.ToolCPU.Seconds(), res.SrcCPU.Seconds(), res.DstCPU.Seconds(),
 					kib(res.MaxRSSKiB), kib(res.SumRSSKiB), res.Diff, errSummary(res.Errs))
+				if res.Notes != "" {
+					logf("%s, run %d, %s: %s", sc.Name, r, t.Name(), res.Notes)
+				}
 			}
 		}
 	}
 
-	report := markdown(o, scenarios, tools)
+	var roundTrips []string
+	if o.roundTrips && slices.ContainsFunc(tools, func(t tool) bool { return t.Name() == "worker" }) {
+		for _, sc := range scenarios {
+			if sc == small {
+				continue
+			}
+			seq++
+			res, err := runWorkerOnce(ctx, env, pe, dir, sc, seq, "", true)
+			if err != nil {
+				return fmt.Errorf("%s, counting round trips: %w", sc.Name, err)
+			}
+			if !res.Diff.exact() || len(res.Errs) > 0 {
+				return fmt.Errorf("%s, counting round trips: the copy was not exact or failed: %s%s", sc.Name, res.Diff, errSummary(res.Errs))
+			}
+			logf("%s, worker: %s", sc.Name, res.Notes)
+			roundTrips = append(roundTrips, fmt.Sprintf("- %s: %s\n", sc.Name, res.Notes))
+		}
+	}
+
+	var vr *validationResult
+	if o.validateLines > 0 {
+		v, err := validateScaling(ctx, env, pe, dir, o.validateLines, o.loginDelay)
+		if err != nil {
+			return fmt.Errorf("validation benchmark: %w", err)
+		}
+		logf("%s", v)
+		vr = &v
+	}
+
+	report := markdown(o, scenarios, tools, vr, roundTrips)
 	fmt.Print(report)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
@@ -267,9 +393,11 @@ func run(o options) error {
 		}
 	}
 	for _, sc := range scenarios {
-		for _, res := range sc.Results[traslocoTool{}.Name()] {
-			if !res.Diff.exact() || len(res.Errs) > 0 {
-				return errors.New("trasloco's copy was not exact or failed: see above")
+		for _, name := range []string{"trasloco", "worker"} {
+			for _, res := range sc.Results[name] {
+				if !res.Diff.exact() || len(res.Errs) > 0 {
+					return fmt.Errorf("%s's copy was not exact or failed: see above", name)
+				}
 			}
 		}
 	}
@@ -278,13 +406,13 @@ func run(o options) error {
 
 // pickTools parses -tools.
 func pickTools(list string) ([]tool, error) {
-	all := []tool{traslocoTool{}, mbsyncTool{}, doveadmTool{}}
+	all := []tool{traslocoTool{}, workerTool{}, mbsyncTool{}, doveadmTool{}, srcReadTool{}, dstWriteTool{}}
 	var out []tool
 	for name := range strings.SplitSeq(list, ",") {
 		name = strings.TrimSpace(name)
 		i := slices.IndexFunc(all, func(t tool) bool { return t.Name() == name })
 		if i < 0 {
-			return nil, fmt.Errorf("-tools: unknown tool %q (trasloco, mbsync, doveadm)", name)
+			return nil, fmt.Errorf("-tools: unknown tool %q (trasloco, worker, mbsync, doveadm, src-read, dst-write)", name)
 		}
 		out = append(out, all[i])
 	}
@@ -356,7 +484,7 @@ func runOnce(ctx context.Context, env *benchEnv, dir string, sc *scenario, t too
 	// after it: let Dovecot reap them before counting its CPU time.
 	time.Sleep(300 * time.Millisecond)
 	src0, dst0 := serverCPU(env.Src.ConfigPath()), serverCPU(env.Dst.ConfigPath())
-	wall, busy, stats := runProcs(cmds, checks, logs)
+	wall, busy, stats := runProcs(cmds, checks, logs, sc.Parallel)
 	time.Sleep(300 * time.Millisecond) // let Dovecot reap its imap processes
 	res.SrcCPU, res.DstCPU = serverCPU(env.Src.ConfigPath())-src0, serverCPU(env.Dst.ConfigPath())-dst0
 	if ctx.Err() != nil {
@@ -372,6 +500,14 @@ func runOnce(ctx context.Context, env *benchEnv, dir string, sc *scenario, t too
 		}
 	}
 
+	var err error
+	res.Diff, err = verifyAll(env, sc, jobs)
+	return res, err
+}
+
+// verifyAll checks the copies of sc's mailboxes (jobs[i] is the copy of
+// source i), two mailboxes at a time, and sums their differences.
+func verifyAll(env *benchEnv, sc *scenario, jobs []copyJob) (diff, error) {
 	// Verify, two mailboxes at a time. The copies stay on disk until the
 	// benchmark ends: on ext4 without a journal (this kind of virtual
 	// machine) inodes deleted in the last minute are skipped, one by one,
@@ -390,13 +526,14 @@ func runOnce(ctx context.Context, env *benchEnv, dir string, sc *scenario, t too
 		})
 	}
 	wg.Wait()
+	var sum diff
 	if err := errors.Join(errs...); err != nil {
-		return res, fmt.Errorf("verify %s: %w", t.Name(), err)
+		return sum, fmt.Errorf("verify: %w", err)
 	}
 	for _, d := range diffs {
-		res.Diff = res.Diff.add(d)
+		sum = sum.add(d)
 	}
-	return res, nil
+	return sum, nil
 }
 
 // profileEngine copies src once more in-process, with the transfer engine
@@ -430,7 +567,7 @@ func profileEngine(ctx context.Context, env *benchEnv, src sourceMailbox, path s
 }
 
 // markdown renders the results table.
-func markdown(o options, scenarios []*scenario, tools []tool) string {
+func markdown(o options, scenarios []*scenario, tools []tool, vr *validationResult, roundTrips []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## trasloco-bench\n\n")
 	host, _ := os.Hostname()
@@ -438,7 +575,10 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 	if o.traslocoProcs == "one" {
 		b.WriteString("Several mailboxes at once: trasloco copies them all in one process, as `trasloco worker` does (the transfer engine, configured as `trasloco copy` configures it); the other tools run one process per mailbox. ")
 	}
-	fmt.Fprintf(&b, "Messages/s and MB/s count the messages of the folders to copy (Trash and Junk excluded for every tool) over the wall time of the copying process(es).\n\n")
+	fmt.Fprintf(&b, "Messages/s and MB/s count the messages of the folders to copy (Trash and Junk excluded for every tool) over the wall time of the copying process(es). ")
+	fmt.Fprintf(&b, "worker: the scenario's mailboxes as one migration through a fresh `trasloco worker` process with PostgreSQL (TRASLOCO_WORKERS %d, TRASLOCO_PER_HOST_LIMIT %d, preset standard-nossl: STARTTLS to the old server, which offers it; plain to ours), timed from the run's start to its end as the database records them (runs.started_at, runs.ended_at). ", o.workers, o.perHost)
+	fmt.Fprintf(&b, "src-read and dst-write are not copies but the two servers' one-sided rates on the same corpus (every body fetched and discarded; every message appended from memory), %d connection(s) per mailbox. ", o.dstConns)
+	fmt.Fprintf(&b, "The %d small mailboxes are copied by the worker and by doveadm only, doveadm %d processes at a time.\n\n", o.smallMailboxes, o.workers)
 	for _, sc := range scenarios {
 		var msgs int
 		var bytes int64
@@ -458,12 +598,15 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 			var maxRSS, sumRSS int64
 			procs := 0
 			verdict := "exact"
+			if isLimit(t.Name()) {
+				verdict = "(no copy)"
+			}
 			var errs []error
 			for _, r := range rs {
 				maxRSS = max(maxRSS, r.MaxRSSKiB)
 				procs = max(procs, r.Procs)
 				sumRSS = max(sumRSS, r.SumRSSKiB)
-				if !r.Diff.exact() && verdict == "exact" {
+				if !isLimit(t.Name()) && !r.Diff.exact() && verdict == "exact" {
 					verdict = r.Diff.String()
 					if len(rs) > 1 {
 						verdict += fmt.Sprintf(" (%d messages)", r.Diff.Compared)
@@ -476,6 +619,8 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 			}
 			rss := kib(maxRSS)
 			switch {
+			case isLimit(t.Name()):
+				rss = "—"
 			case len(sc.Sources) > 1 && procs == 1:
 				rss = kib(maxRSS) + ", one process"
 			case len(sc.Sources) > 1:
@@ -487,15 +632,43 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 	}
 	b.WriteString("\n")
 	for _, sc := range scenarios {
-		tr := sc.Results[traslocoTool{}.Name()]
-		for _, other := range []string{"doveadm", "mbsync"} {
-			os := sc.Results[other]
-			if len(tr) == 0 || len(os) == 0 {
+		for _, name := range []string{"trasloco", "worker"} {
+			tr := sc.Results[name]
+			for _, other := range []string{"doveadm", "mbsync"} {
+				os := sc.Results[other]
+				if len(tr) == 0 || len(os) == 0 {
+					continue
+				}
+				ratio := median(tr, runResult.rate) / median(os, runResult.rate)
+				fmt.Fprintf(&b, "- %s: %s / %s = %.2f× (messages/s)\n", sc.Name, name, other, ratio)
+			}
+			if lim := limitRate(sc); len(tr) > 0 && lim > 0 {
+				fmt.Fprintf(&b, "- %s: %s / the slower of src-read and dst-write = %.0f%% (messages/s)\n", sc.Name, name, 100*median(tr, runResult.rate)/lim)
+			}
+		}
+	}
+	b.WriteString(targets(o, scenarios))
+	notes := false
+	for _, sc := range scenarios {
+		for i, r := range sc.Results["worker"] {
+			if r.Notes == "" {
 				continue
 			}
-			ratio := median(tr, runResult.rate) / median(os, runResult.rate)
-			fmt.Fprintf(&b, "- %s: trasloco / %s = %.2f× (messages/s)\n", sc.Name, other, ratio)
+			if !notes {
+				b.WriteString("\nWhere the worker's time went, from what the database recorded:\n\n")
+				notes = true
+			}
+			fmt.Fprintf(&b, "- %s, run %d: %s\n", sc.Name, i+1, r.Notes)
 		}
+	}
+	if len(roundTrips) > 0 {
+		b.WriteString("\nRound trips of the worker, one more run per scenario through counting proxies:\n\n")
+		for _, l := range roundTrips {
+			b.WriteString(l)
+		}
+	}
+	if vr != nil {
+		fmt.Fprintf(&b, "\n%s.\n", vr)
 	}
 	b.WriteString("\nCPU time per run (medians): the copying process(es) + the source Dovecot + the destination Dovecot.\n\n")
 	for _, sc := range scenarios {
@@ -513,7 +686,7 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 				cpu(func(r runResult) time.Duration { return r.DstCPU }))
 		}
 	}
-	b.WriteString("\nPeak RSS is the copying process's VmHWM, sampled from /proc every 10 ms (for doveadm the doveadm process, which runs imapc and writes the destination's storage itself). ")
+	b.WriteString("\nPeak RSS is the copying process's VmHWM, sampled from /proc every 10 ms (for doveadm the doveadm process, which runs imapc and writes the destination's storage itself; for the worker the whole `trasloco worker` process). The worker's CPU time is read from /proc/PID/stat just before run 1 is scheduled and just after it ended. ")
 	b.WriteString("Exactness: every message of every folder to copy, matched by Message-ID, compared by body SHA-256, flags and keywords (not \\Recent) and INTERNALDATE; messages in other destination folders count as excluded copied.\n")
 	for _, sc := range scenarios {
 		for _, t := range tools {
@@ -528,8 +701,87 @@ func markdown(o options, scenarios []*scenario, tools []tool) string {
 	return b.String()
 }
 
+// limitRate is the slower of sc's two one-sided rates (0 when either is
+// missing).
+func limitRate(sc *scenario) float64 {
+	r, w := sc.Results["src-read"], sc.Results["dst-write"]
+	if len(r) == 0 || len(w) == 0 {
+		return 0
+	}
+	return min(median(r, runResult.rate), median(w, runResult.rate))
+}
+
+// targets prints the measured ratios beside issue 13's targets: numbers
+// to read, not assertions.
+func targets(o options, scenarios []*scenario) string {
+	by := map[string]*scenario{}
+	for _, sc := range scenarios {
+		by[sc.Key] = sc
+	}
+	var b strings.Builder
+	line := func(what string, got float64, ok bool, target string) {
+		if ok {
+			fmt.Fprintf(&b, "| %s | %.2f | %s |\n", what, got, target)
+		} else {
+			fmt.Fprintf(&b, "| %s | not measured | %s |\n", what, target)
+		}
+	}
+	ratio := func(key, a, c string) (float64, bool) {
+		sc := by[key]
+		if sc == nil || len(sc.Results[a]) == 0 || len(sc.Results[c]) == 0 {
+			return 0, false
+		}
+		return median(sc.Results[a], runResult.rate) / median(sc.Results[c], runResult.rate), true
+	}
+	b.WriteString("\nTargets of issue 13 (ratios of messages/s, medians of this run):\n\n| measure | measured | target |\n|---|---:|---|\n")
+	n := o.mailboxes
+	v, ok := ratio("multi", "worker", "doveadm")
+	line(fmt.Sprintf("%d mailboxes through the worker / doveadm", n), v, ok, "≥ 1.0×")
+	v, ok = ratio("multi", "worker", "mbsync")
+	line(fmt.Sprintf("%d mailboxes through the worker / mbsync", n), v, ok, "≥ 1.3×")
+	if sc := by["multi"]; sc != nil && len(sc.Results["worker"]) > 0 {
+		var peak int64
+		for _, r := range sc.Results["worker"] {
+			peak = max(peak, r.MaxRSSKiB)
+		}
+		line(fmt.Sprintf("%d mailboxes: the worker's peak RSS, MB", n), float64(peak)/1024, true, "< 150 MB")
+	} else {
+		line(fmt.Sprintf("%d mailboxes: the worker's peak RSS, MB", n), 0, false, "< 150 MB")
+	}
+	how := "one process with the engine (-trasloco-procs each for separate `trasloco copy` processes)"
+	if o.traslocoProcs == "each" {
+		how = "one `trasloco copy` process each"
+	}
+	v, ok = ratio("multi", "trasloco", "mbsync")
+	line(fmt.Sprintf("%d mailboxes, trasloco as %s / mbsync", n, how), v, ok, "≥ 1.0× (separate processes)")
+	v, ok = ratio("one", "trasloco", "doveadm")
+	line("one mailbox, trasloco copy / doveadm", v, ok, "≥ 1.5×")
+	v, ok = ratio("small", "worker", "doveadm")
+	line(fmt.Sprintf("%d small mailboxes through the worker / doveadm", o.smallMailboxes), v, ok, "≥ 0.8×")
+	for _, key := range []string{"multi", "one"} {
+		sc := by[key]
+		if sc == nil {
+			continue
+		}
+		lim := limitRate(sc)
+		w := sc.Results["worker"]
+		line(sc.Name+": the worker / the slower one-sided rate", safeDiv(median(w, runResult.rate), lim), lim > 0 && len(w) > 0, "≥ 0.70")
+	}
+	return b.String()
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
 // median of f over rs.
 func median(rs []runResult, f func(runResult) float64) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
 	v := make([]float64, len(rs))
 	for i, r := range rs {
 		v[i] = f(r)

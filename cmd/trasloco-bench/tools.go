@@ -55,37 +55,42 @@ type procStat struct {
 	Err       error
 }
 
-// runProcs starts cmds at once and waits for all of them; it returns the wall
-// time from the first start to the last exit, how busy the machine's CPUs
-// were meanwhile (0–1, every process counted, the servers included) and
-// each process's peak RSS.
-func runProcs(cmds []*exec.Cmd, checks []func([]byte) error, logs []string) (wall time.Duration, cpuBusy float64, stats []procStat) {
+// runProcs starts cmds, at most parallel at a time (0: all at once), and
+// waits for all of them; it returns the wall time from the first start to
+// the last exit, how busy the machine's CPUs were meanwhile (0–1, every
+// process counted, the servers included) and each process's peak RSS.
+func runProcs(cmds []*exec.Cmd, checks []func([]byte) error, logs []string, parallel int) (wall time.Duration, cpuBusy float64, stats []procStat) {
 	stats = make([]procStat, len(cmds))
 	outs := make([]*strings.Builder, len(cmds))
+	if parallel <= 0 {
+		parallel = len(cmds)
+	}
+	slots := make(chan struct{}, parallel)
 	start := time.Now()
 	busy0, total0 := cpuTimes()
+	done := make(chan int, len(cmds))
 	for i, c := range cmds {
 		outs[i] = &strings.Builder{}
 		c.Stdout = outs[i]
+		slots <- struct{}{}
 		f, err := os.Create(logs[i])
 		if err != nil {
 			stats[i].Err = fmt.Errorf("create log: %w", err)
+			<-slots
+			done <- i
 			continue
 		}
 		c.Stderr = f
 		if err := c.Start(); err != nil {
 			f.Close()
 			stats[i].Err = fmt.Errorf("start %s: %w", c.Path, err)
-		}
-		defer f.Close()
-	}
-	done := make(chan int, len(cmds))
-	for i, c := range cmds {
-		if c.Process == nil {
+			<-slots
 			done <- i
 			continue
 		}
 		go func() {
+			defer func() { <-slots }()
+			defer f.Close()
 			stopSampling := sampleHWM(c.Process.Pid, &stats[i].MaxRSSKiB)
 			err := c.Wait()
 			stopSampling()

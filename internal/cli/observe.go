@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,7 +34,8 @@ func observability(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) (
 }
 
 // metricsServer is the listener of TRASLOCO_METRICS_LISTEN: /healthz,
-// /readyz and /metrics, no login.
+// /readyz and /metrics, no login; with TRASLOCO_PPROF also Go's profiler
+// under /debug/pprof/.
 type metricsServer struct {
 	srv  *http.Server
 	errc chan error
@@ -49,16 +51,31 @@ func startMetricsServer(ctx context.Context, cfg config.Config, m *metrics.Metri
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", config.EnvMetricsListen, err)
 	}
+	mux := health.Mux(hc, m.Handler(logger))
+	if cfg.Pprof {
+		addPprof(mux)
+	}
 	ms := &metricsServer{errc: make(chan error, 1), srv: &http.Server{
-		Handler:           health.Mux(hc, m.Handler(logger)),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout:      time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}}
 	go func() { ms.errc <- ms.srv.Serve(ln) }()
-	logger.Info("metrics listener started", "addr", ln.Addr().String())
+	logger.Info("metrics listener started", "addr", ln.Addr().String(), "pprof", cfg.Pprof)
 	return ms, nil
+}
+
+// addPprof mounts net/http/pprof's handlers on mux (not on
+// http.DefaultServeMux, which nothing serves): a CPU profile of 30 s is
+// GET /debug/pprof/profile?seconds=30.
+func addPprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // stop closes the metrics listener (nil: nothing to do).

@@ -127,7 +127,36 @@ func TestWorkerMetricsListener(t *testing.T) {
 	code, body = httpGet(t, "http://"+metricsAddr+"/metrics", s.logs)
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "trasloco_messages_copied_total 0")
+	code, _ = httpGet(t, "http://"+metricsAddr+"/debug/pprof/cmdline", s.logs)
+	require.Equal(t, http.StatusNotFound, code, "no profiler unless TRASLOCO_PPROF says so")
 
 	require.Equal(t, cli.ExitOK, s.stop(30*time.Second), s.logs.String())
 	require.Contains(t, s.logs.String(), `"msg":"metrics listener started"`)
+}
+
+// TestWorkerPprof: TRASLOCO_PPROF=1 adds Go's profiler to the metrics
+// listener; a CPU profile of the running worker comes back in pprof's
+// format (gzip-compressed protocol buffer).
+func TestWorkerPprof(t *testing.T) {
+	t.Parallel()
+	db := testenv.NewTestDB(t)
+	_, dst := testenv.SharedDovecot(t)
+	metricsAddr := freeAddr(t)
+	env := serveEnv(db.Config().ConnString(), "127.0.0.1:0")
+	env["TRASLOCO_DEST_HOST"] = dst.TLSAddr()
+	env["TRASLOCO_DEST_TLS"] = "implicit"
+	env["TRASLOCO_DEST_CA_FILE"] = dst.CAFile()
+	env["TRASLOCO_METRICS_LISTEN"] = metricsAddr
+	env["TRASLOCO_PPROF"] = "1"
+	s := start(t, env, "worker")
+
+	code, body := httpGet(t, "http://"+metricsAddr+"/debug/pprof/", s.logs)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "goroutine")
+	code, body = httpGet(t, "http://"+metricsAddr+"/debug/pprof/profile?seconds=1", s.logs)
+	require.Equal(t, http.StatusOK, code, body)
+	require.True(t, strings.HasPrefix(body, "\x1f\x8b"), "a gzip-compressed profile")
+
+	require.Equal(t, cli.ExitOK, s.stop(30*time.Second), s.logs.String())
+	require.Contains(t, s.logs.String(), `"pprof":true`)
 }

@@ -39,6 +39,7 @@ const (
 	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
 	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
+	EnvPprof              = "TRASLOCO_PPROF"
 	EnvMemoryLimit        = "TRASLOCO_MEMORY_LIMIT"
 	EnvMinRate            = "TRASLOCO_MIN_RATE"
 	EnvRateWindow         = "TRASLOCO_RATE_WINDOW"
@@ -135,6 +136,10 @@ type Config struct {
 	// (TRASLOCO_METRICS_LISTEN, host:port, e.g. 127.0.0.1:9090). Default
 	// none: not started.
 	MetricsListen string
+	// Pprof adds Go's profiler (/debug/pprof/) to the metrics listener, to
+	// find where a worker's time goes (TRASLOCO_PPROF, true or false).
+	// Default false; it does nothing without TRASLOCO_METRICS_LISTEN.
+	Pprof bool
 	// MemoryLimit is the soft memory limit in bytes that serve and worker
 	// give the Go runtime when GOMEMLIMIT is not set
 	// (TRASLOCO_MEMORY_LIMIT: 1GiB, 768MiB, 2GB, bytes; "off" for none).
@@ -380,6 +385,14 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.OAuth.GoogleKeyFile = get(EnvGoogleKeyFile)
+	if v := get(EnvPprof); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fail(bad(EnvPprof, "want true or false, got %q", v))
+		}
+		c.Pprof = b
+	}
+
 	if v := get(EnvForbidPlainLogin); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -127,7 +127,12 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, 2, c.PerHostLimit)
 			}},
 		{"metrics listen", map[string]string{config.EnvMetricsListen: "127.0.0.1:9090"},
-			func(t *testing.T, c config.Config) { require.Equal(t, "127.0.0.1:9090", c.MetricsListen) }},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, "127.0.0.1:9090", c.MetricsListen)
+				require.False(t, c.Pprof, "off by default")
+			}},
+		{"pprof", map[string]string{config.EnvPprof: "1"},
+			func(t *testing.T, c config.Config) { require.True(t, c.Pprof) }},
 		{"trusted proxies", map[string]string{config.EnvTrustedProxies: "127.0.0.1/32, 10.9.0.0/16"},
 			func(t *testing.T, c config.Config) {
 				require.Equal(t, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.9.0.0/16")}, c.TrustedProxies)
@@ -172,6 +177,7 @@ func TestLoadErrors(t *testing.T) {
 		{"garbage key", map[string]string{config.EnvSecretKey: "not a key!"}, config.EnvSecretKey},
 		{"bad listen", map[string]string{config.EnvListen: "8080"}, config.EnvListen},
 		{"bad metrics listen", map[string]string{config.EnvMetricsListen: "9090"}, config.EnvMetricsListen},
+		{"bad pprof", map[string]string{config.EnvPprof: "yes please"}, config.EnvPprof},
 		{"bad base url", map[string]string{config.EnvBaseURL: "panel.provider.test"}, config.EnvBaseURL},
 		{"no dest", map[string]string{config.EnvDestHost: ""}, config.EnvDestHost},
 		{"bad dest port", map[string]string{config.EnvDestHost: "imap:99999"}, config.EnvDestHost},
