@@ -68,6 +68,7 @@ func runDaemon(ctx context.Context, args []string, env Env, name, help string, r
 		return ExitUsage
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	applyMemoryLimit(env.Getenv, cfg, logger)
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error(name, "err", err)
 		fmt.Fprintf(env.Stderr, "trasloco %s: %v\n", name, err)
@@ -130,7 +131,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("river UI: %w", err)
 	}
+	// Invitations and password resets go out through the completion
+	// emails' SMTP server.
+	accountMail, err := notify.NewMailer(cfg.SMTP)
+	if err != nil {
+		return err
+	}
 	handler := web.New(web.Deps{
+		Mail:                   accountMail,
 		Pool:                   pool,
 		River:                  rc,
 		Box:                    box,
@@ -227,6 +235,9 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		PerTenantLimit:   cfg.PerTenantLimit,
 		ForbidPlainLogin: cfg.ForbidPlainLogin,
 		MailboxSlice:     cfg.MailboxSlice,
+		MinRate:          int64(cfg.MinRate),
+		RateWindow:       cfg.RateWindow,
+		MailboxBudget:    cfg.MailboxBudget,
 		RetryBase:        cfg.RetryBackoff,
 		Poll:             cfg.JobPoll,
 		Mailer:           mailer,

@@ -39,6 +39,10 @@ const (
 	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
 	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
+	EnvMemoryLimit        = "TRASLOCO_MEMORY_LIMIT"
+	EnvMinRate            = "TRASLOCO_MIN_RATE"
+	EnvRateWindow         = "TRASLOCO_RATE_WINDOW"
+	EnvMailboxBudget      = "TRASLOCO_MAILBOX_BUDGET"
 	EnvAllowRemotePorts   = "TRASLOCO_ALLOW_REMOTE_PORTS"
 	EnvDenyRemoteNets     = "TRASLOCO_DENY_REMOTE_NETS"
 	EnvOwnIMAPHosts       = "TRASLOCO_OWN_IMAP_HOSTS"
@@ -99,6 +103,16 @@ type Config struct {
 	// PerHostLimit caps concurrent connections to one remote host, in
 	// validation and in runs (TRASLOCO_PER_HOST_LIMIT). Default 4.
 	PerHostLimit int
+	// MinRate is the slowest an old server may send, in bytes a second,
+	// over RateWindow of waiting for it, before the attempt is cut and
+	// retried later (TRASLOCO_MIN_RATE, TRASLOCO_RATE_WINDOW a Go
+	// duration). Default 2048 over 5m.
+	MinRate    int
+	RateWindow time.Duration
+	// MailboxBudget is the most time one mailbox's copy may take in a run,
+	// all attempts together (TRASLOCO_MAILBOX_BUDGET, a Go duration).
+	// Default 12h.
+	MailboxBudget time.Duration
 	// MailboxSlice is the longest one attempt of a mailbox copy works
 	// before going on in a fresh attempt; it also sets how soon the copy
 	// of a worker process that died is taken up again
@@ -117,6 +131,11 @@ type Config struct {
 	// (TRASLOCO_METRICS_LISTEN, host:port, e.g. 127.0.0.1:9090). Default
 	// none: not started.
 	MetricsListen string
+	// MemoryLimit is the soft memory limit in bytes that serve and worker
+	// give the Go runtime when GOMEMLIMIT is not set
+	// (TRASLOCO_MEMORY_LIMIT: 1GiB, 768MiB, 2GB, bytes; "off" for none).
+	// Default DefaultMemoryLimit.
+	MemoryLimit int64
 	// AllowRemotePorts are the ports a customer's remote host may be
 	// reached on (TRASLOCO_ALLOW_REMOTE_PORTS, comma-separated; list 143
 	// and 993 too if they stay allowed; "any" for every port, in
@@ -332,8 +351,12 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MaxScheduleAhead = positiveDuration(get, EnvMaxScheduleAhead, 90*24*time.Hour, fail)
 	c.MigrationsPerHour = positiveInt(get, EnvMigrationsPerHour, 20, fail)
 	c.MailboxSlice = positiveDuration(get, EnvMailboxSlice, 20*time.Minute, fail)
+	c.MinRate = positiveInt(get, EnvMinRate, 2048, fail)
+	c.RateWindow = positiveDuration(get, EnvRateWindow, 5*time.Minute, fail)
+	c.MailboxBudget = positiveDuration(get, EnvMailboxBudget, 12*time.Hour, fail)
 	c.RetryBackoff = positiveDuration(get, EnvRetryBackoff, 30*time.Second, fail)
 	c.JobPoll = positiveDuration(get, EnvJobPoll, 10*time.Second, fail)
+	c.MemoryLimit = memoryLimit(get, fail)
 
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)

@@ -52,6 +52,9 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 90*24*time.Hour, c.MaxScheduleAhead)
 	require.Equal(t, 20, c.MigrationsPerHour)
 	require.Equal(t, 20*time.Minute, c.MailboxSlice)
+	require.Equal(t, 2048, c.MinRate)
+	require.Equal(t, 5*time.Minute, c.RateWindow)
+	require.Equal(t, 12*time.Hour, c.MailboxBudget)
 	require.Equal(t, 30*time.Second, c.RetryBackoff)
 	require.Equal(t, 10*time.Second, c.JobPoll)
 	require.Empty(t, c.MetricsListen)
@@ -135,6 +138,12 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, 2*time.Second, c.RetryBackoff)
 				require.Equal(t, 500*time.Millisecond, c.JobPoll)
 			}},
+		{"rate floor and budget", map[string]string{config.EnvMinRate: "512", config.EnvRateWindow: "10m", config.EnvMailboxBudget: "6h"},
+			func(t *testing.T, c config.Config) {
+				require.Equal(t, 512, c.MinRate)
+				require.Equal(t, 10*time.Minute, c.RateWindow)
+				require.Equal(t, 6*time.Hour, c.MailboxBudget)
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,6 +194,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad per tenant", map[string]string{config.EnvPerTenantLimit: "-1"}, config.EnvPerTenantLimit},
 		{"bad per host", map[string]string{config.EnvPerHostLimit: "four"}, config.EnvPerHostLimit},
 		{"bad slice", map[string]string{config.EnvMailboxSlice: "20"}, config.EnvMailboxSlice},
+		{"bad rate", map[string]string{config.EnvMinRate: "2KiB"}, config.EnvMinRate},
+		{"bad budget", map[string]string{config.EnvMailboxBudget: "0s"}, config.EnvMailboxBudget},
 		{"bad trusted proxy", map[string]string{config.EnvTrustedProxies: "10.0.0.1"}, config.EnvTrustedProxies},
 		{"negative backoff", map[string]string{config.EnvRetryBackoff: "-1s"}, config.EnvRetryBackoff},
 	}

@@ -28,8 +28,8 @@ var csvCatalog = map[string]Message{
 	"csv.duplicate":           {IT: "la casella locale %s compare già alla riga %d", EN: "the local mailbox %s already appears on line %d"},
 
 	// Notes: things accepted, reported so the user knows.
-	"csv.note.bom":            {IT: "Il file inizia con un BOM UTF-8: ignorato.", EN: "The file starts with a UTF-8 byte order mark: ignored."},
-	"csv.note.crlf":           {IT: "Il file usa fine riga Windows (CRLF): accettati.", EN: "The file uses Windows line ends (CRLF): accepted."},
+	"csv.note.bom":            {IT: "Il file inizia con un segno invisibile che Excel aggiunge (BOM): ignorato, va bene così.", EN: "The file starts with an invisible mark that Excel adds (a BOM): ignored, that is fine."},
+	"csv.note.crlf":           {IT: "Il file va a capo alla maniera di Windows: va bene così.", EN: "The file ends its lines the Windows way: that is fine."},
 	"csv.note.cr":             {IT: "Il file usa fine riga con solo CR (vecchio Mac): accettati.", EN: "The file uses CR-only line ends (old Mac): accepted."},
 	"csv.note.header":         {IT: "intestazione riconosciuta e ignorata", EN: "header recognised and ignored"},
 	"csv.note.blank":          {IT: "Righe vuote ignorate: %s.", EN: "Blank lines ignored: %s."},
@@ -69,5 +69,7 @@ var csvCatalog = map[string]Message{
 	"run.interrupted":      {IT: "copia interrotta da un errore imprevisto", EN: "the copy was interrupted by an unexpected error"},
 	"run.some_failed":      {IT: "%d messaggi o cartelle non copiati: vedi il log", EN: "%d messages or folders not copied: see the log"},
 	"run.retrying":         {IT: "nuovo tentativo (%d di %d) tra %s", EN: "trying again (%d of %d) in %s"},
+	"run.stalled":          {IT: "il vecchio server invia i messaggi troppo lentamente (meno di %s al secondo per %s): la copia riprenderà più tardi", EN: "the old server sends the messages too slowly (under %s a second for %s): the copy will resume later"},
+	"run.time_budget":      {IT: "la copia della casella ha superato il tempo a disposizione per questa esecuzione (%s): il vecchio server è troppo lento; usa «Riprova le caselle fallite»", EN: "the copy of the mailbox went past the time it has for this run (%s): the old server is too slow; use “Retry failed mailboxes”"},
 	"run.gave_up":          {IT: "copia interrotta e non ripresa dopo ripetuti tentativi: usa «Riprova le caselle fallite»", EN: "the copy was interrupted and not resumed after repeated attempts: use “Retry failed mailboxes”"},
 }

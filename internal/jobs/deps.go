@@ -32,6 +32,7 @@ const (
 	DefaultConcurrency               = 16
 
 	DefaultMailboxSlice      = 20 * time.Minute
+	DefaultMailboxBudget     = 12 * time.Hour
 	DefaultMailboxAttempts   = 6
 	DefaultRetryBase         = 30 * time.Second
 	DefaultPoll              = 10 * time.Second
@@ -97,6 +98,14 @@ type Deps struct {
 	// DestConns is the number of connections each copy opens to the
 	// destination (transfer default when zero).
 	DestConns int
+	// MinRate and RateWindow are the source's rate floor (transfer
+	// defaults when zero: 2 KiB/s over 5 minutes of waiting for it).
+	MinRate    int64
+	RateWindow time.Duration
+	// MailboxBudget is the most time a mailbox's copy may take in one run,
+	// all its attempts together, from its first; then it fails
+	// (DefaultMailboxBudget when zero).
+	MailboxBudget time.Duration
 	// MailboxSlice is the longest a mailbox job works in one attempt before
 	// it snoozes and goes on in the next (so a job whose worker died is
 	// rescued soon). Default 20 minutes.
@@ -127,7 +136,13 @@ type Deps struct {
 	// instead of holding the shutdown for the rest of their slice. Default
 	// nil: never.
 	Stopping <-chan struct{}
+	// StopPoll is how often a copying mailbox looks whether its run was
+	// asked to stop ("Interrompi"). Default DefaultStopPoll.
+	StopPoll time.Duration
 }
+
+// DefaultStopPoll is Deps.StopPoll's default.
+const DefaultStopPoll = 2 * time.Second
 
 func (d Deps) withDefaults() Deps {
 	if d.Logger == nil {
@@ -163,11 +178,17 @@ func (d Deps) withDefaults() Deps {
 	if d.MailboxSlice <= 0 {
 		d.MailboxSlice = DefaultMailboxSlice
 	}
+	if d.MailboxBudget <= 0 {
+		d.MailboxBudget = DefaultMailboxBudget
+	}
 	if d.RetryBase <= 0 {
 		d.RetryBase = DefaultRetryBase
 	}
 	if d.Poll <= 0 {
 		d.Poll = DefaultPoll
+	}
+	if d.StopPoll <= 0 {
+		d.StopPoll = DefaultStopPoll
 	}
 	if d.FlushInterval <= 0 {
 		d.FlushInterval = DefaultFlushInterval

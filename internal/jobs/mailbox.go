@@ -28,6 +28,11 @@ import (
 type MailboxArgs struct {
 	TenantID     int64 `json:"tenant_id" river:"unique"`
 	MailboxRunID int64 `json:"mailbox_run_id" river:"unique"`
+	// Resume tells a job that takes a stopped mailbox up again from the
+	// mailbox's earlier job, which may still be finishing (it saw the
+	// mailbox cancelled): unique by args, it would be taken for it.
+	// 0 otherwise.
+	Resume int64 `json:"resume,omitempty" river:"unique"`
 }
 
 // Kind is the River job kind.
@@ -109,6 +114,14 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 	if mb.Status.Ended() {
 		log.Info("mailbox: already ended, nothing to do", "status", mb.Status)
 		return nil
+	}
+	// Asked to stop between two attempts (a slice's end, a retry): it
+	// ends cancelled with what earlier attempts copied.
+	if stop, err := store.StopRequested(ctx, d.Pool, a.TenantID, mb.RunID); err != nil {
+		return err
+	} else if stop {
+		log.Info("mailbox: run stopped on request, ending it")
+		return finishMailbox(ctx, d, mb, store.MailboxCancelled, mb.MailboxCounters, "", log)
 	}
 	if mb.RunNo == 2 {
 		other, err := store.OtherRunOfLine(ctx, d.Pool, a.TenantID, mb)
@@ -247,6 +260,9 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 			}
 		})
 	}
+	// A stop asked on the panel ends the slice too (see store.RequestStop).
+	var stopped atomic.Bool
+	watch.Go(func() { c.watchStop(sliceCtx, ran, &stopped, cancel) })
 	start := time.Now()
 	res, err := transfer.Run(sliceCtx, tj)
 	err = c.scrub.err(err) // before it reaches a log, River's errors or a page
@@ -265,6 +281,12 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 			text = i18n.T(c.lang, "run.some_failed", res.Failed+len(res.FailedFolders))
 		}
 		return c.finish(ctx, status, rep, text)
+	case ctx.Err() == nil && stopped.Load():
+		// Stopped on request: the engine wrote its checkpoints; the
+		// mailbox ends cancelled with what it copied, and "Riprendi"
+		// goes on from there.
+		rep.logf(slog.LevelInfo, "%s", i18n.T(c.lang, "run.stopped"))
+		return c.finish(ctx, store.MailboxCancelled, rep, "")
 	case ctx.Err() == nil && stopping.Load():
 		// The process is shutting down: the engine has written its
 		// checkpoints; write the progress and go on in a fresh attempt,
@@ -299,6 +321,32 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 		return err
 	}
 	return err
+}
+
+// watchStop looks every Deps.StopPoll whether the mailbox's run was asked
+// to stop, until ran is closed; then it sets stopped and cancels the copy.
+func (c *mailboxCopy) watchStop(ctx context.Context, ran <-chan struct{}, stopped *atomic.Bool, cancel context.CancelFunc) {
+	d := c.w.d
+	t := time.NewTicker(d.StopPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ran:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			stop, err := store.StopRequested(ctx, d.Pool, c.mb.TenantID, c.mb.RunID)
+			if err != nil {
+				continue // looked at again at the next tick
+			}
+			if stop {
+				stopped.Store(true)
+				cancel()
+				return
+			}
+		}
+	}
 }
 
 // transferJob builds the engine's job: the remote server as the line's
@@ -350,7 +398,19 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,
 		MaxMessageSize: d.MaxMessageSize,
+		MinRate:        d.MinRate,
+		RateWindow:     d.RateWindow,
+		Deadline:       c.deadline(),
 	}, nil
+}
+
+// deadline is the end of the mailbox's time budget for this run, counted
+// from its first attempt.
+func (c *mailboxCopy) deadline() time.Time {
+	if c.w.d.MailboxBudget <= 0 || c.mb.StartedAt == nil {
+		return time.Time{}
+	}
+	return c.mb.StartedAt.Add(c.w.d.MailboxBudget)
 }
 
 // reason is the customer's text for a failed attempt and whether retrying
@@ -370,6 +430,18 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
 		}
 		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
+	}
+	var stall *transfer.StallError
+	if errors.As(err, &stall) {
+		return i18n.T(c.lang, "run.stalled", i18n.Bytes(c.lang, stall.MinRate), i18n.Duration(stall.Window)), false
+	}
+	if errors.Is(err, transfer.ErrTimeBudget) {
+		return i18n.T(c.lang, "run.time_budget", i18n.Duration(c.w.d.MailboxBudget)), true
+	}
+	var perr *transfer.PanicError
+	if errors.As(err, &perr) {
+		c.log.Error("mailbox: the copy engine panicked", "error", err, "stack", string(perr.Stack))
+		return i18n.T(c.lang, "run.internal"), false
 	}
 	c.log.Warn("mailbox: copy failed", "error", err)
 	return i18n.T(c.lang, "run.interrupted"), false

@@ -1,9 +1,11 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +64,7 @@ func (r *dbReporter) loop() {
 		case <-r.stop:
 			return
 		case <-t.C:
-			r.flush(context.Background())
+			_ = r.flushOnce(context.Background())
 		}
 	}
 }
@@ -90,7 +92,8 @@ func (r *dbReporter) Log(e transfer.LogEntry) {
 		}
 		r.skipped = append(r.skipped, store.SkippedMessage{
 			MailboxRunID: r.mb.ID, Folder: s.Folder, UID: s.UID, Size: s.Size, Date: date,
-			Sender: clip(r.scrub.text(s.From), 500), Subject: clip(r.scrub.text(s.Subject), 500), Reason: "too_large",
+			Sender: clip(r.scrub.text(s.From), 500), Subject: clip(r.scrub.text(s.Subject), 500), Reason: cmp.Or(s.Reason, transfer.ReasonTooLarge),
+			Detail: clip(r.scrub.text(s.Detail), 1000),
 		})
 	}
 	if r.written+len(r.logs) >= maxLogLines && e.Level < slog.LevelWarn {
@@ -138,6 +141,7 @@ func (r *dbReporter) result(res transfer.Result) {
 	defer r.mu.Unlock()
 	r.last.Counters = res.Counters
 	r.last.Folder = ""
+	r.last.Expected = 0 // the counts are final: Total is what there was
 	r.dirty = true
 	r.count(res.Counters)
 }
@@ -167,7 +171,9 @@ func (r *dbReporter) countersLocked() store.MailboxCounters {
 		FlagsUpdated:    r.base.FlagsUpdated + p.FlagsUpdated,
 		Bytes:           r.base.Bytes + p.Bytes,
 		Done:            p.Done,
-		Total:           p.Total,
+		// Before the folders are listed one by one, the total is what
+		// STATUS said they hold (less what is known to be too large).
+		Total: max(p.Total, p.Expected-p.TooLarge),
 	}
 	if c.Done == 0 && c.Total == 0 {
 		c.Done = c.Copied + c.AlreadyThere + c.Failed
@@ -175,9 +181,27 @@ func (r *dbReporter) countersLocked() store.MailboxCounters {
 	return c
 }
 
-// flush writes what is pending. Errors are logged, not returned: the copy
-// goes on and the next flush tries again.
+// flush writes what is pending, and tries again (for up to about half a
+// minute) what the database refused: a line of the log or a message of
+// the list is never dropped for a passing database error.
 func (r *dbReporter) flush(ctx context.Context) {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		if r.flushOnce(ctx) == nil || attempt == 8 || ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 8*time.Second)
+	}
+}
+
+// flushOnce writes what is pending once. What the database refused stays
+// pending, in order, for the next flush; the error is logged and returned.
+func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
 	r.mu.Lock()
@@ -189,14 +213,24 @@ func (r *dbReporter) flush(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	tenant := r.mb.TenantID
-	for _, s := range skipped {
+	var failed error
+	for i, s := range skipped {
 		if err := store.AddSkippedMessage(ctx, r.d.Pool, tenant, s); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store a skipped message", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
+			r.d.Logger.Warn("mailbox: cannot store a skipped message, will retry", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
+			r.mu.Lock()
+			r.skipped = append(slices.Clone(skipped[i:]), r.skipped...)
+			r.mu.Unlock()
+			failed = err
+			break
 		}
 	}
 	if len(logs) > 0 {
 		if err := store.AppendMailboxLogs(ctx, r.d.Pool, tenant, r.mb.ID, logs); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store log lines", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
+			r.d.Logger.Warn("mailbox: cannot store log lines, will retry", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
+			r.mu.Lock()
+			r.logs = append(logs, r.logs...)
+			r.mu.Unlock()
+			failed = err
 		} else {
 			r.mu.Lock()
 			r.written += len(logs)
@@ -206,8 +240,13 @@ func (r *dbReporter) flush(ctx context.Context) {
 	if dirty {
 		if err := store.SetMailboxProgress(ctx, r.d.Pool, tenant, r.mb.ID, c, folder); err != nil {
 			r.d.Logger.Warn("mailbox: cannot store progress", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
+			r.mu.Lock()
+			r.dirty = true
+			r.mu.Unlock()
+			failed = err
 		}
 	}
+	return failed
 }
 
 func levelName(l slog.Level) string {

@@ -64,8 +64,9 @@ func ListMailboxLogs(ctx context.Context, db DBTX, tenantID, mailboxRunID int64)
 	return ls, nil
 }
 
-// SkippedMessage is a message a run did not copy on purpose (over the size
-// limit), listed so the customer can move it by hand.
+// SkippedMessage is a message a run did not copy (over the size limit, or
+// failed for a reason of its own), listed so the customer can move it by
+// hand.
 type SkippedMessage struct {
 	MailboxRunID int64
 	Folder       string
@@ -74,7 +75,8 @@ type SkippedMessage struct {
 	Date         *time.Time
 	Sender       string
 	Subject      string
-	Reason       string // too_large
+	Reason       string // a code: too_large, not_delivered, refused_by_source, … (transfer.Reason*)
+	Detail       string // what goes with the reason: the server's words, sizes
 }
 
 // AddSkippedMessage lists a skipped message of the tenant's mailbox run,
@@ -84,10 +86,10 @@ func AddSkippedMessage(ctx context.Context, db DBTX, tenantID int64, s SkippedMe
 		s.Reason = "too_large"
 	}
 	tag, err := db.Exec(ctx, `
-		INSERT INTO skipped_messages (mailbox_run_id, tenant_id, folder, uid, size, date, sender, subject, reason)
-		SELECT b.id, b.tenant_id, $3, $4, $5, $6, $7, $8, $9 FROM mailbox_runs b WHERE b.tenant_id = $1 AND b.id = $2
+		INSERT INTO skipped_messages (mailbox_run_id, tenant_id, folder, uid, size, date, sender, subject, reason, detail)
+		SELECT b.id, b.tenant_id, $3, $4, $5, $6, $7, $8, $9, $10 FROM mailbox_runs b WHERE b.tenant_id = $1 AND b.id = $2
 		ON CONFLICT (mailbox_run_id, folder, uid) DO NOTHING`,
-		tenantID, s.MailboxRunID, s.Folder, int64(s.UID), s.Size, s.Date, s.Sender, s.Subject, s.Reason)
+		tenantID, s.MailboxRunID, s.Folder, int64(s.UID), s.Size, s.Date, s.Sender, s.Subject, s.Reason, s.Detail)
 	if err != nil {
 		return fmt.Errorf("add skipped message: %w", err)
 	}
@@ -103,7 +105,7 @@ func AddSkippedMessage(ctx context.Context, db DBTX, tenantID int64, s SkippedMe
 // run by folder and date.
 func ListSkippedMessages(ctx context.Context, db DBTX, tenantID, mailboxRunID int64) ([]SkippedMessage, error) {
 	rows, err := db.Query(ctx, `
-		SELECT mailbox_run_id, folder, uid, size, date, sender, subject, reason FROM skipped_messages
+		SELECT mailbox_run_id, folder, uid, size, date, sender, subject, reason, detail FROM skipped_messages
 		WHERE tenant_id = $1 AND mailbox_run_id = $2 ORDER BY folder, date NULLS LAST, uid`, tenantID, mailboxRunID)
 	if err != nil {
 		return nil, fmt.Errorf("list skipped messages: %w", err)
@@ -111,7 +113,7 @@ func ListSkippedMessages(ctx context.Context, db DBTX, tenantID, mailboxRunID in
 	ss, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SkippedMessage, error) {
 		var s SkippedMessage
 		var uid int64
-		err := r.Scan(&s.MailboxRunID, &s.Folder, &uid, &s.Size, &s.Date, &s.Sender, &s.Subject, &s.Reason)
+		err := r.Scan(&s.MailboxRunID, &s.Folder, &uid, &s.Size, &s.Date, &s.Sender, &s.Subject, &s.Reason, &s.Detail)
 		s.UID = uint32(uid)
 		return s, err
 	})

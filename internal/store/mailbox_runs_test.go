@@ -221,3 +221,40 @@ func TestMailboxRunsTenantIsolation(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, logs)
 }
+
+// A mailbox completed with messages that failed (the old server did not
+// deliver them) keeps its password and is retried like a failed one; one
+// completed with only messages over 30 MB is done.
+func TestMailboxWithFailedMessagesIsRetryable(t *testing.T) {
+	t.Parallel()
+	f := setupRun(t)
+	anna, marco := f.boxes[0], f.boxes[1]
+	for _, b := range f.boxes {
+		_, err := store.StartMailboxRun(f.ctx, f.db, f.acme.ID, b.ID)
+		require.NoError(t, err)
+	}
+	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxCompletedWithErrors,
+		store.MailboxCounters{Found: 6, Copied: 5, Failed: 1, Done: 6, Total: 6}, "1 messaggio non copiato"))
+	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, marco.ID, store.MailboxCompleted,
+		store.MailboxCounters{Found: 6, Copied: 5, TooLarge: 1, Done: 5, Total: 5}, ""))
+	ended, _ := f.endRunIfDone(t, f.acme.ID)
+	require.True(t, ended)
+	got, err := store.GetMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID)
+	require.NoError(t, err)
+	require.True(t, got.Retryable())
+
+	require.NoError(t, store.EraseFinishedPasswords(f.ctx, f.db, f.acme.ID, f.m.ID))
+	lines, err := store.ListLines(f.ctx, f.db, f.acme.ID, f.m.ID)
+	require.NoError(t, err)
+	require.NotNil(t, lines[0].RemotePasswordEnc, "anna's password is kept for Riprova")
+	require.Nil(t, lines[1].RemotePasswordEnc, "marco is done")
+
+	var reopened []store.MailboxRun
+	require.NoError(t, pgx.BeginFunc(f.ctx, f.db, func(tx pgx.Tx) error {
+		reopened, err = store.ReopenFailedMailboxes(f.ctx, tx, f.acme.ID, f.run.ID)
+		return err
+	}))
+	require.Len(t, reopened, 1)
+	require.Equal(t, anna.ID, reopened[0].ID)
+	require.Equal(t, store.MailboxPending, reopened[0].Status)
+}

@@ -222,7 +222,7 @@ func ListSkippedOfMailboxes(ctx context.Context, db DBTX, tenantID int64, mailbo
 		return nil, nil
 	}
 	rows, err := db.Query(ctx, `
-		SELECT mailbox_run_id, folder, uid, size, date, sender, subject, reason FROM skipped_messages
+		SELECT mailbox_run_id, folder, uid, size, date, sender, subject, reason, detail FROM skipped_messages
 		WHERE tenant_id = $1 AND mailbox_run_id = ANY($2) ORDER BY folder, date NULLS LAST, uid`, tenantID, mailboxRunIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list skipped of mailboxes: %w", err)
@@ -230,7 +230,7 @@ func ListSkippedOfMailboxes(ctx context.Context, db DBTX, tenantID int64, mailbo
 	ss, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SkippedMessage, error) {
 		var s SkippedMessage
 		var uid int64
-		err := r.Scan(&s.MailboxRunID, &s.Folder, &uid, &s.Size, &s.Date, &s.Sender, &s.Subject, &s.Reason)
+		err := r.Scan(&s.MailboxRunID, &s.Folder, &uid, &s.Size, &s.Date, &s.Sender, &s.Subject, &s.Reason, &s.Detail)
 		s.UID = uint32(uid)
 		return s, err
 	})
@@ -268,13 +268,13 @@ type RunTotals struct {
 // MigrationRunTotals adds up, in SQL, the mailboxes of every run of the
 // tenant's migration, keyed by run id.
 func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (map[int64]RunTotals, error) {
-	// Only a failed mailbox looks its line up (for the kept password), so
-	// the sum reads mailbox_runs alone.
+	// Only a retryable mailbox (see MailboxRun.Retryable) looks its line up
+	// (for the kept password), so the sum reads mailbox_runs alone.
 	rows, err := db.Query(ctx, `
 		SELECT b.run_id, count(*),
 			count(*) FILTER (WHERE b.status NOT IN ('pending', 'running')),
 			count(*) FILTER (WHERE b.status = 'failed'),
-			count(*) FILTER (WHERE b.status = 'failed' AND (
+			count(*) FILTER (WHERE (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0) AND (
 				EXISTS (SELECT 1 FROM migrations m WHERE m.id = $2 AND m.tenant_id = $1 AND m.master_password_enc IS NOT NULL)
 				OR EXISTS (SELECT 1 FROM migration_lines l WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id
 					AND l.remote_password_enc IS NOT NULL))),

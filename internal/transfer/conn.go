@@ -69,14 +69,23 @@ func (e Endpoint) String() string {
 	return who + " at " + e.Host
 }
 
-// Timeouts bound every network operation. go-imap waits for a response
-// without a deadline, so the engine closes a connection that goes silent.
+// Timeouts bound every network operation, in time and in what a server may
+// send. go-imap waits for a response without a deadline, so the engine
+// closes a connection that goes silent; it reads lines and literals of any
+// length, so a wireConn under it fails a read past MaxLine or MaxLiteral.
 type Timeouts struct {
 	Dial    time.Duration // TCP connect plus TLS handshake and greeting; default 20s
 	Command time.Duration // any single command; default 60s
 	// Throughput is the slowest transfer rate tolerated for large literals in
 	// bytes per second before a command is considered stuck; default 64 KiB/s.
 	Throughput int64
+	// MaxLine bounds a response line, with the literals in it that are not
+	// a message's body; default DefaultMaxLine (4 MiB).
+	MaxLine int64
+	// MaxLiteral bounds the literal of a message's body; default
+	// DefaultMaxMessageSize plus 1 MiB (a copy sets it from its
+	// MaxMessageSize).
+	MaxLiteral int64
 }
 
 func (t Timeouts) withDefaults() Timeouts {
@@ -89,8 +98,18 @@ func (t Timeouts) withDefaults() Timeouts {
 	if t.Throughput <= 0 {
 		t.Throughput = 64 << 10
 	}
+	if t.MaxLine <= 0 {
+		t.MaxLine = DefaultMaxLine
+	}
+	if t.MaxLiteral <= 0 {
+		t.MaxLiteral = DefaultMaxMessageSize + literalSlack
+	}
 	return t
 }
+
+// logoutWait bounds a goodbye (LOGOUT, closing): polite, not worth waiting
+// for.
+func (t Timeouts) logoutWait() time.Duration { return min(5*time.Second, t.Command) }
 
 // forSize is the time allowed for a command that moves n bytes.
 func (t Timeouts) forSize(n int64) time.Duration {
@@ -128,7 +147,8 @@ func (e Endpoint) resolve(p Preset) (host string, port int, mode TLSMode, err er
 // runs under a timer that closes the connection when it fires.
 type session struct {
 	c             *imapclient.Client
-	raw           net.Conn // the TCP connection under c (and under TLS)
+	raw           net.Conn  // the TCP connection under c (and under TLS)
+	wire          *wireConn // what c reads through: it bounds lines and literals
 	side          Side
 	addr          string // host:port as given
 	remote        string // ip:port actually reached
@@ -164,6 +184,19 @@ func (s *session) do(what string, d time.Duration, f func() error) error {
 	err := f()
 	if !t.Stop() {
 		return errWatchdog{what: what, d: d}
+	}
+	return s.cause(err)
+}
+
+// cause is err, or the bound the server passed when it passed one: go-imap
+// reports a failed read as text only, a *LineTooLongError or
+// *LiteralTooLargeError is known here.
+func (s *session) cause(err error) error {
+	if err == nil {
+		return nil
+	}
+	if werr := s.wire.Err(); werr != nil {
+		return werr
 	}
 	return err
 }
@@ -203,38 +236,39 @@ func (s *session) Close() {
 	if s.stopCtx != nil {
 		s.stopCtx()
 	}
-	_ = s.do("LOGOUT", 5*time.Second, func() error { return s.c.Logout().Wait() })
-	s.c.Close()
+	// A server that never answers LOGOUT, or a go-imap reader parked on a
+	// FETCH literal nobody reads any more, must not hold the copy: each
+	// goodbye gets logoutWait, then the connection is cut.
+	wait := s.timeouts.logoutWait()
+	_ = within("LOGOUT", wait, func() error { return s.c.Logout().Wait() })
+	s.cut()
+	_ = within("close", wait, s.c.Close)
 }
 
 // dial connects and logs in. notes receives remarks worth logging (never a
 // password).
 func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, notes func(string)) (*session, error) {
 	to = to.withDefaults()
-	host, port, mode, err := e.resolve(p)
+	t, err := e.target(side, p)
 	if err != nil {
-		return nil, &ConnError{Side: side, Addr: e.Host, Reason: ReasonProtocol, Detail: err.Error(), Err: err}
+		return nil, err
 	}
-	addr := fmtAddr(host, port)
-	dialAddr := addr
-	if e.DialAddr != "" {
-		dialAddr = e.DialAddr
-	}
-
-	s, err := dialMode(ctx, side, addr, host, dialAddr, mode, e, to)
-	if err != nil && mode == TLSOpportunistic {
+	s, err := dialMode(ctx, t, e, to)
+	if err != nil && t.mode == TLSOpportunistic {
 		if ce, ok := IsConnError(err); ok && ce.Reason == ReasonNoTLS {
 			notes("the server does not offer STARTTLS: connecting without encryption, as Standard-no-SSL allows")
-			s, err = dialMode(ctx, side, addr, host, dialAddr, TLSNone, e, to)
+			plain := t
+			plain.mode = TLSNone
+			s, err = dialMode(ctx, plain, e, to)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	if s.unverifiedTLS {
-		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(mode, e))
+		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(t.mode, e))
 	}
-	if err := s.login(e, addr); err != nil {
+	if err := s.login(e); err != nil {
 		s.c.Close()
 		return nil, err
 	}
@@ -245,7 +279,7 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 		return err
 	}); err != nil {
 		s.Close()
-		return nil, classifyDial(side, addr, err)
+		return nil, classifyDial(side, s.addr, err)
 	}
 	return s, nil
 }
@@ -257,69 +291,71 @@ func acceptedBecause(mode TLSMode, e Endpoint) string {
 	return "certificate verification was turned off"
 }
 
-func dialMode(ctx context.Context, side Side, addr, host, dialAddr string, mode TLSMode, e Endpoint, to Timeouts) (*session, error) {
-	d := netDialer(e, to)
-	dctx, cancel := context.WithTimeout(ctx, to.Dial)
-	defer cancel()
-	raw, err := d.DialContext(dctx, "tcp", dialAddr)
+// dialMode connects to t in t's TLS mode and waits for the greeting.
+func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session, error) {
+	side, addr := t.side, t.addr
+	raw, err := dialTCP(ctx, t, e, to)
 	if err != nil {
-		return nil, classifyDial(side, addr, err)
+		return nil, err
 	}
-	// The whole greeting, TLS handshake and STARTTLS must fit in the dial timeout.
-	_ = raw.SetDeadline(time.Now().Add(to.Dial))
-
 	s := &session{side: side, addr: addr, remote: raw.RemoteAddr().String(), timeouts: to}
-	tlsCfg := tlsConfig(host, mode, e, func() { s.unverifiedTLS = true })
+	tlsCfg := tlsConfig(t.host, t.mode, e, func() { s.unverifiedTLS = true })
+	d := netDialer(e, to)
 	opts := &imapclient.Options{TLSConfig: tlsCfg, Dialer: &d}
 
-	switch mode {
+	switch t.mode {
 	case TLSImplicit:
-		tc := tls.Client(raw, tlsCfg)
-		if err := tc.HandshakeContext(dctx); err != nil {
+		tc, err := handshakeTLS(ctx, t, raw, tlsCfg, to)
+		if err != nil {
 			raw.Close()
-			return nil, classifyDial(side, addr, err)
+			return nil, err
 		}
-		s.c = imapclient.New(tc, opts)
-		s.raw = raw
+		s.wire = boundConn(tc, to)
+		s.c = imapclient.New(s.wire, opts)
 	case TLSStartTLS, TLSOpportunistic:
-		c := imapclient.New(raw, opts)
-		if err := c.WaitGreeting(); err != nil {
-			c.Close()
-			return nil, classifyDial(side, addr, err)
+		// go-imap's own STARTTLS puts TLS under its reader, where nothing
+		// of ours can bound what it reads; so STARTTLS is done here, as
+		// the pipelined appender does it, and go-imap gets the TLS
+		// connection, bounded, with the greeting it already had.
+		p, _, err := openPipe(ctx, t, raw, tlsCfg, to)
+		if err != nil {
+			raw.Close()
+			return nil, asConnError(side, addr, err)
 		}
-		if !c.Caps().Has(imap.CapStartTLS) {
-			c.Close()
+		if !p.encrypted() {
+			raw.Close()
 			return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonNoTLS}
 		}
-		c.Close()
-		// imapclient cannot upgrade a client it already greeted, so STARTTLS
-		// runs on a fresh connection now that we know it is offered.
-		raw2, err := d.DialContext(dctx, "tcp", dialAddr)
-		if err != nil {
-			return nil, classifyDial(side, addr, err)
-		}
-		_ = raw2.SetDeadline(time.Now().Add(to.Dial))
-		c2, err := imapclient.NewStartTLS(raw2, opts)
-		if err != nil {
-			raw2.Close()
-			return nil, classifyDial(side, addr, err)
-		}
-		raw = raw2
-		s.c = c2
-		s.raw = raw2
+		s.wire = p.conn.(*wireConn)
+		s.c = imapclient.New(&greetedConn{Conn: s.wire, greeting: strings.NewReader("* OK TLS started\r\n")}, opts)
 	case TLSNone:
-		s.c = imapclient.New(raw, opts)
-		s.raw = raw
+		s.wire = boundConn(raw, to)
+		s.c = imapclient.New(s.wire, opts)
 	default:
 		raw.Close()
-		return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonProtocol, Detail: "unknown TLS mode " + string(mode)}
+		return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonProtocol, Detail: "unknown TLS mode " + string(t.mode)}
 	}
-	if err := s.c.WaitGreeting(); err != nil {
-		s.c.Close()
+	s.raw = raw
+	// go-imap gives the greeting 30 s from the first byte, whatever the
+	// deadline on raw; the dial timeout bounds it here.
+	if err := s.do("greeting", to.Dial, s.c.WaitGreeting); err != nil {
+		s.cut()
+		_ = within("close", to.logoutWait(), s.c.Close)
+		if errors.As(err, new(errWatchdog)) {
+			return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonTimeout, Err: err}
+		}
 		return nil, classifyDial(side, addr, err)
 	}
 	_ = raw.SetDeadline(time.Time{})
 	return s, nil
+}
+
+// asConnError is err as a *ConnError: itself when it is one.
+func asConnError(side Side, addr string, err error) error {
+	if _, ok := IsConnError(err); ok {
+		return err
+	}
+	return classifyDial(side, addr, err)
 }
 
 // netDialer is the dialer of e, its timeout capped by to.Dial.
@@ -364,51 +400,30 @@ func verifyChain(cs tls.ConnectionState, host string, roots *x509.CertPool) erro
 	return err
 }
 
-func (s *session) login(e Endpoint, addr string) error {
+// login logs in as planLogin decides.
+func (s *session) login(e Endpoint) error {
 	var caps imap.CapSet
 	if err := s.do("CAPABILITY", s.timeouts.Command, func() error {
 		caps = s.c.Caps()
 		return nil
 	}); err != nil {
-		return classifyDial(s.side, addr, err)
+		return classifyDial(s.side, s.addr, err)
 	}
-	var err error
-	switch {
-	case e.OAuth2Token != "":
-		err = s.do("AUTHENTICATE XOAUTH2", s.timeouts.Command, func() error {
-			return s.c.Authenticate(xoauth2{user: e.User, token: e.OAuth2Token})
-		})
-	case e.AuthUser != "":
-		form := e.MasterForm
-		if form == MasterAuto {
-			form = MasterSeparator
-			if caps.Has(imap.AuthCap(sasl.Plain)) {
-				form = MasterSASL
-			}
-		}
-		if form == MasterSASL {
-			err = s.do("AUTHENTICATE PLAIN", s.timeouts.Command, func() error {
-				return s.c.Authenticate(sasl.NewPlainClient(e.User, e.AuthUser, e.Password))
-			})
-		} else {
-			sep := e.MasterSeparator
-			if sep == "" {
-				sep = "*"
-			}
-			err = s.do("LOGIN", s.timeouts.Command, func() error {
-				return s.c.Login(e.User+sep+e.AuthUser, e.Password).Wait()
-			})
-		}
-	default:
-		if caps.Has(imap.CapLoginDisabled) {
-			return &ConnError{Side: s.side, Addr: addr, Reason: ReasonPlainRefuse}
-		}
-		err = s.do("LOGIN", s.timeouts.Command, func() error {
-			return s.c.Login(e.User, e.Password).Wait()
-		})
-	}
+	plan, err := planLogin(e, caps)
 	if err != nil {
-		return classifyLogin(s.side, addr, err)
+		return &ConnError{Side: s.side, Addr: s.addr, Reason: ReasonPlainRefuse}
+	}
+	err = s.do(plan.mech.String(), s.timeouts.Command, func() error {
+		switch plan.mech {
+		case mechXOAuth2:
+			return s.c.Authenticate(xoauth2{user: plan.user, token: e.OAuth2Token})
+		case mechPlain:
+			return s.c.Authenticate(sasl.NewPlainClient(plan.authzid, plan.user, e.Password))
+		}
+		return s.c.Login(plan.user, e.Password).Wait()
+	})
+	if err != nil {
+		return classifyLogin(s.side, s.addr, err)
 	}
 	return nil
 }

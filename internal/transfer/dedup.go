@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/mail"
@@ -15,20 +16,26 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
+
+// maxHeader bounds what is kept of the identifying header fields of one
+// message.
+const maxHeader = 64 << 10
 
 // keyFields are the header fields that identify a message across servers.
 var keyFields = []string{"Message-ID", "Date", "From", "Subject"}
 
 // header is what the engine reads of a message's header.
 type header struct {
-	uid     uint32
-	size    int64
-	flags   []string
-	key     string
-	from    string
-	subject string
-	date    time.Time
+	uid      uint32
+	size     int64     // RFC822.SIZE
+	internal time.Time // INTERNALDATE
+	flags    []string
+	key      string
+	from     string
+	subject  string
+	date     time.Time
 }
 
 // messageKey identifies a message by its Message-ID, or, for a message
@@ -49,7 +56,7 @@ func parseHeader(raw []byte) (key, from, subject string, date time.Time) {
 
 // fetchHeaders fetches the identifying header fields of uids (all messages
 // when uids is nil) of the folder selected on s.
-func (r *runner) fetchHeaders(s *session, uids []uint32) ([]header, error) {
+func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
 	var set imap.UIDSet
 	if uids == nil {
 		set.AddRange(1, 0)
@@ -64,23 +71,66 @@ func (r *runner) fetchHeaders(s *session, uids []uint32) ([]header, error) {
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: keyFields, Peek: true}
 	wd := s.watchdog(r.job.Timeouts.Command)
 	defer wd.Stop()
-	cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
+	cmd := s.fetch(set, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{section}})
 	var out []header
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		wd.Reset(r.job.Timeouts.Command)
-		buf, err := msg.Collect()
-		if err != nil {
-			cmd.Close()
-			return nil, r.netErr(s, "FETCH", err)
+		var h header
+		var raw []byte
+		for it := msg.Next(); it != nil; it = msg.Next() {
+			switch it := it.(type) {
+			case imapclient.FetchItemDataUID:
+				h.uid = uint32(it.UID)
+			case imapclient.FetchItemDataFlags:
+				h.flags = flagStrings(it.Flags)
+			case imapclient.FetchItemDataRFC822Size:
+				h.size = it.Size
+			case imapclient.FetchItemDataInternalDate:
+				h.internal = it.Time
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal == nil || raw != nil {
+					continue
+				}
+				// A few header fields: what a server sends beyond
+				// maxHeader is not kept (go-imap discards it).
+				var err error
+				if raw, err = io.ReadAll(io.LimitReader(it.Literal, maxHeader)); err != nil {
+					cmd.Close()
+					return nil, r.netErr(s, "FETCH", err)
+				}
+			}
 		}
-		h := header{uid: uint32(buf.UID), size: buf.RFC822Size, flags: flagStrings(buf.Flags)}
-		h.key, h.from, h.subject, h.date = parseHeader(buf.FindBodySection(section))
+		h.key, h.from, h.subject, h.date = parseHeader(raw)
 		out = append(out, h)
 	}
 	if err := cmd.Close(); err != nil {
 		return nil, r.netErr(s, "FETCH", err)
 	}
 	return out, nil
+}
+
+// sameMessage returns which of the destination messages cands (which share
+// the key of source message m) is m, or -1: the same RFC822.SIZE, and for a
+// key hashed from the header (no Message-ID) the same INTERNALDATE too, so
+// two different messages that share a Message-ID, or a Date, From and
+// Subject, are both copied.
+func sameMessage(m meta, key string, cands []header) int {
+	for i, h := range cands {
+		if h.size != m.size {
+			continue
+		}
+		if strings.HasPrefix(key, "h:") && !sameInstant(h.internal, m.date) {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+// sameInstant compares two INTERNALDATEs to the second (their precision).
+func sameInstant(a, b time.Time) bool {
+	d := a.Sub(b)
+	return d < time.Second && d > -time.Second
 }
 
 func uidsOf(ms []meta) []uint32 {
@@ -137,7 +187,7 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 	for _, h := range dstHeaders {
 		avail[h.key] = append(avail[h.key], h)
 	}
-	srcHeaders, err := r.fetchHeaders(r.src, uidsOf(todo))
+	srcHeaders, err := r.fetchHeaders(r.c.src, uidsOf(todo))
 	if err != nil {
 		return nil, err
 	}
@@ -147,34 +197,36 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 	}
 	rec := map[uint32]Copied{}
 	rest := todo[:0:0]
+	var found []meta
 	for _, m := range todo {
 		k, ok := keyOf[m.uid]
-		if hs := avail[k]; ok && len(hs) > 0 {
-			rec[m.uid] = Copied{DestUID: hs[0].uid, Flags: hs[0].flags}
-			avail[k] = hs[1:]
+		if i := sameMessage(m, k, avail[k]); ok && i >= 0 {
+			hs := avail[k]
+			rec[m.uid] = Copied{DestUID: hs[i].uid, Flags: hs[i].flags}
+			avail[k] = append(hs[:i:i], hs[i+1:]...)
 			st.Messages[m.uid] = rec[m.uid]
+			found = append(found, m)
 			continue
 		}
 		rest = append(rest, m)
 	}
 	if len(rec) > 0 {
-		r.logf(slog.LevelInfo, p.Source, "%d messages already at the destination (recognised by Message-ID): not copied again", len(rec))
+		r.t.logf(slog.LevelInfo, p.Source, "%d messages already at the destination (recognised by Message-ID): not copied again", len(rec))
 		if !r.job.DryRun {
 			if err := r.job.Checkpoints.RecordMessages(ctx, p.Source, rec); err != nil {
 				return nil, fmt.Errorf("record checkpoint: %w", err)
 			}
 		}
-		r.mu.Lock()
-		r.res.AlreadyThere += len(rec)
-		r.done += len(rec)
-		r.mu.Unlock()
+		for _, m := range found {
+			r.t.settle(m, fateAlready, 0)
+		}
 	}
 	return rest, nil
 }
 
 // reportLarge logs every message skipped for its size, with what the
 // customer needs to find it.
-func (r *runner) reportLarge(src *session, folder string, large []meta) {
+func (r *runner) reportLarge(src *source, folder string, large []meta) {
 	hs, err := r.fetchHeaders(src, uidsOf(large))
 	byUID := map[uint32]header{}
 	if err == nil {
@@ -184,20 +236,67 @@ func (r *runner) reportLarge(src *session, folder string, large []meta) {
 	}
 	for _, m := range large {
 		h := byUID[m.uid]
-		sk := &SkippedMessage{Folder: folder, UID: m.uid, Size: m.size, Date: h.date, From: h.from, Subject: h.subject}
+		sk := &SkippedMessage{Folder: folder, UID: m.uid, Size: m.size, Date: h.date, From: h.from, Subject: h.subject, Reason: ReasonTooLarge}
 		if sk.Date.IsZero() {
 			sk.Date = m.date
 		}
-		r.mu.Lock()
-		r.job.Reporter.Log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
+		r.t.log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
 			Message: fmt.Sprintf("message UID %d not copied: %.1f MB is over the %.0f MB limit (from %q, subject %q, %s)",
 				m.uid, float64(m.size)/(1<<20), float64(r.job.MaxMessageSize)/(1<<20), sk.From, sk.Subject, sk.Date.Format("2006-01-02"))})
-		r.mu.Unlock()
 	}
 }
 
+// listFailed lists, for the customer, every message of folder that this
+// Run decided not to copy and has not listed yet, with its sender, subject
+// and date when the source still tells them.
+func (r *runner) listFailed(folder string) {
+	vs := r.t.unlisted(folder)
+	if len(vs) == 0 {
+		return
+	}
+	byUID := map[uint32]header{}
+	if r.c.src != nil {
+		uids := make([]uint32, len(vs))
+		for i, v := range vs {
+			uids[i] = v.m.uid
+		}
+		if hs, err := r.fetchHeaders(r.c.src, uids); err == nil {
+			for _, h := range hs {
+				byUID[h.uid] = h
+			}
+		}
+	}
+	for _, v := range vs {
+		h := byUID[v.m.uid]
+		sk := &SkippedMessage{Folder: folder, UID: v.m.uid, Size: v.m.size, Date: h.date, From: h.from, Subject: h.subject, Reason: v.code, Detail: v.detail}
+		if sk.Date.IsZero() {
+			sk.Date = v.m.date
+		}
+		r.t.log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
+			Message: fmt.Sprintf("message UID %d listed as not copied (%s%s): from %q, subject %q, %s",
+				v.m.uid, v.code, detailSuffix(v.detail), sk.From, sk.Subject, sk.Date.Format("2006-01-02"))})
+	}
+}
+
+func detailSuffix(d string) string {
+	if d == "" {
+		return ""
+	}
+	return ": " + clip(d)
+}
+
+// scrub takes the passwords of the job out of a server's words.
+func (r *runner) scrub(s string) string {
+	for _, pw := range []string{r.job.Source.Password, r.job.Dest.Password, r.job.Source.OAuth2Token, r.job.Dest.OAuth2Token} {
+		if len(pw) >= 3 {
+			s = strings.ReplaceAll(s, pw, "***")
+		}
+	}
+	return s
+}
+
 // rememberLabelled notes the keys of a Gmail label folder's messages.
-func (r *runner) rememberLabelled(src *session, metas []meta) error {
+func (r *runner) rememberLabelled(src *source, metas []meta) error {
 	if len(metas) == 0 {
 		return nil
 	}
@@ -212,7 +311,7 @@ func (r *runner) rememberLabelled(src *session, metas []meta) error {
 }
 
 // dropLabelled keeps, of Gmail's All Mail, the messages in no label folder.
-func (r *runner) dropLabelled(src *session, folder string, todo []meta) ([]meta, error) {
+func (r *runner) dropLabelled(src *source, folder string, todo []meta) ([]meta, error) {
 	if len(todo) == 0 {
 		return todo, nil
 	}
@@ -230,14 +329,12 @@ func (r *runner) dropLabelled(src *session, folder string, todo []meta) ([]meta,
 	for _, m := range todo {
 		if !inLabel[m.uid] {
 			rest = append(rest, m)
+			continue
 		}
+		r.t.settle(m, fateAlready, 0)
 	}
 	if n := len(todo) - len(rest); n > 0 {
-		r.mu.Lock()
-		r.res.AlreadyThere += n
-		r.done += n
-		r.mu.Unlock()
-		r.logf(slog.LevelInfo, folder, "%d messages of All Mail are copied through their labels already", n)
+		r.t.logf(slog.LevelInfo, folder, "%d messages of All Mail are copied through their labels already", n)
 	}
 	return rest, nil
 }

@@ -589,3 +589,46 @@ func (p *progressCanceller) Progress(pr transfer.Progress) {
 		p.cancel()
 	}
 }
+
+// Run 2 applies what changed at the source since run 1, as +FLAGS and
+// -FLAGS: a flag the customer set at the destination between the runs
+// stays, one cleared at the source is cleared, one added there is added.
+func TestSecondPassKeepsFlagsSetAtTheDestination(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c := f.src.Dial(t, f.srcUser, f.srcPass)
+	ms := msgs(14, 0, 3, 2000)
+	for i := range ms {
+		ms[i].Flags = []imap.Flag{imap.FlagSeen}
+	}
+	testenv.Append(t, c, "INBOX", ms...)
+	cp := transfer.NewMemoryCheckpoints()
+	_, err := transfer.Run(context.Background(), f.job(cp, nil))
+	require.NoError(t, err)
+
+	// At the destination the customer flags message 1 and tags message 2.
+	d := f.dst.Dial(t, f.dstUser+"*"+f.dst.MasterUser(), f.dst.MasterPassword())
+	_, err = d.Select("INBOX", nil).Wait()
+	require.NoError(t, err)
+	require.NoError(t, d.Store(imap.UIDSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close())
+	require.NoError(t, d.Store(imap.UIDSetNum(2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{"$Cliente"}}, nil).Close())
+	require.NoError(t, d.Unselect().Wait())
+	// At the source, message 1 is answered and message 2 marked unread.
+	_, err = c.Select("INBOX", nil).Wait()
+	require.NoError(t, err)
+	require.NoError(t, c.Store(imap.UIDSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagAnswered}}, nil).Close())
+	require.NoError(t, c.Store(imap.UIDSetNum(2), &imap.StoreFlags{Op: imap.StoreFlagsDel, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close())
+	require.NoError(t, c.Unselect().Wait())
+
+	res, err := transfer.Run(context.Background(), f.job(cp, nil))
+	require.NoError(t, err)
+	require.Equal(t, 2, res.FlagsUpdated)
+	got := readFolder(t, f.dst.Dial(t, f.dstUser+"*"+f.dst.MasterUser(), f.dst.MasterPassword()), "INBOX")
+	flags := map[string]string{}
+	for id, s := range got {
+		flags[id] = s.flags
+	}
+	require.Equal(t, sortJoin([]string{`\Answered`, `\Flagged`, `\Seen`}), flags[messageID(ms[0].Raw)], "the customer's \\Flagged stays")
+	require.Equal(t, sortJoin([]string{"$Cliente"}), flags[messageID(ms[1].Raw)], "\\Seen cleared, the customer's tag stays")
+	require.Equal(t, sortJoin([]string{`\Seen`}), flags[messageID(ms[2].Raw)])
+}

@@ -63,8 +63,8 @@ type FolderPlan struct {
 }
 
 // Names of trash and junk folders in the languages our customers use, lower
-// case; matched on top-level folders (and Gmail's [Gmail]/ children) when the
-// server gives no SPECIAL-USE attribute.
+// case; matched on top-level folders, those directly under INBOX and Gmail's
+// [Gmail]/ children, when the server gives no SPECIAL-USE attribute.
 var (
 	trashNames = setOf("trash", "deleted items", "deleted messages", "deleted", "bin",
 		"cestino", "posta eliminata", "elementi eliminati", "messaggi eliminati",
@@ -180,6 +180,9 @@ func PlanFolders(p Preset, src, dst Listing) []FolderPlan {
 		f := n.f
 		leaf := fold(n.parts[len(n.parts)-1])
 		topLevel := len(n.parts) == 1 || isGmailChild(n)
+		// Many servers without a namespace prefix keep Trash and Junk
+		// directly under INBOX (INBOX/Trash, INBOX.Spam).
+		underInbox := len(n.parts) == 2 && strings.EqualFold(n.parts[0], "INBOX")
 		var parent *node
 		if len(n.parts) > 1 {
 			parent = byPath[fold(strings.Join(n.parts[:len(n.parts)-1], "\x00"))]
@@ -198,9 +201,9 @@ func PlanFolders(p Preset, src, dst Listing) []FolderPlan {
 			excl = ExclNoSelect
 		case gmail && (f.has(imap.MailboxAttrImportant) || f.has(imap.MailboxAttrFlagged) || (isGmailChild(n) && gmailVirtual[leaf])):
 			excl = ExclVirtual
-		case topLevel && trashNames[leaf] && !f.has(imap.MailboxAttrSent):
+		case (topLevel || underInbox) && trashNames[leaf] && !f.has(imap.MailboxAttrSent):
 			excl = ExclTrash
-		case topLevel && junkNames[leaf]:
+		case (topLevel || underInbox) && junkNames[leaf]:
 			excl = ExclJunk
 		case exchange && topLevel && nonMailNames[leaf]:
 			excl = ExclNonMail

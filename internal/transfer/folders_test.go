@@ -110,6 +110,34 @@ func TestPlanFolders(t *testing.T) {
 			},
 		},
 		{
+			name:   "trash and junk directly under INBOX with an empty prefix, no SPECIAL-USE",
+			preset: PresetStandardSSL,
+			src: Listing{Personal: Namespace{Delim: '/'}, Folders: []RemoteFolder{
+				rf("INBOX", '/'), rf("INBOX/Trash", '/'), rf("INBOX/Spam", '/'), rf("INBOX/Cestino", '/'),
+				rf("INBOX/Posta indesiderata", '/'), rf("INBOX/Posta eliminata", '/'), rf("INBOX/Junk", '/'),
+				rf("INBOX/Trash/2019", '/'), rf("INBOX/Progetti", '/'), rf("INBOX/Progetti/Trash", '/'),
+				rf("Progetti", '/'), rf("Progetti/Trash", '/'), rf("Progetti/Spam", '/'),
+			}},
+			want: map[string]string{
+				"INBOX": "INBOX", "INBOX/Trash": "-" + ExclTrash, "INBOX/Spam": "-" + ExclJunk, "INBOX/Cestino": "-" + ExclTrash,
+				"INBOX/Posta indesiderata": "-" + ExclJunk, "INBOX/Posta eliminata": "-" + ExclTrash, "INBOX/Junk": "-" + ExclJunk,
+				"INBOX/Trash/2019": "-" + ExclParentSkip, "INBOX/Progetti": "INBOX/Progetti", "INBOX/Progetti/Trash": "INBOX/Progetti/Trash",
+				"Progetti": "progetti", "Progetti/Trash": "progetti/Trash", "Progetti/Spam": "progetti/Spam",
+			},
+		},
+		{
+			name:   "trash and junk under INBOX. without NAMESPACE (dot delimiter, not every folder under INBOX)",
+			preset: PresetStandardSSL,
+			src: Listing{Personal: Namespace{Delim: '.'}, Folders: []RemoteFolder{
+				rf("INBOX", '.'), rf("INBOX.Spam", '.'), rf("INBOX.Trash", '.'), rf("INBOX.Posta eliminata", '.'), rf("Archivio", '.'),
+				rf("Archivio.Cestino", '.'),
+			}},
+			want: map[string]string{
+				"INBOX": "INBOX", "INBOX.Spam": "-" + ExclJunk, "INBOX.Trash": "-" + ExclTrash, "INBOX.Posta eliminata": "-" + ExclTrash,
+				"Archivio": "Archivio", "Archivio.Cestino": "Archivio/Cestino",
+			},
+		},
+		{
 			name:   "office 365 hides Files",
 			preset: PresetOffice365,
 			src:    Listing{Personal: Namespace{Delim: '/'}, Folders: []RemoteFolder{rf("INBOX", '/'), rf("Files", '/'), rf("Notes", '/')}},

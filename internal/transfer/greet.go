@@ -8,16 +8,11 @@ import "context"
 // readiness probe of the destination server. Errors are *ConnError.
 func Greet(ctx context.Context, e Endpoint, to Timeouts) error {
 	to = to.withDefaults()
-	host, port, mode, err := e.resolve(PresetStandardSSL)
+	t, err := e.target(SideDestination, PresetStandardSSL)
 	if err != nil {
-		return &ConnError{Side: SideDestination, Addr: e.Host, Reason: ReasonProtocol, Detail: err.Error(), Err: err}
+		return err
 	}
-	addr := fmtAddr(host, port)
-	dialAddr := addr
-	if e.DialAddr != "" {
-		dialAddr = e.DialAddr
-	}
-	s, err := dialMode(ctx, SideDestination, addr, host, dialAddr, mode, e, to)
+	s, err := dialMode(ctx, t, e, to)
 	if err != nil {
 		return err
 	}

@@ -125,10 +125,11 @@ func TestParseStatusAndUIDSets(t *testing.T) {
 	require.Nil(t, expandUIDSet("x"))
 	require.Nil(t, expandUIDSet("0"))
 	require.Nil(t, expandUIDSet("1:4294967295"), "absurd ranges are not expanded")
+	require.Nil(t, expandUIDSet(strings.TrimSuffix(strings.Repeat("1:60000,", 100), ",")), "nor absurd lists of ranges")
 }
 
 func TestReadLineSkipsLiterals(t *testing.T) {
-	p := &pipeConn{br: bufio.NewReader(strings.NewReader("* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n* OK x\r\n"))}
+	p := &pipeConn{br: bufio.NewReader(strings.NewReader("* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n* OK x\r\n")), to: Timeouts{}.withDefaults()}
 	line, err := p.readLine()
 	require.NoError(t, err)
 	require.Equal(t, "* 1 FETCH (BODY[] {})", line)

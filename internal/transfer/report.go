@@ -13,7 +13,8 @@ type Counters struct {
 	Copied          int   `json:"copied"`           // messages appended in this pass
 	AlreadyThere    int   `json:"already_there"`    // messages found at the destination already
 	TooLarge        int   `json:"too_large"`        // messages over the size limit, skipped
-	Failed          int   `json:"failed"`           // messages the destination refused
+	Gone            int   `json:"gone"`             // messages expunged at the source during the copy
+	Failed          int   `json:"failed"`           // messages not copied for a reason of their own (logged)
 	FlagsUpdated    int   `json:"flags_updated"`    // messages whose flags were brought up to date
 	Bytes           int64 `json:"bytes"`            // bytes appended in this pass
 }
@@ -21,13 +22,17 @@ type Counters struct {
 // Progress is a snapshot sent while the copy goes on.
 type Progress struct {
 	Counters
-	Done   int    `json:"done"`   // messages dealt with (copied, already there, failed)
-	Total  int    `json:"total"`  // messages to deal with in folders seen so far, too-large excluded
-	Folder string `json:"folder"` // source folder being copied
+	Done  int `json:"done"`  // messages dealt with (copied, already there, failed)
+	Total int `json:"total"` // messages to deal with in folders seen so far, too-large excluded
+	// Expected is the number of messages in every folder to copy, as the
+	// source's STATUS said before the first body; 0 when unknown.
+	Expected int    `json:"expected,omitempty"`
+	Folder   string `json:"folder"` // source folder being copied
 }
 
-// SkippedMessage describes a message not copied because of its size, so that
-// the customer can move it by hand.
+// SkippedMessage describes a message not copied (over the size limit, or
+// failed for a reason of its own), so that the customer can move it by
+// hand.
 type SkippedMessage struct {
 	Folder  string    `json:"folder"`
 	UID     uint32    `json:"uid"`
@@ -35,6 +40,12 @@ type SkippedMessage struct {
 	Date    time.Time `json:"date"`
 	From    string    `json:"from"`
 	Subject string    `json:"subject"`
+	// Reason is a code (ReasonTooLarge, ReasonNotDelivered, …), rendered
+	// in the reader's language; default ReasonTooLarge.
+	Reason string `json:"reason,omitempty"`
+	// Detail is what goes with the reason: the server's own words
+	// (password-free) or sizes.
+	Detail string `json:"detail,omitempty"`
 }
 
 // LogEntry is one line of a mailbox's log. It never holds a password.
@@ -43,7 +54,7 @@ type LogEntry struct {
 	Level   slog.Level
 	Folder  string
 	Message string
-	Skipped *SkippedMessage // set for a message skipped because of its size
+	Skipped *SkippedMessage // set for a message not copied, to be listed
 }
 
 // Reporter receives the log and the progress of a copy. Calls come from one

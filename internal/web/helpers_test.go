@@ -81,7 +81,8 @@ type panelOpts struct {
 	baseURL           string                              // Deps.BaseURL; default none
 	migrationsPerHour int
 	forbidPlainLogin  bool
-	logs              io.Writer // the panel's log; default discarded
+	logs              io.Writer     // the panel's log; default discarded
+	mail              AccountMailer // invitations and reset links
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -134,6 +135,7 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		MaxCSVBytes:       o.maxCSVBytes,
 		Metrics:           o.metrics,
 		Health:            hc,
+		Mail:              o.mail,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -302,4 +304,9 @@ func requireNoSecret(t *testing.T, s, secret, where string) {
 	t.Helper()
 	require.NotContains(t, s, secret, "%s holds a password in clear", where)
 	require.NotContains(t, strings.ToLower(s), hex.EncodeToString([]byte(secret)), "%s holds a password in clear (hex)", where)
+}
+
+// srvHash hashes a password as the tests' users are.
+func (p *panel) srvHash(pw string) (string, error) {
+	return auth.HashPasswordWithParams(pw, cheapParams)
 }

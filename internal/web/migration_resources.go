@@ -41,11 +41,12 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	// Only a mailbox run that skipped something (or may be doing so now)
-	// has messages to list; all of the page's in one query.
+	// Only a mailbox run that skipped something or failed some messages
+	// (or may be doing so now) has messages to list; all of the page's in
+	// one query.
 	var withSkipped []int64
 	for _, mb := range mbs {
-		if mb.TooLarge > 0 || mb.Status == store.MailboxRunning {
+		if mb.TooLarge > 0 || mb.Failed > 0 || mb.Status == store.MailboxRunning {
 			withSkipped = append(withSkipped, mb.ID)
 		}
 	}
@@ -160,6 +161,8 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				row := views.SkippedRow{
 					RunNo:   mb.RunNo,
 					Folder:  sk.Folder,
+					UID:     sk.UID,
+					Reason:  skippedReason(l, sk.Reason, sk.Detail),
 					Sender:  sk.Sender,
 					Subject: sk.Subject,
 					Size:    i18n.Bytes(l, sk.Size),
@@ -174,4 +177,16 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.page(r, i18n.T(l, "web.resources.title"))
 	s.render(w, r, http.StatusOK, p, views.ResourcesPage(p, d))
+}
+
+// skippedReason is why a message was not copied, in the reader's language.
+func skippedReason(l i18n.Lang, code, detail string) string {
+	key := "web.resources.reason." + code
+	if !i18n.Has(key) {
+		key = "web.resources.reason.other"
+	}
+	if detail == "" || code == "too_large" {
+		return i18n.T(l, key)
+	}
+	return i18n.T(l, key) + " (" + detail + ")"
 }

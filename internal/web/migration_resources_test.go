@@ -109,6 +109,13 @@ func (p *panel) endFirstRun(tenantID int64, run store.Run) (anna, marco store.Ma
 	require.NoError(p.t, store.AddSkippedMessage(ctx, p.pool, tenantID, store.SkippedMessage{
 		MailboxRunID: anna.ID, Folder: "Archivio/2023", UID: 3, Size: 35 << 20,
 	}))
+	require.NoError(p.t, store.AddSkippedMessage(ctx, p.pool, tenantID, store.SkippedMessage{
+		MailboxRunID: anna.ID, Folder: "Lavoro", UID: 12, Size: 2 << 10, Subject: "Verbale", Reason: "not_delivered",
+	}))
+	require.NoError(p.t, store.AddSkippedMessage(ctx, p.pool, tenantID, store.SkippedMessage{
+		MailboxRunID: anna.ID, Folder: "Lavoro", UID: 13, Size: 3 << 10, Subject: "Preventivo", Reason: "refused_by_destination",
+		Detail: "Keyword length too long",
+	}))
 	require.NoError(p.t, store.FinishMailboxRun(ctx, p.pool, tenantID, anna.ID, store.MailboxCompletedWithErrors, store.MailboxCounters{
 		Folders: 4, Found: 120, Copied: 100, AlreadyThere: 15, TooLarge: 2, ExcludedFolders: 2, Failed: 3,
 		Bytes: 1536 << 10, Done: 120, Total: 120,
@@ -189,11 +196,17 @@ func TestResources(t *testing.T) {
 	require.Equal(t, marcoError, m1.Find(`[data-testid="resource-error"]`).Text())
 	require.Equal(t, "pending", marco.Find(`[data-testid="resource-mailbox-run"][data-run="2"]`).AttrOr("data-status", ""))
 
-	// The messages over 30 MB, by folder then date.
+	// The messages over 30 MB and those that failed, by folder then date,
+	// each with its UID and reason.
 	require.Equal(t, 1, doc.Find(`[data-testid="skipped-mailbox"]`).Length())
 	require.Equal(t, "1", doc.Find(`[data-testid="skipped-mailbox"]`).AttrOr("data-line", ""))
 	skipped := doc.Find(`[data-testid="skipped-row"]`)
-	require.Equal(t, 2, skipped.Length())
+	require.Equal(t, 4, skipped.Length())
+	require.Equal(t, "oltre 30 MB", skipped.Eq(0).Find(`[data-testid="skipped-reason"]`).Text())
+	require.Equal(t, "Lavoro", skipped.Eq(2).Find(`[data-testid="skipped-folder"]`).Text())
+	require.Equal(t, "12", skipped.Eq(2).Find(`[data-testid="skipped-uid"]`).Text())
+	require.Equal(t, "il vecchio server non ha consegnato il messaggio", skipped.Eq(2).Find(`[data-testid="skipped-reason"]`).Text())
+	require.Equal(t, "la nuova casella ha rifiutato il messaggio (Keyword length too long)", skipped.Eq(3).Find(`[data-testid="skipped-reason"]`).Text())
 	require.Equal(t, "Archivio/2023", skipped.Eq(0).Find(`[data-testid="skipped-folder"]`).Text())
 	require.Equal(t, "(senza oggetto)", strings.TrimSpace(skipped.Eq(0).Find(`[data-testid="skipped-subject"]`).Text()))
 	require.Equal(t, "35 MB", skipped.Eq(0).Find(`[data-testid="skipped-size"]`).Text())
@@ -262,14 +275,14 @@ func TestResources(t *testing.T) {
 	annaJSON.RateText = ""
 	require.Equal(t, mailboxStatusJSON{LineNo: 1, LocalUser: "anna@acme.test", Status: "running", Label: "In corso",
 		Done: 5, Total: 10, AtLeast: true, Percent: 50, CountText: "5 di almeno 10 · 50%",
-		DetailText: "4 nuovi · 1 già presenti · 2 KB", Copied: 4, AlreadyThere: 1,
+		DetailText: "4 nuovi · 1 già presente · 2 KB", Copied: 4, AlreadyThere: 1,
 		Bytes: 2048, BytesText: "2 KB", CurrentFolder: "Archivio/2023"}, annaJSON)
 	require.Equal(t, mailboxStatusJSON{LineNo: 2, LocalUser: "marco@acme.test", Status: "pending", Label: "In attesa",
 		AtLeast: true, CountText: "conteggio in corso…", BytesText: "0 B"}, st.Mailboxes[1])
 	tot := *st.Totals
 	tot.RateText = ""
 	require.Equal(t, progressTotalsJSON{Mailboxes: 2, Done: 5, Total: 10, AtLeast: true, Percent: 50,
-		CountText: "5 di almeno 10 · 50%", DetailText: "4 nuovi · 1 già presenti · 2 KB", Copied: 4, Bytes: 2048, BytesText: "2 KB",
+		CountText: "5 di almeno 10 · 50%", DetailText: "4 nuovi · 1 già presente · 2 KB", Copied: 4, Bytes: 2048, BytesText: "2 KB",
 		Text: tot.Text}, tot)
 	require.True(t, strings.HasPrefix(tot.Text, "Caselle terminate: 0 su 2"), tot.Text)
 
@@ -285,7 +298,7 @@ func TestResources(t *testing.T) {
 	require.Equal(t, 2, rows.Length())
 	require.Equal(t, "anna@acme.test", rows.Eq(0).Find(`[data-testid="progress-local"]`).Text())
 	require.Equal(t, "5 di almeno 10 · 50%", rows.Eq(0).Find(`[data-testid="progress-count"]`).Text())
-	require.Equal(t, "4 nuovi · 1 già presenti · 2 KB", rows.Eq(0).Find(`[data-testid="progress-detail"]`).Text())
+	require.Equal(t, "4 nuovi · 1 già presente · 2 KB", rows.Eq(0).Find(`[data-testid="progress-detail"]`).Text())
 	require.Equal(t, "Messaggi di anna@acme.test", rows.Eq(0).Find(`progress`).AttrOr("aria-label", ""))
 	require.Equal(t, "Archivio/2023", rows.Eq(0).Find(`[data-testid="progress-folder"]`).Text())
 	require.Equal(t, "pending", rows.Eq(1).AttrOr("data-status", ""))
@@ -306,7 +319,8 @@ func TestResources(t *testing.T) {
 	doc = b.get(base + "/resources?lang=en").doc(t)
 	require.Equal(t, "Resources · Trasloco", doc.Find("title").Text())
 	require.Equal(t, "1.5 MB", doc.Find(`[data-testid="resource-mailbox-run"][data-run="1"] [data-testid="resource-bytes"]`).First().Text())
-	require.Contains(t, doc.Find(`[data-testid="skipped-title"]`).Text(), "over 30 MB")
+	require.Contains(t, doc.Find(`[data-testid="skipped-title"]`).Text(), "Messages not copied")
+	require.Contains(t, doc.Find(`[data-testid="skipped-reason"]`).Eq(2).Text(), "the old server did not deliver the message")
 	require.Equal(t, "Resources", b.get(base).doc(t).Find(`[data-testid="resources-link"]`).Text())
 	require.Equal(t, "Retry failed mailboxes", b.get(base).doc(t).Find(`[data-testid="retry"]`).Text())
 	b.get(logPath)

@@ -11,8 +11,8 @@ import (
 )
 
 // TestRetryFailedMailboxes posts "Riprova le caselle fallite" for a run
-// completed with errors: the failed mailbox goes back to pending with a
-// job; a second post, or one after the passwords were erased, gets a
+// completed with errors: the failed mailbox, and the one completed with
+// messages that failed, go back to pending with a job; a second post, or one after the passwords were erased, gets a
 // message instead.
 func TestRetryFailedMailboxes(t *testing.T) {
 	t.Parallel()
@@ -26,7 +26,7 @@ func TestRetryFailedMailboxes(t *testing.T) {
 	form.Del("second_run_at")
 	id, runs := p.scheduleMigration(b, tn, form)
 	require.Len(t, runs, 1)
-	_, marco := p.endFirstRun(tn.ID, runs[0])
+	anna, marco := p.endFirstRun(tn.ID, runs[0])
 	m, err := store.GetMigration(ctx, p.pool, tn.ID, id)
 	require.NoError(t, err)
 	require.Equal(t, store.MigrationCompletedWithErrors, m.Status)
@@ -44,12 +44,15 @@ func TestRetryFailedMailboxes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.MailboxPending, mb.Status)
 	require.Empty(t, mb.ErrorText)
+	mb, err = store.GetMailboxRun(ctx, p.pool, tn.ID, anna.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.MailboxPending, mb.Status, "anna's 3 failed messages are tried again")
 	run, err := store.GetRun(ctx, p.pool, tn.ID, runs[0].ID)
 	require.NoError(t, err)
 	require.Equal(t, store.RunRunning, run.Status)
-	require.Equal(t, jobsBefore+1, p.countJobs(), "one copy job for marco")
+	require.Equal(t, jobsBefore+2, p.countJobs(), "one copy job for marco, one for anna")
 	doc = b.get(base).doc(t)
-	require.Contains(t, doc.Find(`[data-testid="flash"]`).Text(), "Riprovo le caselle non riuscite (1)")
+	require.Contains(t, doc.Find(`[data-testid="flash"]`).Text(), "Riprovo le caselle non riuscite (2)")
 	require.Equal(t, "running", doc.Find(`[data-testid="status"]`).AttrOr("data-status", ""))
 	require.Equal(t, 0, doc.Find(`[data-testid="retry-form"]`).Length())
 
@@ -57,7 +60,7 @@ func TestRetryFailedMailboxes(t *testing.T) {
 	res = b.post(base+"/runs/1/retry", nil)
 	require.Equal(t, http.StatusSeeOther, res.status)
 	require.Contains(t, b.get(base).doc(t).Find(`[data-testid="flash"].error`).Text(), "nessuna casella da riprovare")
-	require.Equal(t, jobsBefore+1, p.countJobs())
+	require.Equal(t, jobsBefore+2, p.countJobs())
 	// A run the migration does not have.
 	require.Equal(t, http.StatusNotFound, b.post(base+"/runs/2/retry", nil).status)
 	require.Equal(t, http.StatusNotFound, b.post(base+"/runs/x/retry", nil).status)

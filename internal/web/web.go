@@ -71,6 +71,9 @@ type Deps struct {
 	Health *health.Checker
 	// Metrics is served at /metrics to operators. Default nil: 404.
 	Metrics *metrics.Metrics
+	// Mail sends the invitations and password-reset links. Default nil:
+	// they cannot be sent, and the pages say so.
+	Mail AccountMailer
 	// RiverUI is River's own web UI (riverqueue.com/riverui), built with
 	// the prefix RiverUIPath and mounted there for operators only.
 	// Default nil: not mounted.

@@ -74,10 +74,12 @@ type MailboxRunRow struct {
 	LogPath         string // "" when there is no log yet
 }
 
-// SkippedRow is a message a run did not copy (over 30 MB).
+// SkippedRow is a message a run did not copy (over 30 MB, or failed).
 type SkippedRow struct {
 	RunNo   int
 	Folder  string
+	UID     uint32
+	Reason  string // why, in the reader's language
 	Date    string // "" when the message has none
 	Sender  string
 	Subject string

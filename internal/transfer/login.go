@@ -1,0 +1,128 @@
+package transfer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// What both IMAP clients (go-imap's, in conn.go, and the pipelined
+// appender's, in pipeconn.go) share before they speak: where an endpoint is,
+// the TCP and TLS dial, and which login to run.
+
+// target is where an endpoint is reached, resolved against a preset.
+type target struct {
+	side     Side
+	host     string // the name certificates are verified against
+	addr     string // host:port as given, for messages
+	dialAddr string // the ip:port or host:port actually dialled
+	mode     TLSMode
+}
+
+// target resolves e against p's defaults.
+func (e Endpoint) target(side Side, p Preset) (target, error) {
+	host, port, mode, err := e.resolve(p)
+	if err != nil {
+		return target{}, &ConnError{Side: side, Addr: e.Host, Reason: ReasonProtocol, Detail: err.Error(), Err: err}
+	}
+	t := target{side: side, host: host, addr: fmtAddr(host, port), dialAddr: fmtAddr(host, port), mode: mode}
+	if e.DialAddr != "" {
+		t.dialAddr = e.DialAddr
+	}
+	return t, nil
+}
+
+// dialTCP opens the TCP connection to t, bounded by to.Dial (and ctx). The
+// connection gets a deadline of to.Dial from now: the TLS handshake and the
+// greeting must fit in it too.
+func dialTCP(ctx context.Context, t target, e Endpoint, to Timeouts) (net.Conn, error) {
+	d := netDialer(e, to)
+	dctx, cancel := context.WithTimeout(ctx, to.Dial)
+	defer cancel()
+	raw, err := d.DialContext(dctx, "tcp", t.dialAddr)
+	if err != nil {
+		return nil, classifyDial(t.side, t.addr, err)
+	}
+	_ = raw.SetDeadline(time.Now().Add(to.Dial))
+	return raw, nil
+}
+
+// handshakeTLS runs the client's TLS handshake over raw, bounded by to.Dial
+// (and ctx).
+func handshakeTLS(ctx context.Context, t target, raw net.Conn, cfg *tls.Config, to Timeouts) (*tls.Conn, error) {
+	hctx, cancel := context.WithTimeout(ctx, to.Dial)
+	defer cancel()
+	tc := tls.Client(raw, cfg)
+	if err := tc.HandshakeContext(hctx); err != nil {
+		return nil, classifyDial(t.side, t.addr, err)
+	}
+	return tc, nil
+}
+
+// loginMech is how a client logs in.
+type loginMech int
+
+// The login mechanisms.
+const (
+	mechLogin   loginMech = iota // LOGIN user password
+	mechPlain                    // AUTHENTICATE PLAIN authzid\0user\0password
+	mechXOAuth2                  // AUTHENTICATE XOAUTH2 with a bearer token
+)
+
+func (m loginMech) String() string {
+	switch m {
+	case mechPlain:
+		return "AUTHENTICATE PLAIN"
+	case mechXOAuth2:
+		return "AUTHENTICATE XOAUTH2"
+	}
+	return "LOGIN"
+}
+
+// loginPlan is the login a client runs: the mechanism, the identity that
+// authenticates (with e.Password, or e.OAuth2Token for XOAUTH2) and, for a
+// master user's SASL PLAIN, the mailbox it acts for. It holds no secret.
+type loginPlan struct {
+	mech    loginMech
+	user    string // LOGIN's user, SASL's authentication identity
+	authzid string // SASL PLAIN's authorization identity; empty = user's own
+}
+
+// errLoginDisabled says the server refuses LOGIN (LOGINDISABLED, RFC 3501
+// §6.2.3: typically before TLS) and nothing else would do.
+var errLoginDisabled = errors.New("the server refuses LOGIN")
+
+// planLogin decides how to log in to e, given the server's capabilities
+// before login: XOAUTH2 with a token; a master user with SASL PLAIN and an
+// authorization identity when the server offers AUTH=PLAIN (or the endpoint
+// asks for it), else Dovecot's "user*master" LOGIN; a user with LOGIN,
+// unless the server has LOGINDISABLED.
+func planLogin(e Endpoint, caps imap.CapSet) (loginPlan, error) {
+	switch {
+	case e.OAuth2Token != "":
+		return loginPlan{mech: mechXOAuth2, user: e.User}, nil
+	case e.AuthUser != "":
+		form := e.MasterForm
+		if form == MasterAuto {
+			form = MasterSeparator
+			if caps.Has(imap.AuthCap("PLAIN")) {
+				form = MasterSASL
+			}
+		}
+		if form == MasterSASL {
+			return loginPlan{mech: mechPlain, user: e.AuthUser, authzid: e.User}, nil
+		}
+		sep := e.MasterSeparator
+		if sep == "" {
+			sep = "*"
+		}
+		return loginPlan{mech: mechLogin, user: e.User + sep + e.AuthUser}, nil
+	case caps.Has(imap.CapLoginDisabled):
+		return loginPlan{}, errLoginDisabled
+	}
+	return loginPlan{mech: mechLogin, user: e.User}, nil
+}
