@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -90,6 +91,9 @@ func TestValidateRemoteLoginsThrottled(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	f.deps.RemoteLogins = store.RemoteLoginLimits{PerUser: 3, PerTenant: 5}
+	// Dovecot delays each failed login: on a busy machine a short timeout
+	// would turn one into "cannot connect", which does not count.
+	f.deps.CheckTimeout = time.Minute
 	victim := testenv.UniqueUser(t, "victim.test")
 	require.NoError(t, f.src.AddUser(victim, "the-real-one"))
 	var lines []string
@@ -114,6 +118,7 @@ func TestValidateRemoteLoginsThrottled(t *testing.T) {
 	g := setup(t)
 	g.src = f.src
 	g.deps.RemoteLogins = f.deps.RemoteLogins
+	g.deps.CheckTimeout = time.Minute
 	g.pool = f.pool
 	other, err := store.CreateTenant(g.ctx, g.pool, store.NewTenant{Name: "Other", NotifyEmail: "it@other.test", Domains: []string{"other.test"}})
 	require.NoError(t, err)

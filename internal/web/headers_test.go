@@ -31,9 +31,10 @@ func TestSecurityHeaders(t *testing.T) {
 		require.Equal(t, "same-origin", res.header.Get("Referrer-Policy"), path)
 		require.Empty(t, res.header.Get("Strict-Transport-Security"), "%s: no HSTS over http", path)
 	}
-	// The panel's own pages allow no inline <style> and no data: images;
-	// River's UI needs both.
+	// The panel's own pages allow no inline style at all and no data:
+	// images; River's UI needs both.
 	require.Contains(t, op.get("/migrations").header.Get("Content-Security-Policy"), "style-src 'self';")
+	require.NotContains(t, op.get("/migrations").header.Get("Content-Security-Policy"), "unsafe-inline")
 	ui := op.get(RiverUIPath + "/")
 	require.Equal(t, http.StatusOK, ui.status)
 	require.Contains(t, ui.header.Get("Content-Security-Policy"), "img-src 'self' data:")
