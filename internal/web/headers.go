@@ -8,9 +8,10 @@ import (
 // Content-Security-Policy of the panel's own pages: everything from the
 // panel itself, no inline script, no framing (the one-click "Annulla" and
 // "Riprova" forms cannot be clickjacked), no <base>, forms only to the
-// panel. The pages' few style attributes are allowed (style-src-attr); a
-// <style> element or a stylesheet from elsewhere is not.
-const panelCSP = "default-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self'; " +
+// panel. No inline style either: no <style> element, no style attribute
+// (the pages have none: TestPagesHaveNoInlineCode), no stylesheet from
+// elsewhere.
+const panelCSP = "default-src 'self'; style-src 'self'; img-src 'self'; " +
 	"object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // riverUICSP is the policy of River's UI (RiverUIPath): the same, except
