@@ -103,19 +103,7 @@ func FromAcceptLanguage(h string) Lang {
 // An unknown key returns the key itself, so a missing message shows (and
 // fails tests) instead of vanishing.
 func T(l Lang, key string, args ...any) string {
-	m, ok := csvCatalog[key]
-	if !ok {
-		m, ok = webCatalog[key]
-	}
-	if !ok {
-		m, ok = mailCatalog[key]
-	}
-	if !ok {
-		m, ok = panelCatalog[key]
-	}
-	if !ok {
-		m, ok = oauthCatalog[key]
-	}
+	m, ok := lookup(key)
 	if !ok {
 		return key
 	}
@@ -127,18 +115,24 @@ func T(l Lang, key string, args ...any) string {
 
 // Has reports whether key is in a catalog.
 func Has(key string) bool {
-	_, ok := csvCatalog[key]
-	if !ok {
-		_, ok = webCatalog[key]
-	}
-	if !ok {
-		_, ok = mailCatalog[key]
-	}
-	if !ok {
-		_, ok = panelCatalog[key]
-	}
-	if !ok {
-		_, ok = oauthCatalog[key]
-	}
+	_, ok := lookup(key)
 	return ok
+}
+
+// catalogs are every catalog, in the order T looks a key up (a key is in
+// one only: TestEveryCatalogComplete).
+var catalogs = []struct {
+	name string
+	msgs map[string]Message
+}{
+	{"csv", csvCatalog}, {"web", webCatalog}, {"mail", mailCatalog}, {"panel", panelCatalog}, {"oauth", oauthCatalog},
+}
+
+func lookup(key string) (Message, bool) {
+	for _, c := range catalogs {
+		if m, ok := c.msgs[key]; ok {
+			return m, true
+		}
+	}
+	return Message{}, false
 }

@@ -78,3 +78,24 @@ func TestFallbackToItalian(t *testing.T) {
 	require.Equal(t, "x", Message{IT: "x"}.text(English))
 	require.True(t, strings.HasPrefix(T(Lang("fr"), "csv.line", 1, "x"), "Riga 1"))
 }
+
+// TestEveryCatalogComplete checks every catalog T reads (catalogs), so a
+// new one is checked without a test of its own: both languages, the same
+// format verbs in each, and a key in one catalog only (T would find the
+// first).
+func TestEveryCatalogComplete(t *testing.T) {
+	t.Parallel()
+	where := map[string]string{}
+	for _, c := range catalogs {
+		require.NotEmpty(t, c.msgs, c.name)
+		for key, m := range c.msgs {
+			if other, dup := where[key]; dup {
+				t.Errorf("%s is in the %s and the %s catalog", key, other, c.name)
+			}
+			where[key] = c.name
+			require.NotEmpty(t, m.IT, "%s (%s)", key, c.name)
+			require.NotEmpty(t, m.EN, "%s (%s)", key, c.name)
+			require.Equal(t, verbs(m.IT), verbs(m.EN), "%s (%s)", key, c.name)
+		}
+	}
+}

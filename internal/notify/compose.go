@@ -301,26 +301,7 @@ func formatTime(l i18n.Lang, t time.Time, loc *time.Location) string {
 }
 
 // formatInt groups thousands: "12.345" in Italian, "12,345" in English.
-func formatInt(l i18n.Lang, n int64) string {
-	sep := "."
-	if l == i18n.English {
-		sep = ","
-	}
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func formatInt(l i18n.Lang, n int64) string { return i18n.Int(l, int(n)) }
 
 var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(`{{.Greeting}}
 {{.Intro}}

@@ -36,6 +36,27 @@ func NotStarted(runs []Run) bool {
 	return true
 }
 
+// LockChangeable locks the tenant's migration (see LockMigration) for a
+// change while nothing of it has run, and returns it with its runs:
+// ErrWrongState unless it is Changeable and NotStarted.
+func LockChangeable(ctx context.Context, tx pgx.Tx, tenantID, id int64) (Migration, []Run, error) {
+	m, err := LockMigration(ctx, tx, tenantID, id)
+	if err != nil {
+		return Migration{}, nil, err
+	}
+	if !m.Changeable() {
+		return Migration{}, nil, ErrWrongState
+	}
+	runs, err := ListRuns(ctx, tx, tenantID, id)
+	if err != nil {
+		return Migration{}, nil, err
+	}
+	if !NotStarted(runs) {
+		return Migration{}, nil, ErrWrongState
+	}
+	return m, runs, nil
+}
+
 // MigrationSettings are what a migration not yet started may change.
 type MigrationSettings struct {
 	Name              string

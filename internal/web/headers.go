@@ -6,9 +6,11 @@ import (
 )
 
 // Content-Security-Policy of the panel's own pages: everything from the
-// panel itself, no inline script or style, no framing (the one-click
-// "Annulla" and "Riprova" forms cannot be clickjacked), no <base>, forms
-// only to the panel.
+// panel itself, no inline script, no framing (the one-click "Annulla" and
+// "Riprova" forms cannot be clickjacked), no <base>, forms only to the
+// panel. No inline style either: no <style> element, no style attribute
+// (the pages have none: TestPagesHaveNoInlineCode), no stylesheet from
+// elsewhere.
 const panelCSP = "default-src 'self'; style-src 'self'; img-src 'self'; " +
 	"object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 

@@ -76,3 +76,38 @@ func TestLanguageLinksStayOnSite(t *testing.T) {
 	res := p.browser().get("/login")
 	require.Equal(t, "/login?lang=en", res.doc(t).Find(`[data-testid="lang-en"]`).AttrOr("href", ""))
 }
+
+// TestPagesHaveNoInlineCode renders the panel's pages and finds none of
+// what the policy blocks: no inline <script>, no style attribute, no on…=
+// handler, no <style> element; and the policy allows no inline style.
+func TestPagesHaveNoInlineCode(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	tn, email := p.tenant("acme", "acme.test")
+	b := p.browser()
+	anon := p.browser()
+	b.login(email)
+	id, _ := p.scheduleMigration(b, tn, migrationForm())
+	base := "/migrations/" + itoa(id)
+
+	pages := map[string]response{}
+	for _, path := range []string{"/login", "/password/forgot"} {
+		pages[path] = anon.get(path)
+	}
+	for _, path := range []string{"/migrations", "/migrations/new", "/migrations/new?preset=office365", base, base + "/edit",
+		base + "/cancel", base + "/resources", "/settings", "/team", "/audit", "/account/password", "/no-such-page"} {
+		pages[path] = b.get(path)
+	}
+	for path, res := range pages {
+		require.NotContains(t, res.header.Get("Content-Security-Policy"), "unsafe-inline", path)
+		doc := res.doc(t)
+		require.Positive(t, doc.Find("main, form").Length(), "%s: a page was rendered", path)
+		require.Zero(t, doc.Find("script:not([src]), style").Length(), "%s: inline script or <style>", path)
+		doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+			for _, a := range s.Nodes[0].Attr {
+				require.NotEqual(t, "style", a.Key, "%s: a style attribute on <%s>", path, goquery.NodeName(s))
+				require.False(t, strings.HasPrefix(a.Key, "on"), "%s: the handler %s=%q on <%s>", path, a.Key, a.Val, goquery.NodeName(s))
+			}
+		})
+	}
+}

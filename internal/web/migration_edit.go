@@ -171,19 +171,9 @@ func (s *server) migrationEditSubmit(w http.ResponseWriter, r *http.Request) {
 
 	revalidated := false
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		cur, err := store.LockMigration(ctx, tx, c.Tenant.ID, m.ID)
+		cur, runs, err := store.LockChangeable(ctx, tx, c.Tenant.ID, m.ID)
 		if err != nil {
 			return err
-		}
-		if !cur.Changeable() {
-			return store.ErrWrongState
-		}
-		runs, err := store.ListRuns(ctx, tx, c.Tenant.ID, m.ID)
-		if err != nil {
-			return err
-		}
-		if !store.NotStarted(runs) {
-			return store.ErrWrongState
 		}
 		if err := store.SetMigrationSettings(ctx, tx, c.Tenant.ID, m.ID, st); err != nil {
 			return err

@@ -40,19 +40,9 @@ func (s *server) migrationLineRemove(w http.ResponseWriter, r *http.Request) {
 	}
 	var removed store.Line
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		cur, err := store.LockMigration(ctx, tx, c.Tenant.ID, m.ID)
+		cur, _, err := store.LockChangeable(ctx, tx, c.Tenant.ID, m.ID)
 		if err != nil {
 			return err
-		}
-		if !cur.Changeable() {
-			return store.ErrWrongState
-		}
-		runs, err := store.ListRuns(ctx, tx, c.Tenant.ID, m.ID)
-		if err != nil {
-			return err
-		}
-		if !store.NotStarted(runs) {
-			return store.ErrWrongState
 		}
 		if cur.LineCount <= 1 {
 			return errLastLine
@@ -172,19 +162,9 @@ func (s *server) migrationLinesAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		cur, err := store.LockMigration(ctx, tx, c.Tenant.ID, m.ID)
+		_, _, err := store.LockChangeable(ctx, tx, c.Tenant.ID, m.ID)
 		if err != nil {
 			return err
-		}
-		if !cur.Changeable() {
-			return store.ErrWrongState
-		}
-		runs, err := store.ListRuns(ctx, tx, c.Tenant.ID, m.ID)
-		if err != nil {
-			return err
-		}
-		if !store.NotStarted(runs) {
-			return store.ErrWrongState
 		}
 		ids, err := store.DeleteScheduledRuns(ctx, tx, c.Tenant.ID, m.ID, 0)
 		if err != nil {
