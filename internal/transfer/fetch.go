@@ -158,6 +158,17 @@ func (b *bodyFetch) fetchAll(ctx context.Context, uids []uint32) error {
 			continue
 		}
 		rest := b.undelivered(uids, res.delivered)
+		if named := res.tooBig; named != nil && b.byUID[named.UID].uid != 0 && len(b.undelivered([]uint32{named.UID}, nil)) == 1 {
+			// The connection's bound named a message still to do: it is
+			// too large, the others go on together. (A name already
+			// decided is no progress: one at a time, below.)
+			b.refuseLiteral(b.byUID[res.tooBig.UID], res.tooBig.Size)
+			if err := b.reopen(ctx); err != nil {
+				return err
+			}
+			uids = b.undelivered(rest, nil)
+			continue
+		}
 		if res.tooBig != nil {
 			if err := b.reopen(ctx); err != nil {
 				return err
@@ -425,13 +436,15 @@ func (b *bodyFetch) tooBig(res *fetched, err error) error {
 	return err
 }
 
-// refuseLiteral decides the fate of a message whose body is larger than
-// the size limit (too large) or than it declared (failed).
+// refuseLiteral decides the fate of a message whose body is far larger
+// than it declared (failed: the server misbehaves, the message may come
+// whole another time) or, declared near the limit, larger than the size
+// limit (too large).
 func (b *bodyFetch) refuseLiteral(m meta, size int64) {
 	folder := b.f.p.Source
-	if size > b.r.job.MaxMessageSize {
+	if size <= m.size+bodySlack(m.size) {
 		b.r.t.decide(folder, m, fateTooLarge, ReasonTooLarge, fmt.Sprintf("%d", size))
-		b.r.t.logf(slog.LevelWarn, folder, "message UID %d not copied: the source sends %d bytes (it declared %d), over the %d MB limit", m.uid, size, m.size, b.r.job.MaxMessageSize>>20)
+		b.r.t.logf(slog.LevelWarn, folder, "message UID %d not copied: the source sends %d bytes, over the %d MB limit", m.uid, size, b.r.job.MaxMessageSize>>20)
 		return
 	}
 	b.r.t.decide(folder, m, fateFailed, ReasonSizeMismatch, fmt.Sprintf("%d > %d", size, m.size))
