@@ -162,7 +162,7 @@ func tenantCreate() adminAction {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "created tenant %s (id %d) with domains %s\n", t.Name, t.ID, strings.Join(t.Domains, ", "))
-			return nil
+			return adminAudit(ctx, db, t.ID, "tenant created: "+t.Name)
 		}
 	}}
 }
@@ -205,7 +205,11 @@ func tenantSetDisabled(disabled bool) adminAction {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "tenant %s %s\n", *name, enabledWord(disabled))
-			return nil
+			t, err := store.GetTenantByName(ctx, db, *name)
+			if err != nil {
+				return err
+			}
+			return adminAudit(ctx, db, t.ID, "tenant "+enabledWord(disabled))
 		}
 	}}
 }
@@ -257,7 +261,7 @@ func userCreate() adminAction {
 				role = "operator"
 			}
 			fmt.Fprintf(env.Stdout, "created %s %s (id %d) in tenant %s\n", role, u.Email, u.ID, t.Name)
-			return nil
+			return adminAudit(ctx, db, t.ID, role+" created: "+u.Email)
 		}
 	}}
 }
@@ -318,9 +322,20 @@ func userSetDisabled(disabled bool) adminAction {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "user %s %s\n", store.NormalizeEmail(*email), enabledWord(disabled))
-			return nil
+			u, err := store.GetUserByEmail(ctx, db, *email)
+			if err != nil {
+				return err
+			}
+			return adminAudit(ctx, db, u.TenantID, "user "+enabledWord(disabled)+": "+u.Email)
 		}
 	}}
+}
+
+// adminAudit records an operator's change to a tenant made from the
+// command line in the audit trail, which the tenant and operators see.
+func adminAudit(ctx context.Context, db store.DBTX, tenantID int64, detail string) error {
+	return store.RecordAudit(ctx, db, store.AuditEvent{TenantID: tenantID, Actor: "trasloco admin", Operator: true,
+		Action: store.AuditTenantChanged, Detail: detail})
 }
 
 func enabledWord(disabled bool) string {

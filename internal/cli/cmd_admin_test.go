@@ -102,6 +102,21 @@ func TestAdminTenantAndUser(t *testing.T) {
 	beta, err = store.GetTenantByName(ctx, r.db, "beta")
 	require.NoError(t, err)
 	require.True(t, beta.Disabled)
+
+	// Each change is in the tenant's audit trail, as an operator's.
+	events, err := store.ListAudit(ctx, r.db, beta.ID, 10)
+	require.NoError(t, err)
+	require.NotEmpty(t, events)
+	require.Equal(t, "tenant disabled", events[0].Detail)
+	require.True(t, events[0].Operator)
+	events, err = store.ListAudit(ctx, r.db, u.TenantID, 10)
+	require.NoError(t, err)
+	var details []string
+	for _, e := range events {
+		details = append(details, e.Detail)
+	}
+	require.Contains(t, details, "user disabled: anna@acme.test")
+	require.Contains(t, details, "user enabled: anna@acme.test")
 }
 
 func TestAdminErrors(t *testing.T) {

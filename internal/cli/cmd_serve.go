@@ -131,7 +131,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("river UI: %w", err)
 	}
+	// Invitations and password resets go out through the completion
+	// emails' SMTP server.
+	accountMail, err := notify.NewMailer(cfg.SMTP)
+	if err != nil {
+		return err
+	}
 	handler := web.New(web.Deps{
+		Mail:                   accountMail,
 		Pool:                   pool,
 		River:                  rc,
 		Box:                    box,
@@ -142,6 +149,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		TrustedProxies:         cfg.TrustedProxies,
 		MaxScheduleAhead:       cfg.MaxScheduleAhead,
 		MigrationsPerHour:      cfg.MigrationsPerHour,
+		ForbidPlainLogin:       cfg.ForbidPlainLogin,
 		RiverUI:                riverUI,
 		Health:                 hc,
 		Metrics:                m,
@@ -217,24 +225,25 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		return nil, err
 	}
 	return jobs.NewClient(jobs.Deps{
-		Pool:           pool,
-		Box:            box,
-		Guard:          remoteGuard(cfg),
-		Dest:           dest,
-		PinRemoteAddr:  cfg.PinRemoteAddr,
-		Logger:         logger.With("component", "jobs"),
-		PerHostLimit:   cfg.PerHostLimit,
-		PerTenantLimit: cfg.PerTenantLimit,
-		MailboxSlice:   cfg.MailboxSlice,
-		MinRate:        int64(cfg.MinRate),
-		RateWindow:     cfg.RateWindow,
-		MailboxBudget:  cfg.MailboxBudget,
-		RetryBase:      cfg.RetryBackoff,
-		Poll:           cfg.JobPoll,
-		Mailer:         mailer,
-		BaseURL:        cfg.BaseURL,
-		Metrics:        m,
-		Stopping:       stopping,
+		Pool:             pool,
+		Box:              box,
+		Guard:            remoteGuard(cfg),
+		Dest:             dest,
+		PinRemoteAddr:    cfg.PinRemoteAddr,
+		Logger:           logger.With("component", "jobs"),
+		PerHostLimit:     cfg.PerHostLimit,
+		PerTenantLimit:   cfg.PerTenantLimit,
+		ForbidPlainLogin: cfg.ForbidPlainLogin,
+		MailboxSlice:     cfg.MailboxSlice,
+		MinRate:          int64(cfg.MinRate),
+		RateWindow:       cfg.RateWindow,
+		MailboxBudget:    cfg.MailboxBudget,
+		RetryBase:        cfg.RetryBackoff,
+		Poll:             cfg.JobPoll,
+		Mailer:           mailer,
+		BaseURL:          cfg.BaseURL,
+		Metrics:          m,
+		Stopping:         stopping,
 	}, jobs.ClientOptions{
 		Workers: cfg.Workers,
 		Logger:  logger.With("component", "river"),

@@ -49,6 +49,7 @@ const (
 	EnvPerTenantLimit     = "TRASLOCO_PER_TENANT_LIMIT"
 	EnvMaxScheduleAhead   = "TRASLOCO_MAX_SCHEDULE_AHEAD"
 	EnvMigrationsPerHour  = "TRASLOCO_MIGRATIONS_PER_HOUR"
+	EnvForbidPlainLogin   = "TRASLOCO_FORBID_PLAIN_LOGIN"
 )
 
 // Defaults of the optional settings.
@@ -156,6 +157,10 @@ type Config struct {
 	// MigrationsPerHour caps the migrations one tenant creates in an hour
 	// (TRASLOCO_MIGRATIONS_PER_HOUR). Default 20.
 	MigrationsPerHour int
+	// ForbidPlainLogin refuses to send a customer's remote password in
+	// plain text: Standard-no-SSL then needs the old server to offer
+	// STARTTLS (TRASLOCO_FORBID_PLAIN_LOGIN). Default false.
+	ForbidPlainLogin bool
 	// OwnIMAPHosts are the names (or addresses) customers know our own
 	// IMAP server by, refused as a remote host together with
 	// TRASLOCO_DEST_HOST and their addresses (TRASLOCO_OWN_IMAP_HOSTS,
@@ -330,6 +335,14 @@ func Load(getenv func(string) string) (Config, error) {
 			fail(bad(EnvPinRemoteAddr, "want true or false, got %q", v))
 		}
 		c.PinRemoteAddr = b
+	}
+
+	if v := get(EnvForbidPlainLogin); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fail(bad(EnvForbidPlainLogin, "want true or false, got %q", v))
+		}
+		c.ForbidPlainLogin = b
 	}
 
 	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)

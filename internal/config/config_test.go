@@ -113,6 +113,8 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}, c.DenyRemoteNets)
 				require.Equal(t, []string{"imap.provider.test", "mail.provider.test"}, c.OwnIMAPHosts)
 			}},
+		{"forbid plain", map[string]string{config.EnvForbidPlainLogin: "true"},
+			func(t *testing.T, c config.Config) { require.True(t, c.ForbidPlainLogin) }},
 		{"any remote port", map[string]string{config.EnvAllowRemotePorts: "any"},
 			func(t *testing.T, c config.Config) {
 				require.True(t, c.AllowAnyRemotePort)
@@ -186,6 +188,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad denied net", map[string]string{config.EnvDenyRemoteNets: "10.0.0.1"}, config.EnvDenyRemoteNets},
 		{"bad pin", map[string]string{config.EnvPinRemoteAddr: "sometimes"}, config.EnvPinRemoteAddr},
 		{"bad workers", map[string]string{config.EnvWorkers: "0"}, config.EnvWorkers},
+		{"bad forbid plain", map[string]string{config.EnvForbidPlainLogin: "perhaps"}, config.EnvForbidPlainLogin},
 		{"bad schedule ahead", map[string]string{config.EnvMaxScheduleAhead: "90d"}, config.EnvMaxScheduleAhead},
 		{"bad migrations per hour", map[string]string{config.EnvMigrationsPerHour: "0"}, config.EnvMigrationsPerHour},
 		{"bad per tenant", map[string]string{config.EnvPerTenantLimit: "-1"}, config.EnvPerTenantLimit},

@@ -107,13 +107,32 @@ const (
 type FileError struct {
 	Code string // one of the Code* constants, an i18n key
 	Args []any
+	// Line is where a file that is not text stops being text (CodeNotText).
+	Line int
 }
 
 // Error is the English message, for logs.
 func (e *FileError) Error() string { return e.Message(i18n.English) }
 
 // Message renders the error in l, for the user.
-func (e *FileError) Message(l i18n.Lang) string { return i18n.T(l, e.Code, e.Args...) }
+func (e *FileError) Message(l i18n.Lang) string {
+	if e.Line > 0 && e.Code == CodeNotText {
+		return i18n.T(l, "csv.line", e.Line, i18n.T(l, "csv.file.not_text_at"))
+	}
+	return i18n.T(l, e.Code, e.Args...)
+}
+
+// maxEcho bounds how much of a field a message repeats.
+const maxEcho = 80
+
+// headerPlaceholders are the first two fields of the format line the
+// documentation shows (`utente-locale@dominio;server-IMAP-remoto;…`, and
+// in English `local-user@domain;remote-imap-host;…`), which customers copy
+// into their file; lower case.
+var headerPlaceholders = map[string]bool{
+	"utente-locale@dominio": true, "utente@dominio": true, "local-user@domain": true, "user@domain": true,
+	"server-imap-remoto": true, "server-imap": true, "remote-imap-host": true, "remote-imap-server": true, "imap-server": true,
+}
 
 // headerWords are the words a header line's first field is made of.
 var headerWords = []string{"user", "utente", "local", "locale", "mail", "casella", "mailbox", "account", "login", "source", "dest", "sorgente", "destinazione", "email", "indirizzo", "address"}
@@ -138,8 +157,8 @@ func Parse(r io.Reader, lim Limits) (*Result, error) {
 		data = rest
 		res.Notes = append(res.Notes, Problem{Code: "csv.note.bom"})
 	}
-	if !isText(data) {
-		return nil, &FileError{Code: CodeNotText}
+	if n := firstNonTextLine(data); n > 0 {
+		return nil, &FileError{Code: CodeNotText, Line: n}
 	}
 	text := string(data)
 	switch {
@@ -275,8 +294,15 @@ func parseLine(no int, raw string, lim Limits) (line Line, probs []Problem, note
 // isHeader reports whether a first line is a header rather than a mailbox:
 // its first field is not an address but a word like "email" or "casella".
 func isHeader(raw string) bool {
-	first, _, _ := strings.Cut(raw, ";")
-	first = strings.ToLower(strings.TrimSpace(first))
+	fields := strings.Split(strings.ToLower(raw), ";")
+	for i, f := range fields {
+		fields[i] = strings.TrimSpace(f)
+	}
+	// The provider's own documentation's line, in Italian or English.
+	if len(fields) == 4 && (headerPlaceholders[fields[0]] || headerPlaceholders[fields[1]]) {
+		return true
+	}
+	first := fields[0]
 	if first == "" || strings.Contains(first, "@") {
 		return false
 	}
@@ -288,21 +314,29 @@ func isHeader(raw string) bool {
 	return false
 }
 
-// isText reports whether data is UTF-8 text without NUL or other control
-// characters than tab and line ends.
-func isText(data []byte) bool {
-	if !utf8.Valid(data) {
-		return false
-	}
-	for _, r := range string(data) {
-		if r == '\t' || r == '\n' || r == '\r' {
-			continue
+// firstNonTextLine is the 1-based line where data stops being UTF-8 text
+// without NUL or other control characters than tab and line ends, 0 when
+// it is text throughout.
+func firstNonTextLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return line
+		case r == '\n':
+			line++
+		case r == '\r':
+			if i+1 >= len(data) || data[i+1] != '\n' {
+				line++ // a lone CR ends a line too
+			}
+		case r == '\t':
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return line
 		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return false
-		}
+		i += size
 	}
-	return true
+	return 0
 }
 
 // normalizeEmail checks local@domain and lower-cases the domain. The local

@@ -153,8 +153,8 @@ func TestParseNotes(t *testing.T) {
 		{5, "bob@acme.test", "mail.example.com", "bob@example.com", "pw"},
 	}, res.Lines)
 	require.Equal(t, []string{
-		"Il file inizia con un BOM UTF-8: ignorato.",
-		"Il file usa fine riga Windows (CRLF): accettati.",
+		"Il file inizia con un segno invisibile che Excel aggiunge (BOM): ignorato, va bene così.",
+		"Il file va a capo alla maniera di Windows: va bene così.",
 		"Riga 1: intestazione riconosciuta e ignorata",
 		"Riga 3: la password inizia o finisce con uno spazio: è stata tenuta così com'è",
 		"Righe vuote ignorate: 2, 4.",
@@ -170,6 +170,10 @@ func TestParseHeaders(t *testing.T) {
 		"Casella locale;Server remoto;Utente remoto;Password",
 		"email;host;user;password",
 		"EMAIL",
+		// The provider's documentation's line, copied into the file.
+		"utente-locale@dominio;server-IMAP-remoto;utente-remoto@dominio;password-remota",
+		" Utente-Locale@Dominio ; Server-IMAP-Remoto ; utente-remoto@dominio ; password-remota",
+		"local-user@domain;remote-imap-host;remote-user@domain;remote-password",
 	} {
 		res, err := Parse(strings.NewReader(h+"\n"+good), Limits{})
 		require.NoError(t, err, h)
@@ -215,7 +219,11 @@ func TestParseFileErrors(t *testing.T) {
 			"Il file ha troppe righe: al massimo 2 caselle per migrazione. Dividile in più migrazioni.",
 			"The file has too many lines: at most 2 mailboxes per migration. Split them over several migrations."},
 		{"nul", good + "\x00", Limits{}, CodeNotText,
-			"Il file non è un testo CSV (contiene caratteri binari o non è in UTF-8): esportalo come «CSV UTF-8» o testo semplice.", ""},
+			"Riga 1: qui il file smette di essere testo (un carattere binario o non UTF-8, come una «é» salvata da Excel in ANSI): esportalo come «CSV UTF-8» o testo semplice.", ""},
+		{"latin-1 on line 3", good + "\r\n" + good + "\r\n" + "luca@acme.test;h.example;u;Perch\xe9\r\n" + good, Limits{}, CodeNotText,
+			"Riga 3: qui il file smette di essere testo (un carattere binario o non UTF-8, come una «é» salvata da Excel in ANSI): esportalo come «CSV UTF-8» o testo semplice.",
+			"Line 3: here the file stops being text (a binary or non-UTF-8 character, like an “é” saved by Excel as ANSI): export it as “CSV UTF-8” or plain text."},
+		{"control character after lone CRs", "a\rb\rc\x01", Limits{}, CodeNotText, "Riga 3: qui il file smette di essere testo (un carattere binario o non UTF-8, come una «é» salvata da Excel in ANSI): esportalo come «CSV UTF-8» o testo semplice.", ""},
 		{"latin-1", "anna@acme.test;h.example;u;pass\xe9", Limits{}, CodeNotText, "", ""},
 		{"png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", Limits{}, CodeNotText, "", ""},
 		{"utf-16", "\xff\xfea\x00@\x00", Limits{}, CodeUTF16, "Il file è in UTF-16: esportalo come «CSV UTF-8» o testo semplice.", ""},

@@ -287,7 +287,7 @@ func TestBrowserMigration(t *testing.T) {
 		[r.getAttribute("data-line"), parseInt(r.querySelector("[data-testid=line-preview-text]").getAttribute("data-messages"), 10)]))`)
 	require.Equal(t, map[string]int{"1": 22, "2": 22, "3": 22}, preview, "every message of the copied folders, the one over the limit aside")
 	require.Equal(t, "66", eval[string](t, ctx, `document.querySelector("[data-testid=preview-total]").getAttribute("data-messages")`))
-	require.Contains(t, text(t, ctx, `[data-testid="line-row"][data-line="1"] [data-testid="line-preview-left"]`), "1 messaggi oltre 30 MB")
+	require.Contains(t, text(t, ctx, `[data-testid="line-row"][data-line="1"] [data-testid="line-preview-left"]`), "1 messaggio oltre 30 MB")
 	checkPage(t, ctx, shots, "06-scheduled")
 	step(t, ctx, time.Minute, chromedp.WaitVisible(chromedp.CSS(`[data-testid="progress-row"]`)))
 

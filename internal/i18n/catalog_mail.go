@@ -18,12 +18,17 @@ var mailCatalog = map[string]Message{
 	"mail.next_run":                    {IT: "La seconda esecuzione partirà il %s e copierà i messaggi arrivati nel frattempo. Ora cambia i record MX del dominio (l'impostazione DNS che dice quale server riceve la posta) perché puntino al nuovo server.", EN: "The second run starts on %s and copies the messages that arrive in the meantime. Now switch the domain's MX records (the DNS setting that says which server receives its mail) to the new server."},
 	"mail.why":                         {IT: "La ricevi perché %s è l'indirizzo delle notifiche di %s.", EN: "You get it because %s is the notification address of %s."},
 	"mail.sum.copied":                  {IT: "%s copiati", EN: "%s copied"},
+	"mail.sum.copied.one":              {IT: "%s copiato", EN: "%s copied"},
 	"mail.sum.new":                     {IT: "%s nuovi", EN: "%s new"},
+	"mail.sum.new.one":                 {IT: "%s nuovo", EN: "%s new"},
 	"mail.sum.no_new":                  {IT: "nessun messaggio nuovo", EN: "no new message"},
 	"mail.sum.already_there":           {IT: "%s già presenti", EN: "%s already there"},
+	"mail.sum.already_there.one":       {IT: "%s già presente", EN: "%s already there"},
 	"mail.sum.too_large":               {IT: "%s oltre 30 MB", EN: "%s over 30 MB"},
 	"mail.sum.failed":                  {IT: "%s non riusciti", EN: "%s failed"},
+	"mail.sum.failed.one":              {IT: "%s non riuscito", EN: "%s failed"},
 	"mail.sum.excluded":                {IT: "%s cartelle escluse", EN: "%s folders left out"},
+	"mail.sum.excluded.one":            {IT: "%s cartella esclusa", EN: "%s folder left out"},
 
 	// The facts of the run.
 	"mail.field.migration": {IT: "Migrazione", EN: "Migration"},

@@ -88,3 +88,13 @@ func Zone(l Lang, tz string) string {
 	}
 	return T(l, "zone.city", strings.ReplaceAll(city, "_", " "))
 }
+
+// N is T for a count: key+".one" when n is 1 and that message exists, so
+// "1 messaggio" rather than "1 messaggi". The count is the first argument,
+// grouped as by Int.
+func N(l Lang, key string, n int, args ...any) string {
+	if n == 1 && Has(key+".one") {
+		key += ".one"
+	}
+	return T(l, key, append([]any{Int(l, n)}, args...)...)
+}

@@ -62,3 +62,16 @@ func TestIntAndZone(t *testing.T) {
 		}
 	}
 }
+
+func TestN(t *testing.T) {
+	t.Parallel()
+	if got := N(Italian, "web.preview.messages", 1); got != "1 messaggio" {
+		t.Errorf("N(1) = %q", got)
+	}
+	if got := N(Italian, "web.preview.messages", 1200); got != "1.200 messaggi" {
+		t.Errorf("N(1200) = %q", got)
+	}
+	if got := N(English, "web.preview.too_large", 1, "31 MB"); got != "1 message over 30 MB (31 MB), listed afterwards in Resources" {
+		t.Errorf("N(en, 1) = %q", got)
+	}
+}

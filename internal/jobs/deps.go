@@ -75,6 +75,10 @@ type Deps struct {
 	PerTenantValidations int
 	// Concurrency caps the lines one validation checks at once. Default 16.
 	Concurrency int
+	// ForbidPlainLogin refuses to send a remote password in plain text:
+	// Standard-no-SSL then needs STARTTLS (TRASLOCO_FORBID_PLAIN_LOGIN).
+	// Default false: it falls back to a plain-text login.
+	ForbidPlainLogin bool
 	// RemoteLogins bounds the failed test logins to remote servers, so
 	// the panel cannot be used to guess passwords. Defaults: 3 per remote
 	// (host, user) from any tenant and 30 per tenant, within an hour.
@@ -132,7 +136,13 @@ type Deps struct {
 	// instead of holding the shutdown for the rest of their slice. Default
 	// nil: never.
 	Stopping <-chan struct{}
+	// StopPoll is how often a copying mailbox looks whether its run was
+	// asked to stop ("Interrompi"). Default DefaultStopPoll.
+	StopPoll time.Duration
 }
+
+// DefaultStopPoll is Deps.StopPoll's default.
+const DefaultStopPoll = 2 * time.Second
 
 func (d Deps) withDefaults() Deps {
 	if d.Logger == nil {
@@ -176,6 +186,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.Poll <= 0 {
 		d.Poll = DefaultPoll
+	}
+	if d.StopPoll <= 0 {
+		d.StopPoll = DefaultStopPoll
 	}
 	if d.FlushInterval <= 0 {
 		d.FlushInterval = DefaultFlushInterval
@@ -240,4 +253,14 @@ func AddWorkers(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewRunEmailWorker(d))
 	river.AddWorker(w, NewReconcileWorker(d))
 	river.AddWorker(w, NewPurgePasswordsWorker(d))
+}
+
+// noPlainText makes e, an endpoint of preset p, use STARTTLS instead of
+// falling back to plain text when the operator forbids plain-text logins.
+// The certificate stays unverified, as Standard-no-SSL promises.
+func (d Deps) noPlainText(p transfer.Preset, e *transfer.Endpoint) {
+	if d.ForbidPlainLogin && p == transfer.PresetStandardNoSSL && (e.TLS == "" || e.TLS == transfer.TLSOpportunistic) {
+		e.TLS = transfer.TLSStartTLS
+		e.InsecureSkipVerify = true
+	}
 }

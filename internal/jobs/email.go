@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -80,7 +81,7 @@ func (w *RunEmailWorker) Work(ctx context.Context, job *river.Job[RunEmailArgs])
 			log.Info("run email: sent already")
 			return nil
 		}
-		if r.Status != store.RunCompleted && r.Status != store.RunCompletedWithErrors {
+		if r.Status != store.RunCompleted && r.Status != store.RunCompletedWithErrors && r.Status != store.RunCancelled {
 			log.Info("run email: run has not ended, nothing to send", "status", r.Status)
 			return nil
 		}
@@ -93,11 +94,17 @@ func (w *RunEmailWorker) Work(ctx context.Context, job *river.Job[RunEmailArgs])
 			return err
 		}
 		msgID := fmt.Sprintf("run-%d-%d-%d@trasloco", r.ID, r.RunNo, r.EndedAt.Unix())
-		sendErr = d.Mailer.Send(ctx, tenant.NotifyEmail, report, msgID)
+		// Every notification address of the tenant, in one message.
+		addrs, err := store.NotifyAddresses(ctx, tx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		to := strings.Join(addrs, ", ")
+		sendErr = d.Mailer.Send(ctx, to, report, msgID)
 		if sendErr != nil {
 			return nil // recorded below, outside this transaction
 		}
-		log.Info("run email: sent", "to", tenant.NotifyEmail)
+		log.Info("run email: sent", "to", to)
 		return store.SetRunEmail(ctx, tx, a.TenantID, a.RunID, nil)
 	})
 	if err != nil {

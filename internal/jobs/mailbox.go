@@ -28,6 +28,11 @@ import (
 type MailboxArgs struct {
 	TenantID     int64 `json:"tenant_id" river:"unique"`
 	MailboxRunID int64 `json:"mailbox_run_id" river:"unique"`
+	// Resume tells a job that takes a stopped mailbox up again from the
+	// mailbox's earlier job, which may still be finishing (it saw the
+	// mailbox cancelled): unique by args, it would be taken for it.
+	// 0 otherwise.
+	Resume int64 `json:"resume,omitempty" river:"unique"`
 }
 
 // Kind is the River job kind.
@@ -110,6 +115,14 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		log.Info("mailbox: already ended, nothing to do", "status", mb.Status)
 		return nil
 	}
+	// Asked to stop between two attempts (a slice's end, a retry): it
+	// ends cancelled with what earlier attempts copied.
+	if stop, err := store.StopRequested(ctx, d.Pool, a.TenantID, mb.RunID); err != nil {
+		return err
+	} else if stop {
+		log.Info("mailbox: run stopped on request, ending it")
+		return finishMailbox(ctx, d, mb, store.MailboxCancelled, mb.MailboxCounters, "", log)
+	}
 	if mb.RunNo == 2 {
 		other, err := store.OtherRunOfLine(ctx, d.Pool, a.TenantID, mb)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -191,10 +204,11 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 
 // mailboxCopy is one attempt at one mailbox.
 type mailboxCopy struct {
-	w    *MailboxWorker
-	mb   store.MailboxRun
-	log  *slog.Logger
-	lang i18n.Lang
+	w     *MailboxWorker
+	mb    store.MailboxRun
+	log   *slog.Logger
+	lang  i18n.Lang
+	scrub scrubber // the copy's passwords, out of every server text
 }
 
 func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) error {
@@ -246,8 +260,12 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 			}
 		})
 	}
+	// A stop asked on the panel ends the slice too (see store.RequestStop).
+	var stopped atomic.Bool
+	watch.Go(func() { c.watchStop(sliceCtx, ran, &stopped, cancel) })
 	start := time.Now()
 	res, err := transfer.Run(sliceCtx, tj)
+	err = c.scrub.err(err) // before it reaches a log, River's errors or a page
 	close(ran)
 	watch.Wait()
 	rep.result(res)
@@ -263,6 +281,12 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 			text = i18n.T(c.lang, "run.some_failed", res.Failed+len(res.FailedFolders))
 		}
 		return c.finish(ctx, status, rep, text)
+	case ctx.Err() == nil && stopped.Load():
+		// Stopped on request: the engine wrote its checkpoints; the
+		// mailbox ends cancelled with what it copied, and "Riprendi"
+		// goes on from there.
+		rep.logf(slog.LevelInfo, "%s", i18n.T(c.lang, "run.stopped"))
+		return c.finish(ctx, store.MailboxCancelled, rep, "")
 	case ctx.Err() == nil && stopping.Load():
 		// The process is shutting down: the engine has written its
 		// checkpoints; write the progress and go on in a fresh attempt,
@@ -297,6 +321,32 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 		return err
 	}
 	return err
+}
+
+// watchStop looks every Deps.StopPoll whether the mailbox's run was asked
+// to stop, until ran is closed; then it sets stopped and cancels the copy.
+func (c *mailboxCopy) watchStop(ctx context.Context, ran <-chan struct{}, stopped *atomic.Bool, cancel context.CancelFunc) {
+	d := c.w.d
+	t := time.NewTicker(d.StopPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ran:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			stop, err := store.StopRequested(ctx, d.Pool, c.mb.TenantID, c.mb.RunID)
+			if err != nil {
+				continue // looked at again at the next tick
+			}
+			if stop {
+				stopped.Store(true)
+				cancel()
+				return
+			}
+		}
+	}
 }
 
 // transferJob builds the engine's job: the remote server as the line's
@@ -334,8 +384,11 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 	default:
 		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
 	}
+	d.noPlainText(preset, &src)
 	dst := d.Dest
 	dst.User = line.LocalUser
+	c.scrub = newScrubber(src.User, src.AuthUser, src.Password).with(newScrubber(dst.User, dst.AuthUser, dst.Password))
+	rep.setScrubber(c.scrub)
 	return transfer.Job{
 		Preset:         preset,
 		Source:         src,
@@ -374,9 +427,9 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 		switch ce.Reason {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
-			return reasonText(c.lang, ce), true
+			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
 		}
-		return reasonText(c.lang, ce), false
+		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
 	}
 	var stall *transfer.StallError
 	if errors.As(err, &stall) {

@@ -40,6 +40,8 @@ type dbReporter struct {
 	capNoted bool
 	// counted is what of this attempt's copies the metrics have seen.
 	counted transfer.Counters
+	// scrub takes the copy's secrets out of every text before it is stored.
+	scrub scrubber
 
 	flushMu sync.Mutex
 	stop    chan struct{}
@@ -90,8 +92,8 @@ func (r *dbReporter) Log(e transfer.LogEntry) {
 		}
 		r.skipped = append(r.skipped, store.SkippedMessage{
 			MailboxRunID: r.mb.ID, Folder: s.Folder, UID: s.UID, Size: s.Size, Date: date,
-			Sender: clip(s.From, 500), Subject: clip(s.Subject, 500), Reason: cmp.Or(s.Reason, transfer.ReasonTooLarge),
-			Detail: clip(s.Detail, 1000),
+			Sender: clip(r.scrub.text(s.From), 500), Subject: clip(r.scrub.text(s.Subject), 500), Reason: cmp.Or(s.Reason, transfer.ReasonTooLarge),
+			Detail: clip(r.scrub.text(s.Detail), 1000),
 		})
 	}
 	if r.written+len(r.logs) >= maxLogLines && e.Level < slog.LevelWarn {
@@ -102,7 +104,14 @@ func (r *dbReporter) Log(e transfer.LogEntry) {
 		}
 		return
 	}
-	r.logs = append(r.logs, store.LogLine{At: e.Time, Level: levelName(e.Level), Folder: e.Folder, Message: clip(e.Message, 4000)})
+	r.logs = append(r.logs, store.LogLine{At: e.Time, Level: levelName(e.Level), Folder: e.Folder, Message: clip(r.scrub.text(e.Message), 4000)})
+}
+
+// setScrubber sets the secrets taken out of the texts stored from now on.
+func (r *dbReporter) setScrubber(s scrubber) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.scrub = s
 }
 
 // Progress implements transfer.Reporter.

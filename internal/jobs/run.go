@@ -96,6 +96,40 @@ func RetryFailedMailboxes(ctx context.Context, pool *pgxpool.Pool, ins Inserter,
 	return n, nil
 }
 
+// EndRunIfDone ends the run when none of its mailboxes is still going,
+// with its email job and, for the migration's last run, the erasure of the
+// passwords no longer needed, in tx: for the panel, after a stop that found
+// no mailbox copying.
+func EndRunIfDone(ctx context.Context, tx pgx.Tx, d Deps, tenantID, runID int64) error {
+	d = d.withDefaults()
+	return endRunIfDone(ctx, tx, d, tenantID, runID, d.Logger)
+}
+
+// ResumeStoppedRun takes up the stopped run of the tenant's migration
+// again ("Riprendi"), inserting a job for each mailbox to go on, and
+// returns how many (store.ReopenStoppedRun says which).
+func ResumeStoppedRun(ctx context.Context, pool *pgxpool.Pool, ins Inserter, tenantID, migrationID int64, after func(pgx.Tx) error) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		mbs, err := store.ReopenStoppedRun(ctx, tx, tenantID, migrationID)
+		if err != nil {
+			return err
+		}
+		resume := time.Now().UnixNano()
+		for _, mb := range mbs {
+			if _, err := ins.InsertTx(ctx, tx, MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID, Resume: resume}, nil); err != nil {
+				return fmt.Errorf("insert mailbox job: %w", err)
+			}
+			n++
+		}
+		return after(tx)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("resume stopped run: %w", err)
+	}
+	return n, nil
+}
+
 // ReconcileArgs is the periodic check that every mailbox run still to do
 // has a live job: a job River gave up on (its worker died on the last
 // attempt, say) would otherwise leave its mailbox running and its run

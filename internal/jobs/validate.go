@@ -368,7 +368,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		if ce, ok := transfer.IsConnError(err); ok && ce.Reason == transfer.ReasonAuth {
 			return fail("check.dest_missing", l.LocalUser)
 		}
-		log.Warn("validate: destination server did not answer", "error", err)
+		log.Warn("validate: destination server did not answer", "error", newScrubber(dest.User, dest.AuthUser, dest.Password).err(err))
 		if !v.lastAttempt {
 			return true, nil
 		}
@@ -404,6 +404,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		}
 		remote.Password = string(pw)
 	}
+	d.noPlainText(v.preset, &remote)
 	// (d) A test login succeeds, unless too many failed already for this
 	// remote user or this tenant: each try is recorded before it is made.
 	reservation, ok, err := store.ReserveRemoteLogin(ctx, d.Pool, v.m.TenantID, hostOnly(l.RemoteHost), l.RemoteUser, d.RemoteLogins, d.Now())
@@ -416,6 +417,9 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	}
 	var res *transfer.CheckResult
 	err = v.login(ctx, "remote", v.preset, remote, &res)
+	// What the servers said goes to the log without the passwords.
+	sc := newScrubber(remote.User, remote.AuthUser, remote.Password).with(newScrubber(dest.User, dest.AuthUser, dest.Password))
+	err = sc.err(err)
 	if ce, isConn := transfer.IsConnError(err); !isConn || ce.Reason != transfer.ReasonAuth {
 		// Only a refused password counts against the limits.
 		if ferr := store.ForgetRemoteLogin(context.WithoutCancel(ctx), d.Pool, v.m.TenantID, reservation); ferr != nil {
@@ -431,18 +435,22 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 			log.Error("validate: remote check failed", "error", err)
 			return fail("check.internal")
 		}
-		log.Info("validate: remote check failed", "reason", ce.Reason, "error", ce.Error())
+		log.Info("validate: remote check failed", "reason", ce.Reason, "error", sc.text(ce.Error()))
 		if ce.Reason == transfer.ReasonForbidden {
 			return fail("check.forbidden", l.RemoteHost)
 		}
-		return fail("check.failed", reasonText(v.lang, ce))
+		return fail("check.failed", reasonText(v.lang, ce, d.ForbidPlainLogin))
 	}
 	r := store.LineResult{Status: store.LineOK}
 	if d.PinRemoteAddr {
 		r.PinnedAddr = res.RemoteAddr
 	}
 	r.Preview = v.preview(ctx, remote, log)
-	log.Info("validate: line ok", "remote_addr", res.RemoteAddr, "notes", res.Notes)
+	notes := make([]string, len(res.Notes))
+	for i, n := range res.Notes {
+		notes[i] = sc.text(n)
+	}
+	log.Info("validate: line ok", "remote_addr", res.RemoteAddr, "notes", notes)
 	return false, v.store(ctx, l, r)
 }
 
@@ -478,7 +486,7 @@ func (v *validation) preview(ctx context.Context, e transfer.Endpoint, log *slog
 	defer cancel()
 	pv, err := transfer.CheckPreview(cctx, v.preset, e, transfer.Timeouts{Dial: to, Command: to}, v.w.d.MaxMessageSize)
 	if err != nil {
-		log.Info("validate: no preview", "error", err)
+		log.Info("validate: no preview", "error", newScrubber(e.User, e.AuthUser, e.Password).err(err))
 		return nil
 	}
 	b, err := json.Marshal(pv)
@@ -512,11 +520,15 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// reasonText is the customer's reason for a failed remote login. Refused,
+// reasonText is the customer's reason for a failed remote login
+// (plainForbidden: the operator forbids plain-text logins). Refused,
 // timed out and unreachable are one reason: told apart, they would map
 // the network behind an address.
-func reasonText(l i18n.Lang, ce *transfer.ConnError) string {
+func reasonText(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool) string {
 	key := "check.reason." + strings.ReplaceAll(string(ce.Reason), "-", "_")
+	if ce.Reason == transfer.ReasonNoTLS && plainForbidden {
+		key = "check.reason.no_starttls_forbidden"
+	}
 	switch ce.Reason {
 	case transfer.ReasonRefused, transfer.ReasonTimeout, transfer.ReasonUnreachable:
 		key = "check.reason.connect"

@@ -135,8 +135,9 @@ func newView(r RunReport) view {
 		loc = time.UTC
 	}
 	status := StatusCompletedWithErrors
-	if r.Status == StatusCompleted {
-		status = StatusCompleted
+	switch r.Status {
+	case StatusCompleted, StatusCancelled: // cancelled: stopped on request
+		status = r.Status
 	}
 	name := oneLine(r.MigrationName)
 
@@ -238,7 +239,7 @@ func newView(r RunReport) view {
 // summary is a mailbox's numbers in words: "1.234 copiati · 5 già
 // presenti · 2 cartelle escluse"; run 2 says "nuovi".
 func summary(l i18n.Lang, runNo int, m MailboxOutcome) string {
-	t := func(key string, n int) string { return i18n.T(l, key, formatInt(l, int64(n))) }
+	t := func(key string, n int) string { return i18n.N(l, key, n) }
 	var parts []string
 	switch {
 	case runNo >= 2 && m.Copied == 0:

@@ -114,10 +114,65 @@ func (m *Mailer) Send(ctx context.Context, to string, r RunReport, messageID str
 	return nil
 }
 
+// recipients reads to: one address, or several separated by commas (a
+// tenant's notification addresses), each checked.
+func recipients(to string) ([]string, error) {
+	if strings.ContainsAny(to, "\r\n") {
+		return nil, fmt.Errorf("recipient %q is not an email address", to)
+	}
+	list, err := mail.ParseAddressList(to)
+	if err != nil || len(list) == 0 {
+		return nil, fmt.Errorf("recipient %q is not an email address", to)
+	}
+	out := make([]string, len(list))
+	for i, a := range list {
+		out[i] = a.Address
+	}
+	return out, nil
+}
+
+// SendText sends a short plain-text email (an invitation, a password
+// reset link) to one address, through the same SMTP server as the run
+// emails. Errors never contain the SMTP password.
+func (m *Mailer) SendText(ctx context.Context, to, subject, text string) error {
+	rcpts, err := recipients(to)
+	if err != nil || len(rcpts) != 1 {
+		return fmt.Errorf("send email: recipient %q is not one email address", to)
+	}
+	msg := gomail.NewMsg()
+	if err := msg.From(m.from); err != nil {
+		return fmt.Errorf("send email: sender %q: %w", m.from, err)
+	}
+	if err := msg.To(rcpts[0]); err != nil {
+		return fmt.Errorf("send email: recipient %q: %w", to, err)
+	}
+	msg.Subject(subject)
+	msg.SetMessageID()
+	msg.SetDate()
+	msg.SetUserAgent("Trasloco")
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetBodyString(gomail.TypeTextPlain, text)
+	timeout := m.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := gomail.NewClient(m.host, append(slices.Clip(m.opts), gomail.WithTimeout(timeout))...)
+	if err != nil {
+		return m.scrub(fmt.Errorf("send email: %w", err))
+	}
+	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		return m.scrub(fmt.Errorf("send email to %s via %s: %w", to, c.ServerAddr(), err))
+	}
+	return nil
+}
+
 // message builds the email.
 func (m *Mailer) message(to string, r RunReport, messageID string) (*gomail.Msg, error) {
-	if _, err := mail.ParseAddress(to); err != nil || strings.ContainsAny(to, "\r\n") {
-		return nil, fmt.Errorf("recipient %q is not an email address", to)
+	rcpts, err := recipients(to)
+	if err != nil {
+		return nil, err
 	}
 	messageID = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(messageID), "<"), ">")
 	if messageID == "" || strings.ContainsAny(messageID, "<> \t\r\n") {
@@ -137,7 +192,7 @@ func (m *Mailer) message(to string, r RunReport, messageID string) (*gomail.Msg,
 	} else if err := msg.From(m.from); err != nil {
 		return nil, fmt.Errorf("sender %q: %w", m.from, err)
 	}
-	if err := msg.To(to); err != nil {
+	if err := msg.To(rcpts...); err != nil {
 		return nil, fmt.Errorf("recipient %q: %w", to, err)
 	}
 	msg.Subject(subject)

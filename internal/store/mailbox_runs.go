@@ -295,6 +295,16 @@ func EndRunIfDone(ctx context.Context, tx pgx.Tx, tenantID, runID int64) (r Run,
 	if bad > 0 {
 		to = RunCompletedWithErrors
 	}
+	// A run stopped on request ends cancelled, with what it copied; the
+	// runs after it were cancelled when the stop was asked.
+	var stopped bool
+	if err := tx.QueryRow(ctx, `SELECT stop_requested_at IS NOT NULL FROM runs WHERE tenant_id = $1 AND id = $2`,
+		tenantID, runID).Scan(&stopped); err != nil {
+		return r, false, false, fmt.Errorf("end run: %w", err)
+	}
+	if stopped {
+		to = RunCancelled
+	}
 	if err := SetRunStatus(ctx, tx, tenantID, runID, to); err != nil {
 		return r, false, false, fmt.Errorf("end run: %w", err)
 	}
@@ -306,6 +316,8 @@ func EndRunIfDone(ctx context.Context, tx pgx.Tx, tenantID, runID int64) (r Run,
 	last = later == 0
 	var mstatus MigrationStatus
 	switch {
+	case stopped:
+		mstatus = MigrationCancelled
 	case !last:
 		mstatus = MigrationScheduled
 	default:
@@ -385,9 +397,9 @@ func ReopenFailedMailboxes(ctx context.Context, tx pgx.Tx, tenantID, runID int64
 
 // EraseFinishedPasswords erases the sealed passwords a migration's runs no
 // longer need: every line's whose mailbox is not retryable after its last
-// run (see MailboxRun.Retryable; those stay, so "Riprova le caselle
-// fallite" can retry them, until ErasePasswords or PurgeStalePasswords),
-// and the master user's when no
+// run (see MailboxRun.Retryable) or was stopped (those stay, so "Riprova le
+// caselle fallite" and "Riprendi" can copy them again, until ErasePasswords
+// or PurgeStalePasswords), and the master user's when no
 // line still needs it.
 func EraseFinishedPasswords(ctx context.Context, db DBTX, tenantID, migrationID int64) error {
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
@@ -395,9 +407,9 @@ func EraseFinishedPasswords(ctx context.Context, db DBTX, tenantID, migrationID 
 			UPDATE migration_lines l SET remote_password_enc = NULL
 			WHERE l.tenant_id = $1 AND l.migration_id = $2 AND NOT EXISTS (
 				SELECT 1 FROM mailbox_runs b JOIN runs r ON r.id = b.run_id AND r.tenant_id = b.tenant_id
-				WHERE b.tenant_id = l.tenant_id AND b.line_id = l.id AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0)
+				WHERE b.tenant_id = l.tenant_id AND b.line_id = l.id AND (b.status IN ('failed', 'cancelled') OR b.status = 'completed_with_errors' AND b.failed > 0)
 					AND r.run_no = (SELECT max(r2.run_no) FROM runs r2 WHERE r2.tenant_id = r.tenant_id
-						AND r2.migration_id = r.migration_id AND r2.status <> 'cancelled'))`, tenantID, migrationID)
+						AND r2.migration_id = r.migration_id AND (r2.status <> 'cancelled' OR r2.stop_requested_at IS NOT NULL)))`, tenantID, migrationID)
 		if err != nil {
 			return err
 		}
@@ -405,9 +417,9 @@ func EraseFinishedPasswords(ctx context.Context, db DBTX, tenantID, migrationID 
 			UPDATE migrations m SET master_password_enc = NULL, updated_at = now()
 			WHERE m.tenant_id = $1 AND m.id = $2 AND m.master_password_enc IS NOT NULL AND NOT EXISTS (
 				SELECT 1 FROM mailbox_runs b JOIN runs r ON r.id = b.run_id AND r.tenant_id = b.tenant_id
-				WHERE r.tenant_id = m.tenant_id AND r.migration_id = m.id AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0)
+				WHERE r.tenant_id = m.tenant_id AND r.migration_id = m.id AND (b.status IN ('failed', 'cancelled') OR b.status = 'completed_with_errors' AND b.failed > 0)
 					AND r.run_no = (SELECT max(r2.run_no) FROM runs r2 WHERE r2.tenant_id = r.tenant_id
-						AND r2.migration_id = r.migration_id AND r2.status <> 'cancelled'))`, tenantID, migrationID)
+						AND r2.migration_id = r.migration_id AND (r2.status <> 'cancelled' OR r2.stop_requested_at IS NOT NULL)))`, tenantID, migrationID)
 		return err
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ const (
 	EventStartedNow    = "started_now"
 	EventCancelled     = "cancelled"
 	EventStopped       = "stopped"
+	EventResumed       = "resumed"
 	EventRetried       = "retried"      // Details: the run number
 	EventLinesAdded    = "lines_added"  // Details: the number of lines
 	EventLineRemoved   = "line_removed" // Details: the line number, the local user

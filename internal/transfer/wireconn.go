@@ -113,15 +113,18 @@ func (l *wireLexer) feed(b []byte) error {
 			seg = b[:eol+1]
 		}
 		b = b[len(seg):]
+		at := l.line
 		l.line += int64(len(seg))
-		if l.line > l.maxLine {
-			l.err = &LineTooLongError{Limit: l.maxLine}
-			break
-		}
 		if room := lexHead - len(l.head); room > 0 {
 			l.head = append(l.head, seg[:min(room, len(seg))]...)
 		}
-		if err := l.guardCaps(seg, l.line-int64(len(seg))); err != nil {
+		// The first byte that passes a bound decides which error it is,
+		// however the stream was cut into reads.
+		off, err := l.guardCaps(seg, at)
+		if l.line > l.maxLine && (err == nil || l.maxLine <= off) {
+			err = &LineTooLongError{Limit: l.maxLine}
+		}
+		if err != nil {
 			l.err = err
 			break
 		}
@@ -175,8 +178,9 @@ func (l *wireLexer) endOfLine() {
 var capsStart = regexp.MustCompile(`^(?:\* (?i:CAPABILITY|ENABLED)|[^ ]{1,64} (?i:OK|NO|BAD|PREAUTH|BYE) \[(?i:CAPABILITY))`)
 
 // guardCaps checks seg, the bytes of the current line from offset at on,
-// for a '(' in a capability list.
-func (l *wireLexer) guardCaps(seg []byte, at int64) error {
+// for a '(' in a capability list; it returns the line offset of the byte
+// that breaks a rule, with the error.
+func (l *wireLexer) guardCaps(seg []byte, at int64) (int64, error) {
 	g := &l.caps
 	if !g.checked {
 		if m := capsStart.FindIndex(l.head); m != nil {
@@ -185,31 +189,31 @@ func (l *wireLexer) guardCaps(seg []byte, at int64) error {
 		} else if tagTooLong(l.head) {
 			// A tagged answer's resp-code is read whatever its tag: the
 			// start of a line must be short enough to be matched.
-			return &WireSyntaxError{Reason: "a tag over 64 bytes"}
+			return 64, &WireSyntaxError{Reason: "a tag over 64 bytes"}
 		} else if len(l.head) == lexHead || bytes.IndexByte(l.head, '\n') >= 0 {
 			g.checked, g.from = true, -1
 		} else {
-			return nil // not known yet; the list cannot have started
+			return 0, nil // not known yet; the list cannot have started
 		}
 	}
 	if g.from < 0 || g.ended {
-		return nil
+		return 0, nil
 	}
 	if skip := g.from - at; skip > 0 {
 		if skip >= int64(len(seg)) {
-			return nil
+			return 0, nil
 		}
-		seg = seg[skip:]
+		seg, at = seg[skip:], at+skip
 	}
 	if g.code {
 		if end := bytes.IndexByte(seg, ']'); end >= 0 {
 			seg, g.ended = seg[:end], true
 		}
 	}
-	if bytes.IndexByte(seg, '(') >= 0 {
-		return &WireSyntaxError{Reason: "a '(' in a capability list"}
+	if i := bytes.IndexByte(seg, '('); i >= 0 {
+		return at + int64(i), &WireSyntaxError{Reason: "a '(' in a capability list"}
 	}
-	return nil
+	return 0, nil
 }
 
 // tagTooLong reports whether head starts with a tag (not "*" nor "+") of

@@ -114,3 +114,21 @@ func TestMigrationCreateRateLimited(t *testing.T) {
 	ob.login(otherEmail)
 	ob.createMigration(migrationForm(), strings.ReplaceAll(goodCSV(), "acme.test", "beta.test"))
 }
+
+// The form says what Standard-no-SSL does without STARTTLS: a plain-text
+// login, or, when the operator forbids it, nothing without STARTTLS.
+func TestStandardNoSSLSaysWhatItDoes(t *testing.T) {
+	t.Parallel()
+	for _, forbid := range []bool{false, true} {
+		p := setup(t, panelOpts{forbidPlainLogin: forbid})
+		_, email := p.tenant("acme", "acme.test")
+		b := p.browser()
+		b.login(email)
+		label := b.get("/migrations/new").doc(t).Find(`option[value="standard-nossl"]`).Text()
+		if forbid {
+			require.Contains(t, label, "solo con STARTTLS", label)
+		} else {
+			require.Contains(t, label, "password in chiaro", label)
+		}
+	}
+}

@@ -80,6 +80,9 @@ type panelOpts struct {
 	health            func(*pgxpool.Pool) *health.Checker // the readiness checks, on the panel's database
 	baseURL           string                              // Deps.BaseURL; default none
 	migrationsPerHour int
+	forbidPlainLogin  bool
+	logs              io.Writer     // the panel's log; default discarded
+	mail              AccountMailer // invitations and reset links
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -89,7 +92,11 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		o = opts[0]
 	}
 	pool := testenv.NewTestDB(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logOut := io.Writer(io.Discard)
+	if o.logs != nil {
+		logOut = o.logs
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, nil))
 	// Insert-only, like a web process without workers: no kind check.
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	require.NoError(t, err)
@@ -116,6 +123,7 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 	h := New(Deps{
 		BaseURL:           base,
 		MigrationsPerHour: o.migrationsPerHour,
+		ForbidPlainLogin:  o.forbidPlainLogin,
 		Pool:              pool,
 		River:             rc,
 		Box:               box,
@@ -127,6 +135,7 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		MaxCSVBytes:       o.maxCSVBytes,
 		Metrics:           o.metrics,
 		Health:            hc,
+		Mail:              o.mail,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -295,4 +304,9 @@ func requireNoSecret(t *testing.T, s, secret, where string) {
 	t.Helper()
 	require.NotContains(t, s, secret, "%s holds a password in clear", where)
 	require.NotContains(t, strings.ToLower(s), hex.EncodeToString([]byte(secret)), "%s holds a password in clear (hex)", where)
+}
+
+// srvHash hashes a password as the tests' users are.
+func (p *panel) srvHash(pw string) (string, error) {
+	return auth.HashPasswordWithParams(pw, cheapParams)
 }

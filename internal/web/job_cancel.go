@@ -2,11 +2,13 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/riverqueue/river"
 
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/web/views"
 )
 
@@ -32,6 +34,8 @@ func (s *server) jobCancel(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(r.Context(), "operator cancelled a job", "request_id", requestID(r), "user_id", c.User.ID,
 		"job_id", id, "kind", job.Kind)
+	s.recordAudit(r, store.AuditEvent{UserID: c.User.ID, Actor: c.User.Email, Operator: true, Action: store.AuditJobCancelled,
+		Detail: fmt.Sprintf("%d %s", id, job.Kind), IP: clientIP(r, s.TrustedProxies)})
 	s.flash(r, i18n.T(l, "web.jobs.cancelled", id), false)
 	http.Redirect(w, r, views.JobsPath(string(job.State)), http.StatusSeeOther)
 }

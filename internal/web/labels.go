@@ -11,13 +11,19 @@ import (
 )
 
 // presetOptions lists the remote server types in the order the form shows
-// them, Standard-SSL first and recommended.
-func presetOptions(l i18n.Lang) []views.PresetOption {
+// them, Standard-SSL first and recommended. Standard-no-SSL says what it
+// does without STARTTLS: a login in plain text, or, when the operator
+// forbids that (forbidPlain), a refusal.
+func presetOptions(l i18n.Lang, forbidPlain bool) []views.PresetOption {
 	opts := make([]views.PresetOption, 0, len(transfer.Presets))
 	for _, p := range transfer.Presets {
+		label := presetLabel(l, string(p))
+		if p == transfer.PresetStandardNoSSL && forbidPlain {
+			label = i18n.T(l, "web.preset.standard-nossl.tls_only")
+		}
 		opts = append(opts, views.PresetOption{
 			Value:       string(p),
-			Label:       presetLabel(l, string(p)),
+			Label:       label,
 			Recommended: p == transfer.PresetStandardSSL,
 		})
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/trasloco/trasloco/internal/auth"
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/web/views"
 )
 
@@ -31,7 +32,10 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.sessions.Put(ctx, sessUserID, u.ID)
+		info(r).userID = u.ID
 		s.Logger.InfoContext(ctx, "login", "request_id", requestID(r), "user_id", u.ID, "tenant_id", u.TenantID)
+		s.recordAudit(r, store.AuditEvent{TenantID: u.TenantID, UserID: u.ID, Actor: u.Email, Operator: false,
+			Action: store.AuditLogin, IP: clientIP(r, s.TrustedProxies)})
 		http.Redirect(w, r, afterLogin(safeNext(r.PostForm.Get("next"))), http.StatusSeeOther)
 		return
 	case errors.As(err, &throttled):
@@ -40,6 +44,12 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.loginFailed(w, r, http.StatusTooManyRequests, email, i18n.T(l, "web.login.throttled", waitText(l, secs)))
 		return
 	case errors.Is(err, auth.ErrBadCredentials):
+		// The account's tenant sees the failed attempt too.
+		e := store.AuditEvent{Actor: store.NormalizeEmail(email), Action: store.AuditLoginFailed, IP: clientIP(r, s.TrustedProxies)}
+		if u, err := store.GetUserByEmail(ctx, s.Pool, email); err == nil {
+			e.TenantID, e.UserID = u.TenantID, u.ID
+		}
+		s.recordAudit(r, e)
 		s.loginFailed(w, r, http.StatusUnauthorized, email, i18n.T(l, "web.login.bad_credentials"))
 		return
 	case errors.Is(err, auth.ErrBusy):

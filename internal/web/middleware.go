@@ -24,6 +24,7 @@ const (
 	keyRequestID ctxKey = iota
 	keyLang
 	keyUser
+	keyReqInfo
 )
 
 // Session keys.
@@ -42,7 +43,8 @@ func (s *server) requestIDMiddleware(next http.Handler) http.Handler {
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
+		ctx := context.WithValue(r.Context(), keyRequestID, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, keyReqInfo, &reqInfo{})))
 	})
 }
 
@@ -52,7 +54,8 @@ func requestID(r *http.Request) string {
 }
 
 // accessLog writes one line per request: method, path (never the query
-// string or the form, which may hold passwords), status, size, duration.
+// string or the form, which may hold passwords), status, size, duration,
+// and the signed-in user's id (0 when none).
 func (s *server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -66,6 +69,7 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 			"bytes", ww.BytesWritten(),
 			"duration_ms", time.Since(start).Milliseconds(),
 			"remote_addr", r.RemoteAddr,
+			"user_id", info(r).userID,
 		)
 	})
 }
@@ -173,6 +177,7 @@ func (s *server) requireUser(next http.Handler) http.Handler {
 			s.serverError(w, r, fmt.Errorf("tenant %d time zone %q: %w", t.ID, t.Timezone, err))
 			return
 		}
+		info(r).userID = u.ID
 		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, keyUser, &current{User: u, Tenant: t, Loc: loc})))
 	})
 }

@@ -77,6 +77,7 @@ func (s *server) migrationCancel(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		s.Logger.InfoContext(ctx, "migration cancelled", "request_id", requestID(r), "tenant_id", c.Tenant.ID, "migration_id", m.ID)
+		s.audit(r, store.AuditMigrationCanceled, m.ID, "")
 		s.flash(r, i18n.T(l, "web.cancel.done"), false)
 	case errors.Is(err, store.ErrNotFound):
 		s.notFound(w, r)

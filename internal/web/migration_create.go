@@ -166,6 +166,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "migration created", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 		"migration_id", m.ID, "lines", len(lines))
+	s.audit(r, store.AuditMigrationCreated, m.ID, fmt.Sprintf("%q, %d", m.Name, len(lines)))
 	if n := notesText(l, res); n != "" {
 		s.flash(r, i18n.T(l, "web.new.created_with_notes", n), false)
 	} else {

@@ -151,7 +151,7 @@ func TestMigrationCreateFormErrors(t *testing.T) {
 		{"DST gap", with("first_run_at", "2030-03-31T02:30", "second_run_at", ""), goodCSV(), 422, "first_run_at", "cambio dell'ora legale"},
 		{"master password without user", with("master_password", masterPW), goodCSV(), 422, "master_user", "senza Master User"},
 		{"master user without password", with("master_user", "admin@old.test"), goodCSV(), 422, "master_password", "serve anche la sua password"},
-		{"not text", migrationForm(), "\x00\x01\x02binary", 422, "", "non è un testo CSV"},
+		{"not text", migrationForm(), "\x00\x01\x02binary", 422, "", "Riga 1: qui il file smette di essere testo"},
 		{"too large for the parser", migrationForm(), strings.Repeat("a", 10<<10), 422, "", "troppo grande: al massimo 4 KB"},
 		{"too large for the request", migrationForm(), strings.Repeat("a", 100<<10), 413, "", "troppo grande: al massimo 4 KB"},
 		// No line readable: the file is wrong, not a line; it stays on the form.

@@ -431,3 +431,106 @@ func TestMigrationRedLineRemoved(t *testing.T) {
 	require.Equal(t, 2, m.LineCount)
 	require.Zero(t, m.FailedCount)
 }
+
+func TestMigrationStopAndResume(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	tn, email := p.tenant("acme", "acme.test")
+	_, otherEmail := p.tenant("other", "other.test")
+	b := p.browser()
+	b.login(email)
+	ctx := context.Background()
+	id, runs := p.scheduleMigration(b, tn, migrationForm())
+	path := "/migrations/" + itoa(id)
+	mbs := p.startRun(tn.ID, runs[0])
+	_, err := store.StartMailboxRun(ctx, p.pool, tn.ID, mbs[0].ID)
+	require.NoError(t, err)
+
+	doc := b.get(path).doc(t)
+	require.Equal(t, path+"/stop", doc.Find(`[data-testid="stop-link"]`).AttrOr("href", ""))
+	res := b.get(path + "/stop")
+	require.Equal(t, http.StatusOK, res.status)
+	require.Contains(t, res.doc(t).Find(`[data-testid="confirm"]`).Text(), "salva il punto a cui è arrivata")
+
+	// Another tenant: 404, nothing stopped.
+	ob := p.browser()
+	ob.login(otherEmail)
+	require.Equal(t, http.StatusNotFound, ob.get(path+"/stop").status)
+	require.Equal(t, http.StatusNotFound, ob.post(path+"/stop", url.Values{"confirm": {"1"}}).status)
+	require.Equal(t, http.StatusNotFound, ob.post(path+"/resume", nil).status)
+	// Without the confirmation: back to it.
+	res = b.post(path+"/stop", nil)
+	require.Equal(t, path+"/stop", res.header.Get("Location"))
+	stop, err := store.StopRequested(ctx, p.pool, tn.ID, runs[0].ID)
+	require.NoError(t, err)
+	require.False(t, stop)
+
+	// Anna is copying: she is asked to stop; marco, not started, is
+	// cancelled at once; run 2 is cancelled with its job.
+	res = b.post(path+"/stop", url.Values{"confirm": {"1"}})
+	require.Equal(t, http.StatusSeeOther, res.status)
+	stop, err = store.StopRequested(ctx, p.pool, tn.ID, runs[0].ID)
+	require.NoError(t, err)
+	require.True(t, stop)
+	after, err := store.ListRunMailboxes(ctx, p.pool, tn.ID, runs[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, store.MailboxRunning, after[0].Status)
+	require.Equal(t, store.MailboxCancelled, after[1].Status)
+	rs := p.runsOf(tn.ID, id)
+	require.Equal(t, store.RunRunning, rs[0].Status, "anna has not stopped yet")
+	require.Equal(t, store.RunCancelled, rs[1].Status)
+	p.requireJobGone(runs[1].RiverJobID)
+	doc = b.get(path).doc(t)
+	require.Equal(t, "Ha interrotto l'esecuzione in corso", doc.Find(`[data-testid="history-what"]`).First().Text())
+
+	// Anna stops (as her job does); the run ends cancelled, with its email.
+	tx, err := p.pool.Begin(ctx)
+	require.NoError(t, err)
+	require.NoError(t, store.FinishMailboxRun(ctx, tx, tn.ID, after[0].ID, store.MailboxCancelled, store.MailboxCounters{Copied: 7}, ""))
+	_, ended, last, err := store.EndRunIfDone(ctx, tx, tn.ID, runs[0].ID)
+	require.NoError(t, err)
+	require.True(t, ended)
+	require.True(t, last)
+	require.NoError(t, tx.Commit(ctx))
+	m := p.migration(tn.ID, id)
+	require.Equal(t, store.MigrationCancelled, m.Status)
+	require.Equal(t, store.RunCancelled, p.runsOf(tn.ID, id)[0].Status)
+
+	// Resume: both go back to work.
+	doc = b.get(path).doc(t)
+	require.Equal(t, 1, doc.Find(`[data-testid="resume-form"]`).Length())
+	require.Equal(t, 1, doc.Find(`[data-testid="delete-link"]`).Length())
+	res = b.post(path+"/resume", nil)
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Contains(t, b.get(path).doc(t).Find(`[data-testid="flash"]`).Text(), "Copia ripresa per 2 caselle")
+	require.Equal(t, store.MigrationRunning, p.migration(tn.ID, id).Status)
+	after, err = store.ListRunMailboxes(ctx, p.pool, tn.ID, runs[0].ID)
+	require.NoError(t, err)
+	for _, mb := range after {
+		require.Equal(t, store.MailboxPending, mb.Status)
+	}
+	require.Equal(t, 7, after[0].Copied, "what was copied stays counted")
+	require.Equal(t, 2, p.count(`SELECT count(*) FROM river_job WHERE kind = 'mailbox_copy'`))
+	// Resuming again: nothing to resume.
+	res = b.post(path+"/resume", nil)
+	require.Contains(t, b.get(path).doc(t).Find(`[data-testid="flash"]`).Text(), "niente da riprendere")
+}
+
+// TestMigrationStopNothingCopying: a stop with no mailbox copying ends the
+// run at once, cancelled, with its email queued.
+func TestMigrationStopNothingCopying(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	tn, email := p.tenant("acme", "acme.test")
+	b := p.browser()
+	b.login(email)
+	form := migrationForm()
+	form.Del("second_run_at")
+	id, runs := p.scheduleMigration(b, tn, form)
+	p.startRun(tn.ID, runs[0])
+	res := b.post("/migrations/"+itoa(id)+"/stop", url.Values{"confirm": {"1"}})
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Equal(t, store.MigrationCancelled, p.migration(tn.ID, id).Status)
+	require.Equal(t, store.RunCancelled, p.runsOf(tn.ID, id)[0].Status)
+	require.Equal(t, 1, p.count(`SELECT count(*) FROM river_job WHERE kind = 'run_email'`))
+}

@@ -19,7 +19,7 @@ func (s *server) migrationNew(w http.ResponseWriter, r *http.Request) {
 func (s *server) newForm(r *http.Request) views.MigrationForm {
 	c, l := me(r), lang(r)
 	return views.MigrationForm{
-		Presets:  presetOptions(l),
+		Presets:  presetOptions(l, s.ForbidPlainLogin),
 		Timezone: i18n.Zone(l, c.Tenant.Timezone),
 		MinRunAt: formValue(s.Now(), c.Loc),
 		MaxBytes: s.MaxCSVBytes,

@@ -92,7 +92,7 @@ func TestMigrationPages(t *testing.T) {
 	require.NoError(t, store.SetMigrationStatus(ctx, p.pool, tn.ID, newer, store.MigrationRed, store.MigrationValidating))
 	res = b.postFile("/migrations/"+itoa(newer)+"/lines", nil, "\x00\x00binary")
 	require.Equal(t, http.StatusUnprocessableEntity, res.status)
-	require.Contains(t, res.doc(t).Find(`[data-testid="file-problem"]`).Text(), "non è un testo CSV")
+	require.Contains(t, res.doc(t).Find(`[data-testid="file-problem"]`).Text(), "Riga 1: qui il file smette di essere testo")
 	jobsBefore := p.validateJobs(newer)
 	res = b.postFile("/migrations/"+itoa(newer)+"/lines", nil, goodCSV())
 	require.Equal(t, http.StatusSeeOther, res.status, res.body)

@@ -103,6 +103,7 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "migration lines replaced", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 		"migration_id", m.ID, "lines", len(lines))
+	s.audit(r, store.AuditLinesReplaced, m.ID, strconv.Itoa(len(lines)))
 	msg := i18n.T(l, "web.replace.done")
 	if n := notesText(l, res); n != "" {
 		msg += " " + n

@@ -275,14 +275,14 @@ func TestResources(t *testing.T) {
 	annaJSON.RateText = ""
 	require.Equal(t, mailboxStatusJSON{LineNo: 1, LocalUser: "anna@acme.test", Status: "running", Label: "In corso",
 		Done: 5, Total: 10, AtLeast: true, Percent: 50, CountText: "5 di almeno 10 · 50%",
-		DetailText: "4 nuovi · 1 già presenti · 2 KB", Copied: 4, AlreadyThere: 1,
+		DetailText: "4 nuovi · 1 già presente · 2 KB", Copied: 4, AlreadyThere: 1,
 		Bytes: 2048, BytesText: "2 KB", CurrentFolder: "Archivio/2023"}, annaJSON)
 	require.Equal(t, mailboxStatusJSON{LineNo: 2, LocalUser: "marco@acme.test", Status: "pending", Label: "In attesa",
 		AtLeast: true, CountText: "conteggio in corso…", BytesText: "0 B"}, st.Mailboxes[1])
 	tot := *st.Totals
 	tot.RateText = ""
 	require.Equal(t, progressTotalsJSON{Mailboxes: 2, Done: 5, Total: 10, AtLeast: true, Percent: 50,
-		CountText: "5 di almeno 10 · 50%", DetailText: "4 nuovi · 1 già presenti · 2 KB", Copied: 4, Bytes: 2048, BytesText: "2 KB",
+		CountText: "5 di almeno 10 · 50%", DetailText: "4 nuovi · 1 già presente · 2 KB", Copied: 4, Bytes: 2048, BytesText: "2 KB",
 		Text: tot.Text}, tot)
 	require.True(t, strings.HasPrefix(tot.Text, "Caselle terminate: 0 su 2"), tot.Text)
 
@@ -298,7 +298,7 @@ func TestResources(t *testing.T) {
 	require.Equal(t, 2, rows.Length())
 	require.Equal(t, "anna@acme.test", rows.Eq(0).Find(`[data-testid="progress-local"]`).Text())
 	require.Equal(t, "5 di almeno 10 · 50%", rows.Eq(0).Find(`[data-testid="progress-count"]`).Text())
-	require.Equal(t, "4 nuovi · 1 già presenti · 2 KB", rows.Eq(0).Find(`[data-testid="progress-detail"]`).Text())
+	require.Equal(t, "4 nuovi · 1 già presente · 2 KB", rows.Eq(0).Find(`[data-testid="progress-detail"]`).Text())
 	require.Equal(t, "Messaggi di anna@acme.test", rows.Eq(0).Find(`progress`).AttrOr("aria-label", ""))
 	require.Equal(t, "Archivio/2023", rows.Eq(0).Find(`[data-testid="progress-folder"]`).Text())
 	require.Equal(t, "pending", rows.Eq(1).AttrOr("data-status", ""))

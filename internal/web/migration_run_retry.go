@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -48,6 +49,7 @@ func (s *server) migrationRunRetry(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		s.Logger.InfoContext(ctx, "failed mailboxes retried", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 			"migration_id", m.ID, "run_id", run.ID, "mailboxes", n)
+		s.audit(r, store.AuditRunRetried, m.ID, fmt.Sprintf("%d: %d", run.RunNo, n))
 		if err := store.AddMigrationEvent(ctx, s.Pool, c.Tenant.ID, m.ID, actor(c), store.EventRetried, strconv.Itoa(runNo)); err != nil {
 			s.serverError(w, r, err)
 			return

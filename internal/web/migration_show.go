@@ -143,6 +143,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 			ScheduledAt:     formatTime(l, rn.ScheduledAt, c.Loc),
 			StartedAt:       optionalTime(l, rn.StartedAt, c.Loc),
 			EndedAt:         optionalTime(l, rn.EndedAt, c.Loc),
+			Duration:        runDuration(rn),
 			EmailSentAt:     optionalTime(l, rn.EmailSentAt, c.Loc),
 			EmailFailed:     rn.EmailError != "",
 			FailedMailboxes: t.Failed,
@@ -170,6 +171,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		CanEdit:        m.Changeable() && notStarted,
 		CanStart:       m.Status == store.MigrationScheduled && len(runs) > 0 && notStarted,
 		CanStop:        m.Status == store.MigrationRunning,
+		CanResume:      m.Status == store.MigrationCancelled && stoppedRun(runs),
 		CanDelete:      m.Deletable(),
 		CanChangeLines: m.Changeable() && notStarted,
 		AddProblems:    x.addProblems,
@@ -195,6 +197,17 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		p.Scripts = []string{"/static/status.js"}
 	}
 	s.render(w, r, status, p, views.MigrationPage(p, d))
+}
+
+// stoppedRun reports whether one of runs was stopped while copying (a run
+// cancelled before it started has no start).
+func stoppedRun(runs []store.Run) bool {
+	for _, rn := range runs {
+		if rn.Status == store.RunCancelled && rn.StartedAt != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func lineIDs(lines []store.Line) []int64 {
@@ -267,4 +280,14 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// runDuration is how long an ended run took ("12 s", "1 h 05 min"), so
+// that a run started and ended in the same minute does not look like
+// nothing; "" before it ends or when it never started.
+func runDuration(rn store.Run) string {
+	if rn.StartedAt == nil || rn.EndedAt == nil {
+		return ""
+	}
+	return i18n.Duration(max(rn.EndedAt.Sub(*rn.StartedAt), 0))
 }

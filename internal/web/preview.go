@@ -68,7 +68,7 @@ func previewTotal(l i18n.Lang, t store.PreviewTotals, longest time.Duration) *vi
 		Text:      previewText(l, sum, run),
 	}
 	if sum.TooLarge > 0 {
-		pt.Left = i18n.T(l, "web.preview.too_large", i18n.Int(l, sum.TooLarge), i18n.Bytes(l, sum.TooLargeBytes))
+		pt.Left = i18n.N(l, "web.preview.too_large", sum.TooLarge, i18n.Bytes(l, sum.TooLargeBytes))
 	}
 	if sum.Partial {
 		pt.Note = i18n.T(l, "web.preview.partial")
@@ -79,8 +79,8 @@ func previewTotal(l i18n.Lang, t store.PreviewTotals, longest time.Duration) *vi
 // previewText: "3 cartelle · 22 messaggi · 84 KB · circa 2 s".
 func previewText(l i18n.Lang, pv transfer.Preview, d time.Duration) string {
 	return strings.Join([]string{
-		i18n.T(l, "web.preview.folders", i18n.Int(l, pv.Folders)),
-		i18n.T(l, "web.preview.messages", i18n.Int(l, pv.Messages)),
+		i18n.N(l, "web.preview.folders", pv.Folders),
+		i18n.N(l, "web.preview.messages", pv.Messages),
 		i18n.Bytes(l, pv.Bytes),
 		i18n.T(l, "web.preview.about", i18n.Duration(d)),
 	}, " · ")
@@ -98,7 +98,7 @@ func leftText(l i18n.Lang, pv transfer.Preview) string {
 		parts = append(parts, i18n.T(l, "web.preview.excluded", strings.Join(names, ", ")))
 	}
 	if pv.TooLarge > 0 {
-		parts = append(parts, i18n.T(l, "web.preview.too_large", i18n.Int(l, pv.TooLarge), i18n.Bytes(l, pv.TooLargeBytes)))
+		parts = append(parts, i18n.N(l, "web.preview.too_large", pv.TooLarge, i18n.Bytes(l, pv.TooLargeBytes)))
 	}
 	if len(parts) == 0 {
 		return ""

@@ -44,9 +44,9 @@ func TestMigrationPreview(t *testing.T) {
 	require.Equal(t, "2 messaggi oltre 30 MB (70 MB), elencati poi in Risorse", total.Find(`[data-testid="preview-left"]`).Text())
 	rows := doc.Find(`[data-testid="line-row"]`)
 	require.Equal(t, "3 cartelle · 1.200 messaggi · 80 MB · circa 44 s", rows.Eq(0).Find(`[data-testid="line-preview-text"]`).Text())
-	require.Equal(t, "Restano sul vecchio server: le cartelle Trash, Spam (cestino, posta indesiderata o non di posta); 2 messaggi oltre 30 MB (70 MB), elencati poi in Risorse.",
+	require.Equal(t, "Restano sul vecchio server: le cartelle Trash, Spam; 2 messaggi oltre 30 MB (70 MB), elencati poi in Risorse.",
 		rows.Eq(0).Find(`[data-testid="line-preview-left"]`).Text())
-	require.Equal(t, "1 cartelle · 10 messaggi · 40 KB · circa 1 s", rows.Eq(1).Find(`[data-testid="line-preview-text"]`).Text())
+	require.Equal(t, "1 cartella · 10 messaggi · 40 KB · circa 1 s", rows.Eq(1).Find(`[data-testid="line-preview-text"]`).Text())
 	require.Equal(t, 0, rows.Eq(1).Find(`[data-testid="line-preview-left"]`).Length())
 
 	// Another tenant's migration stays not found, preview and all.

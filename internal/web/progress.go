@@ -126,19 +126,19 @@ func progressFigures(l i18n.Lang, runNo, done, total int, atLeast bool, copied, 
 		if copied == 0 && !atLeast {
 			parts = append(parts, i18n.T(l, "web.progress.no_new"))
 		} else {
-			parts = append(parts, i18n.T(l, "web.progress.new", n(copied)))
+			parts = append(parts, i18n.N(l, "web.progress.new", copied))
 		}
 	} else {
-		parts = append(parts, i18n.T(l, "web.progress.copied", n(copied)))
+		parts = append(parts, i18n.N(l, "web.progress.copied", copied))
 	}
 	if already > 0 || runNo >= 2 {
-		parts = append(parts, i18n.T(l, "web.progress.already_there", n(already)))
+		parts = append(parts, i18n.N(l, "web.progress.already_there", already))
 	}
 	if tooLarge > 0 {
-		parts = append(parts, i18n.T(l, "web.progress.too_large", n(tooLarge)))
+		parts = append(parts, i18n.N(l, "web.progress.too_large", tooLarge))
 	}
 	if failed > 0 {
-		parts = append(parts, i18n.T(l, "web.progress.failed", n(failed)))
+		parts = append(parts, i18n.N(l, "web.progress.failed", failed))
 	}
 	if bytes > 0 {
 		parts = append(parts, i18n.Bytes(l, bytes))

@@ -103,6 +103,8 @@ func TestBetweenRuns(t *testing.T) {
 	require.Contains(t, between.Find(`[data-testid="mx-reminder"]`).Text(), "cambia i record MX")
 	require.Equal(t, base+"/status.json", doc.Find(`[data-testid="migration"]`).AttrOr("data-status-url", ""), "still followed: run 2 is to come")
 	require.Equal(t, 1, doc.Find(`[data-testid="resources-link"]`).Length())
+	require.Regexp(t, `^\(\d+ s\)$`, doc.Find(`[data-testid="run-row"][data-run="1"] [data-testid="run-duration"]`).Text(), "an ended run says how long it took")
+	require.Equal(t, 0, doc.Find(`[data-testid="run-row"][data-run="2"] [data-testid="run-duration"]`).Length())
 
 	row := b.get("/migrations").doc(t).Find(`[data-testid="migration-row"]`)
 	require.Equal(t, "between_runs", row.Find(`[data-testid="status"]`).AttrOr("data-status", ""))

@@ -22,6 +22,9 @@ func (s *server) page(r *http.Request, title string) views.Page {
 	p := views.Page{Lang: lang(r), Title: title, LangPath: localPath(r)}
 	if c := me(r); c != nil {
 		p.UserEmail, p.TenantName, p.Operator = c.User.Email, c.Tenant.Name, c.User.Operator
+		if ok, err := s.isAdmin(r); err == nil {
+			p.Admin = ok
+		}
 	}
 	if f := s.sessions.PopString(ctx, sessFlash); f != "" {
 		p.Flash, p.FlashError = f, s.sessions.PopBool(ctx, sessFlashError)

@@ -47,10 +47,28 @@ func (s *server) routes() http.Handler {
 	r.Get("/", s.home)
 	r.Get("/login", s.loginShow)
 	r.Post("/login", s.loginSubmit)
+	r.Get("/password/forgot", s.forgotShow)
+	r.Post("/password/forgot", s.forgotSubmit)
+	r.Get("/password/set/{token}", s.passwordSetShow)
+	r.Post("/password/set/{token}", s.passwordSetSubmit)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUser)
 		r.Post("/logout", s.logout)
+		r.Get("/audit", s.auditList)
+		r.Get("/account/password", s.accountPasswordShow)
+		r.Post("/account/password", s.accountPasswordSubmit)
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireAdmin)
+			r.Get("/settings", s.settingsShow)
+			r.Post("/settings", s.settingsSubmit)
+			r.Get("/team", s.teamShow)
+			r.Post("/team/invite", s.teamInvite)
+			r.Post("/team/{userID}/disable", s.teamMember("disable"))
+			r.Post("/team/{userID}/enable", s.teamMember("enable"))
+			r.Post("/team/{userID}/delete", s.teamMember("delete"))
+		})
 
 		r.Get("/migrations", s.migrationList)
 		r.Get("/migrations/new", s.migrationNew)
@@ -59,7 +77,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/migrations/example.txt", s.migrationExample)
 
 		r.Group(func(r chi.Router) {
-			r.Use(s.operatorScope)
+			r.Use(s.operatorScope, s.auditOperatorActions)
 			r.Get("/migrations/{id}", s.migrationShow)
 			r.Get("/migrations/{id}/status.json", s.migrationStatus)
 			r.Get("/migrations/{id}/cancel", s.migrationCancelConfirm)
@@ -67,6 +85,9 @@ func (s *server) routes() http.Handler {
 			r.Get("/migrations/{id}/edit", s.migrationEditShow)
 			r.Post("/migrations/{id}/edit", s.migrationEditSubmit)
 			r.Post("/migrations/{id}/start", s.migrationStartNow)
+			r.Get("/migrations/{id}/stop", s.migrationStopConfirm)
+			r.Post("/migrations/{id}/stop", s.migrationStop)
+			r.Post("/migrations/{id}/resume", s.migrationResume)
 			r.Get("/migrations/{id}/delete", s.migrationDeleteConfirm)
 			r.Post("/migrations/{id}/delete", s.migrationDelete)
 			r.Post("/migrations/{id}/lines/add", s.migrationLinesAdd)
@@ -81,6 +102,7 @@ func (s *server) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireOperator)
 			r.Method(http.MethodGet, "/metrics", s.Metrics.Handler(s.Logger))
+			r.Get("/admin/audit", s.auditListAll)
 			r.Get("/admin/river", s.jobList)
 			r.Post("/admin/river/jobs/{jobID}/retry", s.jobRetry)
 			r.Post("/admin/river/jobs/{jobID}/cancel", s.jobCancel)

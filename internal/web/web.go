@@ -53,6 +53,10 @@ type Deps struct {
 	// MigrationsPerHour caps the migrations a tenant creates in an hour
 	// (TRASLOCO_MIGRATIONS_PER_HOUR). Default 20.
 	MigrationsPerHour int
+	// ForbidPlainLogin says on the form that Standard-no-SSL needs
+	// STARTTLS (TRASLOCO_FORBID_PLAIN_LOGIN; the workers enforce it).
+	// Default false.
+	ForbidPlainLogin bool
 	// SessionLifetime is how long a session lasts at most. Default 12 hours.
 	SessionLifetime time.Duration
 	// SessionCleanupInterval is how often expired sessions are deleted
@@ -67,6 +71,9 @@ type Deps struct {
 	Health *health.Checker
 	// Metrics is served at /metrics to operators. Default nil: 404.
 	Metrics *metrics.Metrics
+	// Mail sends the invitations and password-reset links. Default nil:
+	// they cannot be sent, and the pages say so.
+	Mail AccountMailer
 	// RiverUI is River's own web UI (riverqueue.com/riverui), built with
 	// the prefix RiverUIPath and mounted there for operators only.
 	// Default nil: not mounted.

@@ -27,6 +27,7 @@ type MigrationActions struct {
 	CanEdit   bool
 	CanStart  bool // start now (blue, run 1 not started)
 	CanStop   bool // a run is copying
+	CanResume bool // a run was stopped: "Riprendi la copia"
 	CanDelete bool
 	// CanChangeLines adds the forms to add mailboxes and remove one.
 	CanChangeLines bool

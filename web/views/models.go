@@ -17,6 +17,8 @@ type Page struct {
 	TenantName string
 	// Operator shows the operators' navigation (River's jobs).
 	Operator bool
+	// Admin shows the tenant administrator's navigation (settings, team).
+	Admin bool
 	// LangPath is the current path, for the language switch links.
 	LangPath string
 	// Flash is a one-time message (after a redirect); FlashError marks it
@@ -154,6 +156,7 @@ type RunRow struct {
 	ScheduledAt string
 	StartedAt   string // "" when it has not started
 	EndedAt     string // "" when it has not ended
+	Duration    string // how long it took, to the second; "" until it ends
 	// FailedMailboxes counts the run's failed mailboxes; Retryable those
 	// that "Riprova le caselle fallite" can copy again (their passwords are
 	// still kept). The retry is offered only for a run completed with errors.
