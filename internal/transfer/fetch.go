@@ -102,9 +102,10 @@ var errUIDValidity = errors.New("the source folder's UIDVALIDITY changed during 
 // the source refuses (a tagged NO or BAD) or leaves messages out of is
 // fetched again one message at a time; a message still not delivered is
 // gone when a UID SEARCH proves it expunged, and failed otherwise. A body
-// larger than the message's declared size (plus literalSlack) or the size
-// limit is not read: the message is too large or failed, and the source
-// reconnected.
+// far larger than the message declared (bodySlack) or than the size limit
+// is not read: the message is failed or too large, and the source
+// reconnected. A connection that breaks while a body comes is reopened and
+// the FETCH goes on (see survive).
 type bodyFetch struct {
 	r      *runner
 	f      opened
