@@ -24,6 +24,7 @@ import (
 	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/notify"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/web"
 )
@@ -85,6 +86,7 @@ type runtime struct {
 	health   *health.Checker
 	stopping chan struct{} // closed at shutdown: copies pause at once
 	rc       *river.Client[pgx.Tx]
+	oauth    *oauth.Tokens // the operator's Microsoft and Google registrations
 }
 
 // openRuntime opens the database (refusing a schema that is behind: the
@@ -106,7 +108,10 @@ func openRuntime(ctx context.Context, cfg config.Config, logger *slog.Logger) (*
 	if rt.metrics, rt.health, err = observability(cfg, pool, logger); err != nil {
 		return fail(err)
 	}
-	if rt.rc, err = newJobsClient(cfg, pool, rt.box, rt.metrics, rt.stopping, logger); err != nil {
+	if rt.oauth, err = oauthTokens(cfg.OAuth); err != nil {
+		return fail(err)
+	}
+	if rt.rc, err = newJobsClient(cfg, pool, rt.box, rt.metrics, rt.stopping, rt.oauth, logger); err != nil {
 		return fail(err)
 	}
 	return rt, nil
@@ -153,6 +158,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		RiverUI:                riverUI,
 		Health:                 hc,
 		Metrics:                m,
+		OAuth:                  rt.oauth,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -215,7 +221,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 
 // newJobsClient builds the River client that works every trasloco job,
 // with the workers' dependencies from cfg: serve and worker share it.
-func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *metrics.Metrics, stopping <-chan struct{}, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *metrics.Metrics, stopping <-chan struct{}, tokens *oauth.Tokens, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
 	dest, err := jobs.DestEndpoint(cfg.Dest)
 	if err != nil {
 		return nil, err
@@ -244,6 +250,7 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		BaseURL:          cfg.BaseURL,
 		Metrics:          m,
 		Stopping:         stopping,
+		OAuth:            tokens,
 	}, jobs.ClientOptions{
 		Workers: cfg.Workers,
 		Logger:  logger.With("component", "river"),

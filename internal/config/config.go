@@ -43,6 +43,10 @@ const (
 	EnvMinRate            = "TRASLOCO_MIN_RATE"
 	EnvRateWindow         = "TRASLOCO_RATE_WINDOW"
 	EnvMailboxBudget      = "TRASLOCO_MAILBOX_BUDGET"
+	EnvMSClientID         = "TRASLOCO_MS_CLIENT_ID"
+	EnvMSClientSecret     = "TRASLOCO_MS_CLIENT_SECRET"
+	EnvMSAuthority        = "TRASLOCO_MS_AUTHORITY"
+	EnvGoogleKeyFile      = "TRASLOCO_GOOGLE_KEY_FILE"
 	EnvAllowRemotePorts   = "TRASLOCO_ALLOW_REMOTE_PORTS"
 	EnvDenyRemoteNets     = "TRASLOCO_DENY_REMOTE_NETS"
 	EnvOwnIMAPHosts       = "TRASLOCO_OWN_IMAP_HOSTS"
@@ -166,6 +170,27 @@ type Config struct {
 	// TRASLOCO_DEST_HOST and their addresses (TRASLOCO_OWN_IMAP_HOSTS,
 	// comma-separated). Default none.
 	OwnIMAPHosts []string
+	// OAuth holds the operator's registrations at Microsoft and Google, for
+	// the customers whose old server wants OAuth2 instead of passwords.
+	OAuth OAuth
+}
+
+// OAuth is the operator's registrations with the providers. Each provider
+// is optional: without it, its customers use passwords (app passwords).
+type OAuth struct {
+	// MSClientID and MSClientSecret are the multi-tenant application
+	// registered in Microsoft Entra ID (TRASLOCO_MS_CLIENT_ID,
+	// TRASLOCO_MS_CLIENT_SECRET): both or neither. The secret is never
+	// logged.
+	MSClientID     string
+	MSClientSecret string
+	// MSAuthority is Microsoft's identity platform (TRASLOCO_MS_AUTHORITY).
+	// Default https://login.microsoftonline.com; tests point it at a local
+	// server.
+	MSAuthority string
+	// GoogleKeyFile is the JSON key file of the service account with
+	// domain-wide delegation (TRASLOCO_GOOGLE_KEY_FILE). Default none.
+	GoogleKeyFile string
 }
 
 // Dest is the destination IMAP server, reached with a master user.
@@ -337,6 +362,24 @@ func Load(getenv func(string) string) (Config, error) {
 		c.PinRemoteAddr = b
 	}
 
+	c.OAuth.MSClientID = get(EnvMSClientID)
+	c.OAuth.MSClientSecret = getenv(EnvMSClientSecret)
+	switch {
+	case c.OAuth.MSClientID != "" && c.OAuth.MSClientSecret == "":
+		fail(bad(EnvMSClientSecret, "is required when %s is set", EnvMSClientID))
+	case c.OAuth.MSClientID == "" && c.OAuth.MSClientSecret != "":
+		fail(bad(EnvMSClientID, "is required when %s is set", EnvMSClientSecret))
+	}
+	c.OAuth.MSAuthority = "https://login.microsoftonline.com"
+	if v := get(EnvMSAuthority); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			fail(bad(EnvMSAuthority, "want an http(s) URL like https://login.microsoftonline.com, got %q", v))
+		} else {
+			c.OAuth.MSAuthority = strings.TrimRight(v, "/")
+		}
+	}
+	c.OAuth.GoogleKeyFile = get(EnvGoogleKeyFile)
 	if v := get(EnvForbidPlainLogin); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -248,3 +248,47 @@ func TestLoadDatabase(t *testing.T) {
 	_, err = config.LoadDatabase(func(string) string { return "" })
 	require.ErrorContains(t, err, "DATABASE_URL")
 }
+
+func TestLoadOAuth(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	c, err := config.Load(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	require.Equal(t, config.OAuth{MSAuthority: "https://login.microsoftonline.com"}, c.OAuth, "no provider by default")
+
+	env[config.EnvMSClientID] = "11111111-2222-3333-4444-555555555555"
+	env[config.EnvMSClientSecret] = " s3cret~with.spaces "
+	env[config.EnvMSAuthority] = "http://127.0.0.1:8099/"
+	env[config.EnvGoogleKeyFile] = "/etc/trasloco/google.json"
+	c, err = config.Load(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	require.Equal(t, config.OAuth{MSClientID: "11111111-2222-3333-4444-555555555555", MSClientSecret: " s3cret~with.spaces ",
+		MSAuthority: "http://127.0.0.1:8099", GoogleKeyFile: "/etc/trasloco/google.json"}, c.OAuth)
+
+	for _, tc := range []struct {
+		name, unset, set, val, wantVar string
+	}{
+		{"secret without id", config.EnvMSClientID, "", "", config.EnvMSClientID},
+		{"id without secret", config.EnvMSClientSecret, "", "", config.EnvMSClientSecret},
+		{"authority not a URL", "", config.EnvMSAuthority, "login.microsoftonline.com", config.EnvMSAuthority},
+		{"authority with a query", "", config.EnvMSAuthority, "https://login.test/?x=1", config.EnvMSAuthority},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := map[string]string{}
+			for k, v := range env {
+				e[k] = v
+			}
+			if tc.unset != "" {
+				delete(e, tc.unset)
+			}
+			if tc.set != "" {
+				e[tc.set] = tc.val
+			}
+			_, err := config.Load(func(k string) string { return e[k] })
+			var ce *config.Error
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, tc.wantVar, ce.Var)
+			require.NotContains(t, err.Error(), "s3cret")
+		})
+	}
+}

@@ -114,6 +114,9 @@ func T(l Lang, key string, args ...any) string {
 		m, ok = panelCatalog[key]
 	}
 	if !ok {
+		m, ok = oauthCatalog[key]
+	}
+	if !ok {
 		return key
 	}
 	if len(args) == 0 {
@@ -133,6 +136,9 @@ func Has(key string) bool {
 	}
 	if !ok {
 		_, ok = panelCatalog[key]
+	}
+	if !ok {
+		_, ok = oauthCatalog[key]
 	}
 	return ok
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/trasloco/trasloco/internal/config"
 	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/netguard"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
@@ -139,6 +140,10 @@ type Deps struct {
 	// StopPoll is how often a copying mailbox looks whether its run was
 	// asked to stop ("Interrompi"). Default DefaultStopPoll.
 	StopPoll time.Duration
+	// OAuth gets the bearer tokens of the lines without a password whose
+	// provider takes OAuth2 (Office 365, Google Workspace). Default nil:
+	// such lines fail, saying OAuth2 is not configured.
+	OAuth *oauth.Tokens
 }
 
 // DefaultStopPoll is Deps.StopPoll's default.

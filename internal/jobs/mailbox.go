@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -381,6 +382,17 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 			return transfer.Job{}, fmt.Errorf("open line password: %w", err)
 		}
 		src.Password = string(pw)
+	case preset == transfer.PresetOffice365 || preset == transfer.PresetGmail:
+		// No password: OAuth2, a fresh token for every connection.
+		ts, err := d.tokenSource(context.Background(), m.TenantID, preset, line.RemoteUser)
+		var nt errNoToken
+		if errors.As(err, &nt) {
+			return transfer.Job{}, errLasting{i18n.T(c.lang, nt.key), "oauth"}
+		}
+		if err != nil {
+			return transfer.Job{}, err
+		}
+		src.TokenSource = ts
 	default:
 		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
 	}
@@ -428,6 +440,11 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
 			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
+		case transfer.ReasonOAuth:
+			// The provider answered with a refusal (consent revoked, …):
+			// lasting until the customer acts; unreachable: passing.
+			var oe *oauth.Error
+			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), errors.As(ce.Err, &oe) && oe.Err == nil
 		}
 		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
 	}

@@ -403,6 +403,16 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 			return fail("check.internal")
 		}
 		remote.Password = string(pw)
+	} else {
+		ts, err := d.tokenSource(ctx, v.m.TenantID, v.preset, l.RemoteUser)
+		var nt errNoToken
+		if errors.As(err, &nt) {
+			return fail("check.failed", i18n.T(v.lang, nt.key))
+		}
+		if err != nil {
+			return false, err
+		}
+		remote.TokenSource = ts
 	}
 	d.noPlainText(v.preset, &remote)
 	// (d) A test login succeeds, unless too many failed already for this
@@ -438,6 +448,9 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		log.Info("validate: remote check failed", "reason", ce.Reason, "error", sc.text(ce.Error()))
 		if ce.Reason == transfer.ReasonForbidden {
 			return fail("check.forbidden", l.RemoteHost)
+		}
+		if why := d.oauthReason(v.lang, v.preset, remote, ce); why != "" {
+			return fail("check.failed", why)
 		}
 		return fail("check.failed", reasonText(v.lang, ce, d.ForbidPlainLogin))
 	}

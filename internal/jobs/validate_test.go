@@ -107,8 +107,10 @@ type migrationOpts struct {
 	masterUser     string
 	masterPassword string
 	second         bool
-	first          time.Time // default firstRun
-	secondAt       time.Time // with second: default 23 hours after first
+	first          time.Time       // default firstRun
+	secondAt       time.Time       // with second: default 23 hours after first
+	preset         transfer.Preset // default Standard-SSL
+	emptyPasswords bool            // the CSV may leave passwords empty (OAuth2)
 }
 
 var firstRun = time.Date(2031, 3, 1, 22, 0, 0, 0, time.UTC)
@@ -117,12 +119,15 @@ var firstRun = time.Date(2031, 3, 1, 22, 0, 0, 0, time.UTC)
 // parsed, good lines pending with sealed passwords, refused lines failed.
 func (f *fixture) migration(t *testing.T, csv string, o migrationOpts) store.Migration {
 	t.Helper()
-	res, err := csvimport.Parse(strings.NewReader(csv), csvimport.Limits{AllowEmptyPassword: o.masterUser != ""})
+	res, err := csvimport.Parse(strings.NewReader(csv), csvimport.Limits{AllowEmptyPassword: o.masterUser != "" || o.emptyPasswords})
 	require.NoError(t, err)
 	if o.first.IsZero() {
 		o.first = firstRun
 	}
-	nm := store.NewMigration{Name: "test", Preset: string(transfer.PresetStandardSSL), InsecureTLS: o.insecureTLS, FirstRunAt: o.first}
+	if o.preset == "" {
+		o.preset = transfer.PresetStandardSSL
+	}
+	nm := store.NewMigration{Name: "test", Preset: string(o.preset), InsecureTLS: o.insecureTLS, FirstRunAt: o.first}
 	if o.second {
 		s := o.first.Add(23 * time.Hour)
 		if !o.secondAt.IsZero() {

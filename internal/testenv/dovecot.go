@@ -264,6 +264,7 @@ func (d *Dovecot) start(bin string) error {
 		PlainPort: d.plainPort,
 		TLSPort:   d.tlsPort,
 		Source:    d.role == RoleSource,
+		OAuth2:    d.opts.OAuth2,
 	}
 	if err := d.processUsers(&data); err != nil {
 		return err

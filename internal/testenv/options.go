@@ -21,6 +21,28 @@ type DovecotOptions struct {
 	PlainPort, TLSPort int
 	// MasterPassword is the master user's password. Default: random.
 	MasterPassword string
+	// OAuth2, when set, adds Dovecot's oauth2 passdb: AUTHENTICATE XOAUTH2
+	// and OAUTHBEARER tokens are validated through an introspection
+	// endpoint (see OAuthServer). Default: passwords only.
+	OAuth2 *DovecotOAuth2
+}
+
+// DovecotOAuth2 configures the oauth2 passdb of a Dovecot instance.
+type DovecotOAuth2 struct {
+	// IntrospectionURL is asked with the token appended (Dovecot's "get"
+	// introspection: its "post" mode panics in 2.3.19) and answers JSON
+	// with "active" and "username" (RFC 7662).
+	IntrospectionURL string
+	// PerDomain compares the introspection's username with the domain of
+	// the user logging in instead of the whole user: an app-only token
+	// is good for a whole domain (Dovecot cannot tell the introspection
+	// which mailbox logs in). Default: the whole user.
+	PerDomain bool
+	// OnlyBearer offers OAUTHBEARER and not XOAUTH2. Default: both.
+	OnlyBearer bool
+	// OnlyOAuth drops the password passdb, as Office 365 does with basic
+	// authentication: a LOGIN with a password is refused whatever it is.
+	OnlyOAuth bool
 }
 
 func (o DovecotOptions) fixedPorts() bool { return o.PlainPort != 0 || o.TLSPort != 0 }

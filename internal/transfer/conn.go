@@ -51,6 +51,12 @@ type Endpoint struct {
 	Password string
 	// OAuth2Token, when set, logs in with XOAUTH2 instead of a password.
 	OAuth2Token string
+	// TokenSource, when set, is asked for a bearer token before every new
+	// connection (it caches the token until shortly before it expires), and
+	// the login is XOAUTH2, or OAUTHBEARER when the server offers only that;
+	// Password is then unused. Its error must hold no secret: it becomes the
+	// Detail of a ConnError with ReasonOAuth.
+	TokenSource func(ctx context.Context) (string, error)
 	// InsecureSkipVerify accepts certificates that cannot be verified.
 	InsecureSkipVerify bool
 	// RootCAs verifies certificates; nil means the system's roots.
@@ -268,6 +274,10 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 	if s.unverifiedTLS {
 		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(t.mode, e))
 	}
+	if e, err = e.withToken(ctx, side, t.addr); err != nil {
+		s.c.Close()
+		return nil, err
+	}
 	if err := s.login(e); err != nil {
 		s.c.Close()
 		return nil, err
@@ -417,13 +427,18 @@ func (s *session) login(e Endpoint) error {
 		switch plan.mech {
 		case mechXOAuth2:
 			return s.c.Authenticate(xoauth2{user: plan.user, token: e.OAuth2Token})
+		case mechOAuthBearer:
+			return s.c.Authenticate(oauthBearer{user: plan.user, token: e.OAuth2Token})
 		case mechPlain:
 			return s.c.Authenticate(sasl.NewPlainClient(plan.authzid, plan.user, e.Password))
 		}
 		return s.c.Login(plan.user, e.Password).Wait()
 	})
 	if err != nil {
-		return classifyLogin(s.side, s.addr, err)
+		ce := classifyLogin(s.side, s.addr, err)
+		ce.OAuthOffered = ce.Reason == ReasonAuth && plan.mech != mechXOAuth2 && plan.mech != mechOAuthBearer &&
+			(caps.Has(imap.AuthCap("XOAUTH2")) || caps.Has(imap.AuthCap(sasl.OAuthBearer)))
+		return ce
 	}
 	return nil
 }
@@ -437,7 +452,19 @@ func (x xoauth2) Start() (string, []byte, error) {
 }
 
 func (x xoauth2) Next(challenge []byte) ([]byte, error) {
-	// The server sends a JSON error as a challenge; answering empty lets it
-	// finish with NO, which carries the reason.
-	return []byte{}, nil
+	// The server sends a JSON error as a challenge; answering lets it
+	// finish with NO, which carries the reason. Not empty: go-imap sends
+	// an empty answer as "=", which Dovecot refuses as invalid base64
+	// (losing its reason); 0x01 is RFC 7628's answer to an error.
+	return []byte{0x01}, nil
 }
+
+// oauthBearer is the SASL OAUTHBEARER mechanism (RFC 7628); go-sasl's
+// gives up on the server's error challenge, losing the server's NO.
+type oauthBearer struct{ user, token string }
+
+func (o oauthBearer) Start() (string, []byte, error) {
+	return "OAUTHBEARER", []byte("n,a=" + strings.NewReplacer("=", "=3D", ",", "=2C").Replace(o.user) + ",\x01auth=Bearer " + o.token + "\x01\x01"), nil
+}
+
+func (o oauthBearer) Next(challenge []byte) ([]byte, error) { return []byte{0x01}, nil }

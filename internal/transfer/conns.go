@@ -101,7 +101,7 @@ func (c *conns) moreDests(ctx context.Context, n int) {
 // failure only means appending through go-imap, as before.
 func (c *conns) openPipes(ctx context.Context) bool {
 	want := c.job.DestConns - 1
-	if want < 1 || c.noPipes || c.job.Dest.OAuth2Token != "" || !c.dst().caps.Has(imap.CapLiteralPlus) {
+	if want < 1 || c.noPipes || c.job.Dest.OAuth2Token != "" || c.job.Dest.TokenSource != nil || !c.dst().caps.Has(imap.CapLiteralPlus) {
 		return false
 	}
 	for len(c.pipes) < want {

@@ -41,6 +41,7 @@ const (
 	ReasonPlainRefuse Reason = "plain-refuse" // server refuses login without TLS
 	ReasonForbidden   Reason = "forbidden"    // address not allowed by the caller's dialer
 	ReasonProtocol    Reason = "protocol"     // the server speaks no IMAP we understand
+	ReasonOAuth       Reason = "oauth"        // no OAuth2 token: the provider refused the grant
 )
 
 // ConnError is a failure to connect or log in. Its message is written for a
@@ -51,7 +52,11 @@ type ConnError struct {
 	Addr   string // host:port as the customer wrote it
 	Reason Reason
 	Detail string // the server's or the system's own words, password-free
-	Err    error
+	// OAuthOffered says, for a refused password login (ReasonAuth), that
+	// the server offers XOAUTH2 or OAUTHBEARER: on Office 365 that means
+	// basic authentication is off and only a token will do.
+	OAuthOffered bool
+	Err          error
 }
 
 func (e *ConnError) Error() string {
@@ -77,6 +82,8 @@ func (e *ConnError) Error() string {
 		what = e.Addr + " refuses login without encryption"
 	case ReasonForbidden:
 		what = "connections to " + e.Addr + " are not allowed"
+	case ReasonOAuth:
+		what = "no OAuth2 token for " + e.Addr + ": the provider refused the grant"
 	default:
 		what = "unexpected answer from " + e.Addr
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-sasl"
 )
 
 // What both IMAP clients (go-imap's, in conn.go, and the pipelined
@@ -68,9 +69,10 @@ type loginMech int
 
 // The login mechanisms.
 const (
-	mechLogin   loginMech = iota // LOGIN user password
-	mechPlain                    // AUTHENTICATE PLAIN authzid\0user\0password
-	mechXOAuth2                  // AUTHENTICATE XOAUTH2 with a bearer token
+	mechLogin       loginMech = iota // LOGIN user password
+	mechPlain                        // AUTHENTICATE PLAIN authzid\0user\0password
+	mechXOAuth2                      // AUTHENTICATE XOAUTH2 with a bearer token
+	mechOAuthBearer                  // AUTHENTICATE OAUTHBEARER (RFC 7628) with a bearer token
 )
 
 func (m loginMech) String() string {
@@ -79,6 +81,8 @@ func (m loginMech) String() string {
 		return "AUTHENTICATE PLAIN"
 	case mechXOAuth2:
 		return "AUTHENTICATE XOAUTH2"
+	case mechOAuthBearer:
+		return "AUTHENTICATE OAUTHBEARER"
 	}
 	return "LOGIN"
 }
@@ -97,13 +101,17 @@ type loginPlan struct {
 var errLoginDisabled = errors.New("the server refuses LOGIN")
 
 // planLogin decides how to log in to e, given the server's capabilities
-// before login: XOAUTH2 with a token; a master user with SASL PLAIN and an
+// before login: with a token, XOAUTH2 (the providers' own), or OAUTHBEARER
+// when the server offers only that; a master user with SASL PLAIN and an
 // authorization identity when the server offers AUTH=PLAIN (or the endpoint
 // asks for it), else Dovecot's "user*master" LOGIN; a user with LOGIN,
 // unless the server has LOGINDISABLED.
 func planLogin(e Endpoint, caps imap.CapSet) (loginPlan, error) {
 	switch {
-	case e.OAuth2Token != "":
+	case e.OAuth2Token != "" || e.TokenSource != nil:
+		if caps.Has(imap.AuthCap(sasl.OAuthBearer)) && !caps.Has(imap.AuthCap("XOAUTH2")) {
+			return loginPlan{mech: mechOAuthBearer, user: e.User}, nil
+		}
 		return loginPlan{mech: mechXOAuth2, user: e.User}, nil
 	case e.AuthUser != "":
 		form := e.MasterForm
@@ -125,4 +133,21 @@ func planLogin(e Endpoint, caps imap.CapSet) (loginPlan, error) {
 		return loginPlan{}, errLoginDisabled
 	}
 	return loginPlan{mech: mechLogin, user: e.User}, nil
+}
+
+// withToken returns e with a bearer token from its TokenSource, fetched for
+// this connection; e itself when it has none.
+func (e Endpoint) withToken(ctx context.Context, side Side, addr string) (Endpoint, error) {
+	if e.TokenSource == nil {
+		return e, nil
+	}
+	tok, err := e.TokenSource(ctx)
+	if err == nil && tok == "" {
+		err = errors.New("empty token")
+	}
+	if err != nil {
+		return e, &ConnError{Side: side, Addr: addr, Reason: ReasonOAuth, Detail: err.Error(), Err: err}
+	}
+	e.OAuth2Token = tok
+	return e, nil
 }

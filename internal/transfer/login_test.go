@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"context"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -25,6 +26,11 @@ func TestPlanLogin(t *testing.T) {
 		return e
 	}
 	oauth := Endpoint{User: "anna@example.com", OAuth2Token: "tok"}
+	sourced := Endpoint{User: "anna@example.com", TokenSource: func(context.Context) (string, error) { return "tok", nil }}
+	withMaster := func(e Endpoint) Endpoint {
+		e.AuthUser, e.Password = "master", "pw"
+		return e
+	}
 	for _, tc := range []struct {
 		name string
 		e    Endpoint
@@ -41,6 +47,10 @@ func TestPlanLogin(t *testing.T) {
 		{"master, SASL asked without the cap", withForm(master, MasterSASL, ""), caps(), loginPlan{mech: mechPlain, user: "master", authzid: "anna@example.com"}, nil},
 		{"master, separator asked with AUTH=PLAIN", withForm(master, MasterSeparator, "%"), caps(plain), loginPlan{mech: mechLogin, user: "anna@example.com%master"}, nil},
 		{"OAuth2 wins over everything", oauth, caps(imap.CapLoginDisabled, plain), loginPlan{mech: mechXOAuth2, user: "anna@example.com"}, nil},
+		{"a token source logs in with XOAUTH2", sourced, caps(imap.AuthCap("XOAUTH2"), imap.AuthCap("OAUTHBEARER")), loginPlan{mech: mechXOAuth2, user: "anna@example.com"}, nil},
+		{"XOAUTH2 when the server names no mechanism", sourced, caps(imap.CapIMAP4rev1), loginPlan{mech: mechXOAuth2, user: "anna@example.com"}, nil},
+		{"OAUTHBEARER when it is the only one offered", sourced, caps(imap.AuthCap("OAUTHBEARER"), plain), loginPlan{mech: mechOAuthBearer, user: "anna@example.com"}, nil},
+		{"a token wins over a master user", withMaster(sourced), caps(plain), loginPlan{mech: mechXOAuth2, user: "anna@example.com"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := planLogin(tc.e, tc.caps)

@@ -62,7 +62,7 @@ var errNoLiteralPlus = errors.New("the server does not offer LITERAL+")
 // ending cuts the connection.
 func dialPipe(ctx context.Context, e Endpoint, to Timeouts, utf8Names bool) (*pipeConn, error) {
 	to = to.withDefaults()
-	if e.OAuth2Token != "" {
+	if e.OAuth2Token != "" || e.TokenSource != nil {
 		return nil, errors.New("XOAUTH2 login is not supported by the pipelined appender")
 	}
 	t, err := e.target(SideDestination, PresetStandardSSL)

@@ -26,12 +26,18 @@ const riverUICSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-sr
 // the panel's base URL is https, HSTS for a year.
 func (s *server) securityHeaders(next http.Handler) http.Handler {
 	hsts := s.BaseURL != nil && s.BaseURL.Scheme == "https"
+	csp := panelCSP
+	if s.microsoftConfigured() {
+		// "Collega Microsoft 365" posts to the panel, which redirects the
+		// form to Microsoft's consent page: form-action covers redirects.
+		csp += " " + s.OAuth.Microsoft.AuthorityOrigin()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		if r.URL.Path == RiverUIPath || strings.HasPrefix(r.URL.Path, RiverUIPath+"/") {
 			h.Set("Content-Security-Policy", riverUICSP)
 		} else {
-			h.Set("Content-Security-Policy", panelCSP)
+			h.Set("Content-Security-Policy", csp)
 		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")

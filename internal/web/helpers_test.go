@@ -32,6 +32,7 @@ import (
 	"github.com/trasloco/trasloco/internal/health"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/metrics"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
@@ -83,6 +84,7 @@ type panelOpts struct {
 	forbidPlainLogin  bool
 	logs              io.Writer     // the panel's log; default discarded
 	mail              AccountMailer // invitations and reset links
+	oauth             *oauth.Tokens // the operator's Microsoft and Google registrations
 }
 
 func setup(t *testing.T, opts ...panelOpts) *panel {
@@ -136,6 +138,7 @@ func setup(t *testing.T, opts ...panelOpts) *panel {
 		Metrics:           o.metrics,
 		Health:            hc,
 		Mail:              o.mail,
+		OAuth:             o.oauth,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

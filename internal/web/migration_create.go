@@ -103,7 +103,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	res, problem, err := s.parseUpload(r, file, f.MasterUser != "")
+	res, problem, err := s.parseUpload(r, file, f.MasterUser != "" || s.oauthTakesEmptyPassword(preset))
 	if err != nil {
 		s.serverError(w, r, err)
 		return

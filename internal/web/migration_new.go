@@ -12,6 +12,10 @@ import (
 func (s *server) migrationNew(w http.ResponseWriter, r *http.Request) {
 	f := s.newForm(r)
 	f.Preset = string(transfer.PresetStandardSSL)
+	if p, err := transfer.ParsePreset(r.URL.Query().Get("preset")); err == nil {
+		f.Preset = string(p)
+	}
+	f.OAuth.Open = f.Preset
 	s.renderForm(w, r, http.StatusOK, f)
 }
 
@@ -25,6 +29,7 @@ func (s *server) newForm(r *http.Request) views.MigrationForm {
 		MaxBytes: s.MaxCSVBytes,
 		MaxLines: s.MaxCSVLines,
 		Errors:   map[string]string{},
+		OAuth:    s.providerOAuth(r, c.Tenant.ID),
 	}
 }
 

@@ -75,6 +75,8 @@ func (s *server) routes() http.Handler {
 		r.Post("/migrations", s.migrationCreate)
 		r.Get("/migrations/example.csv", s.migrationExample)
 		r.Get("/migrations/example.txt", s.migrationExample)
+		r.Post("/microsoft/connect", s.microsoftConnect)
+		r.Get("/microsoft/callback", s.microsoftCallback)
 
 		r.Group(func(r chi.Router) {
 			r.Use(s.operatorScope, s.auditOperatorActions)

@@ -20,6 +20,7 @@ import (
 	"github.com/trasloco/trasloco/internal/csvimport"
 	"github.com/trasloco/trasloco/internal/health"
 	"github.com/trasloco/trasloco/internal/metrics"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/secret"
 )
 
@@ -78,6 +79,11 @@ type Deps struct {
 	// the prefix RiverUIPath and mounted there for operators only.
 	// Default nil: not mounted.
 	RiverUI http.Handler
+	// OAuth holds the operator's Microsoft and Google registrations: the
+	// admin-consent link of "Collega Microsoft 365", the client id shown
+	// for Google Workspace, and empty CSV passwords for those presets.
+	// Default nil: passwords only.
+	OAuth *oauth.Tokens
 }
 
 // RiverUIPath is where the panel mounts River's UI.

@@ -112,6 +112,8 @@ type MigrationForm struct {
 	// ChooseFileAgain says the file was received but must be chosen again,
 	// since browsers never re-fill a file input.
 	ChooseFileAgain bool
+	// OAuth is the Office 365 and Google Workspace connection panel.
+	OAuth ProviderOAuth
 }
 
 // Err returns the message of field, or "".

@@ -1,0 +1,74 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+
+	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/oauth"
+	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// errNoToken says why a line without a password has no token either: a
+// code of oauthCatalog, lasting until the customer acts.
+type errNoToken struct{ key string }
+
+func (e errNoToken) Error() string { return "no oauth2 token: " + e.key }
+
+// tokenSource returns the bearer-token source for a line of the tenant
+// whose CSV has no password: Microsoft 365's app-only tokens of the
+// directory the tenant connected (preset Office 365), or Google's delegated
+// tokens for the mailbox (preset Gmail). errNoToken when there is none.
+func (d Deps) tokenSource(ctx context.Context, tenantID int64, p transfer.Preset, remoteUser string) (func(context.Context) (string, error), error) {
+	switch p {
+	case transfer.PresetOffice365:
+		if d.OAuth == nil || !d.OAuth.Microsoft.Configured() {
+			return nil, errNoToken{"oauth.reason.not_configured"}
+		}
+		dir, err := store.GetMicrosoftDirectory(ctx, d.Pool, tenantID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errNoToken{"oauth.reason.not_connected"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return d.OAuth.MicrosoftSource(dir.DirectoryID), nil
+	case transfer.PresetGmail:
+		if d.OAuth == nil || !d.OAuth.Google.Configured() {
+			return nil, errNoToken{"oauth.reason.not_configured"}
+		}
+		return d.OAuth.GoogleSource(remoteUser), nil
+	}
+	return nil, errNoToken{"oauth.reason.not_configured"}
+}
+
+// oauthReason is the customer's reason for a failed login of a line, when
+// OAuth2 explains it (a refused grant, a token Exchange refused, a password
+// Office 365 no longer takes); "" otherwise.
+func (d Deps) oauthReason(l i18n.Lang, p transfer.Preset, e transfer.Endpoint, ce *transfer.ConnError) string {
+	switch {
+	case ce.Reason == transfer.ReasonOAuth:
+		var oe *oauth.Error
+		detail := ce.Detail
+		if errors.As(ce.Err, &oe) {
+			detail = oe.Code
+		}
+		switch step := oauth.MissingStep(ce.Err); {
+		case p == transfer.PresetGmail && step == oauth.StepConsent:
+			return i18n.T(l, "oauth.reason.google_delegation", e.User, d.OAuth.Google.ClientID)
+		case step == oauth.StepConsent:
+			return i18n.T(l, "oauth.reason.consent", detail)
+		case step == oauth.StepTenant:
+			return i18n.T(l, "oauth.reason.tenant", detail)
+		}
+		return i18n.T(l, "oauth.reason.refused", ce.Detail)
+	case ce.Reason == transfer.ReasonAuth && e.TokenSource != nil && p == transfer.PresetGmail:
+		return i18n.T(l, "oauth.reason.google_mailbox", e.User)
+	case ce.Reason == transfer.ReasonAuth && e.TokenSource != nil:
+		return i18n.T(l, "oauth.reason.mailbox", e.User)
+	case ce.Reason == transfer.ReasonAuth && ce.OAuthOffered && p == transfer.PresetOffice365:
+		return i18n.T(l, "oauth.reason.o365_password")
+	}
+	return ""
+}
