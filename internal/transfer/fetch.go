@@ -102,9 +102,10 @@ var errUIDValidity = errors.New("the source folder's UIDVALIDITY changed during 
 // the source refuses (a tagged NO or BAD) or leaves messages out of is
 // fetched again one message at a time; a message still not delivered is
 // gone when a UID SEARCH proves it expunged, and failed otherwise. A body
-// larger than the message's declared size (plus literalSlack) or the size
-// limit is not read: the message is too large or failed, and the source
-// reconnected.
+// far larger than the message declared (bodySlack) or than the size limit
+// is not read: the message is failed or too large, and the source
+// reconnected. A connection that breaks while a body comes is reopened and
+// the FETCH goes on (see survive).
 type bodyFetch struct {
 	r      *runner
 	f      opened
@@ -158,6 +159,17 @@ func (b *bodyFetch) fetchAll(ctx context.Context, uids []uint32) error {
 			continue
 		}
 		rest := b.undelivered(uids, res.delivered)
+		if named := res.tooBig; named != nil && b.byUID[named.UID].uid != 0 && len(b.undelivered([]uint32{named.UID}, nil)) == 1 {
+			// The connection's bound named a message still to do: it is
+			// too large, the others go on together. (A name already
+			// decided is no progress: one at a time, below.)
+			b.refuseLiteral(b.byUID[res.tooBig.UID], res.tooBig.Size)
+			if err := b.reopen(ctx); err != nil {
+				return err
+			}
+			uids = b.undelivered(rest, nil)
+			continue
+		}
 		if res.tooBig != nil {
 			if err := b.reopen(ctx); err != nil {
 				return err
@@ -425,13 +437,15 @@ func (b *bodyFetch) tooBig(res *fetched, err error) error {
 	return err
 }
 
-// refuseLiteral decides the fate of a message whose body is larger than
-// the size limit (too large) or than it declared (failed).
+// refuseLiteral decides the fate of a message whose body is far larger
+// than it declared (failed: the server misbehaves, the message may come
+// whole another time) or, declared near the limit, larger than the size
+// limit (too large).
 func (b *bodyFetch) refuseLiteral(m meta, size int64) {
 	folder := b.f.p.Source
-	if size > b.r.job.MaxMessageSize {
+	if size <= m.size+bodySlack(m.size) {
 		b.r.t.decide(folder, m, fateTooLarge, ReasonTooLarge, fmt.Sprintf("%d", size))
-		b.r.t.logf(slog.LevelWarn, folder, "message UID %d not copied: the source sends %d bytes (it declared %d), over the %d MB limit", m.uid, size, m.size, b.r.job.MaxMessageSize>>20)
+		b.r.t.logf(slog.LevelWarn, folder, "message UID %d not copied: the source sends %d bytes, over the %d MB limit", m.uid, size, b.r.job.MaxMessageSize>>20)
 		return
 	}
 	b.r.t.decide(folder, m, fateFailed, ReasonSizeMismatch, fmt.Sprintf("%d > %d", size, m.size))

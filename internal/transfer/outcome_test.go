@@ -33,8 +33,12 @@ func TestEveryMessageEndsInOneOutcome(t *testing.T) {
 		{name: "a tagged NO for one unreadable message", faults: testenv.HostileFaults{RefuseUID: 4}, uid: 4, reason: transfer.ReasonSourceRefuse},
 		{name: "EXISTS of 2^32-1", faults: testenv.HostileFaults{Exists: 4294967295}},
 		{
-			name: "a 40 MiB body declared as 900 bytes", uid: 5, reason: transfer.ReasonTooLarge,
+			name: "a 40 MiB body declared as 900 bytes", uid: 5, reason: transfer.ReasonSizeMismatch,
 			tweak: func(ms []testenv.HostileMessage) { ms[4].Pad, ms[4].DeclaredSize = 40<<20, 900 },
+		},
+		{
+			name: "a 40 MiB body declared as 29.5 MiB", uid: 5, reason: transfer.ReasonTooLarge,
+			tweak: func(ms []testenv.HostileMessage) { ms[4].Pad, ms[4].DeclaredSize = 40<<20, 29<<20+1<<19 },
 		},
 		{
 			name: "a body three times its declared size", uid: 6, reason: transfer.ReasonSizeMismatch,
