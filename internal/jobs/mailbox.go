@@ -157,7 +157,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 	if err != nil {
 		return fmt.Errorf("mailbox: connect for locks: %w", err)
 	}
-	defer locks.Close(context.WithoutCancel(ctx))
+	defer releaseLocks(ctx, locks)
 	// One writer per destination mailbox, whichever migration or line
 	// copies into it: two at once would duplicate its mail.
 	if ok, err := tryLock(ctx, locks, mailboxLockKey(mb.LocalUser)); err != nil {
@@ -624,6 +624,15 @@ func waitAgain(job *river.Job[MailboxArgs], poll time.Duration) time.Duration {
 	_ = json.Unmarshal(job.Metadata, &md)
 	f := min(1+md.Snoozes/5, 6)
 	return time.Duration(f)*poll + rand.N(poll/2+1)
+}
+
+// releaseLocks unlocks every advisory lock of conn, then closes it: the
+// server would release them only once its backend is gone, a moment after
+// the close, and the next job of the same tenant or host would wait.
+func releaseLocks(ctx context.Context, conn *pgx.Conn) {
+	ctx = context.WithoutCancel(ctx)
+	_, _ = conn.Exec(ctx, `SELECT pg_advisory_unlock_all()`)
+	_ = conn.Close(ctx)
 }
 
 func tryLock(ctx context.Context, conn *pgx.Conn, key int64) (bool, error) {

@@ -35,6 +35,11 @@ func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	if err != nil {
 		return err
 	}
+	// A disabled tenant's runs wait until it is enabled again.
+	if t, err := store.GetTenant(ctx, w.d.Pool, a.TenantID); err == nil && t.Disabled {
+		log.Info("run: tenant disabled, waiting")
+		return river.JobSnooze(10 * w.d.Poll)
+	}
 	return pgx.BeginFunc(ctx, w.d.Pool, func(tx pgx.Tx) error {
 		r, err := store.StartRun(ctx, tx, a.TenantID, a.RunID)
 		if errors.Is(err, store.ErrNotFound) {

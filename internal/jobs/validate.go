@@ -79,7 +79,7 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrat
 	if err != nil {
 		return fmt.Errorf("validate: connect for locks: %w", err)
 	}
-	defer locks.Close(context.WithoutCancel(ctx))
+	defer releaseLocks(ctx, locks)
 	if ok, err := takeSlot(ctx, locks, keys); err != nil {
 		return err
 	} else if !ok {
@@ -90,6 +90,11 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrat
 	tenant, err := store.GetTenant(ctx, w.d.Pool, a.TenantID)
 	if err != nil {
 		return fmt.Errorf("validate migration: %w", err)
+	}
+	if tenant.Disabled {
+		// Stopped; the purge turns it red without its passwords later.
+		log.Info("validate: tenant disabled, stopping")
+		return nil
 	}
 	v := &validation{
 		w: w, m: m, lang: i18n.Parse(tenant.Language),
@@ -332,6 +337,9 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	status, err := currentStatus(ctx, d, v.m.TenantID, v.m.ID)
 	if err != nil || status != store.MigrationValidating {
 		return false, err
+	}
+	if t, err := store.GetTenant(ctx, d.Pool, v.m.TenantID); err != nil || t.Disabled {
+		return false, err // disabled meanwhile: no more lines checked
 	}
 	fail := func(key string, args ...any) (bool, error) {
 		text := i18n.T(v.lang, "csv.line", l.LineNo, i18n.T(v.lang, key, args...))

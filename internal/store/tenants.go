@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -163,14 +164,28 @@ func SetTenantLanguage(ctx context.Context, db DBTX, tenantID int64, language st
 }
 
 // SetTenantDisabled disables or re-enables the tenant named name. The users
-// of a disabled tenant cannot log in.
+// of a disabled tenant cannot log in. Disabling also asks its running runs
+// to stop (stop_requested_at, as Interrompi does): their copies end at the
+// next checkpoint, cancelled, keeping their passwords for a resume; the
+// workers start none of its validations or runs while it is disabled.
 func SetTenantDisabled(ctx context.Context, db DBTX, name string, disabled bool) error {
-	tag, err := db.Exec(ctx, `UPDATE tenants SET disabled = $2 WHERE name = $1`, strings.TrimSpace(name), disabled)
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `UPDATE tenants SET disabled = $2 WHERE name = $1 RETURNING id`, strings.TrimSpace(name), disabled).Scan(&id)
+		if err != nil {
+			return notFound(err)
+		}
+		if disabled {
+			_, err = tx.Exec(ctx, `UPDATE runs SET stop_requested_at = now()
+				WHERE tenant_id = $1 AND status = 'running' AND stop_requested_at IS NULL`, id)
+		}
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("disable tenant %q: %w", name, ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("disable tenant: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("disable tenant %q: %w", name, ErrNotFound)
 	}
 	return nil
 }
