@@ -90,7 +90,15 @@ func TestFirstRunTooFarAhead(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, res.status)
 	require.Contains(t, res.body, "al massimo 90 giorni da oggi")
 	form.Set("first_run_at", testNow.AddDate(0, 0, 89).Format("2006-01-02T15:04"))
-	b.createMigration(form, goodCSV())
+	id := b.createMigration(form, goodCSV())
+
+	// Nor can a change move it there (a red migration may be changed).
+	_, err := p.pool.Exec(context.Background(), `UPDATE migrations SET status = 'red' WHERE id = $1`, id)
+	require.NoError(t, err)
+	form.Set("first_run_at", testNow.AddDate(1, 0, 0).Format("2006-01-02T15:04"))
+	res = b.post(fmt.Sprintf("/migrations/%d/edit", id), form)
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, res.body, "al massimo 90 giorni da oggi")
 }
 
 // A tenant creates at most MigrationsPerHour migrations an hour.

@@ -81,10 +81,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 	for k, v := range schedErrs {
 		f.Errors[k] = v
 	}
-	if !sc.First.IsZero() && sc.First.Sub(s.Now()) > s.MaxScheduleAhead {
-		// Passwords are kept until the runs: not for years.
-		f.Errors["first_run_at"] = i18n.T(l, "web.schedule.first_too_far", int(s.MaxScheduleAhead.Hours()/24))
-	}
+	s.checkAhead(l, sc, f.Errors)
 	file, _, err := r.FormFile("csv")
 	switch {
 	case errors.Is(err, http.ErrMissingFile):
@@ -211,6 +208,14 @@ func wholeFileRefused(l i18n.Lang, res *csvimport.Result) []string {
 		out = append(out, p.Message(l))
 	}
 	return out
+}
+
+// checkAhead refuses a first run more than MaxScheduleAhead from now:
+// the passwords are kept until the runs, not for years.
+func (s *server) checkAhead(l i18n.Lang, sc schedule, errs map[string]string) {
+	if !sc.First.IsZero() && sc.First.Sub(s.Now()) > s.MaxScheduleAhead {
+		errs["first_run_at"] = i18n.T(l, "web.schedule.first_too_far", int(s.MaxScheduleAhead.Hours()/24))
+	}
 }
 
 // megabytesText shows a size limit the way csvimport's messages do.

@@ -120,6 +120,7 @@ func (s *server) migrationEditSubmit(w http.ResponseWriter, r *http.Request) {
 	for k, v := range schedErrs {
 		f.Errors[k] = v
 	}
+	s.checkAhead(l, sc, f.Errors)
 	if len(f.Errors) > 0 {
 		f.FormError = i18n.T(l, "web.form.has_errors")
 		s.renderEdit(w, r, http.StatusUnprocessableEntity, views.MigrationEdit{ID: m.ID, Name: m.Name, Form: f})
