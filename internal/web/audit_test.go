@@ -67,6 +67,8 @@ func TestAuditTrail(t *testing.T) {
 	op.login(opEmail)
 	require.Equal(t, http.StatusSeeOther, op.post(fmt.Sprintf("/migrations/%d/cancel", other), url.Values{"confirm": {"1"}}).status)
 
+	// The navigation leads each reader to its own trail.
+	require.Equal(t, "/audit", a.get("/migrations").doc(t).Find(`[data-testid="nav-audit"]`).AttrOr("href", ""))
 	got := auditRows(t, a.get("/audit"))
 	var actions []string
 	for _, r := range got {
@@ -90,6 +92,7 @@ func TestAuditTrail(t *testing.T) {
 	require.Equal(t, "noc@provider.test (operatore)", got[0].actor)
 	require.Contains(t, a.get("/audit").body, fmt.Sprintf("POST /migrations/%d/start", third))
 
+	require.Equal(t, "/admin/audit", op.get("/migrations").doc(t).Find(`[data-testid="nav-audit"]`).AttrOr("href", ""))
 	all := auditRows(t, op.get("/admin/audit"))
 	tenants := map[string]bool{}
 	for _, r := range all {
