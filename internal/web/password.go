@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -80,6 +81,13 @@ func (s *server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/migrations", http.StatusSeeOther)
 }
 
+// Throttling of reset emails (forgotSubmit).
+const (
+	resetsPerEmail = 3
+	resetsPerIP    = 20
+	resetWindow    = time.Hour
+)
+
 // forgotShow is "password dimenticata": the address to send a link to.
 func (s *server) forgotShow(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, i18n.T(lang(r), "web.forgot.title"))
@@ -88,13 +96,28 @@ func (s *server) forgotShow(w http.ResponseWriter, r *http.Request) {
 
 // forgotSubmit sends a one-time reset link (valid resetLifetime, stored
 // hashed; a new one replaces the unused) to an enabled user of an enabled
-// tenant. The answer is the same whether or not the address is known, so
-// it tells nobody who has an account.
+// tenant. At most resetsPerEmail requests for one address and resetsPerIP
+// from one client (its /64 for IPv6) count within resetWindow; the others
+// send nothing, so nobody can flood an inbox. The answer is the same
+// whether or not the address is known or the request throttled, so it
+// tells nobody who has an account.
 func (s *server) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx, l := r.Context(), lang(r)
 	email := store.NormalizeEmail(r.PostFormValue("email"))
-	u, err := store.GetUserByEmail(ctx, s.Pool, email)
+	now := s.Now()
+	ok, err := store.ReserveResetRequest(ctx, s.Pool, email, auth.ClientKey(clientIP(r, s.TrustedProxies)),
+		now, now.Add(-resetWindow), resetsPerEmail, resetsPerIP)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	var u store.User
+	if ok {
+		u, err = store.GetUserByEmail(ctx, s.Pool, email)
+	}
 	switch {
+	case !ok:
+		s.Logger.WarnContext(ctx, "password reset throttled", "request_id", requestID(r))
 	case errors.Is(err, store.ErrNotFound), err == nil && (u.Disabled || u.TenantDisabled):
 		s.Logger.InfoContext(ctx, "password reset for an unknown or disabled account", "request_id", requestID(r))
 	case err != nil:

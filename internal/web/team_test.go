@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -221,4 +223,56 @@ func TestSettings(t *testing.T) {
 	ob := p.browser()
 	ob.login(otherEmail)
 	require.Equal(t, "it@other.test", strings.TrimSpace(ob.get("/settings").doc(t).Find(`#notify_emails`).Text()))
+}
+
+// Reset emails are throttled per address and per client, with the answer
+// of an unknown address.
+func TestForgotPasswordThrottled(t *testing.T) {
+	t.Parallel()
+	mp := testenv.SharedMailpit(t)
+	host, port, err := net.SplitHostPort(mp.SMTPAddr())
+	require.NoError(t, err)
+	pn, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	m, err := notify.NewMailer(config.SMTP{Host: host, Port: pn, TLS: config.TLSNone, From: "trasloco@provider.test"})
+	require.NoError(t, err)
+	p := setup(t, panelOpts{mail: m, trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
+	tn, _ := p.tenant("acme", "acme.test")
+	hash, err := p.browser().p.srvHash(userPassword)
+	require.NoError(t, err)
+	anna, bob := uniqueAddr(t, "anna"), uniqueAddr(t, "bob")
+	for _, e := range []string{anna, bob} {
+		_, err = store.CreateUser(context.Background(), p.pool, tn.ID, store.NewUser{Email: e, PasswordHash: hash})
+		require.NoError(t, err)
+	}
+	b := p.browser()
+	forgot := func(email, from string) {
+		t.Helper()
+		res := b.post("/password/forgot", url.Values{"email": {email}}, "X-Forwarded-For", from)
+		require.Equal(t, http.StatusOK, res.status)
+		require.Equal(t, 1, res.doc(t).Find(`[data-testid="forgot-sent"]`).Length())
+	}
+	count := func(to string) int {
+		t.Helper()
+		found, err := mp.Search(context.Background(), "to:"+to)
+		require.NoError(t, err)
+		return len(found)
+	}
+
+	// Ten requests for anna from two clients: three emails.
+	for i := range 10 {
+		forgot(anna, fmt.Sprintf("198.51.100.%d", 1+i%2))
+	}
+	require.Len(t, mp.WaitMessages(context.Background(), t, "to:"+anna, resetsPerEmail), resetsPerEmail)
+	require.Equal(t, resetsPerEmail, count(anna))
+
+	// One client asking for many addresses (known or not) stops getting any sent.
+	for range resetsPerIP {
+		forgot(uniqueAddr(t, "nessuno"), "203.0.113.7")
+	}
+	forgot(bob, "203.0.113.7")
+	forgot(bob, "2001:db8::1")
+	require.Len(t, mp.WaitMessages(context.Background(), t, "to:"+bob, 1), 1)
+	require.Equal(t, 1, count(bob), "only the request from the other client sent one")
+	require.Equal(t, resetsPerEmail, count(anna))
 }
