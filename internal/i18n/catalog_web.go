@@ -229,6 +229,8 @@ var webCatalog = map[string]Message{
 	"web.resources.copied":           {IT: "Copiati", EN: "Copied"},
 	"web.resources.already_there":    {IT: "Già presenti", EN: "Already there"},
 	"web.resources.too_large":        {IT: "Oltre 30 MB", EN: "Over 30 MB"},
+	"web.resources.gone":             {IT: "%s spariti dal vecchio server durante la copia", EN: "%s vanished from the old server during the copy"},
+	"web.resources.gone.one":         {IT: "%s sparito dal vecchio server durante la copia", EN: "%s vanished from the old server during the copy"},
 	"web.resources.excluded_folders": {IT: "Cartelle escluse", EN: "Excluded folders"},
 	"web.resources.failed":           {IT: "Non riusciti", EN: "Failed"},
 	"web.resources.bytes":            {IT: "Dati copiati", EN: "Data copied"},

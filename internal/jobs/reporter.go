@@ -50,7 +50,8 @@ type dbReporter struct {
 
 func newDBReporter(d Deps, mb store.MailboxRun) *dbReporter {
 	r := &dbReporter{d: d, mb: mb, stop: make(chan struct{}), done: make(chan struct{})}
-	r.base = store.MailboxCounters{Copied: mb.Copied, Bytes: mb.Bytes, FlagsUpdated: mb.FlagsUpdated}
+	// A message gone in an earlier attempt is not seen again: it adds up too.
+	r.base = store.MailboxCounters{Copied: mb.Copied, Bytes: mb.Bytes, FlagsUpdated: mb.FlagsUpdated, Gone: mb.Gone}
 	go r.loop()
 	return r
 }
@@ -166,6 +167,7 @@ func (r *dbReporter) countersLocked() store.MailboxCounters {
 		Copied:          r.base.Copied + p.Copied,
 		AlreadyThere:    max(0, p.AlreadyThere-r.base.Copied),
 		TooLarge:        p.TooLarge,
+		Gone:            r.base.Gone + p.Gone,
 		ExcludedFolders: p.ExcludedFolders,
 		Failed:          p.Failed,
 		FlagsUpdated:    r.base.FlagsUpdated + p.FlagsUpdated,

@@ -33,6 +33,7 @@ type MailboxCounters struct {
 	Copied          int
 	AlreadyThere    int
 	TooLarge        int
+	Gone            int // expunged at the source during the copy
 	ExcludedFolders int
 	Failed          int
 	FlagsUpdated    int
@@ -82,14 +83,14 @@ const mailboxRunFrom = ` FROM mailbox_runs b
 	JOIN migration_lines l ON l.id = b.line_id AND l.tenant_id = b.tenant_id`
 
 const mailboxRunColumns = `b.id, b.run_id, b.line_id, b.tenant_id, b.status, b.folders, b.found, b.copied,
-	b.already_there, b.too_large, b.excluded_folders, b.failed, b.flags_updated, b.bytes, b.done, b.total,
+	b.already_there, b.too_large, b.excluded_folders, b.failed, b.flags_updated, b.bytes, b.done, b.total, b.gone,
 	COALESCE(b.current_folder, ''), COALESCE(b.error_text, ''), b.attempts, b.started_at, b.ended_at, b.updated_at,
 	r.migration_id, r.run_no, l.line_no, l.local_user, l.remote_host, l.remote_user`
 
 func scanMailboxRun(row pgx.Row) (MailboxRun, error) {
 	var m MailboxRun
 	err := row.Scan(&m.ID, &m.RunID, &m.LineID, &m.TenantID, &m.Status, &m.Folders, &m.Found, &m.Copied,
-		&m.AlreadyThere, &m.TooLarge, &m.ExcludedFolders, &m.Failed, &m.FlagsUpdated, &m.Bytes, &m.Done, &m.Total,
+		&m.AlreadyThere, &m.TooLarge, &m.ExcludedFolders, &m.Failed, &m.FlagsUpdated, &m.Bytes, &m.Done, &m.Total, &m.Gone,
 		&m.CurrentFolder, &m.ErrorText, &m.Attempts, &m.StartedAt, &m.EndedAt, &m.UpdatedAt,
 		&m.MigrationID, &m.RunNo, &m.LineNo, &m.LocalUser, &m.RemoteHost, &m.RemoteUser)
 	return m, err
@@ -197,10 +198,10 @@ func SetMailboxProgress(ctx context.Context, db DBTX, tenantID, id int64, c Mail
 	_, err := db.Exec(ctx, `
 		UPDATE mailbox_runs SET folders = $3, found = $4, copied = $5, already_there = $6, too_large = $7,
 			excluded_folders = $8, failed = $9, flags_updated = $10, bytes = $11, done = $12, total = $13,
-			current_folder = NULLIF($14, ''), updated_at = now()
+			current_folder = NULLIF($14, ''), gone = $15, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND status = 'running'`,
 		tenantID, id, c.Folders, c.Found, c.Copied, c.AlreadyThere, c.TooLarge, c.ExcludedFolders, c.Failed,
-		c.FlagsUpdated, c.Bytes, c.Done, c.Total, folder)
+		c.FlagsUpdated, c.Bytes, c.Done, c.Total, folder, c.Gone)
 	if err != nil {
 		return fmt.Errorf("set mailbox progress: %w", err)
 	}
@@ -229,11 +230,11 @@ func FinishMailboxRun(ctx context.Context, db DBTX, tenantID, id int64, to Mailb
 	tag, err := db.Exec(ctx, `
 		UPDATE mailbox_runs SET status = $3, folders = $4, found = $5, copied = $6, already_there = $7,
 			too_large = $8, excluded_folders = $9, failed = $10, flags_updated = $11, bytes = $12,
-			done = $13, total = $14, current_folder = NULL, error_text = NULLIF($15, ''),
+			done = $13, total = $14, current_folder = NULL, error_text = NULLIF($15, ''), gone = $16,
 			started_at = COALESCE(started_at, now()), ended_at = now(), updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'running')`,
 		tenantID, id, to, c.Folders, c.Found, c.Copied, c.AlreadyThere, c.TooLarge, c.ExcludedFolders, c.Failed,
-		c.FlagsUpdated, c.Bytes, c.Done, c.Total, errText)
+		c.FlagsUpdated, c.Bytes, c.Done, c.Total, errText, c.Gone)
 	if err != nil {
 		return fmt.Errorf("finish mailbox run: %w", err)
 	}

@@ -73,14 +73,18 @@ func TestMailboxRunLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.MailboxRunning, got.Status)
 	require.Equal(t, 1, got.Attempts)
-	require.NoError(t, store.SetMailboxProgress(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxCounters{Copied: 5, Done: 5, Total: 10}, "INBOX"))
+	require.NoError(t, store.SetMailboxProgress(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxCounters{Copied: 5, Gone: 1, Done: 5, Total: 10}, "INBOX"))
 	got, err = store.GetMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID)
 	require.NoError(t, err)
 	require.Equal(t, 5, got.Copied)
+	require.Equal(t, 1, got.Gone)
 	require.Equal(t, "INBOX", got.CurrentFolder)
 
 	// One mailbox still to go: the run does not end.
-	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxCompleted, store.MailboxCounters{Copied: 10, Done: 10, Total: 10}, ""))
+	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxCompleted, store.MailboxCounters{Copied: 10, Gone: 2, Done: 10, Total: 10}, ""))
+	got, err = store.GetMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Gone, "the final counters")
 	ended, _ := f.endRunIfDone(t, f.acme.ID)
 	require.False(t, ended)
 	// Ending a mailbox twice is refused, so only one caller goes on.

@@ -140,6 +140,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				Copied:          mb.Copied,
 				AlreadyThere:    mb.AlreadyThere,
 				TooLarge:        mb.TooLarge,
+				Gone:            mb.Gone,
 				ExcludedFolders: mb.ExcludedFolders,
 				Failed:          mb.Failed,
 				Bytes:           i18n.Bytes(l, mb.Bytes),

@@ -117,7 +117,7 @@ func (p *panel) endFirstRun(tenantID int64, run store.Run) (anna, marco store.Ma
 		Detail: "Keyword length too long",
 	}))
 	require.NoError(p.t, store.FinishMailboxRun(ctx, p.pool, tenantID, anna.ID, store.MailboxCompletedWithErrors, store.MailboxCounters{
-		Folders: 4, Found: 120, Copied: 100, AlreadyThere: 15, TooLarge: 2, ExcludedFolders: 2, Failed: 3,
+		Folders: 4, Found: 120, Copied: 100, AlreadyThere: 15, TooLarge: 2, Gone: 4, ExcludedFolders: 2, Failed: 3,
 		Bytes: 1536 << 10, Done: 120, Total: 120,
 	}, ""))
 	p.setTimes(anna.ID, annaStart, annaEnd)
@@ -188,6 +188,9 @@ func TestResources(t *testing.T) {
 	a2 := anna.Find(`[data-testid="resource-mailbox-run"][data-run="2"]`)
 	require.Equal(t, "running", a2.AttrOr("data-status", ""))
 	require.Equal(t, "4", a2.Find(`[data-testid="resource-copied"]`).Text())
+	// Messages that vanished from the old server, only where there are some.
+	require.Equal(t, "4 spariti dal vecchio server durante la copia", a1.Find(`[data-testid="resource-gone"]`).Text())
+	require.Zero(t, a2.Find(`[data-testid="resource-gone"]`).Length())
 	require.Equal(t, "2 KB", a2.Find(`[data-testid="resource-bytes"]`).Text())
 	marco := mailboxes.Eq(1)
 	m1 := marco.Find(`[data-testid="resource-mailbox-run"][data-run="1"]`)
@@ -320,6 +323,7 @@ func TestResources(t *testing.T) {
 	require.Equal(t, "Resources · Trasloco", doc.Find("title").Text())
 	require.Equal(t, "1.5 MB", doc.Find(`[data-testid="resource-mailbox-run"][data-run="1"] [data-testid="resource-bytes"]`).First().Text())
 	require.Contains(t, doc.Find(`[data-testid="skipped-title"]`).Text(), "Messages not copied")
+	require.Equal(t, "4 vanished from the old server during the copy", doc.Find(`[data-testid="resource-gone"]`).Text())
 	require.Contains(t, doc.Find(`[data-testid="skipped-reason"]`).Eq(2).Text(), "the old server did not deliver the message")
 	require.Equal(t, "Resources", b.get(base).doc(t).Find(`[data-testid="resources-link"]`).Text())
 	require.Equal(t, "Retry failed mailboxes", b.get(base).doc(t).Find(`[data-testid="retry"]`).Text())
@@ -419,7 +423,7 @@ func TestResourcesMessages(t *testing.T) {
 		"web.resources.excluded_folders", "web.resources.failed", "web.resources.bytes", "web.resources.duration",
 		"web.resources.log", "web.resources.skipped_title", "web.resources.skipped_hint",
 		"web.resources.skipped_none", "web.resources.folder", "web.resources.date", "web.resources.sender", "web.resources.subject",
-		"web.resources.size", "web.resources.no_subject",
+		"web.resources.size", "web.resources.no_subject", "web.resources.gone", "web.resources.gone.one",
 		"web.log.title", "web.log.download", "web.log.back", "web.log.empty", "web.log.time", "web.log.level", "web.log.message",
 		"web.log.level.debug", "web.log.level.info", "web.log.level.warn", "web.log.level.error",
 	} {

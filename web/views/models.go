@@ -253,6 +253,9 @@ type ErrorPage struct {
 
 func t(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) }
 
+// tn is t for a count n (i18n.N: the key's ".one" message for 1).
+func tn(l i18n.Lang, key string, n int) string { return i18n.N(l, key, n) }
+
 // megabytes shows a size limit the way csvimport's messages do.
 func megabytes(n int64) string {
 	if n < 1<<20 {

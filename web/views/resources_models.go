@@ -66,6 +66,7 @@ type MailboxRunRow struct {
 	Copied          int
 	AlreadyThere    int
 	TooLarge        int
+	Gone            int // vanished from the old server during the copy; shown when not 0
 	ExcludedFolders int
 	Failed          int
 	Bytes           string // human-readable
