@@ -40,6 +40,7 @@ func setupO365(t *testing.T) *o365 {
 		Microsoft:  oauth.Microsoft{ClientID: "jobs-app", ClientSecret: "jobs-secret", Authority: env.Server.URL()},
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 	}
+	f.deps.OAuthHosts = []string{"127.0.0.1"} // the OAuth-only Dovecot's
 	return o
 }
 
@@ -103,6 +104,14 @@ func TestValidateOffice365NamesTheMissingStep(t *testing.T) {
 		require.NoError(t, store.DeleteMicrosoftDirectory(o.ctx, o.pool, o.tenant.ID))
 		errs := o.validate(t, o.line(t, ""))
 		require.Contains(t, errs[1], "Microsoft 365 non è collegato")
+	})
+	t.Run("another server", func(t *testing.T) {
+		t.Parallel()
+		o := setupO365(t)
+		o.deps.OAuthHosts = nil // as deployed: Microsoft's own server only
+		errs := o.validate(t, o.line(t, ""))
+		require.Contains(t, errs[1], "il server deve essere outlook.office365.com")
+		require.Zero(t, o.env.Server.Issued(o.dir), "no token asked for, none sent to the CSV's server")
 	})
 	t.Run("not configured", func(t *testing.T) {
 		t.Parallel()
@@ -190,6 +199,7 @@ func TestValidateGoogleWorkspace(t *testing.T) {
 		Google:     oauth.Google{Email: sa, ClientID: "109876543210", PrivateKey: key, TokenURL: env.Server.GoogleTokenURL()},
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 	}
+	f.deps.OAuthHosts = []string{"127.0.0.1"} // the mixed Dovecot's
 	line := func() string {
 		local := testenv.UniqueUser(t, "acme.test")
 		require.NoError(t, f.dst.AddUser(local, "dest-pw"))
