@@ -26,7 +26,8 @@ func (e errNoToken) Error() string { return "no oauth2 token: " + e.key }
 // directory the tenant connected (preset Office 365), or Google's delegated
 // tokens for the mailbox (preset Gmail). errNoToken when there is none,
 // or when the line's host is not the provider's: a token (Microsoft's
-// opens every mailbox of the directory) goes to no other server.
+// opens every mailbox of the directory) goes to no other server; nor for a
+// Google mailbox outside the tenant's own domains.
 func (d Deps) tokenSource(ctx context.Context, tenantID int64, p transfer.Preset, remoteHost, remoteUser string) (func(context.Context) (string, error), error) {
 	if !d.tokenHostAllowed(p, remoteHost) {
 		return nil, errNoToken{"oauth.reason.host", []any{p.Defaults().Host}}
@@ -47,6 +48,20 @@ func (d Deps) tokenSource(ctx context.Context, tenantID int64, p transfer.Preset
 	case transfer.PresetGmail:
 		if d.OAuth == nil || !d.OAuth.Google.Configured() {
 			return nil, errNoToken{key: "oauth.reason.not_configured"}
+		}
+		// Our one service account can be delegated by many Workspace
+		// domains: a tenant gets tokens only for mailboxes of its own
+		// domains (which operators assign), never for another customer's.
+		_, domain, ok := strings.Cut(remoteUser, "@")
+		if !ok || domain == "" {
+			return nil, errNoToken{"oauth.reason.google_domain", []any{remoteUser}}
+		}
+		owned, err := store.TenantOwnsDomain(ctx, d.Pool, tenantID, domain)
+		if err != nil {
+			return nil, err
+		}
+		if !owned {
+			return nil, errNoToken{"oauth.reason.google_domain", []any{remoteUser}}
 		}
 		return d.OAuth.GoogleSource(remoteUser), nil
 	}

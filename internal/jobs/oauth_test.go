@@ -209,9 +209,22 @@ func TestValidateGoogleWorkspace(t *testing.T) {
 	}
 	opts := migrationOpts{insecureTLS: true, preset: transfer.PresetGmail, emptyPasswords: true}
 
+	// A Workspace domain that is not the tenant's: no token is asked for,
+	// even once the domain has delegated to our service account (another
+	// customer's mailboxes are never reachable through it).
+	env.Server.Delegate(domain, true)
 	m := f.migration(t, line(), opts)
 	f.work(t, m)
 	errs := f.lineErrors(t, m)
+	require.Contains(t, errs[1], "domini del tuo account")
+	env.Server.Delegate(domain, false)
+
+	// The operator assigns the domain to the tenant: now the line asks
+	// Google, which names the missing delegation.
+	require.NoError(t, store.AddTenantDomain(f.ctx, f.pool, f.tenant.ID, domain))
+	m = f.migration(t, line(), opts)
+	f.work(t, m)
+	errs = f.lineErrors(t, m)
 	require.Contains(t, errs[1], "109876543210")
 	require.Contains(t, errs[1], "https://mail.google.com/")
 
