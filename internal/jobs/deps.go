@@ -144,6 +144,11 @@ type Deps struct {
 	// provider takes OAuth2 (Office 365, Google Workspace). Default nil:
 	// such lines fail, saying OAuth2 is not configured.
 	OAuth *oauth.Tokens
+	// OAuthHosts are more hosts a line's bearer token may be sent to,
+	// besides its provider's own IMAP server (transfer.Preset.Defaults:
+	// outlook.office365.com, imap.gmail.com). Default none; tests name
+	// their local servers.
+	OAuthHosts []string
 }
 
 // DefaultStopPoll is Deps.StopPoll's default.

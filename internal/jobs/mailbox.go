@@ -384,10 +384,10 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		src.Password = string(pw)
 	case preset == transfer.PresetOffice365 || preset == transfer.PresetGmail:
 		// No password: OAuth2, a fresh token for every connection.
-		ts, err := d.tokenSource(context.Background(), m.TenantID, preset, line.RemoteUser)
+		ts, err := d.tokenSource(context.Background(), m.TenantID, preset, line.RemoteHost, line.RemoteUser)
 		var nt errNoToken
 		if errors.As(err, &nt) {
-			return transfer.Job{}, errLasting{i18n.T(c.lang, nt.key), "oauth"}
+			return transfer.Job{}, errLasting{i18n.T(c.lang, nt.key, nt.args...), "oauth"}
 		}
 		if err != nil {
 			return transfer.Job{}, err

@@ -40,6 +40,7 @@ func setupO365(t *testing.T) *o365 {
 		Microsoft:  oauth.Microsoft{ClientID: "jobs-app", ClientSecret: "jobs-secret", Authority: env.Server.URL()},
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 	}
+	f.deps.OAuthHosts = []string{"127.0.0.1"} // the OAuth-only Dovecot's
 	return o
 }
 
@@ -103,6 +104,14 @@ func TestValidateOffice365NamesTheMissingStep(t *testing.T) {
 		require.NoError(t, store.DeleteMicrosoftDirectory(o.ctx, o.pool, o.tenant.ID))
 		errs := o.validate(t, o.line(t, ""))
 		require.Contains(t, errs[1], "Microsoft 365 non è collegato")
+	})
+	t.Run("another server", func(t *testing.T) {
+		t.Parallel()
+		o := setupO365(t)
+		o.deps.OAuthHosts = nil // as deployed: Microsoft's own server only
+		errs := o.validate(t, o.line(t, ""))
+		require.Contains(t, errs[1], "il server deve essere outlook.office365.com")
+		require.Zero(t, o.env.Server.Issued(o.dir), "no token asked for, none sent to the CSV's server")
 	})
 	t.Run("not configured", func(t *testing.T) {
 		t.Parallel()
@@ -190,6 +199,7 @@ func TestValidateGoogleWorkspace(t *testing.T) {
 		Google:     oauth.Google{Email: sa, ClientID: "109876543210", PrivateKey: key, TokenURL: env.Server.GoogleTokenURL()},
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 	}
+	f.deps.OAuthHosts = []string{"127.0.0.1"} // the mixed Dovecot's
 	line := func() string {
 		local := testenv.UniqueUser(t, "acme.test")
 		require.NoError(t, f.dst.AddUser(local, "dest-pw"))
@@ -199,9 +209,22 @@ func TestValidateGoogleWorkspace(t *testing.T) {
 	}
 	opts := migrationOpts{insecureTLS: true, preset: transfer.PresetGmail, emptyPasswords: true}
 
+	// A Workspace domain that is not the tenant's: no token is asked for,
+	// even once the domain has delegated to our service account (another
+	// customer's mailboxes are never reachable through it).
+	env.Server.Delegate(domain, true)
 	m := f.migration(t, line(), opts)
 	f.work(t, m)
 	errs := f.lineErrors(t, m)
+	require.Contains(t, errs[1], "domini del tuo account")
+	env.Server.Delegate(domain, false)
+
+	// The operator assigns the domain to the tenant: now the line asks
+	// Google, which names the missing delegation.
+	require.NoError(t, store.AddTenantDomain(f.ctx, f.pool, f.tenant.ID, domain))
+	m = f.migration(t, line(), opts)
+	f.work(t, m)
+	errs = f.lineErrors(t, m)
 	require.Contains(t, errs[1], "109876543210")
 	require.Contains(t, errs[1], "https://mail.google.com/")
 

@@ -412,10 +412,10 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		}
 		remote.Password = string(pw)
 	} else {
-		ts, err := d.tokenSource(ctx, v.m.TenantID, v.preset, l.RemoteUser)
+		ts, err := d.tokenSource(ctx, v.m.TenantID, v.preset, l.RemoteHost, l.RemoteUser)
 		var nt errNoToken
 		if errors.As(err, &nt) {
-			return fail("check.failed", i18n.T(v.lang, nt.key))
+			return fail("check.failed", i18n.T(v.lang, nt.key, nt.args...))
 		}
 		if err != nil {
 			return false, err

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -64,7 +65,7 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 		s.Logger.InfoContext(r.Context(), "http request",
 			"request_id", requestID(r),
 			"method", r.Method,
-			"path", r.URL.Path,
+			"path", logPath(r),
 			"status", ww.Status(),
 			"bytes", ww.BytesWritten(),
 			"duration_ms", time.Since(start).Milliseconds(),
@@ -72,6 +73,19 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 			"user_id", info(r).userID,
 		)
 	})
+}
+
+// tokenPathPrefix starts the paths that carry a one-time token (the
+// invitation's and the reset's link, see passwordSetShow).
+const tokenPathPrefix = "/password/set/"
+
+// logPath is the request's path for a log line: a one-time token in it is
+// redacted (whoever reads the log could set the password with it).
+func logPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, tokenPathPrefix) {
+		return tokenPathPrefix + "[redacted]"
+	}
+	return r.URL.Path
 }
 
 // recoverer turns a panic into a 500 and an error log line with the stack.
@@ -105,7 +119,7 @@ func (s *server) crossOrigin(next http.Handler) http.Handler {
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Logger.WarnContext(r.Context(), "cross-origin request refused", "request_id", requestID(r),
-			"method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+			"method", r.Method, "path", logPath(r), "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusForbidden)
 		l := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))

@@ -276,3 +276,19 @@ func TestForgotPasswordThrottled(t *testing.T) {
 	require.Equal(t, 1, count(bob), "only the request from the other client sent one")
 	require.Equal(t, resetsPerEmail, count(anna))
 }
+
+// The one-time link's token never reaches a log line: the access log (and
+// a refused cross-origin post) write its path redacted.
+func TestTokenPathNotLogged(t *testing.T) {
+	t.Parallel()
+	logs := &lockedLog{}
+	p := setup(t, panelOpts{logs: logs})
+	token, _, err := newToken()
+	require.NoError(t, err)
+	b := p.browser()
+	b.get("/password/set/" + token)
+	b.post("/password/set/"+token, url.Values{"password": {"una nuova password"}, "confirm": {"una nuova password"}})
+
+	require.Contains(t, logs.String(), `"path":"/password/set/[redacted]"`)
+	require.NotContains(t, logs.String(), token)
+}
