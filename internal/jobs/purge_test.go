@@ -12,6 +12,7 @@ import (
 
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/internal/testenv"
 )
 
 // A migration left validating without a validation job (discarded, or
@@ -50,4 +51,29 @@ func TestPurgeEndsStuckValidations(t *testing.T) {
 	require.Equal(t, store.MigrationValidating, got.Status, "its validation job is still to run")
 	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(remote_password_enc) FROM migration_lines WHERE migration_id = $1`, waiting.ID).Scan(&sealed))
 	require.Equal(t, 1, sealed)
+}
+
+// The purge prunes the panel's sign-in attempts and password-reset
+// requests older than a day, and keeps the recent ones the throttles count.
+func TestPurgePrunesThrottleRows(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	who := testenv.UniqueUser(t, "prune.test")
+	for _, age := range []time.Duration{48 * time.Hour, time.Minute} {
+		_, err := f.pool.Exec(f.ctx, `INSERT INTO login_attempts (email, ip, at) VALUES ($1, '192.0.2.1', now() - $2::interval)`, who, age.String())
+		require.NoError(t, err)
+		_, err = f.pool.Exec(f.ctx, `INSERT INTO password_reset_requests (email, ip, at) VALUES ($1, '192.0.2.1', now() - $2::interval)`, who, age.String())
+		require.NoError(t, err)
+	}
+	w := rivertest.NewWorker(t, riverpgxv5.New(f.pool), &river.Config{}, jobs.NewPurgePasswordsWorker(f.deps))
+	tx, err := f.pool.Begin(f.ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(f.ctx) }()
+	_, err = w.Work(f.ctx, t, tx, jobs.PurgePasswordsArgs{}, nil)
+	require.NoError(t, err)
+	for _, table := range []string{"login_attempts", "password_reset_requests"} {
+		var n int
+		require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM `+table+` WHERE email = $1`, who).Scan(&n))
+		require.Equal(t, 1, n, "%s: the recent row stays, the old one goes", table)
+	}
 }

@@ -240,6 +240,14 @@ func (w *PurgePasswordsWorker) Work(ctx context.Context, job *river.Job[PurgePas
 	if _, err := store.PruneRemoteLoginFailures(ctx, w.d.Pool, w.d.Now().Add(-w.d.RemoteLogins.Window)); err != nil {
 		return err
 	}
+	// The panel's throttles count over an hour at most: a day of sign-in
+	// attempts and reset requests is kept, the rest would only grow.
+	if _, err := store.PruneLoginAttempts(ctx, w.d.Pool, w.d.Now().Add(-throttleKeep)); err != nil {
+		return err
+	}
+	if _, err := store.PruneResetRequests(ctx, w.d.Pool, w.d.Now().Add(-throttleKeep)); err != nil {
+		return err
+	}
 	// A validation whose job is gone (discarded, cancelled by an operator)
 	// would keep its passwords for ever: it turns red without them.
 	stuck, err := store.StuckValidations(ctx, w.d.Pool, w.d.Now().Add(-stuckValidationAfter))
@@ -256,6 +264,10 @@ func (w *PurgePasswordsWorker) Work(ctx context.Context, job *river.Job[PurgePas
 	}
 	return nil
 }
+
+// throttleKeep is how long the purge keeps the rows of the panel's login
+// and password-reset throttles.
+const throttleKeep = 24 * time.Hour
 
 // stuckValidationAfter is how long a migration validates without a live
 // validation job before the purge turns it red.
