@@ -618,16 +618,7 @@ func hostSlotFree(ctx context.Context, db store.DBTX, host string, limit int) (b
 	for i := range keys {
 		keys[i] = hostLockKey(host, i)
 	}
-	var held int
-	err := db.QueryRow(ctx, `
-		SELECT count(*) FROM pg_locks
-		WHERE locktype = 'advisory' AND granted AND objsubid = 1
-			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-			AND ((classid::bigint << 32) | objid::bigint) = ANY($1)`, keys).Scan(&held)
-	if err != nil {
-		return false, fmt.Errorf("mailbox: look at host slots: %w", err)
-	}
-	return held < limit, nil
+	return slotsFree(ctx, db, keys)
 }
 
 // waitAgain is how long a waiting mailbox job snoozes: poll at first,
