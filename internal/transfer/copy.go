@@ -135,7 +135,7 @@ func (r *runner) plan() ([]FolderPlan, error) {
 			r.dstFolders[f.Name] = true
 		}
 	}
-	rules, why := effectivePreset(r.job.Preset, r.c.src.s.caps, srcL)
+	rules, why := effectivePreset(r.job.Preset, r.c.src.caps(), srcL)
 	r.labelled = nil
 	if rules == PresetGmail {
 		r.labelled = map[string]int{}
