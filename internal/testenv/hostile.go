@@ -99,6 +99,9 @@ type HostileOptions struct {
 	// NoSpecialUse leaves out LIST-EXTENDED, LIST-STATUS and SPECIAL-USE,
 	// and special-use attributes from LIST.
 	NoSpecialUse bool
+	// Capabilities are announced besides the default ones (Gmail's
+	// X-GM-EXT-1, say); the server does not implement them.
+	Capabilities []string
 	// Faults are the misbehaviours.
 	Faults HostileFaults
 	// Hook, when set, sees every command first; it returns true when it
@@ -464,6 +467,7 @@ func (c *HostileConn) caps() string {
 	if !o.NoSpecialUse {
 		caps = append(caps, "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE")
 	}
+	caps = append(caps, o.Capabilities...)
 	return strings.Join(caps, " ")
 }
 

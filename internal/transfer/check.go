@@ -18,6 +18,10 @@ type CheckResult struct {
 	Folders []FolderPlan
 	// Messages counts the messages of each copied folder, by source name.
 	Messages map[string]uint32
+	// Rules and RulesReason are, when listing was asked for, whose folder
+	// rules the plan follows and why (see Result).
+	Rules       Preset
+	RulesReason string
 }
 
 // Check logs in to an endpoint (with the preset's defaults) and, when list is
@@ -39,7 +43,8 @@ func Check(ctx context.Context, p Preset, e Endpoint, to Timeouts, list bool) (*
 	if err != nil {
 		return nil, classifyDial(SideSource, s.addr, err)
 	}
-	res.Folders = PlanFolders(p, l, Listing{Personal: Namespace{Delim: '/'}})
+	res.Rules, res.RulesReason = effectivePreset(p, s.caps, l)
+	res.Folders = PlanFolders(res.Rules, l, Listing{Personal: Namespace{Delim: '/'}})
 	res.Messages = map[string]uint32{}
 	for _, f := range res.Folders {
 		if f.Excluded != "" {
@@ -94,7 +99,8 @@ func CheckPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSiz
 		return nil, classifyDial(SideSource, s.addr, err)
 	}
 	pv := &Preview{}
-	for _, f := range PlanFolders(p, l, Listing{Personal: Namespace{Delim: '/'}}) {
+	rules, _ := effectivePreset(p, s.caps, l)
+	for _, f := range PlanFolders(rules, l, Listing{Personal: Namespace{Delim: '/'}}) {
 		if f.Excluded != "" {
 			if f.Excluded != ExclNoSelect && f.Excluded != ExclParentSkip {
 				pv.Excluded = append(pv.Excluded, f.Source)

@@ -44,9 +44,6 @@ func Run(ctx context.Context, job Job) (res Result, err error) {
 	r := &runner{job: job, t: t, dstFolders: map[string]bool{}, copiedNow: map[string]map[uint32]int64{}}
 	r.meter = newMeter(job.MinRate, job.RateWindow)
 	r.c = &conns{job: &r.job, logf: t.logf, meter: r.meter}
-	if job.Preset == PresetGmail {
-		r.labelled = map[string]int{}
-	}
 	defer func() {
 		if perr := recovered(recover()); perr != nil {
 			res, err = t.result(), perr
@@ -138,7 +135,14 @@ func (r *runner) plan() ([]FolderPlan, error) {
 			r.dstFolders[f.Name] = true
 		}
 	}
-	return PlanFolders(r.job.Preset, srcL, dstL), nil
+	rules, why := effectivePreset(r.job.Preset, r.c.src.caps(), srcL)
+	r.labelled = nil
+	if rules == PresetGmail {
+		r.labelled = map[string]int{}
+	}
+	r.t.update(func(res *Result) { res.Rules, res.RulesReason = rules, why })
+	r.t.logf(slog.LevelInfo, "", "%s", why)
+	return PlanFolders(rules, srcL, dstL), nil
 }
 
 // folderError is a failure that concerns one folder only (it cannot be

@@ -63,6 +63,11 @@ type Result struct {
 	FailedFolders []string `json:"failed_folders,omitempty"`
 	// ToCopy is, in a dry run, the number of messages a real run would copy.
 	ToCopy int `json:"to_copy,omitempty"`
+	// Rules is the preset whose folder rules were applied: the server's
+	// own layout decides, not only the preset picked (effectivePreset).
+	Rules Preset `json:"rules,omitempty"`
+	// RulesReason says, in words for the log, why those rules.
+	RulesReason string `json:"rules_reason,omitempty"`
 }
 
 // Complete reports whether every message that should be copied is at the

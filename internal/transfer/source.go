@@ -29,6 +29,9 @@ func (src *source) examine(name string) (*imap.SelectData, error) {
 	return sel, err
 }
 
+// caps are the capabilities the old server announced after login.
+func (src *source) caps() imap.CapSet { return src.s.caps }
+
 // listing lists the namespaces and the folders.
 func (src *source) listing() (Listing, error) { return src.s.listing() }
 
