@@ -172,6 +172,35 @@ func (l *Login) Check(ctx context.Context, email, password, ip string) (store.Us
 	return u, nil
 }
 
+// Hash hashes a new password with Login's parameters in one of the same
+// hashing slots as the logins, so setting passwords (a change, a link, an
+// invitation) cannot exhaust memory either; ErrBusy when no slot frees up
+// within HashWait.
+func (l *Login) Hash(ctx context.Context, password string) (string, error) {
+	_, _, params := l.defaults()
+	release, err := l.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return HashPasswordWithParams(password, params)
+}
+
+// Verify checks password against hash in a hashing slot (see Hash): for a
+// signed-in user confirming the current password.
+func (l *Login) Verify(ctx context.Context, hash, password string) (bool, error) {
+	release, err := l.acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	check := l.check
+	if check == nil {
+		check = CheckPassword
+	}
+	return check(hash, password)
+}
+
 // acquire takes a hashing slot, waiting at most HashWait.
 func (l *Login) acquire(ctx context.Context) (release func(), err error) {
 	l.slotsOnce.Do(func() {

@@ -252,3 +252,40 @@ func TestLoginUpgradesHash(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, u.PasswordHash, stored.PasswordHash)
 }
+
+// Setting and confirming passwords (Hash, Verify) take the same hashing
+// slots as the logins: with every slot held by a login, both answer
+// ErrBusy; once it is free they work.
+func TestHashAndVerifyShareTheSlots(t *testing.T) {
+	t.Parallel()
+	f := setupLogin(t)
+	f.login.MaxConcurrentHashes = 1
+	f.login.HashWait = 50 * time.Millisecond
+	held, release := make(chan struct{}), make(chan struct{})
+	auth.SetCheck(f.login, func(h, pw string) (bool, error) {
+		select {
+		case held <- struct{}{}:
+			<-release
+		default:
+		}
+		return auth.CheckPassword(h, pw)
+	})
+	done := make(chan error, 1)
+	go func() { _, err := f.login.Check(f.ctx, "anna@acme.test", "right", "192.0.2.1"); done <- err }()
+	<-held
+	_, err := f.login.Hash(f.ctx, "new password")
+	require.ErrorIs(t, err, auth.ErrBusy)
+	_, err = f.login.Verify(f.ctx, "irrelevant", "x")
+	require.ErrorIs(t, err, auth.ErrBusy)
+	close(release)
+	require.NoError(t, <-done)
+
+	h, err := f.login.Hash(f.ctx, "new password")
+	require.NoError(t, err)
+	ok, err := f.login.Verify(f.ctx, h, "new password")
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = f.login.Verify(f.ctx, h, "wrong")
+	require.NoError(t, err)
+	require.False(t, ok)
+}

@@ -55,7 +55,12 @@ func (s *server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if ok, _ := auth.CheckPassword(u.PasswordHash, r.PostFormValue("current")); !ok {
+	ok, err := s.checkPassword(ctx, u.PasswordHash, r.PostFormValue("current"))
+	if errors.Is(err, auth.ErrBusy) {
+		s.hashError(w, r, err)
+		return
+	}
+	if !ok {
 		f.Errors["current"] = i18n.T(l, "web.password.current_wrong")
 	}
 	newPassword(l, r.PostFormValue("password"), r.PostFormValue("confirm"), f.Errors)
@@ -63,9 +68,9 @@ func (s *server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderPassword(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	hash, err := s.hashPassword(r.PostFormValue("password"))
+	hash, err := s.hashPassword(ctx, r.PostFormValue("password"))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.hashError(w, r, err)
 		return
 	}
 	if err := store.SetPasswordByID(ctx, s.Pool, u.TenantID, u.ID, hash); err != nil {
@@ -184,9 +189,9 @@ func (s *server) passwordSetSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderPassword(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	hash, err := s.hashPassword(r.PostFormValue("password"))
+	hash, err := s.hashPassword(ctx, r.PostFormValue("password"))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.hashError(w, r, err)
 		return
 	}
 	u, err = store.UseToken(ctx, s.Pool, tokenHash(token), s.Now(), hash)

@@ -63,9 +63,9 @@ func (s *server) teamInvite(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	pw, err := s.unusablePassword()
+	pw, err := s.unusablePassword(ctx)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.hashError(w, r, err)
 		return
 	}
 	tenantLang := i18n.Parse(c.Tenant.Language)

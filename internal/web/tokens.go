@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/trasloco/trasloco/internal/auth"
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -57,22 +59,34 @@ func (s *server) linkURL(r *http.Request, path string) string {
 	return (&url.URL{Scheme: scheme, Host: r.Host, Path: path}).String()
 }
 
-// hashPassword hashes a new password with the panel's parameters.
-func (s *server) hashPassword(pw string) (string, error) {
-	if s.Login != nil && s.Login.Params != nil {
-		return auth.HashPasswordWithParams(pw, *s.Login.Params)
+// hashPassword hashes a new password with the panel's parameters, in the
+// login's hashing slots (auth.Login.Hash): auth.ErrBusy when none is free.
+func (s *server) hashPassword(ctx context.Context, pw string) (string, error) {
+	if s.Login != nil {
+		return s.Login.Hash(ctx, pw)
 	}
 	return auth.HashPassword(pw)
 }
 
+// hashError answers a failed hashPassword or password check: 503 with
+// Retry-After when every hashing slot is taken, else a server error.
+func (s *server) hashError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, auth.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, i18n.T(lang(r), "web.login.busy"), http.StatusServiceUnavailable)
+		return
+	}
+	s.serverError(w, r, err)
+}
+
 // unusablePassword is the hash of a random secret nobody knows: an invited
 // user cannot sign in before choosing a password through the link.
-func (s *server) unusablePassword() (string, error) {
+func (s *server) unusablePassword(ctx context.Context) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	return s.hashPassword(base64.RawStdEncoding.EncodeToString(b))
+	return s.hashPassword(ctx, base64.RawStdEncoding.EncodeToString(b))
 }
 
 // isAdmin reports whether the signed-in user administers their tenant;
@@ -99,4 +113,13 @@ func (s *server) requireAdmin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkPassword checks a signed-in user's current password in the login's
+// hashing slots (auth.Login.Verify).
+func (s *server) checkPassword(ctx context.Context, hash, pw string) (bool, error) {
+	if s.Login != nil {
+		return s.Login.Verify(ctx, hash, pw)
+	}
+	return auth.CheckPassword(hash, pw)
 }
