@@ -369,7 +369,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	// (b) The destination mailbox exists: our master user can log in to it.
 	dest := d.Dest
 	dest.User = l.LocalUser
-	if err := v.login(ctx, "destination", transfer.PresetStandardSSL, dest, nil); err != nil {
+	if err := v.login(ctx, "destination", transfer.PresetStandardSSL, dest, nil, nil); err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
@@ -434,7 +434,8 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		return fail("check.remote_throttled")
 	}
 	var res *transfer.CheckResult
-	err = v.login(ctx, "remote", v.preset, remote, &res)
+	var pv measured
+	err = v.login(ctx, "remote", v.preset, remote, &res, &pv)
 	// What the servers said goes to the log without the passwords.
 	sc := newScrubber(remote.User, remote.AuthUser, remote.Password).with(newScrubber(dest.User, dest.AuthUser, dest.Password))
 	err = sc.err(err)
@@ -466,7 +467,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	if d.PinRemoteAddr {
 		r.PinnedAddr = res.RemoteAddr
 	}
-	r.Preview = v.preview(ctx, remote, log)
+	r.Preview = v.previewJSON(pv, sc, log)
 	notes := make([]string, len(res.Notes))
 	for i, n := range res.Notes {
 		notes[i] = sc.text(n)
@@ -475,13 +476,32 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	return false, v.store(ctx, l, r)
 }
 
+// measured is what a remote test login measured of the copy (see
+// transfer.CheckWithPreview).
+type measured struct {
+	pv  *transfer.Preview
+	err error
+}
+
 // login runs one test login bounded by CheckTimeout and counts its result
-// (unless the job's ctx ended) on side, "destination" or "remote".
-func (v *validation) login(ctx context.Context, side string, p transfer.Preset, e transfer.Endpoint, out **transfer.CheckResult) error {
+// (unless the job's ctx ended) on side, "destination" or "remote". With
+// pv it also measures, on the same connection, what the copy will take:
+// one login (and one token) per line, the measure given as long again.
+func (v *validation) login(ctx context.Context, side string, p transfer.Preset, e transfer.Endpoint, out **transfer.CheckResult, pv *measured) error {
 	to := v.w.d.CheckTimeout
-	cctx, cancel := context.WithTimeout(ctx, to)
+	budget := to
+	if pv != nil {
+		budget = 2 * to
+	}
+	cctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	res, err := transfer.Check(cctx, p, e, transfer.Timeouts{Dial: to, Command: to}, false)
+	var res *transfer.CheckResult
+	var err error
+	if pv != nil {
+		res, pv.pv, pv.err, err = transfer.CheckWithPreview(cctx, p, e, transfer.Timeouts{Dial: to, Command: to}, v.w.d.MaxMessageSize)
+	} else {
+		res, err = transfer.Check(cctx, p, e, transfer.Timeouts{Dial: to, Command: to}, false)
+	}
 	if out != nil {
 		*out = res
 	}
@@ -497,20 +517,15 @@ func (v *validation) login(ctx context.Context, side string, p transfer.Preset, 
 	return err
 }
 
-// preview measures what the copy of a line that passed will take (its
-// folders, messages and size, what stays behind), for the migration page.
-// It is a second login, bounded like the first; a failure only leaves the
-// line without a preview (nil).
-func (v *validation) preview(ctx context.Context, e transfer.Endpoint, log *slog.Logger) []byte {
-	to := v.w.d.CheckTimeout
-	cctx, cancel := context.WithTimeout(ctx, to)
-	defer cancel()
-	pv, err := transfer.CheckPreview(cctx, v.preset, e, transfer.Timeouts{Dial: to, Command: to}, v.w.d.MaxMessageSize)
-	if err != nil {
-		log.Info("validate: no preview", "error", newScrubber(e.User, e.AuthUser, e.Password).err(err))
+// previewJSON is the line's stored preview (folders, messages and size to
+// copy, what stays behind) for the migration page; nil when the measure
+// failed, which only leaves the line without one.
+func (v *validation) previewJSON(m measured, sc scrubber, log *slog.Logger) []byte {
+	if m.err != nil || m.pv == nil {
+		log.Info("validate: no preview", "error", sc.err(m.err))
 		return nil
 	}
-	b, err := json.Marshal(pv)
+	b, err := json.Marshal(m.pv)
 	if err != nil {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -476,4 +477,25 @@ func TestValidatePerHostLimitAndTimeout(t *testing.T) {
 	require.Equal(t, 2, slow.max, "per-host cap")
 	require.GreaterOrEqual(t, elapsed, 3*time.Second, "6 lines, 2 at a time, 1s each")
 	require.Less(t, elapsed, 20*time.Second)
+}
+
+// A line's test login and its preview share one connection: the old
+// server sees one login per line, and the line still gets its preview.
+func TestValidateOneConnectionPerLine(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	anna := f.user(t, "pw-anna", true)
+	var conns atomic.Int32
+	addr := testenv.Proxy(t, f.src.TLSAddr(), func(client, upstream net.Conn, _ int) {
+		conns.Add(1)
+		testenv.ProxyPipe(client, upstream)
+	})
+	m := f.migration(t, fmt.Sprintf("%s;%s;%s;pw-anna", anna, addr, anna), migrationOpts{insecureTLS: true})
+	f.work(t, m)
+	require.Empty(t, f.lineErrors(t, m))
+	require.EqualValues(t, 1, conns.Load(), "connections to the old server for one line")
+	lines, err := store.ListLines(f.ctx, f.pool, f.tenant.ID, m.ID)
+	require.NoError(t, err)
+	require.Len(t, lines, 1)
+	require.NotEmpty(t, lines[0].Preview, "the line's preview, measured on the same connection")
 }

@@ -86,14 +86,36 @@ type Preview struct {
 // (DefaultMaxMessageSize when 0). The source is only EXAMINEd: nothing
 // there changes. Errors are *ConnError for connection and login failures.
 func CheckPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSize int64) (*Preview, error) {
-	if maxSize <= 0 {
-		maxSize = DefaultMaxMessageSize
-	}
 	s, err := dial(ctx, SideSource, p, e, to, func(string) {})
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
+	return s.preview(p, maxSize)
+}
+
+// CheckWithPreview is Check without listing followed, on the same
+// connection (one login, one token), by CheckPreview's measure: res and
+// err are Check's; pv is nil and previewErr says why when the login
+// succeeded but the measure did not.
+func CheckWithPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSize int64) (res *CheckResult, pv *Preview, previewErr, err error) {
+	res = &CheckResult{}
+	s, err := dial(ctx, SideSource, p, e, to, func(n string) { res.Notes = append(res.Notes, n) })
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer s.Close()
+	res.RemoteAddr = s.remote
+	pv, previewErr = s.preview(p, maxSize)
+	return res, pv, previewErr, nil
+}
+
+// preview measures, on a logged-in source session, what a copy under
+// preset p would take (see CheckPreview).
+func (s *session) preview(p Preset, maxSize int64) (*Preview, error) {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxMessageSize
+	}
 	l, err := s.listing()
 	if err != nil {
 		return nil, classifyDial(SideSource, s.addr, err)
