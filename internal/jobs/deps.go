@@ -68,6 +68,11 @@ type Deps struct {
 	// PerHostLimit caps the concurrent test logins to one remote host.
 	// Default 4.
 	PerHostLimit int
+	// HostLimits replace PerHostLimit for the remote hosts they match,
+	// the first that matches (config.HostLimit): Gmail and Office 365
+	// count per source account and per tenant. Default none; the command
+	// line gives config.Load's, with the built-in ones.
+	HostLimits []config.HostLimit
 	// PerTenantLimit caps the mailboxes of one tenant copied at once,
 	// across every process (TRASLOCO_PER_TENANT_LIMIT). Default 3.
 	PerTenantLimit int

@@ -65,8 +65,8 @@ func (MailboxArgs) InsertOpts() river.InsertOpts {
 // died stay short however big the mailbox is. Two PostgreSQL advisory
 // locks, held on a connection of the job's own, keep one job per line at a
 // time (run 2 waits for run 1; a rescued job cannot overlap the original)
-// and at most Deps.PerHostLimit mailboxes per remote host across every
-// worker process. A process that dies drops its connection and so its
+// and the remote host's caps (Deps.PerHostLimit mailboxes per host, or
+// the counts of Deps.HostLimits) across every worker process. A process that dies drops its connection and so its
 // locks.
 type MailboxWorker struct {
 	river.WorkerDefaults[MailboxArgs]
@@ -136,12 +136,13 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 	}
 	host := hostKey(mb.RemoteHost)
 	// Most mailboxes of a migration share one remote host: those beyond
-	// its limit look at the locks from a pooled connection first, and
-	// open a connection of their own only when a slot looks free.
-	if free, err := hostSlotFree(ctx, d.Pool, host, d.PerHostLimit); err != nil {
+	// its limits (see remoteCounts) look at the locks from a pooled
+	// connection first, and open a connection of their own only when a
+	// slot looks free.
+	remote := d.remoteCounts(a.TenantID, mb.RemoteHost, mb.RemoteUser)
+	if free, err := remoteSlotsFree(ctx, d.Pool, remote, host, log); err != nil {
 		return err
 	} else if !free {
-		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 
@@ -167,19 +168,9 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		log.Info("mailbox: another job holds this mailbox, waiting")
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
-	gotSlot := false
-	for slot := range d.PerHostLimit {
-		ok, err := tryLock(ctx, locks, hostLockKey(host, slot))
-		if err != nil {
-			return err
-		}
-		if ok {
-			gotSlot = true
-			break
-		}
-	}
-	if !gotSlot {
-		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
+	if ok, err := takeRemoteSlots(ctx, locks, remote, host, log); err != nil {
+		return err
+	} else if !ok {
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 	if ok, err := takeSlot(ctx, locks, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
@@ -567,8 +558,11 @@ func slotKeys(class, id int64, limit int) []int64 {
 	return keys
 }
 
-// slotsFree reports whether one of keys is not held in this database
-// (see hostSlotFree): a hint, before opening a connection for the locks.
+// slotsFree reports whether one of keys is not held in this database, as
+// pg_locks shows them (a bigint advisory key is classid for its high 32
+// bits and objid for its low ones, objsubid 1; pg_locks lists every
+// database of the cluster). It is a hint, before opening a connection for
+// the locks: the slot is only ours once tryLock takes it.
 func slotsFree(ctx context.Context, db store.DBTX, keys []int64) (bool, error) {
 	var held int
 	err := db.QueryRow(ctx, `
@@ -608,18 +602,6 @@ func hostLockKey(host string, slot int) int64 {
 	return lockClassHost<<48 | int64(h.Sum64()&(1<<40-1))<<8 | int64(slot&0xff)
 }
 
-// hostSlotFree reports whether fewer than limit of the host's slot locks
-// are held in this database, as pg_locks shows them (a bigint advisory
-// key is classid for its high 32 bits and objid for its low ones, objsubid
-// 1; pg_locks lists every database of the cluster). It is a hint: the slot
-// is only ours once tryLock takes it.
-func hostSlotFree(ctx context.Context, db store.DBTX, host string, limit int) (bool, error) {
-	keys := make([]int64, limit)
-	for i := range keys {
-		keys[i] = hostLockKey(host, i)
-	}
-	return slotsFree(ctx, db, keys)
-}
 
 // waitAgain is how long a waiting mailbox job snoozes: poll at first,
 // growing with the snoozes it already had up to six times poll, plus a
