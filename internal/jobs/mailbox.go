@@ -602,7 +602,6 @@ func hostLockKey(host string, slot int) int64 {
 	return lockClassHost<<48 | int64(h.Sum64()&(1<<40-1))<<8 | int64(slot&0xff)
 }
 
-
 // waitAgain is how long a waiting mailbox job snoozes: poll at first,
 // growing with the snoozes it already had up to six times poll, plus a
 // random part, so a thousand mailboxes queued for one host do not all
