@@ -123,6 +123,11 @@ type Deps struct {
 	// host is at its limit or run 1 of the mailbox is still going.
 	// Default 10s.
 	Poll time.Duration
+	// ThrottleWait is how long a source account backs off when its
+	// server asks to slow down without naming a time; ThrottleMax bounds
+	// any back-off (and is a daily limit's). Defaults 2 minutes and 1 hour.
+	ThrottleWait time.Duration
+	ThrottleMax  time.Duration
 	// FlushInterval is how often a copy's progress and log are written.
 	// Default 1s.
 	FlushInterval time.Duration
@@ -204,6 +209,12 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.StopPoll <= 0 {
 		d.StopPoll = DefaultStopPoll
+	}
+	if d.ThrottleWait <= 0 {
+		d.ThrottleWait = DefaultThrottleWait
+	}
+	if d.ThrottleMax <= 0 {
+		d.ThrottleMax = DefaultThrottleMax
 	}
 	if d.FlushInterval <= 0 {
 		d.FlushInterval = DefaultFlushInterval

@@ -134,6 +134,10 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 			return river.JobSnooze(waitAgain(job, d.Poll))
 		}
 	}
+	// Its old server asked to slow down: the account waits (throttle.go).
+	if err := w.waitBackOff(ctx, mb, log); err != nil {
+		return err
+	}
 	host := hostKey(mb.RemoteHost)
 	// Most mailboxes of a migration share one remote host: those beyond
 	// its limits (see remoteCounts) look at the locks from a pooled
@@ -300,6 +304,9 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 		return ctx.Err()
 	}
 
+	if te, ok := transfer.IsThrottled(err); ok {
+		return c.throttled(ctx, te, rep)
+	}
 	text, lasting := c.reason(err)
 	d.Metrics.MailboxFailure(failureCause(err))
 	if lasting || job.Attempt >= job.MaxAttempts {

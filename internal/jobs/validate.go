@@ -428,6 +428,14 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		remote.TokenSource = ts
 	}
 	d.noPlainText(v.preset, &remote)
+	// Its server asked to slow down, in a check or a copy: the line
+	// waits for the validation's next attempt (throttle.go).
+	if _, busy, err := d.backedOff(ctx, v.m.TenantID, l.RemoteHost, l.RemoteUser); err != nil {
+		return false, err
+	} else if busy && !v.lastAttempt {
+		log.Info("validate: the remote account is backed off, checking it later")
+		return true, nil
+	}
 	// (d) A test login succeeds, unless too many failed already for this
 	// remote user or this tenant: each try is recorded before it is made.
 	reservation, ok, err := store.ReserveRemoteLogin(ctx, d.Pool, v.m.TenantID, hostOnly(l.RemoteHost), l.RemoteUser, d.RemoteLogins, d.Now())
@@ -462,6 +470,14 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		log.Info("validate: remote check failed", "reason", ce.Reason, "error", sc.text(ce.Error()))
 		if ce.Reason == transfer.ReasonForbidden {
 			return fail("check.forbidden", l.RemoteHost)
+		}
+		if te, ok := transfer.IsThrottled(ce); ok {
+			if _, err := d.backOff(ctx, v.m.TenantID, l.RemoteHost, l.RemoteUser, d.throttleWait(te)); err != nil {
+				return false, err
+			}
+			if !v.lastAttempt {
+				return true, nil // checked again at the next attempt
+			}
 		}
 		if why := d.oauthReason(v.lang, v.preset, remote, ce); why != "" {
 			return fail("check.failed", why)
