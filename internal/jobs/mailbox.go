@@ -437,14 +437,14 @@ func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
 		switch ce.Reason {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
-			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
+			return explainLogin(c.lang, ce, c.w.d.ForbidPlainLogin, c.scrub), true
 		case transfer.ReasonOAuth:
 			// The provider answered with a refusal (consent revoked, …):
 			// lasting until the customer acts; unreachable: passing.
 			var oe *oauth.Error
-			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), errors.As(ce.Err, &oe) && oe.Err == nil
+			return explainLogin(c.lang, ce, c.w.d.ForbidPlainLogin, c.scrub), errors.As(ce.Err, &oe) && oe.Err == nil
 		}
-		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
+		return explainLogin(c.lang, ce, c.w.d.ForbidPlainLogin, c.scrub), false
 	}
 	var stall *transfer.StallError
 	if errors.As(err, &stall) {

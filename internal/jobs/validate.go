@@ -482,7 +482,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		if why := d.oauthReason(v.lang, v.preset, remote, ce); why != "" {
 			return fail("check.failed", why)
 		}
-		return fail("check.failed", reasonText(v.lang, ce, d.ForbidPlainLogin))
+		return fail("check.failed", explainLogin(v.lang, ce, d.ForbidPlainLogin, sc))
 	}
 	r := store.LineResult{Status: store.LineOK}
 	if d.PinRemoteAddr {
