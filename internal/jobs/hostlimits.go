@@ -72,32 +72,39 @@ func hashedSlotKeys(class int64, id string, n int) []int64 {
 	return keys
 }
 
-// remoteSlotsFree reports whether every count has a slot free, as
-// pg_locks shows them (a hint, see slotsFree); it logs the first full one.
-func remoteSlotsFree(ctx context.Context, db store.DBTX, counts []remoteCount, host string, log *slog.Logger) (bool, error) {
-	for _, c := range counts {
+// remoteSlotsFree returns the first count without a free slot, as
+// pg_locks shows them (a hint, see slotsFree); nil when every count has
+// one.
+func remoteSlotsFree(ctx context.Context, db store.DBTX, counts []remoteCount) (*remoteCount, error) {
+	for i, c := range counts {
 		free, err := slotsFree(ctx, db, c.keys)
-		if err != nil || !free {
-			if err == nil {
-				log.Debug("mailbox: remote host limit reached, waiting", "host", host, "count", c.count, "limit", len(c.keys))
-			}
-			return false, err
+		if err != nil {
+			return nil, err
+		}
+		if !free {
+			return &counts[i], nil
 		}
 	}
-	return true, nil
+	return nil, nil
 }
 
-// takeRemoteSlots takes a slot of every count on conn; false when one is
-// full (the slots taken stay with conn until it is released).
-func takeRemoteSlots(ctx context.Context, conn *pgx.Conn, counts []remoteCount, host string, log *slog.Logger) (bool, error) {
-	for _, c := range counts {
+// takeRemoteSlots takes a slot of every count on conn and returns the
+// first count that has none left (the slots taken stay with conn until
+// it is released); nil when it took one of each.
+func takeRemoteSlots(ctx context.Context, conn *pgx.Conn, counts []remoteCount) (*remoteCount, error) {
+	for i, c := range counts {
 		ok, err := takeSlot(ctx, conn, c.keys)
-		if err != nil || !ok {
-			if err == nil {
-				log.Debug("mailbox: remote host limit reached, waiting", "host", host, "count", c.count, "limit", len(c.keys))
-			}
-			return false, err
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return &counts[i], nil
 		}
 	}
-	return true, nil
+	return nil, nil
+}
+
+// waitLog logs a mailbox waiting for a full count of its remote host.
+func (c *remoteCount) waitLog(log *slog.Logger, host string) {
+	log.Debug("mailbox: remote host limit reached, waiting", "host", host, "count", c.count, "limit", len(c.keys))
 }

@@ -144,9 +144,10 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 	// connection first, and open a connection of their own only when a
 	// slot looks free.
 	remote := d.remoteCounts(a.TenantID, mb.RemoteHost, mb.RemoteUser)
-	if free, err := remoteSlotsFree(ctx, d.Pool, remote, host, log); err != nil {
+	if full, err := remoteSlotsFree(ctx, d.Pool, remote); err != nil {
 		return err
-	} else if !free {
+	} else if full != nil {
+		full.waitLog(log, host)
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 
@@ -172,9 +173,10 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		log.Info("mailbox: another job holds this mailbox, waiting")
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
-	if ok, err := takeRemoteSlots(ctx, locks, remote, host, log); err != nil {
+	if full, err := takeRemoteSlots(ctx, locks, remote); err != nil {
 		return err
-	} else if !ok {
+	} else if full != nil {
+		full.waitLog(log, host)
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 	if ok, err := takeSlot(ctx, locks, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
