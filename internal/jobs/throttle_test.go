@@ -123,3 +123,30 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	require.Len(t, lavoro, 2, "Lavoro once")
 	require.Empty(t, srv.Writes())
 }
+
+// An account backed off (its server asked another mailbox of it to slow
+// down, in this process or another) holds every mailbox of the tenant
+// copied from it until the back-off is over; the tenant's other accounts
+// go on.
+func TestBackedOffAccountWaits(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.runDeps()
+	rc := f.client(t, 2)
+	held, free := f.user(t, "pw", true), f.user(t, "pw", true)
+	for i, u := range []string{held, free} {
+		testenv.Append(t, f.src.Dial(t, u, "pw"), "INBOX", msgList(int64(950+i), 0, 3, 2000)...)
+	}
+	m := f.migration(t, fmt.Sprintf("%s;%s;%s;pw\n%s;%s;%s;pw", held, f.src.TLSAddr(), held, free, f.src.TLSAddr(), free),
+		migrationOpts{insecureTLS: true, first: time.Now().Add(time.Hour)})
+	run := f.validate(t, rc, m)[0]
+	until := time.Now().Add(8 * time.Second)
+	require.NoError(t, store.BackOffRemote(f.ctx, f.pool, f.tenant.ID, "127.0.0.1", strings.ToUpper(held), until))
+	f.startNow(t, rc, run)
+	f.waitRun(t, run.ID, time.Minute)
+	mbs := f.mailboxes(t, run.ID)
+	require.Equal(t, store.MailboxCompleted, mbs[held].Status)
+	require.Equal(t, store.MailboxCompleted, mbs[free].Status)
+	require.False(t, mbs[held].StartedAt.Before(until), "started %s, backed off until %s", mbs[held].StartedAt, until)
+	require.True(t, mbs[free].StartedAt.Before(until), "the other account did not wait: started %s", mbs[free].StartedAt)
+}
