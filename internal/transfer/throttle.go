@@ -83,8 +83,8 @@ func throttleText(text string) (wait time.Duration, daily, ok bool) {
 }
 
 // IsThrottled reports whether err is (or holds) a server's request to slow
-// down: a ThrottledError, or a server's reply (NO, BAD, BYE) in err's
-// chain whose words are one.
+// down: a ThrottledError, or a server's reply (NO, BAD, BYE, an
+// *imap.Error) in err's chain whose words are one.
 func IsThrottled(err error) (*ThrottledError, bool) {
 	if err == nil {
 		return nil, false
@@ -93,11 +93,13 @@ func IsThrottled(err error) (*ThrottledError, bool) {
 	if errors.As(err, &te) {
 		return te, true
 	}
-	text := err.Error()
+	// Only the server's own reply: a folder's name in an error's text
+	// must not pass for one.
 	var ierr *imap.Error
-	if errors.As(err, &ierr) {
-		text = ierr.Text
+	if !errors.As(err, &ierr) {
+		return nil, false
 	}
+	text := ierr.Text
 	if wait, daily, ok := throttleText(text); ok {
 		return &ThrottledError{Wait: wait, Daily: daily, Text: strings.TrimSpace(text), Err: err}, true
 	}

@@ -62,4 +62,6 @@ func TestIsThrottled(t *testing.T) {
 	require.False(t, ok)
 	_, ok = IsThrottled(errors.New("connection reset by peer"))
 	require.False(t, ok)
+	_, ok = IsThrottled(fmt.Errorf("select %q: %w", "Request is throttled", errors.New("connection reset by peer")))
+	require.False(t, ok, "a folder's name is not the server's reply")
 }
