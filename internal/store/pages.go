@@ -89,16 +89,28 @@ func ListAllMigrationsPage(ctx context.Context, db DBTX, f MigrationFilter) (Mig
 
 func listMigrationsPage(ctx context.Context, db DBTX, f MigrationFilter) (MigrationsPage, error) {
 	limit, offset := f.norm()
-	lo, hi := prefixRange(f.Query)
-	rows, err := db.Query(ctx, `SELECT `+migrationColumns+`, t.name FROM migrations m JOIN tenants t ON t.id = m.tenant_id
+	// A search finds its few migrations through indexes first (the name's
+	// trigrams, migration 100; the addresses' prefixes, migration 021) and
+	// sorts only those. It is a query text of its own: under "$3 = '' OR …"
+	// the planner walks every migration of the tenant, newest first,
+	// testing each name (EXPLAIN ANALYZE on the big tenant of make
+	// bench-panel: 5.7 ms for 10,010 rows read, against 0.2 ms this way).
+	from := `migrations m`
+	args := []any{f.TenantID, string(f.Status), limit + 1, offset}
+	if q := likePattern(f.Query); q != "" {
+		lo, hi := prefixRange(f.Query)
+		from = `(SELECT id FROM migrations WHERE name ILIKE $5
+			UNION SELECT l.migration_id FROM migration_lines l
+			WHERE (lower(l.local_user) COLLATE "C" >= $6 AND lower(l.local_user) COLLATE "C" < $7)
+				OR (lower(l.remote_user) COLLATE "C" >= $6 AND lower(l.remote_user) COLLATE "C" < $7)) found
+			JOIN migrations m ON m.id = found.id`
+		args = append(args, q, lo, hi)
+	}
+	rows, err := db.Query(ctx, `SELECT `+migrationColumns+`, t.name FROM `+from+` JOIN tenants t ON t.id = m.tenant_id
 		WHERE ($1::bigint = 0 OR m.tenant_id = $1)
 			AND ($2::text = '' OR m.status = $2)
-			AND ($3::text = '' OR m.name ILIKE $3 OR m.id IN (
-				SELECT l.migration_id FROM migration_lines l
-				WHERE (lower(l.local_user) COLLATE "C" >= $6 AND lower(l.local_user) COLLATE "C" < $7)
-					OR (lower(l.remote_user) COLLATE "C" >= $6 AND lower(l.remote_user) COLLATE "C" < $7)))
 		ORDER BY m.created_at DESC, m.id DESC
-		LIMIT $4 OFFSET $5`, f.TenantID, string(f.Status), likePattern(f.Query), limit+1, offset, lo, hi)
+		LIMIT $3 OFFSET $4`, args...)
 	if err != nil {
 		return MigrationsPage{}, err
 	}
