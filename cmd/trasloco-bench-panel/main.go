@@ -325,8 +325,9 @@ func seedTenant(ctx context.Context, pool *pgxpool.Pool, name string, migrations
 			return err
 		}
 		for _, q := range []string{
-			`INSERT INTO migration_lines (migration_id, tenant_id, line_no, local_user, remote_host, remote_user, status, pinned_addr)
-				SELECT $1, $2, n, 'box' || n || '@' || $3, 'mail.old.test', 'old' || n, 'ok', '192.0.2.7:993'
+			`INSERT INTO migration_lines (migration_id, tenant_id, line_no, local_user, remote_host, remote_user, status, pinned_addr, preview)
+				SELECT $1, $2, n, 'box' || n || '@' || $3, 'mail.old.test', 'old' || n, 'ok', '192.0.2.7:993',
+					'{"folders": 12, "messages": 400, "bytes": 250000000, "too_large": 1, "too_large_bytes": 41943040}'::jsonb
 				FROM generate_series(1, $4::int) n`,
 			`INSERT INTO runs (migration_id, tenant_id, run_no, status, scheduled_at, started_at, ended_at)
 				VALUES ($1, $2, 1, 'completed_with_errors', now() - interval '2 hours', now() - interval '2 hours', now() - interval '90 minutes'),
