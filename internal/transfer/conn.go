@@ -160,12 +160,16 @@ type session struct {
 	remote        string // ip:port actually reached
 	timeouts      Timeouts
 	caps          imap.CapSet
-	unverifiedTLS bool // TLS certificate accepted without verification
+	greeting      string // the text of the server's greeting (see layout.go)
+	unverifiedTLS bool   // TLS certificate accepted without verification
 	stopCtx       func() bool
 
 	mu       sync.Mutex
 	timedOut bool
 }
+
+// says is what the server said about itself (see effectivePreset).
+func (s *session) says() serverSays { return serverSays{caps: s.caps, greeting: s.greeting} }
 
 // errWatchdog marks a command cut off by the session's own timeout.
 type errWatchdog struct {
@@ -337,6 +341,7 @@ func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session,
 			return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonNoTLS}
 		}
 		s.wire = p.conn.(*wireConn)
+		s.greeting = p.greetText
 		s.c = imapclient.New(&greetedConn{Conn: s.wire, greeting: strings.NewReader("* OK TLS started\r\n")}, opts)
 	case TLSNone:
 		s.wire = boundConn(raw, to)
@@ -357,6 +362,9 @@ func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session,
 		return nil, classifyDial(side, addr, err)
 	}
 	_ = raw.SetDeadline(time.Time{})
+	if s.greeting == "" {
+		s.greeting = s.wire.greeting()
+	}
 	return s, nil
 }
 
