@@ -270,6 +270,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	close(ran)
 	watch.Wait()
 	rep.result(res)
+	c.saveRules(ctx, res)
 	c.log.Info("mailbox: attempt ended", "duration", time.Since(start).Round(time.Millisecond),
 		"copied", res.Copied, "already_there", res.AlreadyThere, "failed", res.Failed, "error", err)
 

@@ -81,11 +81,11 @@ func effectivePreset(p Preset, says serverSays, l Listing) (Preset, RulesWhy) {
 // English says in words, for the mailbox's log, which rules apply and why.
 func (w RulesWhy) English(rules Preset) string {
 	name := "standard folder rules"
-	if rules.provider() {
+	if rules.Provider() {
 		name = rules.Label() + "'s folder rules"
 	}
 	switch {
-	case w.Sign == "" && w.Picked.provider():
+	case w.Sign == "" && w.Picked.Provider():
 		return fmt.Sprintf("%s, although %s was chosen: the server shows none of %s's signs", name, w.Picked.Label(), w.Picked.Label())
 	case w.Sign == "":
 		return fmt.Sprintf("%s: %s was chosen and the server shows no provider's signs", name, w.Picked.Label())
@@ -113,8 +113,8 @@ func (w RulesWhy) signEnglish() string {
 	return w.Sign
 }
 
-// provider reports whether p is a provider's preset, with rules of its own.
-func (p Preset) provider() bool {
+// Provider reports whether p is a provider's preset, with rules of its own.
+func (p Preset) Provider() bool {
 	return p == PresetGmail || p == PresetExchange || p == PresetOffice365
 }
 
