@@ -27,7 +27,24 @@ const (
 	MasterAuto      MasterForm = ""
 	MasterSASL      MasterForm = "sasl"      // AUTHENTICATE PLAIN user\0master\0password
 	MasterSeparator MasterForm = "separator" // LOGIN "user*master" password
+	// MasterExchange is Exchange's administrator login: LOGIN
+	// "master\user" with the administrator's password, the master written
+	// DOMAIN\admin or admin@domain (so "DOMAIN\admin\user",
+	// "admin@domain\user"); the administrator needs FullAccess on the
+	// mailbox. Exchange takes no SASL authorization identity.
+	MasterExchange MasterForm = "exchange"
 )
+
+// MasterFormFor is the master-user form a preset's servers take:
+// Exchange's administrator login for Exchange and Office 365 (whose
+// shared and delegated mailboxes use the same form), MasterAuto for the
+// others.
+func MasterFormFor(p Preset) MasterForm {
+	if p == PresetExchange || p == PresetOffice365 {
+		return MasterExchange
+	}
+	return MasterAuto
+}
 
 // Endpoint says how to reach and log in to one IMAP server.
 type Endpoint struct {
