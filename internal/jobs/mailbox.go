@@ -267,6 +267,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	close(ran)
 	watch.Wait()
 	rep.result(res)
+	c.saveRules(ctx, res)
 	c.log.Info("mailbox: attempt ended", "duration", time.Since(start).Round(time.Millisecond),
 		"copied", res.Copied, "already_there", res.AlreadyThere, "failed", res.Failed, "error", err)
 
@@ -376,6 +377,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 			return transfer.Job{}, fmt.Errorf("open master password: %w", err)
 		}
 		src.AuthUser, src.Password = m.MasterUser, string(pw)
+		src.MasterForm = transfer.MasterFormFor(transfer.Preset(m.Preset))
 	case len(line.RemotePasswordEnc) > 0:
 		pw, err := d.Box.Open(line.RemotePasswordEnc, LineSecretAD(m.TenantID, line.LocalUser, line.RemoteHost, line.RemoteUser))
 		if err != nil {

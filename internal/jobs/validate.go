@@ -409,6 +409,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	}
 	if v.m.MasterUser != "" {
 		remote.AuthUser, remote.Password = v.m.MasterUser, v.masterPassword
+		remote.MasterForm = transfer.MasterFormFor(transfer.Preset(v.m.Preset))
 	} else if len(l.RemotePasswordEnc) > 0 {
 		pw, err := d.Box.Open(l.RemotePasswordEnc, LineSecretAD(v.m.TenantID, l.LocalUser, l.RemoteHost, l.RemoteUser))
 		if err != nil {
