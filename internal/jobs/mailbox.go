@@ -66,8 +66,8 @@ func (MailboxArgs) InsertOpts() river.InsertOpts {
 // locks, held on a connection of the job's own, keep one job per line at a
 // time (run 2 waits for run 1; a rescued job cannot overlap the original)
 // and the remote host's caps (Deps.PerHostLimit mailboxes per host, or
-// the counts of Deps.HostLimits) across every worker process. A process that dies drops its connection and so its
-// locks.
+// the counts of Deps.HostLimits) across every worker process. A process
+// that dies drops its connection and so its locks.
 type MailboxWorker struct {
 	river.WorkerDefaults[MailboxArgs]
 	d Deps
