@@ -77,6 +77,7 @@ func (c *mailboxCopy) throttled(ctx context.Context, te *transfer.ThrottledError
 	if _, err := d.backOff(ctx, c.mb.TenantID, c.mb.RemoteHost, c.mb.RemoteUser, wait); err != nil {
 		return err
 	}
+	d.Metrics.BackOff()
 	said := clip(c.scrub.text(te.Text), 200)
 	c.log.Info("mailbox: the source asks to slow down, backing off", "remote_host", c.mb.RemoteHost, "wait", wait, "server_said", said)
 	rep.logf(slog.LevelWarn, "%s", i18n.T(c.lang, "log.throttle.waiting", said, i18n.Duration(wait)))

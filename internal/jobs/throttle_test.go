@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
 )
@@ -77,6 +80,7 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	f.runDeps()
 	f.deps.ThrottleWait = time.Second
 	f.deps.ThrottleMax = 10 * time.Second
+	f.deps.Metrics = metrics.New(nil)
 	rc := f.client(t, 2)
 	u := f.user(t, "x", true)
 	srv := newThrottlingServer(t, u)
@@ -122,6 +126,9 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, lavoro, 2, "Lavoro once")
 	require.Empty(t, srv.Writes())
+	body, err := testutil.CollectAndFormat(f.deps.Metrics.Registry(), expfmt.TypeTextPlain, "trasloco_source_backoffs_total")
+	require.NoError(t, err)
+	require.Contains(t, string(body), "trasloco_source_backoffs_total 2\n", "both back-offs counted")
 }
 
 // An account backed off (its server asked another mailbox of it to slow
