@@ -211,7 +211,7 @@ func exchangeCorpus(t *testing.T, c *imapclient.Client, seed int64, extra map[st
 // are copied (Sent Items onto Sent, the two folders that differ only in
 // case each into its own), the non-mail stores, Deleted Items, Junk Email
 // and the public folders stay behind; the same destination whether the
-// customer picked Exchange, Standard-SSL or Gmail.
+// customer picked Exchange, Standard-SSL, Standard-no-SSL or Gmail.
 func TestExchangeOnDovecot(t *testing.T) {
 	t.Parallel()
 	ex := testenv.SharedExchange(t)
@@ -220,8 +220,12 @@ func TestExchangeOnDovecot(t *testing.T) {
 	msg, where := exchangeCorpus(t, ex.Dial(t, user, "user-pw"), 72, nil)
 	want := wantPlaced(msg, where)
 	dests := map[transfer.Preset]placed{}
-	for _, p := range []transfer.Preset{transfer.PresetExchange, transfer.PresetStandardSSL, transfer.PresetGmail} {
-		res, got, _ := providerCopy(t, p, transfer.Endpoint{Host: ex.TLSAddr(), User: user, Password: "user-pw", RootCAs: ex.CAPool()})
+	for _, p := range []transfer.Preset{transfer.PresetExchange, transfer.PresetStandardSSL, transfer.PresetGmail, transfer.PresetStandardNoSSL} {
+		src := transfer.Endpoint{Host: ex.TLSAddr(), User: user, Password: "user-pw", RootCAs: ex.CAPool()}
+		if p == transfer.PresetStandardNoSSL { // STARTTLS: the greeting is read by another path
+			src.Host, src.TLS = ex.PlainAddr(), transfer.TLSStartTLS
+		}
+		res, got, _ := providerCopy(t, p, src)
 		require.Equal(t, transfer.PresetExchange, res.Rules, p)
 		require.Equal(t, transfer.RulesWhy{Picked: p, Sign: transfer.SignExchangeGreet}, res.RulesWhy)
 		require.Equal(t, want, got, "%s: destination", p)
@@ -230,6 +234,7 @@ func TestExchangeOnDovecot(t *testing.T) {
 	}
 	require.Equal(t, dests[transfer.PresetExchange], dests[transfer.PresetStandardSSL])
 	require.Equal(t, dests[transfer.PresetExchange], dests[transfer.PresetGmail])
+	require.Equal(t, dests[transfer.PresetExchange], dests[transfer.PresetStandardNoSSL])
 }
 
 // o365Source is a mailbox on the Office 365-like Dovecot (OAuth only)
