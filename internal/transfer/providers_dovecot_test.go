@@ -296,3 +296,28 @@ func TestOffice365OnDovecot(t *testing.T) {
 	require.Equal(t, dests[transfer.PresetOffice365], dests[transfer.PresetExchange])
 	require.Equal(t, dests[transfer.PresetOffice365], dests[transfer.PresetStandardSSL])
 }
+
+// TestExchangePickedForAnotherServer — picking Exchange (or Office 365)
+// for a server that is not Exchange does no harm: the customer's own
+// folders named like Exchange's stores ("Note", "Calendario",
+// "Contatti") are copied, under the standard rules.
+func TestExchangePickedForAnotherServer(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c := f.src.Dial(t, f.srcUser, f.srcPass)
+	byName := map[string]testenv.Msg{}
+	where := map[string][]string{}
+	for i, folder := range []string{"INBOX", "INBOX.Note", "INBOX.Calendario", "INBOX.Contatti", "INBOX.Attività"} {
+		n := fmt.Sprint("m", i)
+		byName[n] = testenv.BuildMessage(74, i, 900)
+		testenv.Append(t, c, folder, byName[n])
+		where[n] = []string{strings.TrimPrefix(folder, "INBOX.")}
+	}
+	want := wantPlaced(byName, where)
+	for _, p := range []transfer.Preset{transfer.PresetExchange, transfer.PresetOffice365} {
+		res, got, _ := providerCopy(t, p, transfer.Endpoint{Host: f.src.TLSAddr(), User: f.srcUser, Password: f.srcPass, RootCAs: f.src.CAPool()})
+		require.Equal(t, transfer.PresetStandardSSL, res.Rules, p)
+		require.Equal(t, transfer.RulesWhy{Picked: p}, res.RulesWhy)
+		require.Equal(t, want, got, "%s: every folder copied", p)
+	}
+}
