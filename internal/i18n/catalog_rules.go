@@ -20,6 +20,7 @@ var rulesCatalog = map[string]Message{
 	"rules.sign.cloud_greeting":    {IT: "il suo saluto nomina %s, un server di Exchange Online", EN: "its greeting names %s, a server of Exchange Online"},
 	"rules.sign.exchange_folders":  {IT: "le cartelle di Exchange %s", EN: "Exchange's folders %s"},
 
-	// The label of the rules on a line's result and in Risorse.
-	"rules.label": {IT: "Regole delle cartelle", EN: "Folder rules"},
+	// The mailbox log's line (today transfer logs RulesWhy.English): its
+	// argument is the rules.why message of the copy's transfer.RulesWhy.
+	"log.rules.applied": {IT: "%s", EN: "%s"},
 }

@@ -211,7 +211,7 @@ func exchangeCorpus(t *testing.T, c *imapclient.Client, seed int64, extra map[st
 // are copied (Sent Items onto Sent, the two folders that differ only in
 // case each into its own), the non-mail stores, Deleted Items, Junk Email
 // and the public folders stay behind; the same destination whether the
-// customer picked Exchange, Standard-SSL or Gmail.
+// customer picked Exchange, Standard-SSL, Standard-no-SSL or Gmail.
 func TestExchangeOnDovecot(t *testing.T) {
 	t.Parallel()
 	ex := testenv.SharedExchange(t)
@@ -220,8 +220,12 @@ func TestExchangeOnDovecot(t *testing.T) {
 	msg, where := exchangeCorpus(t, ex.Dial(t, user, "user-pw"), 72, nil)
 	want := wantPlaced(msg, where)
 	dests := map[transfer.Preset]placed{}
-	for _, p := range []transfer.Preset{transfer.PresetExchange, transfer.PresetStandardSSL, transfer.PresetGmail} {
-		res, got, _ := providerCopy(t, p, transfer.Endpoint{Host: ex.TLSAddr(), User: user, Password: "user-pw", RootCAs: ex.CAPool()})
+	for _, p := range []transfer.Preset{transfer.PresetExchange, transfer.PresetStandardSSL, transfer.PresetGmail, transfer.PresetStandardNoSSL} {
+		src := transfer.Endpoint{Host: ex.TLSAddr(), User: user, Password: "user-pw", RootCAs: ex.CAPool()}
+		if p == transfer.PresetStandardNoSSL { // STARTTLS: the greeting is read by another path
+			src.Host, src.TLS = ex.PlainAddr(), transfer.TLSStartTLS
+		}
+		res, got, _ := providerCopy(t, p, src)
 		require.Equal(t, transfer.PresetExchange, res.Rules, p)
 		require.Equal(t, transfer.RulesWhy{Picked: p, Sign: transfer.SignExchangeGreet}, res.RulesWhy)
 		require.Equal(t, want, got, "%s: destination", p)
@@ -230,6 +234,7 @@ func TestExchangeOnDovecot(t *testing.T) {
 	}
 	require.Equal(t, dests[transfer.PresetExchange], dests[transfer.PresetStandardSSL])
 	require.Equal(t, dests[transfer.PresetExchange], dests[transfer.PresetGmail])
+	require.Equal(t, dests[transfer.PresetExchange], dests[transfer.PresetStandardNoSSL])
 }
 
 // o365Source is a mailbox on the Office 365-like Dovecot (OAuth only)
@@ -290,4 +295,29 @@ func TestOffice365OnDovecot(t *testing.T) {
 	}
 	require.Equal(t, dests[transfer.PresetOffice365], dests[transfer.PresetExchange])
 	require.Equal(t, dests[transfer.PresetOffice365], dests[transfer.PresetStandardSSL])
+}
+
+// TestExchangePickedForAnotherServer — picking Exchange (or Office 365)
+// for a server that is not Exchange does no harm: the customer's own
+// folders named like Exchange's stores ("Note", "Calendario",
+// "Contatti") are copied, under the standard rules.
+func TestExchangePickedForAnotherServer(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c := f.src.Dial(t, f.srcUser, f.srcPass)
+	byName := map[string]testenv.Msg{}
+	where := map[string][]string{}
+	for i, folder := range []string{"INBOX", "INBOX.Note", "INBOX.Calendario", "INBOX.Contatti", "INBOX.Attività"} {
+		n := fmt.Sprint("m", i)
+		byName[n] = testenv.BuildMessage(74, i, 900)
+		testenv.Append(t, c, folder, byName[n])
+		where[n] = []string{strings.TrimPrefix(folder, "INBOX.")}
+	}
+	want := wantPlaced(byName, where)
+	for _, p := range []transfer.Preset{transfer.PresetExchange, transfer.PresetOffice365} {
+		res, got, _ := providerCopy(t, p, transfer.Endpoint{Host: f.src.TLSAddr(), User: f.srcUser, Password: f.srcPass, RootCAs: f.src.CAPool()})
+		require.Equal(t, transfer.PresetStandardSSL, res.Rules, p)
+		require.Equal(t, transfer.RulesWhy{Picked: p}, res.RulesWhy)
+		require.Equal(t, want, got, "%s: every folder copied", p)
+	}
 }
