@@ -405,7 +405,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Preset:         preset,
 		Source:         src,
 		Dest:           dst,
-		Checkpoints:    store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID},
+		Checkpoints:    rep.batchCheckpoints(store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID}),
 		Reporter:       rep,
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,
