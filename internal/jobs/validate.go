@@ -318,20 +318,12 @@ func (v *validation) checkAll(ctx context.Context, lines []store.Line) (retry bo
 			continue // refused for its format, or checked by an earlier attempt
 		}
 		wg.Go(func() {
-			hs := v.hostSlot(l.RemoteHost)
-			select {
-			case hs <- struct{}{}:
-			case <-ctx.Done():
+			slots := &lineSlots{global: global, host: v.hostSlot(l.RemoteHost)}
+			defer slots.release()
+			if slots.take(ctx, global) != nil {
 				return
 			}
-			defer func() { <-hs }()
-			select {
-			case global <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-global }()
-			again, err := v.checkLine(ctx, l)
+			again, err := v.checkLine(ctx, l, slots)
 			mu.Lock()
 			defer mu.Unlock()
 			retry = retry || again
@@ -350,7 +342,7 @@ func (v *validation) checkAll(ctx context.Context, lines []store.Line) (retry bo
 // checkLine checks one line and stores its result. It stores nothing when
 // the job's ctx ends, and returns retry when our destination server did
 // not answer (unless this is the last attempt).
-func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, err error) {
+func (v *validation) checkLine(ctx context.Context, l store.Line, slots *lineSlots) (retry bool, err error) {
 	d := v.w.d
 	log := d.Logger.With("tenant_id", v.m.TenantID, "migration_id", v.m.ID, "line_no", l.LineNo, "remote_host", l.RemoteHost)
 	status, err := currentStatus(ctx, d, v.m.TenantID, v.m.ID)
@@ -400,6 +392,11 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 			return true, nil
 		}
 		return fail("check.dest_unavailable", l.LocalUser)
+	}
+
+	// The old server's part, under its host's cap (see lineSlots).
+	if err := slots.toRemote(ctx); err != nil {
+		return false, err
 	}
 
 	// (c) The remote host is allowed: its port, and not our own server,
