@@ -29,6 +29,10 @@ const waitsForKey = "trasloco_waits_for"
 // due without a notification (a woken waiter).
 const transferFetchPoll = 250 * time.Millisecond
 
+// transferFetchCooldown is the least time between two fetches of transfer
+// jobs by one process (River's default is 100 ms).
+const transferFetchCooldown = 10 * time.Millisecond
+
 func waitHost(host string) string            { return "host:" + host }
 func waitTenant(tenantID int64) string       { return fmt.Sprintf("tenant:%d", tenantID) }
 func waitMailbox(localUser string) string    { return "mailbox:" + strings.ToLower(localUser) }
