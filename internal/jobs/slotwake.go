@@ -33,7 +33,18 @@ const transferFetchPoll = 250 * time.Millisecond
 // jobs by one process (River's default is 100 ms).
 const transferFetchCooldown = 10 * time.Millisecond
 
-func waitHost(host string) string            { return "host:" + host }
+// waitRemote is what waits for a count of the remote host's caps (its
+// host, its tenant or its account on that host: remoteCounts).
+func waitRemote(c *remoteCount) string { return "remote:" + c.id }
+
+func waitRemotes(counts []remoteCount) []string {
+	out := make([]string, len(counts))
+	for i := range counts {
+		out[i] = waitRemote(&counts[i])
+	}
+	return out
+}
+
 func waitTenant(tenantID int64) string       { return fmt.Sprintf("tenant:%d", tenantID) }
 func waitMailbox(localUser string) string    { return "mailbox:" + strings.ToLower(localUser) }
 func waitValidation(tenantID int64) string   { return fmt.Sprintf("validate:%d", tenantID) }

@@ -8,12 +8,14 @@ import "context"
 // so they do not hold the old server's per-host slot either (held there,
 // they made a validation of one host run at the pace of our server's
 // logins, not at the cap: TestValidateHoldsTheHostSlotOnlyForTheRemote).
-// For the old server's part it goes (toRemote) to a slot of its host and
-// one of the global cap, taken in that order, so lines waiting for a busy
-// host do not hold global slots other hosts' lines could use.
+// For the old server's part it goes (toRemote) to a slot of each count of
+// its host's caps (remoteSlots) and one of the global cap, taken in that
+// order, so lines waiting for a busy host do not hold global slots other
+// hosts' lines could use.
 type lineSlots struct {
-	global, host chan struct{}
-	held         []chan struct{}
+	global chan struct{}
+	remote []chan struct{}
+	held   []chan struct{}
 }
 
 // take takes a slot of each of sems in order; on ctx's end it holds what
@@ -41,5 +43,5 @@ func (s *lineSlots) release() {
 // toRemote trades the slot of the line's own checks for the host's.
 func (s *lineSlots) toRemote(ctx context.Context) error {
 	s.release()
-	return s.take(ctx, s.host, s.global)
+	return s.take(ctx, append(s.remote[:len(s.remote):len(s.remote)], s.global)...)
 }

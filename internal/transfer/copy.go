@@ -135,13 +135,14 @@ func (r *runner) plan() ([]FolderPlan, error) {
 			r.dstFolders[f.Name] = true
 		}
 	}
-	rules, why := effectivePreset(r.job.Preset, r.c.src.caps(), srcL)
+	rules, why := effectivePreset(r.job.Preset, r.c.src.says(), srcL)
 	r.labelled = nil
 	if rules == PresetGmail {
 		r.labelled = map[string]int{}
 	}
-	r.t.update(func(res *Result) { res.Rules, res.RulesReason = rules, why })
-	r.t.logf(slog.LevelInfo, "", "%s", why)
+	text := why.English(rules)
+	r.t.update(func(res *Result) { res.Rules, res.RulesWhy, res.RulesReason = rules, why, text })
+	r.t.logf(slog.LevelInfo, "", "%s", text)
 	return PlanFolders(rules, srcL, dstL), nil
 }
 

@@ -1,0 +1,47 @@
+package web
+
+import (
+	"encoding/json"
+
+	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/jobs"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// rulesText says in l which folder rules a copy follows and why (the
+// old server's layout decides them, see transfer.RulesWhy): "Regole Gmail,
+// anche se è stato scelto Standard-SSL: riconosciuto dal server (annuncia
+// la capability X-GM-EXT-1)."
+func rulesText(l i18n.Lang, rules transfer.Preset, why transfer.RulesWhy) string {
+	name := i18n.T(l, "rules.name.standard")
+	if rules.Provider() {
+		name = rules.Label()
+	}
+	picked := why.Picked.Label()
+	if why.Sign == "" {
+		if why.Picked.Provider() {
+			return i18n.T(l, "rules.why.unconfirmed", name, picked, picked)
+		}
+		return i18n.T(l, "rules.why.kept", name, picked)
+	}
+	var sign string
+	if why.Arg != "" {
+		sign = i18n.T(l, "rules.sign."+why.Sign, why.Arg)
+	} else {
+		sign = i18n.T(l, "rules.sign."+why.Sign)
+	}
+	if why.Picked == rules {
+		return i18n.T(l, "rules.why.confirmed", name, picked, sign)
+	}
+	return i18n.T(l, "rules.why.recognised", name, picked, sign)
+}
+
+// appliedRulesText is rulesText of what a mailbox run recorded (JSON of
+// jobs.AppliedRules); "" when nothing usable was.
+func appliedRulesText(l i18n.Lang, raw []byte) string {
+	var a jobs.AppliedRules
+	if len(raw) == 0 || json.Unmarshal(raw, &a) != nil || a.Rules == "" {
+		return ""
+	}
+	return rulesText(l, a.Rules, a.Why)
+}
