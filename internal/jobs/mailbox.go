@@ -112,6 +112,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	}
 	log = log.With("migration_id", mb.MigrationID, "run_no", mb.RunNo, "line_no", mb.LineNo)
+	noWait(ctx) // unless it snoozes for a slot below
 	if mb.Status.Ended() {
 		log.Info("mailbox: already ended, nothing to do", "status", mb.Status)
 		return nil
@@ -131,7 +132,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		}
 		if err == nil && !other.Status.Ended() {
 			log.Info("mailbox: run 1 of this mailbox still going, run 2 waits")
-			return river.JobSnooze(waitAgain(job, d.Poll))
+			return snoozeOn(ctx, job, d.Poll, waitMailbox(mb.LocalUser))
 		}
 	}
 	// Its old server asked to slow down: the account waits (throttle.go).
@@ -148,7 +149,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	} else if full != nil {
 		full.waitLog(log, host)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitRemote(full))
 	}
 
 	// Nor may one tenant take every copy slot: its mailboxes beyond
@@ -157,33 +158,37 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	} else if !free {
 		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitTenant(a.TenantID))
 	}
 
 	locks, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("mailbox: connect for locks: %w", err)
 	}
-	defer releaseLocks(ctx, locks)
+	defer func() {
+		releaseLocks(ctx, locks)
+		// What this job held may be what others wait for (slotwake.go).
+		wakeWaiting(ctx, d, MailboxArgs{}.Kind(), append(waitRemotes(remote), waitTenant(a.TenantID), waitMailbox(mb.LocalUser))...)
+	}()
 	// One writer per destination mailbox, whichever migration or line
 	// copies into it: two at once would duplicate its mail.
 	if ok, err := tryLock(ctx, locks, mailboxLockKey(mb.LocalUser)); err != nil {
 		return err
 	} else if !ok {
 		log.Info("mailbox: another job holds this mailbox, waiting")
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitMailbox(mb.LocalUser))
 	}
 	if full, err := takeRemoteSlots(ctx, locks, remote); err != nil {
 		return err
 	} else if full != nil {
 		full.waitLog(log, host)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitRemote(full))
 	}
 	if ok, err := takeSlot(ctx, locks, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
 		return err
 	} else if !ok {
 		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitTenant(a.TenantID))
 	}
 
 	mb, err = store.StartMailboxRun(ctx, d.Pool, a.TenantID, a.MailboxRunID)
@@ -407,7 +412,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Preset:         preset,
 		Source:         src,
 		Dest:           dst,
-		Checkpoints:    store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID},
+		Checkpoints:    rep.batchCheckpoints(store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID}),
 		Reporter:       rep,
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,

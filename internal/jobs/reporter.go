@@ -3,12 +3,15 @@ package jobs
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
@@ -42,6 +45,9 @@ type dbReporter struct {
 	counted transfer.Counters
 	// scrub takes the copy's secrets out of every text before it is stored.
 	scrub scrubber
+	// cp holds the engine's checkpoints until a flush writes them with the
+	// rest (nil: the engine writes its own).
+	cp *batchedCheckpoints
 
 	flushMu sync.Mutex
 	stop    chan struct{}
@@ -201,8 +207,11 @@ func (r *dbReporter) flush(ctx context.Context) {
 	}
 }
 
-// flushOnce writes what is pending once. What the database refused stays
-// pending, in order, for the next flush; the error is logged and returned.
+// flushOnce writes what is pending once, in one transaction: the skipped
+// messages, the log, the counters and the checkpoints the engine recorded
+// since the last flush (see batchedCheckpoints), so the counters never run
+// ahead of the checkpoints. What the database refused stays pending, in
+// order, for the next flush; the error is logged and returned.
 func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
@@ -211,44 +220,61 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.logs, r.skipped, r.dirty = nil, nil, false
 	c, folder := r.countersLocked(), r.last.Folder
 	r.mu.Unlock()
+	batch := r.cp.take()
+	if len(logs) == 0 && len(skipped) == 0 && !dirty && batch == nil {
+		return nil
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	tenant := r.mb.TenantID
-	var failed error
-	for i, s := range skipped {
-		if err := store.AddSkippedMessage(ctx, r.d.Pool, tenant, s); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store a skipped message, will retry", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
-			r.mu.Lock()
-			r.skipped = append(slices.Clone(skipped[i:]), r.skipped...)
-			r.mu.Unlock()
-			failed = err
-			break
-		}
+	write := func(batch store.CheckpointBatch) error {
+		return pgx.BeginFunc(ctx, r.d.Pool, func(tx pgx.Tx) error {
+			for _, s := range skipped {
+				if err := store.AddSkippedMessage(ctx, tx, tenant, s); err != nil {
+					return err
+				}
+			}
+			if len(logs) > 0 {
+				if err := store.AppendMailboxLogs(ctx, tx, tenant, r.mb.ID, logs); err != nil {
+					return err
+				}
+			}
+			if dirty {
+				if err := store.SetMailboxProgress(ctx, tx, tenant, r.mb.ID, c, folder); err != nil {
+					return err
+				}
+			}
+			if batch != nil {
+				return r.cp.db.With(tx).WriteBatch(ctx, batch)
+			}
+			return nil
+		})
 	}
-	if len(logs) > 0 {
-		if err := store.AppendMailboxLogs(ctx, r.d.Pool, tenant, r.mb.ID, logs); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store log lines, will retry", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
-			r.mu.Lock()
-			r.logs = append(logs, r.logs...)
-			r.mu.Unlock()
-			failed = err
-		} else {
-			r.mu.Lock()
-			r.written += len(logs)
-			r.mu.Unlock()
-		}
+	err := write(batch)
+	if errors.Is(err, store.ErrNotFound) && batch != nil {
+		// A record of a folder never reset: the engine's mistake, which
+		// must not hold the log and the counters back. Those messages are
+		// recognised at the destination by the next attempt.
+		r.d.Logger.Error("mailbox: checkpoints refused, dropped", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
+		r.cp.done(batch, true)
+		batch = nil
+		err = write(nil)
 	}
-	if dirty {
-		if err := store.SetMailboxProgress(ctx, r.d.Pool, tenant, r.mb.ID, c, folder); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store progress", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
-			r.mu.Lock()
-			r.dirty = true
-			r.mu.Unlock()
-			failed = err
-		}
+	r.cp.done(batch, err == nil)
+	if err != nil {
+		r.d.Logger.Warn("mailbox: cannot store progress, log and checkpoints, will retry", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
+		r.mu.Lock()
+		r.skipped = append(slices.Clone(skipped), r.skipped...)
+		r.logs = append(logs, r.logs...)
+		r.dirty = r.dirty || dirty
+		r.mu.Unlock()
+		return err
 	}
-	return failed
+	r.mu.Lock()
+	r.written += len(logs)
+	r.mu.Unlock()
+	return nil
 }
 
 func levelName(l slog.Level) string {

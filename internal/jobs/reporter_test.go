@@ -49,5 +49,5 @@ func TestMailboxLogSurvivesRefusedWrites(t *testing.T) {
 		require.Contains(t, log, want)
 	}
 	require.Equal(t, 1, strings.Count(log, "ended: completed"), "written once:\n%s", log)
-	require.Contains(t, f.logs.String(), "cannot store log lines, will retry", "the operator's log says so")
+	require.Contains(t, f.logs.String(), "cannot store progress, log and checkpoints, will retry", "the operator's log says so")
 }

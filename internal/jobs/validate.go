@@ -73,19 +73,25 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrat
 		return err
 	} else if !free {
 		log.Debug("validate: per-tenant limit reached, waiting")
+		setWait(ctx, waitValidation(a.TenantID))
 		return river.JobSnooze(w.d.Poll)
 	}
 	locks, err := pgx.ConnectConfig(ctx, w.d.Pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("validate: connect for locks: %w", err)
 	}
-	defer releaseLocks(ctx, locks)
+	defer func() {
+		releaseLocks(ctx, locks)
+		wakeWaiting(ctx, w.d, ValidateMigrationArgs{}.Kind(), waitValidation(a.TenantID))
+	}()
 	if ok, err := takeSlot(ctx, locks, keys); err != nil {
 		return err
 	} else if !ok {
 		log.Debug("validate: per-tenant limit reached, waiting")
+		setWait(ctx, waitValidation(a.TenantID))
 		return river.JobSnooze(w.d.Poll)
 	}
+	noWait(ctx)
 
 	tenant, err := store.GetTenant(ctx, w.d.Pool, a.TenantID)
 	if err != nil {
@@ -225,7 +231,7 @@ func Schedule(ctx context.Context, tx pgx.Tx, ins Inserter, m store.Migration) (
 		if err != nil {
 			return nil, fmt.Errorf("schedule migration: %w", err)
 		}
-		res, err := ins.InsertTx(ctx, tx, RunArgs{TenantID: m.TenantID, RunID: r.ID}, &river.InsertOpts{ScheduledAt: at})
+		res, err := ins.InsertTx(ctx, tx, RunArgs{TenantID: m.TenantID, RunID: r.ID}, runInsertOpts(at))
 		if err != nil {
 			return nil, fmt.Errorf("schedule migration: insert run %d job: %w", r.RunNo, err)
 		}
@@ -236,6 +242,19 @@ func Schedule(ctx context.Context, tx pgx.Tx, ins Inserter, m store.Migration) (
 		runs = append(runs, r)
 	}
 	return runs, nil
+}
+
+// runInsertOpts are the insert options of a run's job due at `at`. A run
+// due already is inserted available: River notifies the workers and one
+// starts it at once; with a ScheduledAt, even a past one, River inserts it
+// scheduled and it waits for River's scheduler, which makes due jobs
+// available every 5 s from the leader only (seen as 0.35–5.5 s before a
+// run due "now" started).
+func runInsertOpts(at time.Time) *river.InsertOpts {
+	if !at.After(time.Now()) {
+		return nil
+	}
+	return &river.InsertOpts{ScheduledAt: at}
 }
 
 // validation is one attempt at checking a migration's lines.
@@ -303,21 +322,12 @@ func (v *validation) checkAll(ctx context.Context, lines []store.Line) (retry bo
 			continue // refused for its format, or checked by an earlier attempt
 		}
 		wg.Go(func() {
-			for _, hs := range v.remoteSlots(l) {
-				select {
-				case hs <- struct{}{}:
-				case <-ctx.Done():
-					return
-				}
-				defer func() { <-hs }()
-			}
-			select {
-			case global <- struct{}{}:
-			case <-ctx.Done():
+			slots := &lineSlots{global: global, remote: v.remoteSlots(l)}
+			defer slots.release()
+			if slots.take(ctx, global) != nil {
 				return
 			}
-			defer func() { <-global }()
-			again, err := v.checkLine(ctx, l)
+			again, err := v.checkLine(ctx, l, slots)
 			mu.Lock()
 			defer mu.Unlock()
 			retry = retry || again
@@ -336,7 +346,7 @@ func (v *validation) checkAll(ctx context.Context, lines []store.Line) (retry bo
 // checkLine checks one line and stores its result. It stores nothing when
 // the job's ctx ends, and returns retry when our destination server did
 // not answer (unless this is the last attempt).
-func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, err error) {
+func (v *validation) checkLine(ctx context.Context, l store.Line, slots *lineSlots) (retry bool, err error) {
 	d := v.w.d
 	log := d.Logger.With("tenant_id", v.m.TenantID, "migration_id", v.m.ID, "line_no", l.LineNo, "remote_host", l.RemoteHost)
 	status, err := currentStatus(ctx, d, v.m.TenantID, v.m.ID)
@@ -386,6 +396,11 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 			return true, nil
 		}
 		return fail("check.dest_unavailable", l.LocalUser)
+	}
+
+	// The old server's part, under its host's cap (see lineSlots).
+	if err := slots.toRemote(ctx); err != nil {
+		return false, err
 	}
 
 	// (c) The remote host is allowed: its port, and not our own server,
