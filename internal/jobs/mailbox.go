@@ -230,7 +230,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	}
 	rep := newDBReporter(d, mb)
 	defer rep.close()
-	rep.logf(slog.LevelInfo, "attempt %d: %s → %s", mb.Attempts, line.RemoteUser, line.LocalUser)
+	rep.event(slog.LevelInfo, "log.run.attempt", mb.Attempts, line.RemoteUser, line.LocalUser)
 
 	tj, err := c.transferJob(m, line, rep)
 	if err != nil {
@@ -286,25 +286,25 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 		// Stopped on request: the engine wrote its checkpoints; the
 		// mailbox ends cancelled with what it copied, and "Riprendi"
 		// goes on from there.
-		rep.logf(slog.LevelInfo, "%s", i18n.T(c.lang, "run.stopped"))
+		rep.event(slog.LevelInfo, "run.stopped")
 		return c.finish(ctx, store.MailboxCancelled, rep, "")
 	case ctx.Err() == nil && stopping.Load():
 		// The process is shutting down: the engine has written its
 		// checkpoints; write the progress and go on in a fresh attempt,
 		// here after a restart or in another worker.
-		rep.logf(slog.LevelInfo, "the worker is stopping: pausing, the copy will go on where it stopped")
+		rep.event(slog.LevelInfo, "log.run.worker_stopping")
 		rep.flush(context.WithoutCancel(ctx))
 		c.log.Info("mailbox: paused for shutdown")
 		return river.JobSnooze(time.Second)
 	case ctx.Err() == nil && sliceCtx.Err() != nil:
 		// The slice is over: go on in a fresh attempt, which resumes from
 		// the checkpoints and does not count as a failure.
-		rep.logf(slog.LevelInfo, "pausing after %s, going on shortly", d.MailboxSlice)
+		rep.event(slog.LevelInfo, "log.run.slice_pause", d.MailboxSlice)
 		rep.flush(context.WithoutCancel(ctx))
 		return river.JobSnooze(time.Second)
 	case ctx.Err() != nil:
 		// Shutdown, cancellation or River's timeout: River retries.
-		rep.logf(slog.LevelWarn, "interrupted, the copy will resume where it stopped")
+		rep.event(slog.LevelWarn, "log.run.interrupted")
 		rep.flush(context.WithoutCancel(ctx))
 		return ctx.Err()
 	}
@@ -312,11 +312,11 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	text, lasting := c.reason(err)
 	d.Metrics.MailboxFailure(failureCause(err))
 	if lasting || job.Attempt >= job.MaxAttempts {
-		rep.logf(slog.LevelError, "%s", text)
+		rep.event(slog.LevelError, "log.text", text)
 		return c.finish(ctx, store.MailboxFailed, rep, text)
 	}
 	next := c.w.NextRetry(job)
-	rep.logf(slog.LevelWarn, "%s — %s", text, i18n.T(c.lang, "run.retrying", job.Attempt, job.MaxAttempts-1, time.Until(next).Round(time.Second)))
+	rep.event(slog.LevelWarn, "log.run.retrying", text, job.Attempt, job.MaxAttempts-1, time.Until(next).Round(time.Second))
 	rep.flush(ctx)
 	if err := store.SetMailboxError(ctx, d.Pool, mb.TenantID, mb.ID, text); err != nil {
 		return err
@@ -484,7 +484,7 @@ func failureCause(err error) string {
 // the run (with its email job), in one transaction.
 func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, rep *dbReporter, text string) error {
 	ctx = context.WithoutCancel(ctx)
-	rep.logf(slog.LevelInfo, "ended: %s", status)
+	rep.event(slog.LevelInfo, "log.run.ended", i18n.New("web.mailbox."+string(status)))
 	rep.flush(ctx)
 	return finishMailbox(ctx, c.w.d, c.mb, status, rep.counters(), text, c.log)
 }

@@ -195,7 +195,7 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 			return err
 		}
 		text := tr(tenant.Language, "run.gave_up")
-		if err := store.AppendMailboxLogs(ctx, w.d.Pool, k.tenant, k.id, []store.LogLine{{At: time.Now(), Level: "error", Message: text}}); err != nil {
+		if err := store.AppendMailboxLogs(ctx, w.d.Pool, k.tenant, k.id, []store.LogLine{{At: time.Now(), Level: "error", Event: i18n.New("run.gave_up")}}); err != nil {
 			return err
 		}
 		if err := finishMailbox(ctx, w.d, mb, store.MailboxFailed, mb.MailboxCounters, text, log); err != nil {

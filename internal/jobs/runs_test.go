@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/notify"
 	"github.com/trasloco/trasloco/internal/store"
@@ -194,7 +195,8 @@ func (f *fixture) logText(t *testing.T, mbID int64) string {
 	require.NoError(t, err)
 	var b strings.Builder
 	for _, l := range lines {
-		fmt.Fprintf(&b, "%s %s %s %s\n", l.At.Format(time.RFC3339), l.Level, l.Folder, l.Message)
+		// Both languages: the log is read in the reader's.
+		fmt.Fprintf(&b, "%s %s %s %s | %s\n", l.At.Format(time.RFC3339), l.Level, l.Folder, l.Text(i18n.Italian), l.Text(i18n.English))
 	}
 	return b.String()
 }

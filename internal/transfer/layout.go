@@ -1,9 +1,9 @@
 package transfer
 
 import (
-	"fmt"
-
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // capGmail is the capability Gmail's IMAP server announces (its extensions:
@@ -20,38 +20,38 @@ const capGmail imap.Cap = "X-GM-EXT-1"
 // standard rules: nothing of Gmail's applies to it. Every other preset is
 // kept. The reason, in words for the mailbox's log, says which rules and
 // why.
-func effectivePreset(p Preset, caps imap.CapSet, l Listing) (Preset, string) {
-	if sign := gmailSign(caps, l); sign != "" {
+func effectivePreset(p Preset, caps imap.CapSet, l Listing) (Preset, i18n.Msg) {
+	if sign := gmailSign(caps, l); !sign.IsZero() {
 		if p == PresetGmail {
-			return PresetGmail, "Gmail's folder rules: Gmail was chosen and " + sign
+			return PresetGmail, i18n.New("log.rules.gmail_chosen", sign)
 		}
-		return PresetGmail, fmt.Sprintf("Gmail's folder rules, although %s was chosen: %s", p.Label(), sign)
+		return PresetGmail, i18n.New("log.rules.gmail_detected", p.Label(), sign)
 	}
 	switch p {
 	case PresetGmail:
-		return PresetStandardSSL, "standard folder rules, although Gmail was chosen: the server shows none of Gmail's signs (no X-GM-EXT-1 capability, no \\All folder, no [Gmail] folders)"
+		return PresetStandardSSL, i18n.New("log.rules.gmail_not_gmail")
 	case PresetExchange, PresetOffice365:
-		return p, p.Label() + "'s folder rules: " + p.Label() + " was chosen"
+		return p, i18n.New("log.rules.provider", p.Label(), p.Label())
 	}
-	return p, "standard folder rules: " + p.Label() + " was chosen and the server shows none of Gmail's signs"
+	return p, i18n.New("log.rules.standard", p.Label())
 }
 
 // gmailSign is the first of Gmail's signs the server shows, in words, or
-// "" when it shows none.
-func gmailSign(caps imap.CapSet, l Listing) string {
+// the zero Msg when it shows none.
+func gmailSign(caps imap.CapSet, l Listing) i18n.Msg {
 	if caps.Has(capGmail) {
-		return "the server announces the " + string(capGmail) + " capability"
+		return i18n.New("log.rules.sign.capability", string(capGmail))
 	}
 	for _, f := range l.Folders {
 		if f.has(imap.MailboxAttrAll) {
-			return fmt.Sprintf("the folder %q is the \\All folder", f.Name)
+			return i18n.New("log.rules.sign.all_folder", f.Name)
 		}
 	}
 	for _, f := range l.Folders {
 		parts := relParts(f, l.Personal)
 		if gmailRoots[fold(parts[0])] {
-			return fmt.Sprintf("the folders under %q are Gmail's", parts[0])
+			return i18n.New("log.rules.sign.gmail_roots", parts[0])
 		}
 	}
-	return ""
+	return i18n.Msg{}
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // gmailListing is Gmail's folders as its IMAP server lists them, with or
@@ -56,7 +58,7 @@ func TestEffectivePreset(t *testing.T) {
 			t.Parallel()
 			got, why := effectivePreset(tc.preset, tc.caps, tc.src)
 			require.Equal(t, tc.want, got)
-			require.Contains(t, why, tc.why)
+			require.Contains(t, why.Text(i18n.English), tc.why)
 		})
 	}
 }

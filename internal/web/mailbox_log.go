@@ -43,7 +43,7 @@ func (s *server) mailboxLog(w http.ResponseWriter, r *http.Request) {
 			Level:      ln.Level,
 			LevelLabel: logLevelLabel(l, ln.Level),
 			Folder:     ln.Folder,
-			Message:    ln.Message,
+			Message:    ln.Text(l),
 		})
 	}
 	p := s.page(r, i18n.T(l, "web.log.title", mb.LocalUser, mb.RunNo))
