@@ -27,6 +27,7 @@ type Arg struct {
 	S string  `json:"s,omitempty"` // ArgText; ArgTime and ArgDay as RFC 3339
 	N int64   `json:"n,omitempty"` // ArgNum, ArgSize (bytes), ArgDuration (nanoseconds)
 	M []Msg   `json:"m,omitempty"` // ArgMsg (one), ArgList
+	Z string  `json:"z,omitempty"` // ArgTime: the IANA zone it is shown in; UTC when empty
 }
 
 // ArgKind is the kind of an Arg.
@@ -34,14 +35,15 @@ type ArgKind string
 
 // The kinds of an Arg.
 const (
-	ArgText     ArgKind = "s" // shown as written
-	ArgNum      ArgKind = "n" // %d: as is; %s: thousands grouped as by Int
-	ArgSize     ArgKind = "b" // %d: bytes; %s: as by Bytes
-	ArgTime     ArgKind = "t" // a moment, in UTC
-	ArgDay      ArgKind = "d" // a calendar day
-	ArgDuration ArgKind = "dur"
-	ArgMsg      ArgKind = "m" // another message, rendered in the same language
-	ArgList     ArgKind = "l" // messages rendered and joined by "; "
+	ArgText      ArgKind = "s" // shown as written
+	ArgNum       ArgKind = "n" // %d: as is; %s: thousands grouped as by Int
+	ArgSize      ArgKind = "b" // %d: bytes; %s: as by Bytes
+	ArgTime      ArgKind = "t" // a moment, in UTC
+	ArgDay       ArgKind = "d" // a calendar day
+	ArgDuration  ArgKind = "dur"
+	ArgMsg       ArgKind = "m"  // another message, rendered in the same language
+	ArgList      ArgKind = "l"  // messages rendered and joined by "; "
+	ArgSentences ArgKind = "ls" // messages rendered and joined by " " (sentences)
 )
 
 // Size is a number of bytes, an argument of New shown as by Bytes.
@@ -50,8 +52,19 @@ type Size int64
 // Day is a time of which an argument of New shows the day only.
 type Day time.Time
 
-// List is messages, an argument of New shown one after the other.
+// List is messages, an argument of New shown one after the other,
+// separated by "; ".
 type List []Msg
+
+// Sentences is messages, each a sentence, shown one after the other.
+type Sentences []Msg
+
+// ZonedTime is a moment that an argument of New shows in a time zone (the
+// tenant's: an IANA name).
+type ZonedTime struct {
+	T    time.Time
+	Zone string
+}
 
 // New returns the message key with args, each made an Arg by its Go type:
 // string and error are text, the integer types numbers, Size a size,
@@ -76,6 +89,8 @@ func argOf(v any) Arg {
 		return Arg{K: ArgMsg, M: []Msg{v}}
 	case List:
 		return Arg{K: ArgList, M: []Msg(v)}
+	case Sentences:
+		return Arg{K: ArgSentences, M: []Msg(v)}
 	case []Msg:
 		return Arg{K: ArgList, M: v}
 	case string:
@@ -91,6 +106,8 @@ func argOf(v any) Arg {
 		return Arg{K: ArgDuration, N: int64(v)}
 	case time.Time:
 		return Arg{K: ArgTime, S: v.UTC().Format(time.RFC3339)}
+	case ZonedTime:
+		return Arg{K: ArgTime, S: v.T.UTC().Format(time.RFC3339), Z: v.Zone}
 	case Day:
 		return Arg{K: ArgDay, S: time.Time(v).Format("2006-01-02")}
 	case int:
@@ -159,6 +176,19 @@ func (a Arg) value(l Lang, verb byte) any {
 	return a.text(l)
 }
 
+// Text is a shown in l as a %s shows it.
+func (a Arg) Text(l Lang) string { return a.text(l) }
+
+// HasKey reports whether m or a message inside it is key.
+func (m Msg) HasKey(key string) bool {
+	for _, k := range m.Keys() {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
 // text is a shown in l as a text.
 func (a Arg) text(l Lang) string {
 	switch a.K {
@@ -173,10 +203,7 @@ func (a Arg) text(l Lang) string {
 		if err != nil {
 			return a.S
 		}
-		if l == English {
-			return t.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		return t.UTC().Format("02/01/2006 15:04 UTC")
+		return Time(l, t, a.Z)
 	case ArgDay:
 		t, err := time.Parse("2006-01-02", a.S)
 		if err != nil {
@@ -191,10 +218,13 @@ func (a Arg) text(l Lang) string {
 			return ""
 		}
 		return a.M[0].Text(l)
-	case ArgList:
+	case ArgList, ArgSentences:
 		parts := make([]string, len(a.M))
 		for i, m := range a.M {
 			parts[i] = m.Text(l)
+		}
+		if a.K == ArgSentences {
+			return strings.Join(parts, " ")
 		}
 		return strings.Join(parts, "; ")
 	}
@@ -315,4 +345,17 @@ func (m Msg) MapText(f func(string) string) Msg {
 		out.Args[i] = a
 	}
 	return out
+}
+
+// Time shows t in the IANA zone (UTC when empty or unknown) the way the
+// panel does: "02/01/2006 15:04 CET", "2 Jan 2006 15:04 CET".
+func Time(l Lang, t time.Time, zone string) string {
+	loc, err := time.LoadLocation(zone)
+	if err != nil || zone == "" {
+		loc = time.UTC
+	}
+	if l == English {
+		return t.In(loc).Format("2 Jan 2006 15:04 MST")
+	}
+	return t.In(loc).Format("02/01/2006 15:04 MST")
 }

@@ -149,7 +149,12 @@ func (r *dbReporter) result(res transfer.Result) {
 // event adds a line of the worker's own to the log: key (of i18n's log
 // catalog) and args as i18n.New makes them.
 func (r *dbReporter) event(level slog.Level, key string, args ...any) {
-	r.Log(transfer.LogEntry{Time: time.Now(), Level: level, Event: i18n.New(key, args...)})
+	r.logMsg(level, i18n.New(key, args...))
+}
+
+// logMsg adds a line of the worker's own, an event already made.
+func (r *dbReporter) logMsg(level slog.Level, m i18n.Msg) {
+	r.Log(transfer.LogEntry{Time: time.Now(), Level: level, Event: m})
 }
 
 // logLine is the stored line of e: its event, without the copy's secrets

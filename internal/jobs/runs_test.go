@@ -114,7 +114,7 @@ func (f *fixture) waitRun(t *testing.T, runID int64, timeout time.Duration) stor
 		require.NoError(t, err)
 		var b strings.Builder
 		for _, mb := range mbs {
-			fmt.Fprintf(&b, "[%s %s %d/%d %q] ", mb.LocalUser, mb.Status, mb.Done, mb.Total, mb.ErrorText)
+			fmt.Fprintf(&b, "[%s %s %d/%d %q] ", mb.LocalUser, mb.Status, mb.Done, mb.Total, mb.Reason(i18n.Italian))
 		}
 		return r.Status == store.RunCompleted || r.Status == store.RunCompletedWithErrors, fmt.Sprintf("run %s; %s", r.Status, b.String())
 	})
@@ -358,7 +358,7 @@ func TestRunFailuresPassingRetriedLastingReportedThenRetriedByHand(t *testing.T)
 
 	mbs := f.mailboxes(t, runs[0].ID)
 	require.Equal(t, store.MailboxFailed, mbs[anna].Status)
-	require.Contains(t, mbs[anna].ErrorText, "utente o password errati")
+	require.Contains(t, mbs[anna].Reason(i18n.Italian), "utente o password errati")
 	require.Equal(t, 1, mbs[anna].Attempts, "a wrong password is not retried")
 	require.Equal(t, store.MailboxCompleted, mbs[bob].Status)
 	require.Equal(t, 3, mbs[bob].Attempts, "two dropped connections, then the copy")
@@ -427,7 +427,7 @@ func TestDestinationFullEndsTheMailboxOthersGoOn(t *testing.T) {
 	f.waitRun(t, runs[0].ID, 2*time.Minute)
 	mbs := f.mailboxes(t, runs[0].ID)
 	require.Equal(t, store.MailboxFailed, mbs[anna].Status)
-	require.Contains(t, mbs[anna].ErrorText, "è piena")
+	require.Contains(t, mbs[anna].Reason(i18n.Italian), "è piena")
 	require.Equal(t, 1, mbs[anna].Attempts, "over quota is not retried")
 	require.Positive(t, mbs[anna].Copied, "what fitted was copied and counted")
 	require.Equal(t, store.MailboxCompleted, mbs[bob].Status)
