@@ -71,3 +71,13 @@ func roundTrip(t *testing.T, m Msg) Msg {
 	require.NoError(t, err)
 	return got
 }
+
+func TestForeignSentences(t *testing.T) {
+	t.Parallel()
+	it := New("log.folder.done", "INBOX", 3, 3, 0, 0, 0, 0).Text(Italian)
+	en := New("log.folder.done", "INBOX", 3, 3, 0, 0, 0, 0).Text(English)
+	require.Empty(t, ForeignSentences(it, Italian))
+	require.Empty(t, ForeignSentences(en, English))
+	require.Contains(t, ForeignSentences(en, Italian), "already there")
+	require.Contains(t, ForeignSentences(it, English), "spariti dal vecchio server")
+}
