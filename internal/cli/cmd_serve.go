@@ -239,6 +239,7 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		Logger:           logger.With("component", "jobs"),
 		PerHostLimit:     cfg.PerHostLimit,
 		PerTenantLimit:   cfg.PerTenantLimit,
+		HostLimits:       cfg.HostLimits,
 		ForbidPlainLogin: cfg.ForbidPlainLogin,
 		MailboxSlice:     cfg.MailboxSlice,
 		MinRate:          int64(cfg.MinRate),

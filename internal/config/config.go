@@ -108,6 +108,11 @@ type Config struct {
 	// PerHostLimit caps concurrent connections to one remote host, in
 	// validation and in runs (TRASLOCO_PER_HOST_LIMIT). Default 4.
 	PerHostLimit int
+	// HostLimits are the caps of the remote hosts matching a pattern,
+	// first match wins, instead of PerHostLimit: the operator's
+	// (TRASLOCO_HOST_LIMITS, see ParseHostLimits), then the built-in
+	// DefaultHostLimits of Gmail and Office 365 they do not replace.
+	HostLimits []HostLimit
 	// MinRate is the slowest an old server may send, in bytes a second,
 	// over RateWindow of waiting for it, before the attempt is cut and
 	// retried later (TRASLOCO_MIN_RATE, TRASLOCO_RATE_WINDOW a Go
@@ -404,6 +409,11 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)
 	c.PerHostLimit = positiveInt(get, EnvPerHostLimit, DefaultPerHostLimit, fail)
 	c.PerTenantLimit = positiveInt(get, EnvPerTenantLimit, 3, fail)
+	if rules, err := ParseHostLimits(get(EnvHostLimits)); err != nil {
+		fail(&Error{Var: EnvHostLimits, Err: err})
+	} else {
+		c.HostLimits = WithDefaultHostLimits(rules)
+	}
 	c.MaxScheduleAhead = positiveDuration(get, EnvMaxScheduleAhead, 90*24*time.Hour, fail)
 	c.MigrationsPerHour = positiveInt(get, EnvMigrationsPerHour, 20, fail)
 	c.MailboxSlice = positiveDuration(get, EnvMailboxSlice, 20*time.Minute, fail)

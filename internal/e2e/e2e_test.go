@@ -35,6 +35,7 @@ import (
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/notify"
+	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/secret"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
@@ -318,8 +319,16 @@ const (
 	userPassword = "una password lunga"
 )
 
-func newStack(t *testing.T) *stack {
+// newStack starts a stack; tokens, when given, are the operator's
+// Microsoft and Google registrations (at the local OAuth2 server, whose
+// Dovecots are on 127.0.0.1).
+func newStack(t *testing.T, tokens ...*oauth.Tokens) *stack {
 	t.Helper()
+	var tok *oauth.Tokens
+	var tokHosts []string
+	if len(tokens) > 0 {
+		tok, tokHosts = tokens[0], []string{"127.0.0.1"}
+	}
 	st := &stack{ctx: context.Background(), logs: &logBuffer{}}
 	ctx := st.ctx
 	st.pool = testenv.NewTestDB(t)
@@ -382,6 +391,8 @@ func newStack(t *testing.T) *stack {
 		RetryBase:      200 * time.Millisecond,
 		Poll:           300 * time.Millisecond,
 		FlushInterval:  200 * time.Millisecond,
+		OAuth:          tok,
+		OAuthHosts:     tokHosts,
 	}, jobs.ClientOptions{Workers: 3, FetchPollInterval: 200 * time.Millisecond, Logger: logger.With("component", "river")})
 	require.NoError(t, err)
 	require.NoError(t, rc.Start(ctx))
@@ -395,6 +406,7 @@ func newStack(t *testing.T) *stack {
 		Login:  &auth.Login{DB: pool},
 		Logger: logger.With("component", "web"),
 		Mail:   mailer,
+		OAuth:  tok,
 	})
 	st.srv.Start()
 	t.Cleanup(st.srv.Close)

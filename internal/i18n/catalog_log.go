@@ -9,22 +9,16 @@ package i18n
 var logCatalog = map[string]Message{
 	// A text shown as it is (a reason the engine has no key for).
 	"log.text": {IT: "%s", EN: "%s"},
+	// A reason made of parts (internal/jobs/advice.go): what went wrong,
+	// then what the server said, then what to do.
+	"check.with_said":   {IT: "%s; %s", EN: "%s; %s"},
+	"check.with_advice": {IT: "%s. %s", EN: "%s. %s"},
 
 	// The run of one mailbox as a whole (internal/transfer/copy.go).
 	"log.copy.connecting":  {IT: "connessione al vecchio server %s (%s) e al nostro server %s", EN: "connecting to the source %s (%s) and the destination %s"},
 	"log.copy.logged_in":   {IT: "accesso riuscito su entrambi i server (vecchio server raggiunto all'indirizzo %s)", EN: "logged in on both sides (source reached at %s)"},
 	"log.copy.time_budget": {IT: "fermata: la casella ha esaurito il tempo a disposizione per questa esecuzione (fino alle %s)", EN: "stopped: the mailbox used up its time budget for this run (until %s)"},
 	"log.copy.finished":    {IT: "finito: %s cartelle, %s messaggi trovati, %s copiati, %s già presenti, %s troppo grandi, %s spariti dal vecchio server, %s non riusciti, %s aggiornamenti dei flag", EN: "finished: %s folders, %s messages found, %s copied, %s already there, %s too large, %s gone from the source, %s failed, %s flag updates"},
-
-	// Whose folder rules apply (internal/transfer/layout.go).
-	"log.rules.gmail_chosen":     {IT: "regole delle cartelle di Gmail: è stato scelto Gmail e %s", EN: "Gmail's folder rules: Gmail was chosen and %s"},
-	"log.rules.gmail_detected":   {IT: "regole delle cartelle di Gmail, anche se è stato scelto %s: %s", EN: "Gmail's folder rules, although %s was chosen: %s"},
-	"log.rules.gmail_not_gmail":  {IT: "regole standard delle cartelle, anche se è stato scelto Gmail: il server non mostra nessun segno di Gmail (né la capacità X-GM-EXT-1, né una cartella \\All, né cartelle [Gmail])", EN: "standard folder rules, although Gmail was chosen: the server shows none of Gmail's signs (no X-GM-EXT-1 capability, no \\All folder, no [Gmail] folders)"},
-	"log.rules.provider":         {IT: "regole delle cartelle di %s: è stato scelto %s", EN: "%s's folder rules: %s was chosen"},
-	"log.rules.standard":         {IT: "regole standard delle cartelle: è stato scelto %s e il server non mostra nessun segno di Gmail", EN: "standard folder rules: %s was chosen and the server shows none of Gmail's signs"},
-	"log.rules.sign.capability":  {IT: "il server annuncia la capacità %s", EN: "the server announces the %s capability"},
-	"log.rules.sign.all_folder":  {IT: "la cartella %q è la cartella \\All", EN: "the folder %q is the \\All folder"},
-	"log.rules.sign.gmail_roots": {IT: "le cartelle sotto %q sono quelle di Gmail", EN: "the folders under %q are Gmail's"},
 
 	// Connections (internal/transfer/conns.go, conn.go).
 	"log.conn.endpoint":              {IT: "%s su %s", EN: "%s at %s"},

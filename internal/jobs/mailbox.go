@@ -65,8 +65,8 @@ func (MailboxArgs) InsertOpts() river.InsertOpts {
 // died stay short however big the mailbox is. Two PostgreSQL advisory
 // locks, held on a connection of the job's own, keep one job per line at a
 // time (run 2 waits for run 1; a rescued job cannot overlap the original)
-// and at most Deps.PerHostLimit mailboxes per remote host across every
-// worker process. A process that dies drops its connection and so its
+// and the remote host's caps (Deps.PerHostLimit mailboxes per host, or
+// the counts of Deps.HostLimits) across every worker process. A process that dies drops its connection and so its
 // locks.
 type MailboxWorker struct {
 	river.WorkerDefaults[MailboxArgs]
@@ -137,14 +137,20 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 			return river.JobSnooze(waitAgain(job, d.Poll))
 		}
 	}
+	// Its old server asked to slow down: the account waits (throttle.go).
+	if err := w.waitBackOff(ctx, mb, log); err != nil {
+		return err
+	}
 	host := hostKey(mb.RemoteHost)
 	// Most mailboxes of a migration share one remote host: those beyond
-	// its limit look at the locks from a pooled connection first, and
-	// open a connection of their own only when a slot looks free.
-	if free, err := hostSlotFree(ctx, d.Pool, host, d.PerHostLimit); err != nil {
+	// its limits (see remoteCounts) look at the locks from a pooled
+	// connection first, and open a connection of their own only when a
+	// slot looks free.
+	remote := d.remoteCounts(a.TenantID, mb.RemoteHost, mb.RemoteUser)
+	if full, err := remoteSlotsFree(ctx, d.Pool, remote); err != nil {
 		return err
-	} else if !free {
-		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
+	} else if full != nil {
+		full.waitLog(log, host)
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 
@@ -170,19 +176,10 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		log.Info("mailbox: another job holds this mailbox, waiting")
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
-	gotSlot := false
-	for slot := range d.PerHostLimit {
-		ok, err := tryLock(ctx, locks, hostLockKey(host, slot))
-		if err != nil {
-			return err
-		}
-		if ok {
-			gotSlot = true
-			break
-		}
-	}
-	if !gotSlot {
-		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
+	if full, err := takeRemoteSlots(ctx, locks, remote); err != nil {
+		return err
+	} else if full != nil {
+		full.waitLog(log, host)
 		return river.JobSnooze(waitAgain(job, d.Poll))
 	}
 	if ok, err := takeSlot(ctx, locks, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
@@ -267,6 +264,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	close(ran)
 	watch.Wait()
 	rep.result(res)
+	c.saveRules(ctx, res)
 	c.log.Info("mailbox: attempt ended", "duration", time.Since(start).Round(time.Millisecond),
 		"copied", res.Copied, "already_there", res.AlreadyThere, "failed", res.Failed, "error", err)
 
@@ -306,6 +304,9 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 		return ctx.Err()
 	}
 
+	if te, ok := transfer.IsThrottled(err); ok {
+		return c.throttled(ctx, te, rep)
+	}
 	text, lasting := c.reason(err)
 	d.Metrics.MailboxFailure(failureCause(err))
 	if lasting || job.Attempt >= job.MaxAttempts {
@@ -373,6 +374,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 			return transfer.Job{}, fmt.Errorf("open master password: %w", err)
 		}
 		src.AuthUser, src.Password = m.MasterUser, string(pw)
+		src.MasterForm = transfer.MasterFormFor(transfer.Preset(m.Preset))
 	case len(line.RemotePasswordEnc) > 0:
 		pw, err := d.Box.Open(line.RemotePasswordEnc, LineSecretAD(m.TenantID, line.LocalUser, line.RemoteHost, line.RemoteUser))
 		if err != nil {
@@ -436,14 +438,14 @@ func (c *mailboxCopy) reason(err error) (text i18n.Msg, lasting bool) {
 		switch ce.Reason {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
-			return reasonMsg(ce, c.w.d.ForbidPlainLogin), true
+			return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), true
 		case transfer.ReasonOAuth:
 			// The provider answered with a refusal (consent revoked, …):
 			// lasting until the customer acts; unreachable: passing.
 			var oe *oauth.Error
-			return reasonMsg(ce, c.w.d.ForbidPlainLogin), errors.As(ce.Err, &oe) && oe.Err == nil
+			return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), errors.As(ce.Err, &oe) && oe.Err == nil
 		}
-		return reasonMsg(ce, c.w.d.ForbidPlainLogin), false
+		return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), false
 	}
 	var stall *transfer.StallError
 	if errors.As(err, &stall) {
@@ -564,8 +566,11 @@ func slotKeys(class, id int64, limit int) []int64 {
 	return keys
 }
 
-// slotsFree reports whether one of keys is not held in this database
-// (see hostSlotFree): a hint, before opening a connection for the locks.
+// slotsFree reports whether one of keys is not held in this database, as
+// pg_locks shows them (a bigint advisory key is classid for its high 32
+// bits and objid for its low ones, objsubid 1; pg_locks lists every
+// database of the cluster). It is a hint, before opening a connection for
+// the locks: the slot is only ours once tryLock takes it.
 func slotsFree(ctx context.Context, db store.DBTX, keys []int64) (bool, error) {
 	var held int
 	err := db.QueryRow(ctx, `
@@ -603,19 +608,6 @@ func hostLockKey(host string, slot int) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(host))
 	return lockClassHost<<48 | int64(h.Sum64()&(1<<40-1))<<8 | int64(slot&0xff)
-}
-
-// hostSlotFree reports whether fewer than limit of the host's slot locks
-// are held in this database, as pg_locks shows them (a bigint advisory
-// key is classid for its high 32 bits and objid for its low ones, objsubid
-// 1; pg_locks lists every database of the cluster). It is a hint: the slot
-// is only ours once tryLock takes it.
-func hostSlotFree(ctx context.Context, db store.DBTX, host string, limit int) (bool, error) {
-	keys := make([]int64, limit)
-	for i := range keys {
-		keys[i] = hostLockKey(host, i)
-	}
-	return slotsFree(ctx, db, keys)
 }
 
 // waitAgain is how long a waiting mailbox job snoozes: poll at first,

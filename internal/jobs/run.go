@@ -244,6 +244,9 @@ func (w *PurgePasswordsWorker) Work(ctx context.Context, job *river.Job[PurgePas
 	if _, err := store.PruneResetRequests(ctx, w.d.Pool, w.d.Now().Add(-throttleKeep)); err != nil {
 		return err
 	}
+	if _, err := store.PruneRemoteBackOffs(ctx, w.d.Pool, w.d.Now()); err != nil {
+		return err
+	}
 	// A validation whose job is gone (discarded, cancelled by an operator)
 	// would keep its passwords for ever: it turns red without them.
 	stuck, err := store.StuckValidations(ctx, w.d.Pool, w.d.Now().Add(-stuckValidationAfter))

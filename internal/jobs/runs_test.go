@@ -239,6 +239,10 @@ func TestRunsCopyEveryMailboxThenOnlyWhatIsNew(t *testing.T) {
 	require.NotNil(t, a.StartedAt)
 	require.NotNil(t, a.EndedAt)
 	require.Equal(t, a.Total, a.Done)
+	tot := f.requireTotalsEqualSum(t, m.ID)[runs[0].ID]
+	require.Equal(t, 2, tot.Ended)
+	require.Equal(t, 38, tot.Copied)
+	require.Equal(t, 1, tot.TooLarge)
 
 	skipped, err := store.ListSkippedMessages(f.ctx, f.pool, f.tenant.ID, a.ID)
 	require.NoError(t, err)
@@ -286,6 +290,7 @@ func TestRunsCopyEveryMailboxThenOnlyWhatIsNew(t *testing.T) {
 	require.GreaterOrEqual(t, mbs2[anna].FlagsUpdated, 1)
 	require.Zero(t, mbs2[bob].Copied)
 	require.Equal(t, 19, mbs2[bob].AlreadyThere)
+	require.Equal(t, 5, f.requireTotalsEqualSum(t, m.ID)[runs[1].ID].Copied)
 	f.requireCopied(t, anna, "pw-anna", true)
 	dc := f.dst.Dial(t, anna+"*"+f.dst.MasterUser(), f.dst.MasterPassword())
 	require.NoError(t, testenv.SameMail(sc, dc, map[string]string{"INBOX.Nuova": "Nuova"}))

@@ -231,7 +231,7 @@ type validation struct {
 	masterPassword string // remote master user's, opened in memory only
 
 	mu      sync.Mutex
-	perHost map[string]chan struct{}
+	perHost map[string]chan struct{} // by remoteCount.id
 }
 
 func (v *validation) prepare() error {
@@ -251,20 +251,24 @@ func (v *validation) prepare() error {
 	return nil
 }
 
-// hostSlot returns the semaphore of a remote host (its name without port).
-func (v *validation) hostSlot(remoteHost string) chan struct{} {
-	h := strings.ToLower(remoteHost)
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		h = host
-	}
+// remoteSlots returns the semaphores of a line's remote host, one per
+// count of its caps (Deps.remoteCounts), in the order they are taken.
+// A tenant's validations run one at a time (PerTenantValidations), so
+// these hold the tenant's and its accounts' counts across processes.
+func (v *validation) remoteSlots(l store.Line) []chan struct{} {
+	counts := v.w.d.remoteCounts(v.m.TenantID, l.RemoteHost, l.RemoteUser)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	s, ok := v.perHost[h]
-	if !ok {
-		s = make(chan struct{}, v.w.d.PerHostLimit)
-		v.perHost[h] = s
+	out := make([]chan struct{}, len(counts))
+	for i, c := range counts {
+		s, ok := v.perHost[c.id]
+		if !ok {
+			s = make(chan struct{}, len(c.keys))
+			v.perHost[c.id] = s
+		}
+		out[i] = s
 	}
-	return s
+	return out
 }
 
 // checkAll checks every pending line, concurrently within the caps. retry
@@ -281,13 +285,14 @@ func (v *validation) checkAll(ctx context.Context, lines []store.Line) (retry bo
 			continue // refused for its format, or checked by an earlier attempt
 		}
 		wg.Go(func() {
-			hs := v.hostSlot(l.RemoteHost)
-			select {
-			case hs <- struct{}{}:
-			case <-ctx.Done():
-				return
+			for _, hs := range v.remoteSlots(l) {
+				select {
+				case hs <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				defer func() { <-hs }()
 			}
-			defer func() { <-hs }()
 			select {
 			case global <- struct{}{}:
 			case <-ctx.Done():
@@ -386,6 +391,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 	}
 	if v.m.MasterUser != "" {
 		remote.AuthUser, remote.Password = v.m.MasterUser, v.masterPassword
+		remote.MasterForm = transfer.MasterFormFor(transfer.Preset(v.m.Preset))
 	} else if len(l.RemotePasswordEnc) > 0 {
 		pw, err := d.Box.Open(l.RemotePasswordEnc, LineSecretAD(v.m.TenantID, l.LocalUser, l.RemoteHost, l.RemoteUser))
 		if err != nil {
@@ -405,6 +411,14 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		remote.TokenSource = ts
 	}
 	d.noPlainText(v.preset, &remote)
+	// Its server asked to slow down, in a check or a copy: the line
+	// waits for the validation's next attempt (throttle.go).
+	if _, busy, err := d.backedOff(ctx, v.m.TenantID, l.RemoteHost, l.RemoteUser); err != nil {
+		return false, err
+	} else if busy && !v.lastAttempt {
+		log.Info("validate: the remote account is backed off, checking it later")
+		return true, nil
+	}
 	// (d) A test login succeeds, unless too many failed already for this
 	// remote user or this tenant: each try is recorded before it is made.
 	reservation, ok, err := store.ReserveRemoteLogin(ctx, d.Pool, v.m.TenantID, hostOnly(l.RemoteHost), l.RemoteUser, d.RemoteLogins, d.Now())
@@ -440,10 +454,18 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		if ce.Reason == transfer.ReasonForbidden {
 			return fail("check.forbidden", l.RemoteHost)
 		}
+		if te, ok := transfer.IsThrottled(ce); ok {
+			if _, err := d.backOff(ctx, v.m.TenantID, l.RemoteHost, l.RemoteUser, d.throttleWait(te)); err != nil {
+				return false, err
+			}
+			if !v.lastAttempt {
+				return true, nil // checked again at the next attempt
+			}
+		}
 		if why := d.oauthReason(v.preset, remote, ce); !why.IsZero() {
 			return fail("check.failed", why)
 		}
-		return fail("check.failed", reasonMsg(ce, d.ForbidPlainLogin))
+		return fail("check.failed", explainLogin(ce, d.ForbidPlainLogin, sc))
 	}
 	r := store.LineResult{Status: store.LineOK}
 	if d.PinRemoteAddr {

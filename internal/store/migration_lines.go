@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -105,6 +106,10 @@ func insertLines(ctx context.Context, tx pgx.Tx, tenantID, migrationID int64, li
 			}
 			return err
 		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE migrations SET last_line_no = greatest(last_line_no, $3)
+		WHERE tenant_id = $1 AND id = $2`, tenantID, migrationID, slices.Max(append(lineNos, 0))); err != nil {
+		return err
 	}
 	return recountLines(ctx, tx, tenantID, migrationID)
 }

@@ -23,6 +23,7 @@ type CheckResult struct {
 	// Rules and RulesReason are, when listing was asked for, whose folder
 	// rules the plan follows and why (see Result).
 	Rules       Preset
+	RulesWhy    RulesWhy
 	RulesReason string
 }
 
@@ -45,9 +46,8 @@ func Check(ctx context.Context, p Preset, e Endpoint, to Timeouts, list bool) (*
 	if err != nil {
 		return nil, classifyDial(SideSource, s.addr, err)
 	}
-	var why i18n.Msg
-	res.Rules, why = effectivePreset(p, s.caps, l)
-	res.RulesReason = why.Text(i18n.English)
+	res.Rules, res.RulesWhy = effectivePreset(p, s.says(), l)
+	res.RulesReason = res.RulesWhy.English(res.Rules)
 	res.Folders = PlanFolders(res.Rules, l, Listing{Personal: Namespace{Delim: '/'}})
 	res.Messages = map[string]uint32{}
 	for _, f := range res.Folders {
@@ -83,6 +83,10 @@ type Preview struct {
 	// Partial says Gmail's All Mail was not counted: only its messages in
 	// no other label are copied, which a listing cannot tell.
 	Partial bool `json:"partial,omitempty"`
+	// Rules are the folder rules the copy will follow, and why (see
+	// effectivePreset); empty in a preview stored before they were kept.
+	Rules    Preset    `json:"rules,omitempty"`
+	RulesWhy *RulesWhy `json:"rules_why,omitempty"`
 }
 
 // CheckPreview logs in like Check and measures what a copy would take
@@ -124,8 +128,8 @@ func (s *session) preview(p Preset, maxSize int64) (*Preview, error) {
 	if err != nil {
 		return nil, classifyDial(SideSource, s.addr, err)
 	}
-	pv := &Preview{}
-	rules, _ := effectivePreset(p, s.caps, l)
+	rules, why := effectivePreset(p, s.says(), l)
+	pv := &Preview{Rules: rules, RulesWhy: &why}
 	for _, f := range PlanFolders(rules, l, Listing{Personal: Namespace{Delim: '/'}}) {
 		if f.Excluded != "" {
 			if f.Excluded != ExclNoSelect && f.Excluded != ExclParentSkip {

@@ -29,7 +29,24 @@ const (
 	MasterAuto      MasterForm = ""
 	MasterSASL      MasterForm = "sasl"      // AUTHENTICATE PLAIN user\0master\0password
 	MasterSeparator MasterForm = "separator" // LOGIN "user*master" password
+	// MasterExchange is Exchange's administrator login: LOGIN
+	// "master\user" with the administrator's password, the master written
+	// DOMAIN\admin or admin@domain (so "DOMAIN\admin\user",
+	// "admin@domain\user"); the administrator needs FullAccess on the
+	// mailbox. Exchange takes no SASL authorization identity.
+	MasterExchange MasterForm = "exchange"
 )
+
+// MasterFormFor is the master-user form a preset's servers take:
+// Exchange's administrator login for Exchange and Office 365 (whose
+// shared and delegated mailboxes use the same form), MasterAuto for the
+// others.
+func MasterFormFor(p Preset) MasterForm {
+	if p == PresetExchange || p == PresetOffice365 {
+		return MasterExchange
+	}
+	return MasterAuto
+}
 
 // Endpoint says how to reach and log in to one IMAP server.
 type Endpoint struct {
@@ -162,12 +179,16 @@ type session struct {
 	remote        string // ip:port actually reached
 	timeouts      Timeouts
 	caps          imap.CapSet
-	unverifiedTLS bool // TLS certificate accepted without verification
+	greeting      string // the text of the server's greeting (see layout.go)
+	unverifiedTLS bool   // TLS certificate accepted without verification
 	stopCtx       func() bool
 
 	mu       sync.Mutex
 	timedOut bool
 }
+
+// says is what the server said about itself (see effectivePreset).
+func (s *session) says() serverSays { return serverSays{caps: s.caps, greeting: s.greeting} }
 
 // errWatchdog marks a command cut off by the session's own timeout.
 type errWatchdog struct {
@@ -339,6 +360,7 @@ func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session,
 			return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonNoTLS}
 		}
 		s.wire = p.conn.(*wireConn)
+		s.greeting = p.greetText
 		s.c = imapclient.New(&greetedConn{Conn: s.wire, greeting: strings.NewReader("* OK TLS started\r\n")}, opts)
 	case TLSNone:
 		s.wire = boundConn(raw, to)
@@ -359,6 +381,9 @@ func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session,
 		return nil, classifyDial(side, addr, err)
 	}
 	_ = raw.SetDeadline(time.Time{})
+	if s.greeting == "" {
+		s.greeting = s.wire.greeting()
+	}
 	return s, nil
 }
 

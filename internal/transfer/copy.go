@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-
-	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // runner holds the state of one Run.
@@ -136,13 +134,14 @@ func (r *runner) plan() ([]FolderPlan, error) {
 			r.dstFolders[f.Name] = true
 		}
 	}
-	rules, why := effectivePreset(r.job.Preset, r.c.src.caps(), srcL)
+	rules, why := effectivePreset(r.job.Preset, r.c.src.says(), srcL)
 	r.labelled = nil
 	if rules == PresetGmail {
 		r.labelled = map[string]int{}
 	}
-	r.t.update(func(res *Result) { res.Rules, res.RulesReason = rules, why.Text(i18n.English) })
-	r.t.logMsg(slog.LevelInfo, "", why)
+	text := why.English(rules)
+	r.t.update(func(res *Result) { res.Rules, res.RulesWhy, res.RulesReason = rules, why, text })
+	r.t.logMsg(slog.LevelInfo, "", why.Msg(rules))
 	return PlanFolders(rules, srcL, dstL), nil
 }
 

@@ -38,3 +38,29 @@ func endpointMsg(e Endpoint) i18n.Msg {
 	}
 	return i18n.New("log.conn.endpoint", e.User, e.Host)
 }
+
+// Msg says which folder rules apply and why, as a message of the rules
+// catalog: "Regole Gmail, anche se è stato scelto Standard-SSL:
+// riconosciuto dal server (annuncia la capability X-GM-EXT-1)." The log
+// stores it; the panel renders it (web's rulesText).
+func (w RulesWhy) Msg(rules Preset) i18n.Msg {
+	name := i18n.New("rules.name.standard")
+	if rules.Provider() {
+		name = i18n.New("log.text", rules.Label())
+	}
+	picked := w.Picked.Label()
+	if w.Sign == "" {
+		if w.Picked.Provider() {
+			return i18n.New("rules.why.unconfirmed", name, picked, picked)
+		}
+		return i18n.New("rules.why.kept", name, picked)
+	}
+	sign := i18n.New("rules.sign." + w.Sign)
+	if w.Arg != "" {
+		sign = i18n.New("rules.sign."+w.Sign, w.Arg)
+	}
+	if w.Picked == rules {
+		return i18n.New("rules.why.confirmed", name, picked, sign)
+	}
+	return i18n.New("rules.why.recognised", name, picked, sign)
+}

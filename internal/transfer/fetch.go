@@ -418,6 +418,9 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 	}
 	if err := cmd.Close(); err != nil {
 		var ierr *imap.Error
+		if te, ok := IsThrottled(err); ok {
+			return res, te // not the messages' fault: the account waits
+		}
 		if errors.As(err, &ierr) && (ierr.Type == imap.StatusResponseTypeNo || ierr.Type == imap.StatusResponseTypeBad) {
 			res.refusal = ierr
 			return res, nil

@@ -23,6 +23,12 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 			// those messages as copied, not as already there.
 			return ctx.Err()
 		}
+		if te, ok := IsThrottled(err); ok {
+			// The source asks to slow down: the copy stops here, with its
+			// checkpoints, for the caller to wait and go on.
+			r.t.event(slog.LevelWarn, p.Source, "log.transfer.throttled", clip(r.scrub(te.Text)))
+			return te
+		}
 		// A retry recounts the folder from scratch.
 		r.t.rewind(saved)
 		var fe folderError
