@@ -374,6 +374,13 @@ func TestRunFailuresPassingRetriedLastingReportedThenRetriedByHand(t *testing.T)
 	waitFor(t, 30*time.Second, "email", func() (bool, string) { return len(mailer.all()) == 1, "" })
 	rep := mailer.all()[0].report
 	require.Equal(t, "completed_with_errors", rep.Status)
+	// The email says why in the tenant's language, rendered from the
+	// stored code.
+	for _, o := range rep.Mailboxes {
+		if o.LocalUser == anna {
+			require.Contains(t, o.Error, "utente o password errati")
+		}
+	}
 	// The failed mailbox keeps its password for a retry, the other not.
 	lines, err := store.ListLines(f.ctx, f.pool, f.tenant.ID, m.ID)
 	require.NoError(t, err)
