@@ -100,7 +100,7 @@ func TestValidateThrottledLogin(t *testing.T) {
 	work(5)
 	lines, err := store.ListLines(f.ctx, f.pool, f.tenant.ID, m.ID)
 	require.NoError(t, err)
-	require.Equal(t, store.LinePending, lines[0].Status, "checked again later, not refused: %q", lines[0].ErrorText)
+	require.Equal(t, store.LinePending, lines[0].Status, "checked again later, not refused: %q", lines[0].Reason(i18n.Italian))
 
 	work(1)
 	errs := f.lineErrors(t, m)
@@ -127,8 +127,8 @@ func TestCopyRefusedWithKnownWordsGetsAdvice(t *testing.T) {
 	mb := f.mailboxes(t, run.ID)[u]
 	require.Equal(t, store.MailboxFailed, mb.Status)
 	advice := i18n.T(i18n.Italian, "advice.gmail_app_password")
-	require.Contains(t, mb.ErrorText, "il server ha risposto: «Application-specific password required")
-	require.Contains(t, mb.ErrorText, advice)
+	require.Contains(t, mb.Reason(i18n.Italian), "il server ha risposto: «Application-specific password required")
+	require.Contains(t, mb.Reason(i18n.Italian), advice)
 	require.Contains(t, f.logText(t, mb.ID), advice)
 	require.Equal(t, 1, mb.Attempts, "a lasting refusal is not retried")
 }

@@ -141,7 +141,7 @@ func TestReporterFlushIsOneCommit(t *testing.T) {
 			require.NoError(t, cp.RecordMessages(ctx, folder, map[uint32]transfer.Copied{uid + 1: {DestUID: uid + 1}}))
 			r.Progress(transfer.Progress{Folder: folder, Counters: transfer.Counters{Copied: i*20 + int(uid) + 1}})
 		}
-		r.logf(0, "folder %s done", folder)
+		r.event(0, "log.text", "folder "+folder+" done")
 	}
 	cc.begins.Store(0)
 	cc.commits.Store(0)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -106,12 +106,11 @@ func (r *dbReporter) Log(e transfer.LogEntry) {
 	if r.written+len(r.logs) >= maxLogLines && e.Level < slog.LevelWarn {
 		if !r.capNoted {
 			r.capNoted = true
-			r.logs = append(r.logs, store.LogLine{At: time.Now(), Level: "warn",
-				Message: fmt.Sprintf("log longer than %d lines: from here on only warnings and errors are kept", maxLogLines)})
+			r.logs = append(r.logs, store.LogLine{At: time.Now(), Level: "warn", Event: i18n.New("log.run.capped", maxLogLines)})
 		}
 		return
 	}
-	r.logs = append(r.logs, store.LogLine{At: e.Time, Level: levelName(e.Level), Folder: e.Folder, Message: clip(r.scrub.text(e.Message), 4000)})
+	r.logs = append(r.logs, r.logLine(e))
 }
 
 // setScrubber sets the secrets taken out of the texts stored from now on.
@@ -153,9 +152,28 @@ func (r *dbReporter) result(res transfer.Result) {
 	r.count(res.Counters)
 }
 
-// logf adds a line of the worker's own to the log.
-func (r *dbReporter) logf(level slog.Level, format string, args ...any) {
-	r.Log(transfer.LogEntry{Time: time.Now(), Level: level, Message: fmt.Sprintf(format, args...)})
+// event adds a line of the worker's own to the log: key (of i18n's log
+// catalog) and args as i18n.New makes them.
+func (r *dbReporter) event(level slog.Level, key string, args ...any) {
+	r.logMsg(level, i18n.New(key, args...))
+}
+
+// logMsg adds a line of the worker's own, an event already made.
+func (r *dbReporter) logMsg(level slog.Level, m i18n.Msg) {
+	r.Log(transfer.LogEntry{Time: time.Now(), Level: level, Event: m})
+}
+
+// logLine is the stored line of e: its event, without the copy's secrets
+// in its texts. An entry without an event (none should come) keeps its
+// text, so no line is lost.
+func (r *dbReporter) logLine(e transfer.LogEntry) store.LogLine {
+	l := store.LogLine{At: e.Time, Level: levelName(e.Level), Folder: e.Folder}
+	if e.Event.IsZero() {
+		l.Message = clip(r.scrub.text(e.Message), 4000)
+		return l
+	}
+	l.Event = r.scrub.msg(e.Event, 1000)
+	return l
 }
 
 // counters are the mailbox run's counters now, earlier attempts included.

@@ -205,12 +205,8 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		log := w.d.Logger.With("tenant_id", k.tenant, "migration_id", mb.MigrationID, "mailbox_run_id", k.id)
 		log.Warn("reconcile: mailbox run has no job left, ending it failed")
 		w.d.Metrics.MailboxFailure("gave_up")
-		tenant, err := store.GetTenant(ctx, w.d.Pool, k.tenant)
-		if err != nil {
-			return err
-		}
-		text := tr(tenant.Language, "run.gave_up")
-		if err := store.AppendMailboxLogs(ctx, w.d.Pool, k.tenant, k.id, []store.LogLine{{At: time.Now(), Level: "error", Message: text}}); err != nil {
+		text := i18n.New("run.gave_up")
+		if err := store.AppendMailboxLogs(ctx, w.d.Pool, k.tenant, k.id, []store.LogLine{{At: time.Now(), Level: "error", Event: text}}); err != nil {
 			return err
 		}
 		if err := finishMailbox(ctx, w.d, mb, store.MailboxFailed, mb.MailboxCounters, text, log); err != nil {
@@ -273,7 +269,7 @@ func (w *PurgePasswordsWorker) Work(ctx context.Context, job *river.Job[PurgePas
 		return err
 	}
 	for _, v := range stuck {
-		text := i18n.T(i18n.Parse(v.Language), "check.stuck")
+		text := i18n.New("check.stuck")
 		if ok, err := store.FailStuckValidation(ctx, w.d.Pool, v.TenantID, v.ID, text); err != nil {
 			return err
 		} else if ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
@@ -96,7 +97,7 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	mb := f.mailboxes(t, run.ID)[u]
 	log := f.logText(t, mb.ID)
 	require.Equal(t, store.MailboxCompleted, mb.Status, log)
-	require.Empty(t, mb.ErrorText)
+	require.Empty(t, mb.Reason(i18n.Italian))
 	require.Equal(t, 8, mb.Copied, "copied across the attempts: %d already there\n%s", mb.AlreadyThere, log)
 	require.Zero(t, mb.Failed, log)
 	require.Contains(t, log, "il vecchio server chiede di rallentare («Request is throttled. Suggested Backoff Time: 1500 milliseconds»): la casella aspetta 2 s")
@@ -108,10 +109,10 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	require.NoError(t, err)
 	var asked time.Time
 	for _, l := range lines {
-		if asked.IsZero() && strings.Contains(l.Message, "Suggested Backoff Time") {
+		if asked.IsZero() && strings.Contains(l.Text(i18n.English), "Suggested Backoff Time") {
 			asked = l.At
 		}
-		if !asked.IsZero() && strings.HasPrefix(l.Message, "attempt ") {
+		if !asked.IsZero() && l.Event.Code == "log.run.attempt" {
 			require.GreaterOrEqual(t, l.At.Sub(asked), 1400*time.Millisecond, "resumed before the suggested back-off")
 			break
 		}

@@ -103,12 +103,12 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrat
 		return nil
 	}
 	v := &validation{
-		w: w, m: m, lang: i18n.Parse(tenant.Language),
+		w: w, m: m,
 		lastAttempt: job.Attempt >= job.MaxAttempts,
 	}
 	if err := v.prepare(); err != nil {
 		log.Error("validate: cannot prepare the checks", "error", err)
-		if serr := store.SetMigrationError(ctx, w.d.Pool, a.TenantID, a.MigrationID, i18n.T(v.lang, "check.internal")); serr != nil {
+		if serr := store.SetMigrationError(ctx, w.d.Pool, a.TenantID, a.MigrationID, i18n.New("check.internal")); serr != nil {
 			return serr
 		}
 		return river.JobCancel(err)
@@ -163,12 +163,8 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 			}
 		}
 		if len(lines) == 0 {
-			tenant, err := store.GetTenant(ctx, tx, a.TenantID)
-			if err != nil {
-				return fmt.Errorf("finish validation: %w", err)
-			}
 			log.Info("validate: no lines, red")
-			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.T(i18n.Parse(tenant.Language), "csv.file.empty"))
+			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.New("csv.file.empty"))
 		}
 		if failed > 0 {
 			log.Info("validate: red", "failed", failed, "lines", len(lines))
@@ -185,9 +181,8 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 			if err != nil {
 				return fmt.Errorf("finish validation: %w", err)
 			}
-			l := i18n.Parse(tenant.Language)
 			log.Info("validate: first run time has passed, red", "first_run_at", m.FirstRunAt)
-			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.T(l, "web.edit.time_passed_red", tenantTime(l, m.FirstRunAt, tenant.Timezone)))
+			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.New("web.edit.time_passed_red", i18n.ZonedTime{T: m.FirstRunAt, Zone: tenant.Timezone}))
 		}
 		runs, err := Schedule(ctx, tx, ins, m)
 		if err != nil {
@@ -196,18 +191,6 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 		log.Info("validate: scheduled", "lines", len(lines), "runs", len(runs))
 		return nil
 	})
-}
-
-// tenantTime shows t in the tenant's time zone the way the panel does.
-func tenantTime(l i18n.Lang, t time.Time, zone string) string {
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC
-	}
-	if l == i18n.English {
-		return t.In(loc).Format("2 Jan 2006 15:04 MST")
-	}
-	return t.In(loc).Format("02/01/2006 15:04 MST")
 }
 
 // Schedule marks a validating migration scheduled and creates its runs
@@ -261,7 +244,6 @@ func runInsertOpts(at time.Time) *river.InsertOpts {
 type validation struct {
 	w           *ValidateWorker
 	m           store.Migration
-	lang        i18n.Lang
 	lastAttempt bool
 
 	preset         transfer.Preset
@@ -357,9 +339,9 @@ func (v *validation) checkLine(ctx context.Context, l store.Line, slots *lineSlo
 		return false, err // disabled meanwhile: no more lines checked
 	}
 	fail := func(key string, args ...any) (bool, error) {
-		text := i18n.T(v.lang, "csv.line", l.LineNo, i18n.T(v.lang, key, args...))
+		reason := i18n.New("csv.line", l.LineNo, i18n.New(key, args...))
 		log.Info("validate: line failed", "reason", key)
-		return false, v.store(ctx, l, store.LineResult{Status: store.LineFailed, ErrorText: text})
+		return false, v.store(ctx, l, store.LineResult{Status: store.LineFailed, Error: reason})
 	}
 
 	// (a) The local mailbox's domain is the tenant's.
@@ -436,7 +418,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line, slots *lineSlo
 		ts, err := d.tokenSource(ctx, v.m.TenantID, v.preset, l.RemoteHost, l.RemoteUser)
 		var nt errNoToken
 		if errors.As(err, &nt) {
-			return fail("check.failed", i18n.T(v.lang, nt.key, nt.args...))
+			return fail("check.failed", i18n.New(nt.key, nt.args...))
 		}
 		if err != nil {
 			return false, err
@@ -495,10 +477,10 @@ func (v *validation) checkLine(ctx context.Context, l store.Line, slots *lineSlo
 				return true, nil // checked again at the next attempt
 			}
 		}
-		if why := d.oauthReason(v.lang, v.preset, remote, ce); why != "" {
+		if why := d.oauthReason(v.preset, remote, ce); !why.IsZero() {
 			return fail("check.failed", why)
 		}
-		return fail("check.failed", explainLogin(v.lang, ce, d.ForbidPlainLogin, sc))
+		return fail("check.failed", explainLogin(ce, d.ForbidPlainLogin, sc))
 	}
 	r := store.LineResult{Status: store.LineOK}
 	if d.PinRemoteAddr {
@@ -593,11 +575,11 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// reasonText is the customer's reason for a failed remote login
+// reasonMsg is the customer's reason for a failed remote login
 // (plainForbidden: the operator forbids plain-text logins). Refused,
 // timed out and unreachable are one reason: told apart, they would map
 // the network behind an address.
-func reasonText(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool) string {
+func reasonMsg(ce *transfer.ConnError, plainForbidden bool) i18n.Msg {
 	key := "check.reason." + strings.ReplaceAll(string(ce.Reason), "-", "_")
 	if ce.Reason == transfer.ReasonNoTLS && plainForbidden {
 		key = "check.reason.no_starttls_forbidden"
@@ -610,7 +592,7 @@ func reasonText(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool) string
 		key = "check.reason.protocol"
 	}
 	if ce.Reason == transfer.ReasonAuth {
-		return i18n.T(l, key)
+		return i18n.New(key)
 	}
-	return i18n.T(l, key, ce.Addr)
+	return i18n.New(key, ce.Addr)
 }
