@@ -22,6 +22,9 @@ type confData struct {
 	LoginUser    string // default_login_user
 	Source       bool
 	OAuth2       *DovecotOAuth2
+	// IMAPExecutable, when set, is service imap's executable (a wrapper
+	// command, then the imap binary).
+	IMAPExecutable string
 }
 
 // dovecotConf is a complete, self-contained dovecot.conf: nothing is read from
@@ -160,6 +163,25 @@ protocol imap {
   mail_plugins = $mail_plugins imap_quota
   mail_max_userip_connections = 20
 }
+
+{{- if .IMAPExecutable}}
+service imap {
+  executable = {{.IMAPExecutable}}
+  vsz_limit = 0
+}
+# A wrapper may start imap as the mail user rather than root: it then
+# needs the userdb and the configuration sockets open to it.
+service auth {
+  unix_listener auth-master {
+    mode = 0666
+  }
+}
+service config {
+  unix_listener config {
+    mode = 0666
+  }
+}
+{{- end}}
 
 service imap-login {
 {{- if not .Root}}

@@ -25,6 +25,12 @@ type DovecotOptions struct {
 	// and OAUTHBEARER tokens are validated through an introspection
 	// endpoint (see OAuthServer). Default: passwords only.
 	OAuth2 *DovecotOAuth2
+	// IMAPWrapper, when set, is a command every imap process runs under,
+	// its arguments separated by spaces: the imap binary's path follows
+	// them ("valgrind --tool=callgrind --callgrind-out-file=DIR/cg.%p"
+	// counts each session's instructions, which CPU times on a busy
+	// machine cannot). Its virtual memory is then unlimited. Default: none.
+	IMAPWrapper string
 }
 
 // DovecotOAuth2 configures the oauth2 passdb of a Dovecot instance.
