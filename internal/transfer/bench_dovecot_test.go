@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -162,6 +163,8 @@ func benchCopy(b *testing.B, mailboxes int) {
 	}
 	var wall, ours, srcCPU, dstCPU time.Duration
 	var srcIr, dstIr int64
+	var alloc uint64
+	var gcs uint32
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -171,6 +174,8 @@ func benchCopy(b *testing.B, mailboxes int) {
 		}
 		settle()
 		callgrindQuiet(b, cgDir)
+		var m0 runtime.MemStats
+		runtime.ReadMemStats(&m0)
 		u0, s0, d0 := selfCPU(), dovecotCPU(src), dovecotCPU(dst)
 		before := callgrindFiles(cgDir)
 		start := time.Now()
@@ -192,6 +197,10 @@ func benchCopy(b *testing.B, mailboxes int) {
 		b.StopTimer()
 		wall += time.Since(start)
 		ours += selfCPU() - u0
+		var m1 runtime.MemStats
+		runtime.ReadMemStats(&m1)
+		alloc += m1.TotalAlloc - m0.TotalAlloc
+		gcs += m1.NumGC - m0.NumGC
 		settle() // Dovecot reaps the imap processes of the logouts
 		srcCPU += dovecotCPU(src) - s0
 		dstCPU += dovecotCPU(dst) - d0
@@ -213,6 +222,8 @@ func benchCopy(b *testing.B, mailboxes int) {
 	b.ReportMetric(float64(b.N*msgs)/wall.Seconds(), "msg/s")
 	b.ReportMetric(ours.Seconds()*1000/k, "ms-cpu-ours/1k-msg")
 	b.ReportMetric(srcCPU.Seconds()*1000/k, "ms-cpu-src/1k-msg")
+	b.ReportMetric(float64(alloc)/(1<<20)/k, "MB-alloc/1k-msg")
+	b.ReportMetric(float64(gcs)/k, "gc/1k-msg")
 	b.ReportMetric(dstCPU.Seconds()*1000/k, "ms-cpu-dst/1k-msg")
 	if cgDir != "" {
 		b.ReportMetric(float64(srcIr)/1e9/k, "Ginstr-src/1k-msg")
