@@ -78,7 +78,8 @@ func TestVerifyCorrectRun(t *testing.T) {
 	f := setup(t)
 	seedStandard(t, f)
 	rep := &figuresRec{}
-	res, err := transfer.Run(context.Background(), verifyJob(f, transfer.NewMemoryCheckpoints(), rep))
+	cp := transfer.NewMemoryCheckpoints()
+	res, err := transfer.Run(context.Background(), verifyJob(f, cp, rep))
 	require.NoError(t, err)
 	require.NotNil(t, res.Verification)
 	require.True(t, res.Verification.OK(), "%+v\n%s", res.Verification, rep.text())
@@ -102,6 +103,19 @@ func TestVerifyCorrectRun(t *testing.T) {
 	require.Equal(t, transfer.ExclTrash, rep.figures["INBOX.Cestino"].Excluded)
 	require.Equal(t, transfer.ExclJunk, rep.figures["INBOX.Posta indesiderata"].Excluded)
 	require.Len(t, rep.checks, len(want), "only the copied folders are verified")
+
+	// A later attempt of the same run (after a crash) that copies nothing
+	// does not verify again the folders verified already; it verifies the
+	// others.
+	done := map[string]bool{"INBOX": true, "INBOX.Sent": true}
+	j := verifyJob(f, cp, &figuresRec{})
+	j.VerifiedFolders = done
+	res, err = transfer.Run(context.Background(), j)
+	require.NoError(t, err)
+	require.Zero(t, res.Copied)
+	require.ElementsMatch(t, []string{"INBOX", "INBOX.Sent"}, res.Verification.Resumed)
+	require.Len(t, res.Verification.Folders, 3)
+	require.True(t, res.Verification.OK())
 }
 
 // A message removed from the destination behind the copy's back, and one
