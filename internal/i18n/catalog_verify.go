@@ -22,6 +22,7 @@ var verifyCatalog = map[string]Message{
 	"verify.not_verified":               {IT: "non verificato", EN: "not verified"},
 	"verify.title":                      {IT: "Verifica", EN: "Verification"},
 	"run.verify_failed":                 {IT: "la verifica ha trovato %d messaggi mancanti e %d doppi nella nuova casella (%d altri problemi): usa «Riprova le caselle fallite»", EN: "the verification found %d messages missing and %d twice in the new mailbox (%d other problems): use “Retry failed mailboxes”"},
+	"run.verify_incomplete":             {IT: "%d cartelle non verificate (sparite da un server durante la verifica): vedi il log", EN: "%d folders not verified (gone from a server during the verification): see the log"},
 	"web.folders.title":                 {IT: "Cartelle", EN: "Folders"},
 	"web.folders.caption":               {IT: "Cartelle di %s nell'esecuzione %d", EN: "Folders of %s in run %d"},
 	"web.folders.source":                {IT: "Sul vecchio server", EN: "On the old server"},

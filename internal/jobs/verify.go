@@ -157,7 +157,13 @@ func (c *mailboxCopy) completed(ctx context.Context, rep *dbReporter, res transf
 	}
 	if res.Verification != nil && (!v.OK() || !res.Verification.OK()) {
 		status = store.MailboxCompletedWithErrors
-		if text == "" {
+		switch {
+		case text != "":
+		case v.OK():
+			// Every folder verified holds what it should, but some
+			// folder could not be verified (gone from a server meanwhile).
+			text = i18n.T(c.lang, "run.verify_incomplete", len(res.Verification.Unverified))
+		default:
 			text = i18n.T(c.lang, "run.verify_failed", v.Missing, v.Duplicates, v.FlagsBehind+v.ExcludedCopied)
 		}
 	}

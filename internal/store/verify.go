@@ -138,8 +138,9 @@ func SaveFolderCheck(ctx context.Context, db DBTX, tenantID, mailboxRunID int64,
 	return nil
 }
 
-// ListFolderRows returns the folders of the tenant's mailbox runs ids, in
-// the order they were planned, by mailbox run.
+// ListFolderRows returns the folders of the tenant's mailbox runs ids, by
+// mailbox run: the copied ones in the order they were copied, then those
+// not copied.
 func ListFolderRows(ctx context.Context, db DBTX, tenantID int64, ids []int64) (map[int64][]FolderRow, error) {
 	out := map[int64][]FolderRow{}
 	if len(ids) == 0 {
@@ -149,7 +150,7 @@ func ListFolderRows(ctx context.Context, db DBTX, tenantID int64, ids []int64) (
 		SELECT mailbox_run_id, source, dest, excluded, messages, bytes, copied, already_there, too_large, failed, gone,
 			verified, expected, missing, duplicates, removed, deleted_by_customer, still_there, excluded_copied, flags_behind
 		FROM mailbox_run_folders WHERE tenant_id = $1 AND mailbox_run_id = ANY($2)
-		ORDER BY mailbox_run_id, position, source`, tenantID, ids)
+		ORDER BY mailbox_run_id, excluded <> '', position, source`, tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("list folder rows: %w", err)
 	}
