@@ -121,3 +121,66 @@ func TestResourcesVerdictAndFolders(t *testing.T) {
 	ob.login(otherEmail)
 	require.Equal(t, http.StatusNotFound, ob.get(base).status)
 }
+
+// "Riprova le caselle fallite" takes up a mailbox whose only trouble is
+// its verification (a duplicate, nothing failed), not one that passed; for
+// another tenant the route is not there and nothing changes.
+func TestRetryAfterFailedVerification(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	tn, email := p.tenant("acme", "acme.test")
+	b := p.browser()
+	b.login(email)
+	ctx := context.Background()
+	form := migrationForm()
+	form.Del("second_run_at")
+	id, runs := p.scheduleMigration(b, tn, form)
+	mbs := p.startRun(tn.ID, runs[0])
+	anna, marco := mbs[0], mbs[1]
+	four := 4
+	for _, mb := range mbs {
+		_, err := store.StartMailboxRun(ctx, p.pool, tn.ID, mb.ID)
+		require.NoError(t, err)
+		require.NoError(t, store.SaveFolderFigures(ctx, p.pool, tn.ID, mb.ID, 1, store.FolderRow{Source: "INBOX", Dest: "INBOX", Messages: 4, Copied: 4}))
+		row := store.FolderRow{Source: "INBOX", Dest: "INBOX", Verified: &four, Expected: 4}
+		if mb.ID == anna.ID {
+			row.Duplicates = 1
+		}
+		require.NoError(t, store.SaveFolderCheck(ctx, p.pool, tn.ID, mb.ID, row, nil))
+		v, err := store.SaveVerdict(ctx, p.pool, tn.ID, mb.ID)
+		require.NoError(t, err)
+		status := store.MailboxCompleted
+		if !v.OK() {
+			status = store.MailboxCompletedWithErrors
+		}
+		require.NoError(t, store.FinishMailboxRun(ctx, p.pool, tn.ID, mb.ID, status, store.MailboxCounters{Copied: 4, Found: 4}, ""))
+	}
+	p.endRun(tn.ID, runs[0])
+	a, err := store.GetMailboxRun(ctx, p.pool, tn.ID, anna.ID)
+	require.NoError(t, err)
+	require.True(t, a.Retryable(), "a duplicate found by the verification")
+	require.Zero(t, a.Failed)
+	base := "/migrations/" + itoa(id)
+	require.Equal(t, 1, b.get(base).doc(t).Find(`[data-testid="retry-form"]`).Length())
+
+	_, otherEmail := p.tenant("beta", "beta.test")
+	ob := p.browser()
+	ob.login(otherEmail)
+	jobsBefore := p.countJobs()
+	require.Equal(t, http.StatusNotFound, ob.post(base+"/runs/1/retry", nil).status)
+	a, err = store.GetMailboxRun(ctx, p.pool, tn.ID, anna.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.MailboxCompletedWithErrors, a.Status, "another tenant's post changes nothing")
+	require.Equal(t, jobsBefore, p.countJobs())
+
+	res := b.post(base+"/runs/1/retry", nil)
+	require.Equal(t, http.StatusSeeOther, res.status, res.body)
+	a, err = store.GetMailboxRun(ctx, p.pool, tn.ID, anna.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.MailboxPending, a.Status)
+	require.Equal(t, 1, a.Verdict.Duplicates, "the retry knows it has duplicates to remove")
+	mc, err := store.GetMailboxRun(ctx, p.pool, tn.ID, marco.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.MailboxCompleted, mc.Status)
+	require.Equal(t, jobsBefore+1, p.countJobs())
+}
