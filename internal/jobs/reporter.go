@@ -42,8 +42,10 @@ type dbReporter struct {
 	counted transfer.Counters
 	// scrub takes the copy's secrets out of every text before it is stored.
 	scrub scrubber
-	// proof are the folder figures and checks to write (verify.go).
-	proof proofPending
+	// proof are the folder figures and checks to write (verify.go), in
+	// order: proofMu keeps two writers from reordering them.
+	proof   proofPending
+	proofMu sync.Mutex
 
 	flushMu sync.Mutex
 	stop    chan struct{}

@@ -28,15 +28,21 @@ type proofItem struct {
 
 var _ transfer.FolderReporter = (*dbReporter)(nil)
 
-// FolderDone implements transfer.FolderReporter.
+// FolderDone implements transfer.FolderReporter. The figures are written
+// at once (one statement per folder), before the verification may forget
+// records of the folder; kept pending when the database refuses them.
 func (r *dbReporter) FolderDone(f transfer.FolderFigures) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.proof.position++
-	r.proof.items = append(r.proof.items, proofItem{position: r.proof.position, figures: &store.FolderRow{
+	it := proofItem{position: r.proof.position, figures: &store.FolderRow{
 		Source: f.Source, Dest: f.Dest, Excluded: excludedCode(f.Excluded), Messages: f.Messages, Bytes: f.Bytes,
 		Copied: f.Copied, AlreadyThere: f.AlreadyThere, TooLarge: f.TooLarge, Failed: f.Failed, Gone: f.Gone,
-	}})
+	}}
+	r.proof.items = append(r.proof.items, it)
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = r.flushProof(ctx)
 }
 
 // FolderVerified implements transfer.FolderReporter.
@@ -75,6 +81,8 @@ func (r *dbReporter) FolderVerified(c transfer.FolderCheck) {
 // flushProof writes the pending folder figures and checks, in order; what
 // the database refused stays pending for the next flush.
 func (r *dbReporter) flushProof(ctx context.Context) error {
+	r.proofMu.Lock()
+	defer r.proofMu.Unlock()
 	r.mu.Lock()
 	items := r.proof.items
 	r.proof.items = nil

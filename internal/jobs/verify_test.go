@@ -140,6 +140,8 @@ func TestVerificationVerdictRepairAndRun2(t *testing.T) {
 	require.Equal(t, 1, a.Verdict.Duplicates)
 	require.NotEmpty(t, a.ErrorText)
 	rows = folderRows(t, f, a.ID)
+	require.Equal(t, 12, rows["INBOX"].Copied, "the earlier attempt's copies are this run's")
+	require.Zero(t, rows["INBOX"].AlreadyThere)
 	require.Equal(t, 1, rows["INBOX"].Missing)
 	require.Equal(t, 11, *rows["INBOX"].Verified)
 	require.Zero(t, rows["INBOX"].Duplicates)
@@ -185,7 +187,10 @@ func TestVerificationVerdictRepairAndRun2(t *testing.T) {
 	findings, err = store.ListFindings(f.ctx, f.pool, f.tenant.ID, []int64{a.ID})
 	require.NoError(t, err)
 	require.Empty(t, findings)
-	require.Equal(t, 1, folderRows(t, f, a.ID)["INBOX.Clienti"].Removed)
+	rows = folderRows(t, f, a.ID)
+	require.Equal(t, 1, rows["INBOX.Clienti"].Removed)
+	require.Equal(t, 12, rows["INBOX"].Copied, "11 and the one copied again")
+	require.Zero(t, rows["INBOX"].AlreadyThere)
 
 	// Run 2: the customer deleted a message in the new mailbox since run
 	// 1, and two new ones arrived at the old server.
@@ -203,7 +208,10 @@ func TestVerificationVerdictRepairAndRun2(t *testing.T) {
 	require.Equal(t, 2, a2.Verdict.Expected)
 	require.Zero(t, a2.Verdict.Missing)
 	require.Equal(t, 1, a2.Verdict.DeletedByCustomer)
-	require.Equal(t, 1, folderRows(t, f, a2.ID)["INBOX"].DeletedByCustomer)
+	rows = folderRows(t, f, a2.ID)
+	require.Equal(t, 1, rows["INBOX"].DeletedByCustomer)
+	require.Equal(t, 2, rows["INBOX"].Copied)
+	require.Equal(t, 12, rows["INBOX"].AlreadyThere, "11 there since run 1 and the one deleted since, as the copy counts them")
 	dm, err := testenv.ReadFolder(dc, "INBOX")
 	require.NoError(t, err)
 	require.Len(t, dm, 13, "12 - 1 deleted + 2 new: the deleted one is not copied back")

@@ -61,22 +61,24 @@ type FolderRow struct {
 }
 
 // SaveFolderFigures writes a folder's figures at the end of its copy in an
-// attempt of the mailbox run. It is idempotent across attempts: a later
-// attempt sees the messages an earlier one copied as already there, so
-// what it counts copied adds to the stored count, and the sum of copied
-// and already there is the later attempt's.
+// attempt of the mailbox run; a later attempt writes them again. An
+// attempt sees what earlier ones copied as already there, so copied is
+// what the checkpoint records this mailbox run put there (never fewer
+// than this attempt counted, never more than copied and already there
+// together): right after a crash, a retry or Riprova alike.
 func SaveFolderFigures(ctx context.Context, db DBTX, tenantID, mailboxRunID int64, position int, f FolderRow) error {
 	_, err := db.Exec(ctx, `
 		INSERT INTO mailbox_run_folders AS x (mailbox_run_id, tenant_id, source, dest, excluded, messages, bytes,
 			copied, already_there, too_large, failed, gone, position)
-		SELECT b.id, b.tenant_id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-		FROM mailbox_runs b WHERE b.tenant_id = $1 AND b.id = $2
+		SELECT b.id, b.tenant_id, $3, $4, $5, $6, $7, c.copied, $8::integer + $9::integer - c.copied, $10, $11, $12, $13
+		FROM mailbox_runs b,
+			LATERAL (SELECT least($8::integer + $9::integer, greatest($8::integer, (SELECT count(*) FROM copied_messages cm
+				WHERE cm.tenant_id = b.tenant_id AND cm.line_id = b.line_id AND cm.folder = $3 AND cm.mailbox_run_id = b.id)))::integer AS copied) c
+		WHERE b.tenant_id = $1 AND b.id = $2
 		ON CONFLICT (mailbox_run_id, source) DO UPDATE SET dest = EXCLUDED.dest, excluded = EXCLUDED.excluded,
-			messages = EXCLUDED.messages, bytes = EXCLUDED.bytes,
-			copied = least(x.copied + EXCLUDED.copied, EXCLUDED.copied + EXCLUDED.already_there),
-			already_there = EXCLUDED.copied + EXCLUDED.already_there - least(x.copied + EXCLUDED.copied, EXCLUDED.copied + EXCLUDED.already_there),
-			too_large = EXCLUDED.too_large, failed = EXCLUDED.failed, gone = x.gone + EXCLUDED.gone,
-			position = EXCLUDED.position, updated_at = now()`,
+			messages = EXCLUDED.messages, bytes = EXCLUDED.bytes, copied = EXCLUDED.copied,
+			already_there = EXCLUDED.already_there, too_large = EXCLUDED.too_large, failed = EXCLUDED.failed,
+			gone = x.gone + EXCLUDED.gone, position = EXCLUDED.position, updated_at = now()`,
 		tenantID, mailboxRunID, f.Source, f.Dest, f.Excluded, f.Messages, f.Bytes,
 		f.Copied, f.AlreadyThere, f.TooLarge, f.Failed, f.Gone, position)
 	if err != nil {
