@@ -7,6 +7,10 @@ package i18n
 var verifyCatalog = map[string]Message{
 	"verify.ok":                         {IT: "verificato: %s di %s presenti", EN: "verified: %s of %s present"},
 	"verify.partial":                    {IT: "verifica: %s di %s presenti", EN: "verification: %s of %s present"},
+	"verify.ok_new":                     {IT: "verificato: %s di %s nuovi presenti", EN: "verified: %s of %s new present"},
+	"verify.partial_new":                {IT: "verifica: %s di %s nuovi presenti", EN: "verification: %s of %s new present"},
+	"verify.still_there":                {IT: "%s delle esecuzioni precedenti ancora presenti", EN: "%s from earlier runs still there"},
+	"verify.still_there.one":            {IT: "%s delle esecuzioni precedenti ancora presente", EN: "%s from earlier runs still there"},
 	"verify.missing":                    {IT: "%s mancanti nella nuova casella", EN: "%s missing from the new mailbox"},
 	"verify.missing.one":                {IT: "%s mancante nella nuova casella", EN: "%s missing from the new mailbox"},
 	"verify.failed":                     {IT: "%s non copiati (vedi i messaggi non copiati)", EN: "%s not copied (see the messages not copied)"},

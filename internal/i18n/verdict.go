@@ -11,8 +11,11 @@ type Verdict struct {
 	Failed            int // not copied (listed with the reason)
 	Duplicates        int
 	DeletedByCustomer int
-	ExcludedCopied    int
-	FlagsBehind       int
+	// StillThere are an earlier run's messages still at the destination:
+	// a later run's verdict counts what it had to bring apart.
+	StillThere     int
+	ExcludedCopied int
+	FlagsBehind    int
 }
 
 // OK reports whether the verification passed.
@@ -32,14 +35,27 @@ func VerdictText(l Lang, v Verdict) string {
 	if !v.OK() {
 		key = "verify.partial"
 	}
+	if v.StillThere > 0 || v.DeletedByCustomer > 0 {
+		key += "_new" // a later run: held to what it had to bring
+	}
 	parts := []string{T(l, key, Int(l, *v.Verified), Int(l, v.Expected))}
+	if notes := VerdictNotes(l, v); notes != "" {
+		parts = append(parts, notes)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// VerdictNotes is what VerdictText says after the count: what is missing,
+// twice, …, and an earlier run's messages still there or deleted.
+func VerdictNotes(l Lang, v Verdict) string {
+	var parts []string
 	for _, p := range []struct {
 		key string
 		n   int
 	}{
 		{"verify.missing", v.Missing}, {"verify.failed", v.Failed}, {"verify.duplicates", v.Duplicates},
 		{"verify.excluded_copied", v.ExcludedCopied}, {"verify.flags_behind", v.FlagsBehind},
-		{"verify.deleted", v.DeletedByCustomer},
+		{"verify.still_there", v.StillThere}, {"verify.deleted", v.DeletedByCustomer},
 	} {
 		if p.n > 0 {
 			parts = append(parts, N(l, p.key, p.n))

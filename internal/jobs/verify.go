@@ -195,5 +195,6 @@ func verdictLog(v store.Verdict) string {
 func VerdictOf(mb store.MailboxRun) i18n.Verdict {
 	v := mb.Verdict
 	return i18n.Verdict{Verified: v.Verified, Expected: v.Expected, Missing: v.Missing, Failed: mb.Failed,
-		Duplicates: v.Duplicates, DeletedByCustomer: v.DeletedByCustomer, ExcludedCopied: v.ExcludedCopied, FlagsBehind: v.FlagsBehind}
+		Duplicates: v.Duplicates, DeletedByCustomer: v.DeletedByCustomer, StillThere: v.StillThere,
+		ExcludedCopied: v.ExcludedCopied, FlagsBehind: v.FlagsBehind}
 }

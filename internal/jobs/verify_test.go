@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/notify"
 	"github.com/trasloco/trasloco/internal/store"
@@ -211,6 +212,9 @@ func TestVerificationVerdictRepairAndRun2(t *testing.T) {
 	require.Equal(t, 2, a2.Verdict.Expected)
 	require.Zero(t, a2.Verdict.Missing)
 	require.Equal(t, 1, a2.Verdict.DeletedByCustomer)
+	require.Equal(t, 18, a2.Verdict.StillThere, "run 1's 19 but the one deleted")
+	require.Equal(t, "verificato: 2 di 2 nuovi presenti · 18 delle esecuzioni precedenti ancora presenti · 1 cancellato nella nuova casella dopo l'esecuzione precedente (non ricopiato)",
+		i18n.VerdictText(i18n.Italian, jobs.VerdictOf(a2)))
 	require.Positive(t, a2.FlagsUpdated)
 	require.Zero(t, a2.Verdict.FlagsBehind, "the flag change is brought and verified")
 	rows = folderRows(t, f, a2.ID)

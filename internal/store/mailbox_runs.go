@@ -89,7 +89,7 @@ const mailboxRunColumns = `b.id, b.run_id, b.line_id, b.tenant_id, b.status, b.f
 	b.already_there, b.too_large, b.excluded_folders, b.failed, b.flags_updated, b.bytes, b.done, b.total, b.gone,
 	COALESCE(b.current_folder, ''), COALESCE(b.error_text, ''), b.attempts, b.started_at, b.ended_at, b.updated_at,
 	b.verified, b.verify_expected, b.verify_missing, b.verify_duplicates, b.verify_deleted_by_customer,
-	b.verify_excluded_copied, b.verify_flags_behind,
+	b.verify_excluded_copied, b.verify_flags_behind, b.verify_still_there,
 	r.migration_id, r.run_no, l.line_no, l.local_user, l.remote_host, l.remote_user`
 
 func scanMailboxRun(row pgx.Row) (MailboxRun, error) {
@@ -98,7 +98,7 @@ func scanMailboxRun(row pgx.Row) (MailboxRun, error) {
 		&m.AlreadyThere, &m.TooLarge, &m.ExcludedFolders, &m.Failed, &m.FlagsUpdated, &m.Bytes, &m.Done, &m.Total, &m.Gone,
 		&m.CurrentFolder, &m.ErrorText, &m.Attempts, &m.StartedAt, &m.EndedAt, &m.UpdatedAt,
 		&m.Verdict.Verified, &m.Verdict.Expected, &m.Verdict.Missing, &m.Verdict.Duplicates, &m.Verdict.DeletedByCustomer,
-		&m.Verdict.ExcludedCopied, &m.Verdict.FlagsBehind,
+		&m.Verdict.ExcludedCopied, &m.Verdict.FlagsBehind, &m.Verdict.StillThere,
 		&m.MigrationID, &m.RunNo, &m.LineNo, &m.LocalUser, &m.RemoteHost, &m.RemoteUser)
 	return m, err
 }

@@ -19,6 +19,7 @@ type Verdict struct {
 	Missing           int // copied, but not at the destination (not the failed ones)
 	Duplicates        int // twice at the destination, not removed
 	DeletedByCustomer int // copied by an earlier run, deleted at the destination since
+	StillThere        int // copied by an earlier run, still at the destination
 	ExcludedCopied    int // left on the old server by the rules, yet at the destination
 	FlagsBehind       int
 }
@@ -223,16 +224,17 @@ func SaveVerdict(ctx context.Context, db DBTX, tenantID, mailboxRunID int64) (Ve
 	err := db.QueryRow(ctx, `
 		UPDATE mailbox_runs b SET verified = s.verified, verify_expected = s.expected, verify_missing = s.missing,
 			verify_duplicates = s.duplicates, verify_deleted_by_customer = s.deleted, verify_excluded_copied = s.excluded,
-			verify_flags_behind = s.flags, updated_at = now()
+			verify_flags_behind = s.flags, verify_still_there = s.still, updated_at = now()
 		FROM (SELECT CASE WHEN bool_and(f.verified IS NOT NULL) THEN coalesce(sum(f.verified), 0) END AS verified,
 				coalesce(sum(f.expected), 0) AS expected, coalesce(sum(f.missing), 0) AS missing,
 				coalesce(sum(f.duplicates - f.removed), 0) AS duplicates, coalesce(sum(f.deleted_by_customer), 0) AS deleted,
-				coalesce(sum(f.excluded_copied), 0) AS excluded, coalesce(sum(f.flags_behind), 0) AS flags
+				coalesce(sum(f.excluded_copied), 0) AS excluded, coalesce(sum(f.flags_behind), 0) AS flags,
+				coalesce(sum(f.still_there), 0) AS still
 			FROM mailbox_run_folders f WHERE f.tenant_id = $1 AND f.mailbox_run_id = $2 AND f.excluded = '') s
 		WHERE b.tenant_id = $1 AND b.id = $2
 		RETURNING b.verified, b.verify_expected, b.verify_missing, b.verify_duplicates, b.verify_deleted_by_customer,
-			b.verify_excluded_copied, b.verify_flags_behind`, tenantID, mailboxRunID).Scan(
-		&v.Verified, &v.Expected, &v.Missing, &v.Duplicates, &v.DeletedByCustomer, &v.ExcludedCopied, &v.FlagsBehind)
+			b.verify_excluded_copied, b.verify_flags_behind, b.verify_still_there`, tenantID, mailboxRunID).Scan(
+		&v.Verified, &v.Expected, &v.Missing, &v.Duplicates, &v.DeletedByCustomer, &v.ExcludedCopied, &v.FlagsBehind, &v.StillThere)
 	if err != nil {
 		return v, fmt.Errorf("save verdict: %w", notFound(err))
 	}

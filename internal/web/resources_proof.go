@@ -52,7 +52,8 @@ func (p proofOf) add(l i18n.Lang, loc *time.Location, rm *views.ResourceMailbox,
 	if len(folders) == 0 {
 		return
 	}
-	ft := views.FolderTable{RunNo: mb.RunNo, Caption: i18n.T(l, "web.folders.caption", mb.LocalUser, mb.RunNo)}
+	ft := views.FolderTable{RunNo: mb.RunNo, Caption: i18n.T(l, "web.folders.caption", mb.LocalUser, mb.RunNo),
+		Verdict: row.Verdict, OK: row.VerdictOK}
 	for _, f := range folders {
 		fr := views.FolderRow{Source: f.Source, Dest: f.Dest}
 		if f.Excluded != "" {
@@ -69,12 +70,11 @@ func (p proofOf) add(l i18n.Lang, loc *time.Location, rm *views.ResourceMailbox,
 		fr.Failed, fr.Gone = i18n.Int(l, f.Failed), i18n.Int(l, f.Gone)
 		if f.Verified != nil {
 			fv := i18n.Verdict{Verified: f.Verified, Expected: f.Expected, Missing: f.Missing, Failed: f.Failed,
-				Duplicates: f.Duplicates - f.Removed, DeletedByCustomer: f.DeletedByCustomer, ExcludedCopied: f.ExcludedCopied, FlagsBehind: f.FlagsBehind}
+				Duplicates: f.Duplicates - f.Removed, DeletedByCustomer: f.DeletedByCustomer, StillThere: f.StillThere,
+				ExcludedCopied: f.ExcludedCopied, FlagsBehind: f.FlagsBehind}
 			fr.Verified = i18n.T(l, "web.folders.verified_of", i18n.Int(l, *f.Verified), i18n.Int(l, f.Expected))
 			fr.VerifiedOK = fv.OK()
-			if !fv.OK() || f.DeletedByCustomer > 0 {
-				fr.Problems = i18n.VerdictText(l, fv)
-			}
+			fr.Problems = i18n.VerdictNotes(l, fv)
 		}
 		ft.Rows = append(ft.Rows, fr)
 	}

@@ -74,6 +74,9 @@ func TestResourcesVerdictAndFolders(t *testing.T) {
 	// anna's folders: names on both sides, the figures, the verification.
 	fa := doc.Find(`[data-testid="folders-mailbox"][data-line="1"][data-run="1"]`)
 	require.Equal(t, 1, fa.Length())
+	_, open := fa.Attr("open")
+	require.False(t, open, "a clean verification starts folded")
+	require.Contains(t, fa.Find("summary").Text(), "verificato: 4.632 di 4.632 presenti")
 	rows := fa.Find(`[data-testid="folder-row"]`)
 	require.Equal(t, 3, rows.Length())
 	sent := fa.Find(`[data-testid="folder-row"][data-source="INBOX.Sent"]`)
@@ -89,6 +92,8 @@ func TestResourcesVerdictAndFolders(t *testing.T) {
 
 	// marco's: where and what.
 	fm := doc.Find(`[data-testid="folders-mailbox"][data-line="2"][data-run="1"]`)
+	_, open = fm.Attr("open")
+	require.True(t, open, "a verification with findings starts open")
 	lav := fm.Find(`[data-testid="folder-row"][data-source="Lavoro"]`)
 	require.Equal(t, "false", lav.Find(`[data-testid="folder-verified"]`).AttrOr("data-ok", ""))
 	require.Contains(t, lav.Find(`[data-testid="folder-problems"]`).Text(), "1 mancante")

@@ -62,8 +62,11 @@ type ResourceMailbox struct {
 // FolderTable is the folders of one mailbox in one run: the figures of
 // each at the end of its copy and what its verification found.
 type FolderTable struct {
-	RunNo    int
-	Caption  string
+	RunNo   int
+	Caption string
+	// Verdict is the mailbox run's (as on its row); OK folds the table.
+	Verdict  string
+	OK       bool
 	Rows     []FolderRow
 	Findings []FindingRow
 }
