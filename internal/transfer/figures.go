@@ -1,5 +1,7 @@
 package transfer
 
+import "sync"
+
 // FolderFigures are one folder's numbers in one Run, reported once at the
 // folder's end (FolderReporter): what the old server held and what became
 // of each message. A folder not copied has only its names and Excluded.
@@ -33,9 +35,27 @@ type FolderReporter interface {
 }
 
 // proof is what a Run keeps for its figures and its verification: per
-// source folder, the messages the copy listed and the fate of each.
+// source folder, the messages the copy listed and the fate of each. Safe
+// from any goroutine: several folders may end at once.
 type proof struct {
+	mu   sync.Mutex
 	seen map[string]map[uint32]entry
+}
+
+func (p *proof) keep(folder string, led map[uint32]entry) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seen == nil {
+		p.seen = map[string]map[uint32]entry{}
+	}
+	p.seen[folder] = led
+}
+
+func (p *proof) ledger(folder string) (map[uint32]entry, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	led, ok := p.seen[folder]
+	return led, ok
 }
 
 func (r *runner) folderReporter() FolderReporter {
@@ -47,10 +67,7 @@ func (r *runner) folderReporter() FolderReporter {
 // keeps its ledger for the verification.
 func (r *runner) folderEnd(p FolderPlan) {
 	led := r.t.ledgerOf(p.Source)
-	if r.proof.seen == nil {
-		r.proof.seen = map[string]map[uint32]entry{}
-	}
-	r.proof.seen[p.Source] = led
+	r.proof.keep(p.Source, led)
 	fig := FolderFigures{Source: p.Source, Dest: p.Dest, Messages: len(led)}
 	for _, e := range led {
 		fig.Bytes += e.m.size

@@ -114,7 +114,7 @@ func (r *runner) verify(ctx context.Context, plans []FolderPlan) error {
 		if p.Excluded != "" {
 			continue
 		}
-		led, ok := r.proof.seen[p.Source]
+		led, ok := r.proof.ledger(p.Source)
 		if !ok {
 			v.Unverified = append(v.Unverified, p.Source) // the copy failed it
 			continue
