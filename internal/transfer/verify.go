@@ -17,7 +17,7 @@ import (
 // server and ours compared message by message. Every message the copy
 // listed at the source and the rules say must be at the destination is
 // looked for there twice: at the destination UID its checkpoint records
-// (same Message-ID and size), and independently by Message-ID, size and
+// (same Message-ID), and independently by Message-ID, size and
 // INTERNALDATE in a FETCH of the whole destination folder.
 type FolderCheck struct {
 	Source string `json:"source"`
@@ -256,7 +256,7 @@ func (r *runner) verifyFolder(ctx context.Context, p FolderPlan, led map[uint32]
 	c.DeletedByCustomer, c.StillThere, c.ExcludedCopied, c.FlagsBehind = m.deleted, m.still, m.excluded, m.flagsBehind
 	// What this run copied and the destination no longer holds is copied
 	// again by the next pass: its record goes.
-	if lost := lostUIDs(c.Missing); len(lost) > 0 {
+	if lost := m.forget; len(lost) > 0 {
 		if fg, ok := r.job.Checkpoints.(CheckpointForgetter); ok {
 			if err := fg.ForgetMessages(ctx, p.Source, lost); err != nil {
 				return c, fmt.Errorf("forget missing messages: %w", err)
@@ -277,6 +277,12 @@ type matched struct {
 	missing, duplicates, excluded                   []Finding
 	// removable are the duplicates safe to remove (see match).
 	removable []uint32
+	// forget are the missing messages whose record names a destination
+	// UID that is no longer there: their records go, so the next pass
+	// copies them. A missing message whose recorded UID is still there
+	// (with another Message-ID) or that has no UID recorded keeps its
+	// record: copying it again could make a duplicate.
+	forget []uint32
 }
 
 // match compares the messages the copy listed (led, with their headers at
@@ -338,9 +344,15 @@ func match(p FolderPlan, led map[uint32]entry, st FolderState, srcOf map[uint32]
 		case e.f == fateAlready && p.OnlyUnlabelled && !isRec:
 			continue // Gmail: brought through its labels, not into this folder
 		}
+		// The checkpoint's UID holding the same Message-ID is the message:
+		// our own record of the destination's APPENDUID. Its size is not
+		// compared with the source's, which some servers estimate.
 		d := uint32(0)
+		recThere := false
 		if isRec && rec.DestUID != 0 {
-			if x, ok := byUID[rec.DestUID]; ok && used[x.uid] == 0 && x.key == h.key && x.size == e.m.size {
+			x, ok := byUID[rec.DestUID]
+			recThere = ok
+			if ok && used[x.uid] == 0 && x.key == h.key {
 				d = x.uid
 			}
 		}
@@ -370,6 +382,11 @@ func match(p FolderPlan, led map[uint32]entry, st FolderState, srcOf map[uint32]
 		default:
 			out.expected++
 			out.missing = append(out.missing, finding(e, ReasonNotAtDest))
+			if isRec && rec.DestUID != 0 && !recThere {
+				// Gone from the destination (UIDs are never reused): the
+				// next pass may copy it again.
+				out.forget = append(out.forget, uid)
+			}
 		}
 	}
 	for _, e := range tooLarge {
@@ -403,16 +420,6 @@ func match(p FolderPlan, led map[uint32]entry, st FolderState, srcOf map[uint32]
 		}
 	}
 	sort.Slice(out.duplicates, func(i, j int) bool { return out.duplicates[i].DestUID < out.duplicates[j].DestUID })
-	return out
-}
-
-func lostUIDs(fs []Finding) []uint32 {
-	var out []uint32
-	for _, f := range fs {
-		if f.Reason == ReasonNotAtDest {
-			out = append(out, f.UID)
-		}
-	}
 	return out
 }
 

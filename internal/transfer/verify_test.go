@@ -53,12 +53,31 @@ func TestMatch(t *testing.T) {
 		m := match(p, led, rec(1, 11), hs, []header{dst(40, "id:a", 100, 1)}, nil)
 		require.Equal(t, 1, m.verified)
 	})
-	t.Run("same Message-ID, other size: missing", func(t *testing.T) {
+	t.Run("the recorded UID gone, another size elsewhere: missing, and its record forgotten", func(t *testing.T) {
 		led, hs := build(msg{1, "id:a", 100, fateCopied})
-		m := match(p, led, rec(1, 11), hs, []header{dst(11, "id:a", 101, 1)}, nil)
+		m := match(p, led, rec(1, 11), hs, []header{dst(40, "id:a", 101, 1)}, nil)
 		require.Zero(t, m.verified)
 		require.Len(t, m.missing, 1)
 		require.Equal(t, ReasonNotAtDest, m.missing[0].Reason)
+		require.Equal(t, []uint32{1}, m.forget)
+	})
+	t.Run("the recorded UID there with another size (an estimating server): present", func(t *testing.T) {
+		led, hs := build(msg{1, "id:a", 100, fateCopied})
+		m := match(p, led, rec(1, 11), hs, []header{dst(11, "id:a", 117, 1)}, nil)
+		require.Equal(t, 1, m.verified)
+		require.Empty(t, m.forget)
+	})
+	t.Run("the recorded UID holds another message: missing, record kept", func(t *testing.T) {
+		led, hs := build(msg{1, "id:a", 100, fateCopied})
+		m := match(p, led, rec(1, 11), hs, []header{dst(11, "id:zzz", 100, 1)}, nil)
+		require.Len(t, m.missing, 1)
+		require.Empty(t, m.forget, "copying it again could make a duplicate")
+	})
+	t.Run("no UID recorded and not found: missing, record kept", func(t *testing.T) {
+		led, hs := build(msg{1, "id:a", 100, fateCopied})
+		m := match(p, led, rec(1, 0), hs, nil, nil)
+		require.Len(t, m.missing, 1)
+		require.Empty(t, m.forget)
 	})
 	t.Run("two identical source messages need two copies", func(t *testing.T) {
 		led, hs := build(msg{1, "id:a", 100, fateCopied}, msg{2, "id:a", 100, fateCopied})
