@@ -6,7 +6,8 @@
 // The small tenant has -small-migrations migrations, the newest of
 // -small-mailboxes mailboxes; the big one -big-migrations migrations, the
 // newest of -big-mailboxes mailboxes. The newest migration of each has run 1
-// completed with errors and run 2 under way, so the migration page,
+// completed with errors and run 2 under way (-running mailboxes being
+// copied, as many for both tenants), so the migration page,
 // status.json and Risorse show progress, failures and skipped messages. The
 // data is seeded with plain SQL (generate_series), the tenants and users
 // with the store's own functions.
@@ -52,6 +53,7 @@ import (
 type options struct {
 	smallMigrations, smallMailboxes int
 	bigMigrations, bigMailboxes     int
+	running                         int
 	warmup, n                       int
 	hold                            bool
 }
@@ -62,6 +64,7 @@ func main() {
 	flag.IntVar(&o.smallMailboxes, "small-mailboxes", 100, "mailboxes of the small tenant's newest migration (100 fill one page, as the big one's first page)")
 	flag.IntVar(&o.bigMigrations, "big-migrations", 10000, "migrations of the big tenant")
 	flag.IntVar(&o.bigMailboxes, "big-mailboxes", 5000, "mailboxes of the big tenant's newest migration")
+	flag.IntVar(&o.running, "running", 20, "mailboxes of each newest migration being copied at once (run 2)")
 	flag.IntVar(&o.warmup, "warmup", 5, "requests per page before measuring")
 	flag.IntVar(&o.n, "n", 40, "measured requests per page")
 	flag.BoolVar(&o.hold, "hold", false, "after seeding, print the database URL and wait for Ctrl-C (to look at query plans)")
@@ -109,11 +112,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintf(os.Stderr, "seeding: small tenant %d migrations / %d mailboxes, big tenant %d / %d…\n",
 		o.smallMigrations, o.smallMailboxes, o.bigMigrations, o.bigMailboxes)
 	start := time.Now()
-	small, err := seedTenant(ctx, pool, "small", o.smallMigrations, o.smallMailboxes)
+	small, err := seedTenant(ctx, pool, "small", o.smallMigrations, o.smallMailboxes, o.running)
 	if err != nil {
 		return fmt.Errorf("seed small tenant: %w", err)
 	}
-	big, err := seedTenant(ctx, pool, "big", o.bigMigrations, o.bigMailboxes)
+	big, err := seedTenant(ctx, pool, "big", o.bigMigrations, o.bigMailboxes, o.running)
 	if err != nil {
 		return fmt.Errorf("seed big tenant: %w", err)
 	}
@@ -272,7 +275,7 @@ func timePage(ctx context.Context, c *http.Client, u string, warmup, n int) (tim
 // seedTenant creates a tenant with a user, migrations migrations (every
 // fifth red, with three mailboxes each) and, newest, one of mailboxes
 // mailboxes whose run 1 ended with errors and run 2 is copying.
-func seedTenant(ctx context.Context, pool *pgxpool.Pool, name string, migrations, mailboxes int) (tenantSet, error) {
+func seedTenant(ctx context.Context, pool *pgxpool.Pool, name string, migrations, mailboxes, running int) (tenantSet, error) {
 	domain := name + ".test"
 	tn, err := store.CreateTenant(ctx, pool, store.NewTenant{Name: name, NotifyEmail: "it@" + domain, Domains: []string{domain}})
 	if err != nil {
@@ -312,7 +315,9 @@ func seedTenant(ctx context.Context, pool *pgxpool.Pool, name string, migrations
 		}
 		// The newest: mailboxes lines, run 1 completed with errors (every
 		// 100th mailbox failed, every 50th skipped one message over
-		// 30 MB), run 2 running (half the mailboxes done).
+		// 30 MB), run 2 running: half the mailboxes done, running of them
+		// being copied (the workers' slots bound those: 3 per tenant by
+		// default), the rest pending.
 		if err := tx.QueryRow(ctx, `INSERT INTO migrations (tenant_id, name, preset, status, first_run_at, second_run_at,
 				line_count, validated_count, created_at)
 			VALUES ($1, 'Grande', 'standard-ssl', 'running', now() - interval '2 hours', now() - interval '1 hour', $2, $2, now())
@@ -320,8 +325,9 @@ func seedTenant(ctx context.Context, pool *pgxpool.Pool, name string, migrations
 			return err
 		}
 		for _, q := range []string{
-			`INSERT INTO migration_lines (migration_id, tenant_id, line_no, local_user, remote_host, remote_user, status, pinned_addr)
-				SELECT $1, $2, n, 'box' || n || '@' || $3, 'mail.old.test', 'old' || n, 'ok', '192.0.2.7:993'
+			`INSERT INTO migration_lines (migration_id, tenant_id, line_no, local_user, remote_host, remote_user, status, pinned_addr, preview)
+				SELECT $1, $2, n, 'box' || n || '@' || $3, 'mail.old.test', 'old' || n, 'ok', '192.0.2.7:993',
+					'{"folders": 12, "messages": 400, "bytes": 250000000, "too_large": 1, "too_large_bytes": 41943040}'::jsonb
 				FROM generate_series(1, $4::int) n`,
 			`INSERT INTO runs (migration_id, tenant_id, run_no, status, scheduled_at, started_at, ended_at)
 				VALUES ($1, $2, 1, 'completed_with_errors', now() - interval '2 hours', now() - interval '2 hours', now() - interval '90 minutes'),
@@ -330,11 +336,13 @@ func seedTenant(ctx context.Context, pool *pgxpool.Pool, name string, migrations
 					excluded_folders, failed, bytes, done, total, error_text, started_at, ended_at)
 				SELECT r.id, l.id, l.tenant_id,
 					CASE WHEN r.run_no = 1 AND l.line_no % 100 = 0 THEN 'failed'
-					     WHEN r.run_no = 1 OR l.line_no % 2 = 0 THEN 'completed' ELSE 'running' END,
+					     WHEN r.run_no = 1 OR l.line_no % 2 = 0 THEN 'completed'
+					     WHEN l.line_no <= 2 * $3::int THEN 'running' ELSE 'pending' END,
 					12, 400, CASE WHEN r.run_no = 1 THEN 390 ELSE 5 END, CASE WHEN r.run_no = 1 THEN 8 ELSE 395 END,
 					CASE WHEN l.line_no % 50 = 0 THEN 1 ELSE 0 END, 2, 1, 250000000, 400, 400,
 					CASE WHEN r.run_no = 1 AND l.line_no % 100 = 0 THEN 'Il vecchio server rifiuta l''accesso: utente o password errati' END,
-					r.started_at, CASE WHEN r.run_no = 1 OR l.line_no % 2 = 0 THEN now() END
+					CASE WHEN r.run_no = 1 OR l.line_no % 2 = 0 OR l.line_no <= 2 * $3::int THEN r.started_at END,
+					CASE WHEN r.run_no = 1 OR l.line_no % 2 = 0 THEN now() END
 				FROM runs r JOIN migration_lines l ON l.migration_id = r.migration_id AND l.tenant_id = r.tenant_id
 				WHERE r.migration_id = $1 AND r.tenant_id = $2`,
 			`INSERT INTO skipped_messages (mailbox_run_id, tenant_id, folder, uid, size, date, sender, subject)
@@ -342,7 +350,10 @@ func seedTenant(ctx context.Context, pool *pgxpool.Pool, name string, migrations
 				FROM mailbox_runs b JOIN runs r ON r.id = b.run_id WHERE r.migration_id = $1 AND b.tenant_id = $2 AND b.too_large > 0`,
 		} {
 			args := []any{big, tn.ID}
-			if strings.Contains(q, "$4") {
+			switch {
+			case strings.HasPrefix(q, "INSERT INTO mailbox_runs"):
+				args = append(args, running)
+			case strings.Contains(q, "$4"):
 				args = append(args, domain, mailboxes)
 			}
 			if _, err := tx.Exec(ctx, q, args...); err != nil {

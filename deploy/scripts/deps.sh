@@ -26,11 +26,15 @@ need() {
 
 has_cmd() { command -v "$1" || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
 has_initdb() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+# pg_trgm (migration 100's index for Migrazioni's search) is in Debian's
+# postgresql-NN package; elsewhere it is PostgreSQL's contrib.
+has_pg_trgm() { compgen -G '/usr/share/postgresql/*/extension/pg_trgm.control' >/dev/null; }
 
 need dovecot-imapd has_cmd dovecot
 need dovecot-imapd test -e /usr/lib/dovecot/imap
 need isync has_cmd mbsync
 need postgresql has_initdb
+need postgresql has_pg_trgm
 if [ "${WITH_CHROMIUM:-1}" = 1 ]; then
 	need chromium has_cmd chromium
 fi

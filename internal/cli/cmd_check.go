@@ -37,6 +37,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return usageErr(err)
 	}
+	ep.MasterForm = transfer.MasterFormFor(p) // Exchange's DOMAIN\admin\user
 	if ep.RootCAs, err = loadCAs(*caFile); err != nil {
 		return usageErr(fmt.Errorf("--ca-file: %w", err))
 	}

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -122,3 +123,33 @@ func TestCheckHostileServer(t *testing.T) {
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }
+
+// TestCheckExchangeAdministrator: with --preset exchange, --src-auth-user
+// DOMAIN\admin logs in as Exchange's DOMAIN\admin\user on an Exchange-like
+// server that takes no other master login, and the plan leaves its
+// non-mail stores behind.
+func TestCheckExchangeAdministrator(t *testing.T) {
+	t.Parallel()
+	ex := testenv.SharedExchange(t)
+	user := testenv.UniqueUser(t, "acme.test")
+	admin := testenv.UniqueUser(t, "acme.test")
+	require.NoError(t, ex.AddUser(user, "unknown-to-the-admin"))
+	require.NoError(t, ex.AddUser(admin, "admin-pw"))
+	require.NoError(t, ex.GrantFullAccess("ACME", admin, "admin-pw", user))
+	caFile := ex.CAFile()
+	local, _, _ := strings.Cut(admin, "@")
+	args := []string{"check", "--src", ex.TLSAddr(), "--src-user", user, "--src-auth-user", `ACME\` + local,
+		"--src-password-env", "ADMIN_PW", "--ca-file", caFile, "--json"}
+
+	r := run(t, []string{"ADMIN_PW=admin-pw"}, append(args, "--preset", "exchange")...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	excluded := map[string]string{}
+	for _, fo := range checkJSON(t, r).Folders {
+		excluded[fo.Source] = fo.Excluded
+	}
+	require.Equal(t, "not a mail folder", excluded["Calendar"])
+	require.Empty(t, excluded["INBOX"])
+
+	r = run(t, []string{"ADMIN_PW=admin-pw"}, append(args, "--preset", "standard-ssl")...)
+	require.Equal(t, 2, r.code, "Standard-SSL tries Dovecot's master forms, which Exchange does not take")
+}

@@ -146,6 +146,7 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 	if job.Source, err = src.endpoint("src", env.Getenv); err != nil {
 		return usageErr(err)
 	}
+	job.Source.MasterForm = transfer.MasterFormFor(p) // Exchange's DOMAIN\admin\user
 	if job.Dest, err = dst.endpoint("dst", env.Getenv); err != nil {
 		return usageErr(err)
 	}

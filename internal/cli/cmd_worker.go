@@ -37,7 +37,7 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		stopRiver(ctx, rc, stopping, logger)
 		return err
 	}
-	logger.Info("trasloco worker started", "workers", cfg.Workers, "per_host_limit", cfg.PerHostLimit)
+	logger.Info("trasloco worker started", "workers", cfg.Workers, "per_host_limit", cfg.PerHostLimit, "host_limits", fmt.Sprint(cfg.HostLimits))
 	<-ctx.Done()
 	logger.Info("shutting down")
 	stopRiver(ctx, rc, stopping, logger)

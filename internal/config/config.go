@@ -38,6 +38,7 @@ const (
 	EnvMailboxSlice       = "TRASLOCO_MAILBOX_SLICE"
 	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
+	EnvFlushInterval      = "TRASLOCO_FLUSH_INTERVAL"
 	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
 	EnvPprof              = "TRASLOCO_PPROF"
 	EnvMemoryLimit        = "TRASLOCO_MEMORY_LIMIT"
@@ -108,6 +109,11 @@ type Config struct {
 	// PerHostLimit caps concurrent connections to one remote host, in
 	// validation and in runs (TRASLOCO_PER_HOST_LIMIT). Default 4.
 	PerHostLimit int
+	// HostLimits are the caps of the remote hosts matching a pattern,
+	// first match wins, instead of PerHostLimit: the operator's
+	// (TRASLOCO_HOST_LIMITS, see ParseHostLimits), then the built-in
+	// DefaultHostLimits of Gmail and Office 365 they do not replace.
+	HostLimits []HostLimit
 	// MinRate is the slowest an old server may send, in bytes a second,
 	// over RateWindow of waiting for it, before the attempt is cut and
 	// retried later (TRASLOCO_MIN_RATE, TRASLOCO_RATE_WINDOW a Go
@@ -131,6 +137,9 @@ type Config struct {
 	// remote host is at its limit or its run 1 is still going
 	// (TRASLOCO_JOB_POLL). Default 10s.
 	JobPoll time.Duration
+	// FlushInterval is how often a copying mailbox writes its counters,
+	// log and checkpoints, in one transaction.
+	FlushInterval time.Duration
 	// MetricsListen is the address of a small HTTP server with /healthz,
 	// /readyz and /metrics, without login, for probes and Prometheus
 	// (TRASLOCO_METRICS_LISTEN, host:port, e.g. 127.0.0.1:9090). Default
@@ -404,6 +413,11 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Workers = positiveInt(get, EnvWorkers, DefaultWorkers, fail)
 	c.PerHostLimit = positiveInt(get, EnvPerHostLimit, DefaultPerHostLimit, fail)
 	c.PerTenantLimit = positiveInt(get, EnvPerTenantLimit, 3, fail)
+	if rules, err := ParseHostLimits(get(EnvHostLimits)); err != nil {
+		fail(&Error{Var: EnvHostLimits, Err: err})
+	} else {
+		c.HostLimits = WithDefaultHostLimits(rules)
+	}
 	c.MaxScheduleAhead = positiveDuration(get, EnvMaxScheduleAhead, 90*24*time.Hour, fail)
 	c.MigrationsPerHour = positiveInt(get, EnvMigrationsPerHour, 20, fail)
 	c.MailboxSlice = positiveDuration(get, EnvMailboxSlice, 20*time.Minute, fail)
@@ -412,6 +426,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MailboxBudget = positiveDuration(get, EnvMailboxBudget, 12*time.Hour, fail)
 	c.RetryBackoff = positiveDuration(get, EnvRetryBackoff, 30*time.Second, fail)
 	c.JobPoll = positiveDuration(get, EnvJobPoll, 10*time.Second, fail)
+	c.FlushInterval = positiveDuration(get, EnvFlushInterval, time.Second, fail)
 	c.MemoryLimit = memoryLimit(get, fail)
 
 	if len(errs) > 0 {

@@ -68,6 +68,11 @@ type Deps struct {
 	// PerHostLimit caps the concurrent test logins to one remote host.
 	// Default 4.
 	PerHostLimit int
+	// HostLimits replace PerHostLimit for the remote hosts they match,
+	// the first that matches (config.HostLimit): Gmail and Office 365
+	// count per source account and per tenant. Default none; the command
+	// line gives config.Load's, with the built-in ones.
+	HostLimits []config.HostLimit
 	// PerTenantLimit caps the mailboxes of one tenant copied at once,
 	// across every process (TRASLOCO_PER_TENANT_LIMIT). Default 3.
 	PerTenantLimit int
@@ -118,6 +123,11 @@ type Deps struct {
 	// host is at its limit or run 1 of the mailbox is still going.
 	// Default 10s.
 	Poll time.Duration
+	// ThrottleWait is how long a source account backs off when its
+	// server asks to slow down without naming a time; ThrottleMax bounds
+	// any back-off (and is a daily limit's). Defaults 2 minutes and 1 hour.
+	ThrottleWait time.Duration
+	ThrottleMax  time.Duration
 	// FlushInterval is how often a copy's progress and log are written.
 	// Default 1s.
 	FlushInterval time.Duration
@@ -199,6 +209,12 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.StopPoll <= 0 {
 		d.StopPoll = DefaultStopPoll
+	}
+	if d.ThrottleWait <= 0 {
+		d.ThrottleWait = DefaultThrottleWait
+	}
+	if d.ThrottleMax <= 0 {
+		d.ThrottleMax = DefaultThrottleMax
 	}
 	if d.FlushInterval <= 0 {
 		d.FlushInterval = DefaultFlushInterval

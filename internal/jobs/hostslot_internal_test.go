@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
 )
 
@@ -73,4 +74,10 @@ func TestWaitAgainGrowsWithSnoozes(t *testing.T) {
 		require.GreaterOrEqual(t, d, 6*poll)
 		require.LessOrEqual(t, d, 6*poll+poll/2)
 	}
+}
+
+// hostSlotFree is the pre-check of a plain host's count, limit slots.
+func hostSlotFree(ctx context.Context, db store.DBTX, host string, limit int) (bool, error) {
+	counts := Deps{PerHostLimit: limit}.remoteCounts(1, host, "anyone")
+	return slotsFree(ctx, db, counts[0].keys)
 }

@@ -65,9 +65,9 @@ func (MailboxArgs) InsertOpts() river.InsertOpts {
 // died stay short however big the mailbox is. Two PostgreSQL advisory
 // locks, held on a connection of the job's own, keep one job per line at a
 // time (run 2 waits for run 1; a rescued job cannot overlap the original)
-// and at most Deps.PerHostLimit mailboxes per remote host across every
-// worker process. A process that dies drops its connection and so its
-// locks.
+// and the remote host's caps (Deps.PerHostLimit mailboxes per host, or
+// the counts of Deps.HostLimits) across every worker process. A process
+// that dies drops its connection and so its locks.
 type MailboxWorker struct {
 	river.WorkerDefaults[MailboxArgs]
 	d Deps
@@ -95,9 +95,12 @@ func (w *MailboxWorker) NextRetry(job *river.Job[MailboxArgs]) time.Time {
 
 // errLasting marks a failure that retrying will not fix; cause is its
 // label in the failure metric.
-type errLasting struct{ text, cause string }
+type errLasting struct {
+	msg   i18n.Msg
+	cause string
+}
 
-func (e errLasting) Error() string { return e.text }
+func (e errLasting) Error() string { return e.msg.Text(i18n.English) }
 
 // Work copies the mailbox of the job.
 func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) error {
@@ -112,6 +115,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	}
 	log = log.With("migration_id", mb.MigrationID, "run_no", mb.RunNo, "line_no", mb.LineNo)
+	noWait(ctx) // unless it snoozes for a slot below
 	if mb.Status.Ended() {
 		log.Info("mailbox: already ended, nothing to do", "status", mb.Status)
 		return nil
@@ -122,7 +126,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	} else if stop {
 		log.Info("mailbox: run stopped on request, ending it")
-		return finishMailbox(ctx, d, mb, store.MailboxCancelled, mb.MailboxCounters, "", log)
+		return finishMailbox(ctx, d, mb, store.MailboxCancelled, mb.MailboxCounters, i18n.Msg{}, log)
 	}
 	if mb.RunNo == 2 {
 		other, err := store.OtherRunOfLine(ctx, d.Pool, a.TenantID, mb)
@@ -131,18 +135,24 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		}
 		if err == nil && !other.Status.Ended() {
 			log.Info("mailbox: run 1 of this mailbox still going, run 2 waits")
-			return river.JobSnooze(waitAgain(job, d.Poll))
+			return snoozeOn(ctx, job, d.Poll, waitMailbox(mb.LocalUser))
 		}
+	}
+	// Its old server asked to slow down: the account waits (throttle.go).
+	if err := w.waitBackOff(ctx, mb, log); err != nil {
+		return err
 	}
 	host := hostKey(mb.RemoteHost)
 	// Most mailboxes of a migration share one remote host: those beyond
-	// its limit look at the locks from a pooled connection first, and
-	// open a connection of their own only when a slot looks free.
-	if free, err := hostSlotFree(ctx, d.Pool, host, d.PerHostLimit); err != nil {
+	// its limits (see remoteCounts) look at the locks from a pooled
+	// connection first, and open a connection of their own only when a
+	// slot looks free.
+	remote := d.remoteCounts(a.TenantID, mb.RemoteHost, mb.RemoteUser)
+	if full, err := remoteSlotsFree(ctx, d.Pool, remote); err != nil {
 		return err
-	} else if !free {
-		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+	} else if full != nil {
+		full.waitLog(log, host)
+		return snoozeOn(ctx, job, d.Poll, waitRemote(full))
 	}
 
 	// Nor may one tenant take every copy slot: its mailboxes beyond
@@ -151,42 +161,37 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	} else if !free {
 		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitTenant(a.TenantID))
 	}
 
 	locks, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("mailbox: connect for locks: %w", err)
 	}
-	defer releaseLocks(ctx, locks)
+	defer func() {
+		releaseLocks(ctx, locks)
+		// What this job held may be what others wait for (slotwake.go).
+		wakeWaiting(ctx, d, MailboxArgs{}.Kind(), append(waitRemotes(remote), waitTenant(a.TenantID), waitMailbox(mb.LocalUser))...)
+	}()
 	// One writer per destination mailbox, whichever migration or line
 	// copies into it: two at once would duplicate its mail.
 	if ok, err := tryLock(ctx, locks, mailboxLockKey(mb.LocalUser)); err != nil {
 		return err
 	} else if !ok {
 		log.Info("mailbox: another job holds this mailbox, waiting")
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitMailbox(mb.LocalUser))
 	}
-	gotSlot := false
-	for slot := range d.PerHostLimit {
-		ok, err := tryLock(ctx, locks, hostLockKey(host, slot))
-		if err != nil {
-			return err
-		}
-		if ok {
-			gotSlot = true
-			break
-		}
-	}
-	if !gotSlot {
-		log.Debug("mailbox: per-host limit reached, waiting", "host", host, "limit", d.PerHostLimit)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+	if full, err := takeRemoteSlots(ctx, locks, remote); err != nil {
+		return err
+	} else if full != nil {
+		full.waitLog(log, host)
+		return snoozeOn(ctx, job, d.Poll, waitRemote(full))
 	}
 	if ok, err := takeSlot(ctx, locks, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
 		return err
 	} else if !ok {
 		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitTenant(a.TenantID))
 	}
 
 	mb, err = store.StartMailboxRun(ctx, d.Pool, a.TenantID, a.MailboxRunID)
@@ -208,18 +213,12 @@ type mailboxCopy struct {
 	w     *MailboxWorker
 	mb    store.MailboxRun
 	log   *slog.Logger
-	lang  i18n.Lang
 	scrub scrubber // the copy's passwords, out of every server text
 }
 
 func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) error {
 	d := c.w.d
 	mb := c.mb
-	tenant, err := store.GetTenant(ctx, d.Pool, mb.TenantID)
-	if err != nil {
-		return err
-	}
-	c.lang = i18n.Parse(tenant.Language)
 	m, err := store.GetMigration(ctx, d.Pool, mb.TenantID, mb.MigrationID)
 	if err != nil {
 		return err
@@ -230,18 +229,18 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	}
 	rep := newDBReporter(d, mb)
 	defer rep.close()
-	rep.logf(slog.LevelInfo, "attempt %d: %s → %s", mb.Attempts, line.RemoteUser, line.LocalUser)
+	rep.event(slog.LevelInfo, "log.run.attempt", mb.Attempts, line.RemoteUser, line.LocalUser)
 
 	tj, err := c.transferJob(m, line, rep)
 	if err != nil {
 		var l errLasting
 		if errors.As(err, &l) {
 			d.Metrics.MailboxFailure(l.cause)
-			return c.finish(ctx, store.MailboxFailed, rep, l.text)
+			return c.finish(ctx, store.MailboxFailed, rep, l.msg)
 		}
 		c.log.Error("mailbox: cannot prepare the copy", "error", err)
 		d.Metrics.MailboxFailure("internal")
-		return c.finish(ctx, store.MailboxFailed, rep, i18n.T(c.lang, "run.internal"))
+		return c.finish(ctx, store.MailboxFailed, rep, i18n.New("run.internal"))
 	}
 	if err := c.verifyOptions(ctx, &tj); err != nil {
 		return err
@@ -273,6 +272,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	close(ran)
 	watch.Wait()
 	rep.result(res)
+	c.saveRules(ctx, res)
 	c.log.Info("mailbox: attempt ended", "duration", time.Since(start).Round(time.Millisecond),
 		"copied", res.Copied, "already_there", res.AlreadyThere, "failed", res.Failed, "error", err)
 
@@ -283,37 +283,40 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 		// Stopped on request: the engine wrote its checkpoints; the
 		// mailbox ends cancelled with what it copied, and "Riprendi"
 		// goes on from there.
-		rep.logf(slog.LevelInfo, "%s", i18n.T(c.lang, "run.stopped"))
-		return c.finish(ctx, store.MailboxCancelled, rep, "")
+		rep.event(slog.LevelInfo, "run.stopped")
+		return c.finish(ctx, store.MailboxCancelled, rep, i18n.Msg{})
 	case ctx.Err() == nil && stopping.Load():
 		// The process is shutting down: the engine has written its
 		// checkpoints; write the progress and go on in a fresh attempt,
 		// here after a restart or in another worker.
-		rep.logf(slog.LevelInfo, "the worker is stopping: pausing, the copy will go on where it stopped")
+		rep.event(slog.LevelInfo, "log.run.worker_stopping")
 		rep.flush(context.WithoutCancel(ctx))
 		c.log.Info("mailbox: paused for shutdown")
 		return river.JobSnooze(time.Second)
 	case ctx.Err() == nil && sliceCtx.Err() != nil:
 		// The slice is over: go on in a fresh attempt, which resumes from
 		// the checkpoints and does not count as a failure.
-		rep.logf(slog.LevelInfo, "pausing after %s, going on shortly", d.MailboxSlice)
+		rep.event(slog.LevelInfo, "log.run.slice_pause", d.MailboxSlice)
 		rep.flush(context.WithoutCancel(ctx))
 		return river.JobSnooze(time.Second)
 	case ctx.Err() != nil:
 		// Shutdown, cancellation or River's timeout: River retries.
-		rep.logf(slog.LevelWarn, "interrupted, the copy will resume where it stopped")
+		rep.event(slog.LevelWarn, "log.run.interrupted")
 		rep.flush(context.WithoutCancel(ctx))
 		return ctx.Err()
 	}
 
+	if te, ok := transfer.IsThrottled(err); ok {
+		return c.throttled(ctx, te, rep)
+	}
 	text, lasting := c.reason(err)
 	d.Metrics.MailboxFailure(failureCause(err))
 	if lasting || job.Attempt >= job.MaxAttempts {
-		rep.logf(slog.LevelError, "%s", text)
+		rep.logMsg(slog.LevelError, text)
 		return c.finish(ctx, store.MailboxFailed, rep, text)
 	}
 	next := c.w.NextRetry(job)
-	rep.logf(slog.LevelWarn, "%s — %s", text, i18n.T(c.lang, "run.retrying", job.Attempt, job.MaxAttempts-1, time.Until(next).Round(time.Second)))
+	rep.event(slog.LevelWarn, "log.run.retrying", text, job.Attempt, job.MaxAttempts-1, time.Until(next).Round(time.Second))
 	rep.flush(ctx)
 	if err := store.SetMailboxError(ctx, d.Pool, mb.TenantID, mb.ID, text); err != nil {
 		return err
@@ -366,13 +369,14 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 	switch {
 	case m.MasterUser != "":
 		if len(m.MasterPasswordEnc) == 0 {
-			return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
+			return transfer.Job{}, errLasting{i18n.New("run.password_gone"), "password_gone"}
 		}
 		pw, err := d.Box.Open(m.MasterPasswordEnc, MasterSecretAD(m.TenantID, m.MasterUser))
 		if err != nil {
 			return transfer.Job{}, fmt.Errorf("open master password: %w", err)
 		}
 		src.AuthUser, src.Password = m.MasterUser, string(pw)
+		src.MasterForm = transfer.MasterFormFor(transfer.Preset(m.Preset))
 	case len(line.RemotePasswordEnc) > 0:
 		pw, err := d.Box.Open(line.RemotePasswordEnc, LineSecretAD(m.TenantID, line.LocalUser, line.RemoteHost, line.RemoteUser))
 		if err != nil {
@@ -384,14 +388,14 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		ts, err := d.tokenSource(context.Background(), m.TenantID, preset, line.RemoteHost, line.RemoteUser)
 		var nt errNoToken
 		if errors.As(err, &nt) {
-			return transfer.Job{}, errLasting{i18n.T(c.lang, nt.key, nt.args...), "oauth"}
+			return transfer.Job{}, errLasting{i18n.New(nt.key, nt.args...), "oauth"}
 		}
 		if err != nil {
 			return transfer.Job{}, err
 		}
 		src.TokenSource = ts
 	default:
-		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
+		return transfer.Job{}, errLasting{i18n.New("run.password_gone"), "password_gone"}
 	}
 	d.noPlainText(preset, &src)
 	dst := d.Dest
@@ -402,7 +406,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Preset:         preset,
 		Source:         src,
 		Dest:           dst,
-		Checkpoints:    store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID, MailboxRunID: c.mb.ID},
+		Checkpoints:    rep.batchCheckpoints(store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID, MailboxRunID: c.mb.ID}),
 		Reporter:       rep,
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,
@@ -422,43 +426,43 @@ func (c *mailboxCopy) deadline() time.Time {
 	return c.mb.StartedAt.Add(c.w.d.MailboxBudget)
 }
 
-// reason is the customer's text for a failed attempt and whether retrying
+// reason is the customer's reason for a failed attempt and whether retrying
 // cannot help.
-func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
+func (c *mailboxCopy) reason(err error) (text i18n.Msg, lasting bool) {
 	if errors.Is(err, transfer.ErrDestinationFull) {
-		return i18n.T(c.lang, "run.dest_full", c.mb.LocalUser), true
+		return i18n.New("run.dest_full", c.mb.LocalUser), true
 	}
 	if ce, ok := transfer.IsConnError(err); ok {
 		if ce.Side == transfer.SideDestination {
 			// Our own server: the operator fixes it, a retry goes on.
-			return i18n.T(c.lang, "run.dest_unavailable"), false
+			return i18n.New("run.dest_unavailable"), false
 		}
 		switch ce.Reason {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
-			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), true
+			return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), true
 		case transfer.ReasonOAuth:
 			// The provider answered with a refusal (consent revoked, …):
 			// lasting until the customer acts; unreachable: passing.
 			var oe *oauth.Error
-			return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), errors.As(ce.Err, &oe) && oe.Err == nil
+			return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), errors.As(ce.Err, &oe) && oe.Err == nil
 		}
-		return reasonText(c.lang, ce, c.w.d.ForbidPlainLogin), false
+		return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), false
 	}
 	var stall *transfer.StallError
 	if errors.As(err, &stall) {
-		return i18n.T(c.lang, "run.stalled", i18n.Bytes(c.lang, stall.MinRate), i18n.Duration(stall.Window)), false
+		return i18n.New("run.stalled", i18n.Size(stall.MinRate), stall.Window), false
 	}
 	if errors.Is(err, transfer.ErrTimeBudget) {
-		return i18n.T(c.lang, "run.time_budget", i18n.Duration(c.w.d.MailboxBudget)), true
+		return i18n.New("run.time_budget", c.w.d.MailboxBudget), true
 	}
 	var perr *transfer.PanicError
 	if errors.As(err, &perr) {
 		c.log.Error("mailbox: the copy engine panicked", "error", err, "stack", string(perr.Stack))
-		return i18n.T(c.lang, "run.internal"), false
+		return i18n.New("run.internal"), false
 	}
 	c.log.Warn("mailbox: copy failed", "error", err)
-	return i18n.T(c.lang, "run.interrupted"), false
+	return i18n.New("run.interrupted"), false
 }
 
 // failureCause is the reason label of a failed attempt in the metrics:
@@ -479,9 +483,9 @@ func failureCause(err error) string {
 
 // finish ends the mailbox run and, when it was the run's last mailbox,
 // the run (with its email job), in one transaction.
-func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, rep *dbReporter, text string) error {
+func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, rep *dbReporter, text i18n.Msg) error {
 	ctx = context.WithoutCancel(ctx)
-	rep.logf(slog.LevelInfo, "ended: %s", status)
+	rep.event(slog.LevelInfo, "log.run.ended", i18n.New("web.mailbox."+string(status)))
 	rep.flush(ctx)
 	return finishMailbox(ctx, c.w.d, c.mb, status, rep.counters(), text, c.log)
 }
@@ -489,7 +493,7 @@ func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, re
 // finishMailbox ends a mailbox run and, if it was the last of its run,
 // the run, in one transaction; ending the run enqueues its email and, for
 // the migration's last run, erases the passwords no longer needed.
-func finishMailbox(ctx context.Context, d Deps, mb store.MailboxRun, status store.MailboxStatus, counters store.MailboxCounters, text string, log *slog.Logger) error {
+func finishMailbox(ctx context.Context, d Deps, mb store.MailboxRun, status store.MailboxStatus, counters store.MailboxCounters, text i18n.Msg, log *slog.Logger) error {
 	ended := false
 	err := pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
 		err := store.FinishMailboxRun(ctx, tx, mb.TenantID, mb.ID, status, counters, text)
@@ -564,8 +568,11 @@ func slotKeys(class, id int64, limit int) []int64 {
 	return keys
 }
 
-// slotsFree reports whether one of keys is not held in this database
-// (see hostSlotFree): a hint, before opening a connection for the locks.
+// slotsFree reports whether one of keys is not held in this database, as
+// pg_locks shows them (a bigint advisory key is classid for its high 32
+// bits and objid for its low ones, objsubid 1; pg_locks lists every
+// database of the cluster). It is a hint, before opening a connection for
+// the locks: the slot is only ours once tryLock takes it.
 func slotsFree(ctx context.Context, db store.DBTX, keys []int64) (bool, error) {
 	var held int
 	err := db.QueryRow(ctx, `
@@ -603,19 +610,6 @@ func hostLockKey(host string, slot int) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(host))
 	return lockClassHost<<48 | int64(h.Sum64()&(1<<40-1))<<8 | int64(slot&0xff)
-}
-
-// hostSlotFree reports whether fewer than limit of the host's slot locks
-// are held in this database, as pg_locks shows them (a bigint advisory
-// key is classid for its high 32 bits and objid for its low ones, objsubid
-// 1; pg_locks lists every database of the cluster). It is a hint: the slot
-// is only ours once tryLock takes it.
-func hostSlotFree(ctx context.Context, db store.DBTX, host string, limit int) (bool, error) {
-	keys := make([]int64, limit)
-	for i := range keys {
-		keys[i] = hostLockKey(host, i)
-	}
-	return slotsFree(ctx, db, keys)
 }
 
 // waitAgain is how long a waiting mailbox job snoozes: poll at first,

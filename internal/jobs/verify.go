@@ -40,9 +40,39 @@ func (r *dbReporter) FolderDone(f transfer.FolderFigures) {
 	}}
 	r.proof.items = append(r.proof.items, it)
 	r.mu.Unlock()
+	// The checkpoints waiting to be written go first: the figures count
+	// what the checkpoint records this mailbox run copied.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = r.flushProof(ctx)
+	_ = r.flushOnce(ctx) // writes the figures last (flushProof)
+}
+
+var _ transfer.CheckpointForgetter = (*batchedCheckpoints)(nil)
+
+// ForgetMessages implements transfer.CheckpointForgetter: the records of
+// uids go from what waits to be written and from the database. A flush
+// writing records of the folder is waited for, so it cannot bring a
+// forgotten record back.
+func (b *batchedCheckpoints) ForgetMessages(ctx context.Context, folder string, uids []uint32) error {
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		b.mu.Lock()
+		if w := b.inflight[folder]; w == nil || len(w.Records) == 0 {
+			if w := b.pending[folder]; w != nil {
+				for _, u := range uids {
+					delete(w.Records, u)
+				}
+			}
+			b.mu.Unlock()
+			break
+		}
+		b.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	return b.db.ForgetMessages(ctx, folder, uids)
 }
 
 // FolderVerified implements transfer.FolderReporter.
@@ -158,36 +188,31 @@ func (c *mailboxCopy) completed(ctx context.Context, rep *dbReporter, res transf
 		return err
 	}
 	status := store.MailboxCompleted
-	text := ""
+	var text i18n.Msg
 	if !res.Complete() {
 		status = store.MailboxCompletedWithErrors
-		text = i18n.T(c.lang, "run.some_failed", res.Failed+len(res.FailedFolders))
+		text = i18n.New("run.some_failed", res.Failed+len(res.FailedFolders))
 	}
 	if res.Verification != nil && (!v.OK() || !res.Verification.OK()) {
 		status = store.MailboxCompletedWithErrors
 		switch {
-		case text != "":
+		case !text.IsZero():
 		case v.OK():
 			// Every folder verified holds what it should, but some
 			// folder could not be verified (gone from a server meanwhile).
-			text = i18n.T(c.lang, "run.verify_incomplete", len(res.Verification.Unverified))
+			text = i18n.New("run.verify_incomplete", len(res.Verification.Unverified))
 		default:
-			text = i18n.T(c.lang, "run.verify_failed", v.Missing, v.Duplicates, v.FlagsBehind+v.ExcludedCopied)
+			text = i18n.New("run.verify_failed", v.Missing, v.Duplicates, v.FlagsBehind+v.ExcludedCopied)
 		}
 	}
-	rep.logf(slog.LevelInfo, "%s", verdictLog(v))
-	c.log.Info("mailbox: verified", "verified", v.Verified, "expected", v.Expected, "missing", v.Missing,
-		"duplicates", v.Duplicates, "deleted_by_customer", v.DeletedByCustomer, "at", time.Now())
-	return c.finish(ctx, status, rep, text)
-}
-
-// verdictLog is the verdict as a line of the mailbox log (text for now:
-// log.verify.verdict in the catalogues).
-func verdictLog(v store.Verdict) string {
-	if !v.Done() {
-		return i18n.T(i18n.English, "log.verify.none")
+	if v.Done() {
+		rep.event(slog.LevelInfo, "log.verify.verdict", *v.Verified, v.Expected, v.Missing, v.Duplicates, v.DeletedByCustomer)
+	} else {
+		rep.event(slog.LevelInfo, "log.verify.none")
 	}
-	return i18n.T(i18n.English, "log.verify.verdict", *v.Verified, v.Expected, v.Missing, v.Duplicates, v.DeletedByCustomer)
+	c.log.Info("mailbox: verified", "verified", v.Verified, "expected", v.Expected, "missing", v.Missing,
+		"duplicates", v.Duplicates, "deleted_by_customer", v.DeletedByCustomer)
+	return c.finish(ctx, status, rep, text)
 }
 
 // VerdictOf is a mailbox run's verdict for i18n.VerdictText: the email's

@@ -139,7 +139,7 @@ func TestVerificationVerdictRepairAndRun2(t *testing.T) {
 	require.Equal(t, 19, a.Verdict.Expected)
 	require.Equal(t, 1, a.Verdict.Missing)
 	require.Equal(t, 1, a.Verdict.Duplicates)
-	require.NotEmpty(t, a.ErrorText)
+	require.Equal(t, "run.verify_failed", a.Error.Code)
 	rows = folderRows(t, f, a.ID)
 	require.Equal(t, 12, rows["INBOX"].Copied, "the earlier attempt's copies are this run's")
 	require.Zero(t, rows["INBOX"].AlreadyThere)

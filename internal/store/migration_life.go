@@ -100,11 +100,11 @@ func SetMigrationSettings(ctx context.Context, db DBTX, tenantID, id int64, st M
 func Revalidate(ctx context.Context, db DBTX, tenantID, id int64) error {
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			UPDATE migration_lines SET status = 'pending', error_text = NULL, pinned_addr = NULL, validated_at = NULL
+			UPDATE migration_lines SET status = 'pending', error_text = NULL, error_code = NULL, error_args = NULL, pinned_addr = NULL, validated_at = NULL
 			WHERE tenant_id = $1 AND migration_id = $2 AND NOT refused`, tenantID, id); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE migrations SET status = 'validating', error_text = NULL, updated_at = now()
+		tag, err := tx.Exec(ctx, `UPDATE migrations SET status = 'validating', error_text = NULL, error_code = NULL, error_args = NULL, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 		if err != nil {
 			return err
@@ -203,15 +203,22 @@ func DeleteLine(ctx context.Context, db DBTX, tenantID, migrationID int64, lineN
 }
 
 // AddLines appends lines (numbered from 1 in their own file) to the
-// tenant's migration after its last line, renumbered, and recounts. It
+// tenant's migration after the highest line number it ever had (a removed
+// line's number is never given again), renumbered, and recounts. It
 // returns the line number the first added line got.
 func AddLines(ctx context.Context, db DBTX, tenantID, migrationID int64, lines []NewLine) (int, error) {
 	first := 0
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		n := 0
+		for _, l := range lines {
+			n = max(n, l.LineNo)
+		}
+		// The row's lock keeps two additions from taking the same numbers.
 		var last int
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(line_no), 0) FROM migration_lines WHERE tenant_id = $1 AND migration_id = $2`,
-			tenantID, migrationID).Scan(&last); err != nil {
-			return err
+		if err := tx.QueryRow(ctx, `UPDATE migrations SET last_line_no = last_line_no + $3
+			WHERE tenant_id = $1 AND id = $2 RETURNING last_line_no - $3`,
+			tenantID, migrationID, n).Scan(&last); err != nil {
+			return notFound(err)
 		}
 		first = last + 1
 		renum := make([]NewLine, len(lines))

@@ -89,25 +89,47 @@ func ListAllMigrationsPage(ctx context.Context, db DBTX, f MigrationFilter) (Mig
 
 func listMigrationsPage(ctx context.Context, db DBTX, f MigrationFilter) (MigrationsPage, error) {
 	limit, offset := f.norm()
-	lo, hi := prefixRange(f.Query)
+	// A search finds its few migrations through indexes first (the name's
+	// trigrams, migration 100; the addresses' prefixes, migration 021) and
+	// sorts only those. It is a query text of its own: under "$3 = '' OR …"
+	// the planner walks every migration of the tenant, newest first,
+	// testing each name (EXPLAIN ANALYZE on the big tenant of make
+	// bench-panel: 5.7 ms for 10,010 rows read, against 0.2 ms this way).
+	where := `true`
+	args := []any{f.TenantID, string(f.Status), limit + 1, offset}
+	if q := likePattern(f.Query); q != "" {
+		// An array of ids, looked up by primary key: the plan stays the
+		// same whatever the planner guesses of the matches.
+		lo, hi := prefixRange(f.Query)
+		where = `m.id = ANY(ARRAY(SELECT id FROM migrations WHERE name ILIKE $5
+			UNION SELECT l.migration_id FROM migration_lines l
+			WHERE (lower(l.local_user) COLLATE "C" >= $6 AND lower(l.local_user) COLLATE "C" < $7)
+				OR (lower(l.remote_user) COLLATE "C" >= $6 AND lower(l.remote_user) COLLATE "C" < $7)))`
+		args = append(args, q, lo, hi)
+	}
+	// Filters left out are left out of the text too: under a generic plan
+	// (pgx prepares, PostgreSQL may reuse a plan for any values) "$1 = 0 OR
+	// m.tenant_id = $1" reads every migration of every tenant.
+	if f.TenantID != 0 {
+		where += ` AND m.tenant_id = $1`
+	} else {
+		where += ` AND $1::bigint = 0`
+	}
+	if f.Status != "" {
+		where += ` AND m.status = $2`
+	} else {
+		where += ` AND $2::text = ''`
+	}
 	rows, err := db.Query(ctx, `SELECT `+migrationColumns+`, t.name FROM migrations m JOIN tenants t ON t.id = m.tenant_id
-		WHERE ($1::bigint = 0 OR m.tenant_id = $1)
-			AND ($2::text = '' OR m.status = $2)
-			AND ($3::text = '' OR m.name ILIKE $3 OR m.id IN (
-				SELECT l.migration_id FROM migration_lines l
-				WHERE (lower(l.local_user) COLLATE "C" >= $6 AND lower(l.local_user) COLLATE "C" < $7)
-					OR (lower(l.remote_user) COLLATE "C" >= $6 AND lower(l.remote_user) COLLATE "C" < $7)))
+		WHERE `+where+`
 		ORDER BY m.created_at DESC, m.id DESC
-		LIMIT $4 OFFSET $5`, f.TenantID, string(f.Status), likePattern(f.Query), limit+1, offset, lo, hi)
+		LIMIT $3 OFFSET $4`, args...)
 	if err != nil {
 		return MigrationsPage{}, err
 	}
 	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantMigration, error) {
 		var tm TenantMigration
-		m := &tm.Migration
-		err := r.Scan(&m.ID, &m.TenantID, &m.Name, &m.Preset, &m.Status, &m.InsecureTLS, &m.MasterUser,
-			&m.MasterPasswordEnc, &m.FirstRunAt, &m.SecondRunAt, &m.ErrorText, &m.LineCount,
-			&m.ValidatedCount, &m.FailedCount, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt, &tm.TenantName)
+		err := scanMigrationInto(r, &tm.Migration, &tm.TenantName)
 		return tm, err
 	})
 	if err != nil {
@@ -128,8 +150,8 @@ type MigrationKey struct {
 // FailedReasons returns, for each of the given migrations, the reasons of
 // its first perLine failed lines in line order, in one query whatever the
 // number of migrations. Each key is looked up within its own tenant.
-func FailedReasons(ctx context.Context, db DBTX, keys []MigrationKey, perMigration int) (map[int64][]string, error) {
-	out := make(map[int64][]string, len(keys))
+func FailedReasons(ctx context.Context, db DBTX, keys []MigrationKey, perMigration int) (map[int64][]StoredReason, error) {
+	out := make(map[int64][]StoredReason, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
@@ -138,10 +160,11 @@ func FailedReasons(ctx context.Context, db DBTX, keys []MigrationKey, perMigrati
 		tenants[i], ids[i] = k.TenantID, k.ID
 	}
 	rows, err := db.Query(ctx, `
-		SELECT k.id, e.error_text FROM unnest($1::bigint[], $2::bigint[]) AS k(tenant_id, id)
+		SELECT k.id, COALESCE(e.error_text, ''), COALESCE(e.error_code, ''), e.error_args FROM unnest($1::bigint[], $2::bigint[]) AS k(tenant_id, id)
 		CROSS JOIN LATERAL (
-			SELECT l.error_text FROM migration_lines l
-			WHERE l.tenant_id = k.tenant_id AND l.migration_id = k.id AND l.status = 'failed' AND l.error_text IS NOT NULL
+			SELECT l.error_text, l.error_code, l.error_args FROM migration_lines l
+			WHERE l.tenant_id = k.tenant_id AND l.migration_id = k.id AND l.status = 'failed'
+				AND (l.error_text IS NOT NULL OR l.error_code IS NOT NULL)
 			ORDER BY l.line_no LIMIT $3) e`, tenants, ids, perMigration)
 	if err != nil {
 		return nil, fmt.Errorf("failed reasons: %w", err)
@@ -149,11 +172,18 @@ func FailedReasons(ctx context.Context, db DBTX, keys []MigrationKey, perMigrati
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var text string
-		if err := rows.Scan(&id, &text); err != nil {
+		var r StoredReason
+		var code string
+		var args []byte
+		if err := rows.Scan(&id, &r.Text, &code, &args); err != nil {
 			return nil, fmt.Errorf("failed reasons: %w", err)
 		}
-		out[id] = append(out[id], text)
+		m, err := reasonOf(code, args)
+		if err != nil {
+			return nil, fmt.Errorf("failed reasons: %w", err)
+		}
+		r.Msg = m
+		out[id] = append(out[id], r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("failed reasons: %w", err)
@@ -265,9 +295,62 @@ type RunTotals struct {
 	StartedAt, LastEndedAt *time.Time
 }
 
-// MigrationRunTotals adds up, in SQL, the mailboxes of every run of the
-// tenant's migration, keyed by run id.
+// MigrationRunTotals returns the totals of every run of the tenant's
+// migration that has mailboxes, keyed by run id, at a cost that does not
+// grow with the number of mailboxes: the counters each run keeps of its
+// mailboxes not being copied (migration 101) plus a sum over the few being
+// copied, and index look-ups for the retryable ones, the first start and
+// the last end. It equals SumRunTotals.
 func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (map[int64]RunTotals, error) {
+	rows, err := db.Query(ctx, `
+		SELECT r.id, r.tot_mailboxes + lv.n, r.tot_ended, r.tot_failed,
+			(SELECT count(*) FROM mailbox_runs b
+				WHERE b.run_id = r.id AND b.tenant_id = r.tenant_id
+					AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0)
+					AND (m.master_password_enc IS NOT NULL OR EXISTS (SELECT 1 FROM migration_lines l
+						WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id AND l.remote_password_enc IS NOT NULL))),
+			r.tot_done + lv.done, r.tot_total + lv.total, r.tot_copied + lv.copied, r.tot_already_there + lv.already_there,
+			r.tot_too_large + lv.too_large, r.tot_failed_msgs + lv.failed, r.tot_bytes + lv.bytes, r.tot_shown + lv.shown,
+			(SELECT min(b.started_at) FROM mailbox_runs b WHERE b.run_id = r.id),
+			CASE WHEN lv.n = 0 AND r.tot_ended = r.tot_mailboxes THEN (SELECT max(b.ended_at) FROM mailbox_runs b WHERE b.run_id = r.id) END
+		FROM runs r
+		JOIN migrations m ON m.id = r.migration_id AND m.tenant_id = r.tenant_id
+		CROSS JOIN LATERAL (
+			SELECT count(*) AS n, coalesce(sum(b.done), 0) AS done, coalesce(sum(b.total), 0) AS total,
+				coalesce(sum(b.copied), 0) AS copied, coalesce(sum(b.already_there), 0) AS already_there,
+				coalesce(sum(b.too_large), 0) AS too_large, coalesce(sum(b.failed), 0) AS failed,
+				coalesce(sum(b.bytes), 0) AS bytes, coalesce(sum(greatest(b.total, b.done, (
+					SELECT (l.preview->>'messages')::int FROM migration_lines l
+					WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id AND NOT coalesce((l.preview->>'partial')::boolean, false)), 0)), 0) AS shown
+			FROM mailbox_runs b WHERE b.run_id = r.id AND b.tenant_id = r.tenant_id AND b.status = 'running') lv
+		WHERE r.tenant_id = $1 AND r.migration_id = $2 AND r.tot_mailboxes + lv.n > 0`, tenantID, migrationID)
+	if err != nil {
+		return nil, fmt.Errorf("migration run totals: %w", err)
+	}
+	return collectRunTotals(rows, "migration run totals")
+}
+
+func collectRunTotals(rows pgx.Rows, what string) (map[int64]RunTotals, error) {
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunTotals, error) {
+		var t RunTotals
+		err := r.Scan(&t.RunID, &t.Mailboxes, &t.Ended, &t.Failed, &t.Retryable, &t.Done, &t.Total, &t.Copied,
+			&t.AlreadyThere, &t.TooLarge, &t.FailedMsgs, &t.Bytes, &t.Shown, &t.StartedAt, &t.LastEndedAt)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out := make(map[int64]RunTotals, len(ts))
+	for _, t := range ts {
+		out[t.RunID] = t
+	}
+	return out, nil
+}
+
+// SumRunTotals is MigrationRunTotals computed the long way, by one sum
+// over every mailbox of the migration: the reference the counters must
+// equal (tests compare them after real runs; an operator may too).
+func SumRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (map[int64]RunTotals, error) {
 	// Only a retryable mailbox (see MailboxRun.Retryable) looks its line up
 	// (for the kept password), so the sum reads mailbox_runs alone.
 	rows, err := db.Query(ctx, `
@@ -289,22 +372,9 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 		WHERE b.tenant_id = $1 AND b.run_id IN (SELECT r.id FROM runs r WHERE r.tenant_id = $1 AND r.migration_id = $2)
 		GROUP BY b.run_id`, tenantID, migrationID)
 	if err != nil {
-		return nil, fmt.Errorf("migration run totals: %w", err)
+		return nil, fmt.Errorf("sum run totals: %w", err)
 	}
-	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunTotals, error) {
-		var t RunTotals
-		err := r.Scan(&t.RunID, &t.Mailboxes, &t.Ended, &t.Failed, &t.Retryable, &t.Done, &t.Total, &t.Copied,
-			&t.AlreadyThere, &t.TooLarge, &t.FailedMsgs, &t.Bytes, &t.Shown, &t.StartedAt, &t.LastEndedAt)
-		return t, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("migration run totals: %w", err)
-	}
-	out := make(map[int64]RunTotals, len(ts))
-	for _, t := range ts {
-		out[t.RunID] = t
-	}
-	return out, nil
+	return collectRunTotals(rows, "sum run totals")
 }
 
 // CountSkipped counts the distinct messages the tenant's migration left on

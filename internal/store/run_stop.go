@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -13,26 +14,52 @@ import (
 // once and so are the runs scheduled after it. It returns the run and the
 // River job ids of the runs cancelled, for the caller to delete in the
 // same tx; then EndRunIfDone ends the run if no mailbox is copying. A
-// migration not running is ErrWrongState.
+// migration not running is ErrWrongState; a run that ended while the stop
+// waited for it is ErrNotFound.
+//
+// It takes its locks in the workers' order — the pending mailbox runs, the
+// run (whose counters a mailbox's change of state moves, migration 101),
+// the migration — and checks the migration's state last: a worker ending
+// the run's last mailbox holds the mailbox, then the run, then the
+// migration, and the stop taking the migration first deadlocked with it
+// (TestStopCollidesWithTheLastMailboxEnding).
 func RequestStop(ctx context.Context, tx pgx.Tx, tenantID, migrationID int64) (Run, []int64, error) {
-	m, err := LockMigration(ctx, tx, tenantID, migrationID)
+	var runID int64
+	err := tx.QueryRow(ctx, `SELECT id FROM runs WHERE tenant_id = $1 AND migration_id = $2 AND status = 'running'`,
+		tenantID, migrationID).Scan(&runID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		m, err := GetMigration(ctx, tx, tenantID, migrationID)
+		if err != nil {
+			return Run{}, nil, fmt.Errorf("request stop: %w", err)
+		}
+		return Run{}, nil, fmt.Errorf("request stop: migration is %s: %w", m.Status, ErrWrongState)
+	}
 	if err != nil {
 		return Run{}, nil, fmt.Errorf("request stop: %w", err)
 	}
-	if m.Status != MigrationRunning {
-		return Run{}, nil, fmt.Errorf("request stop: migration is %s: %w", m.Status, ErrWrongState)
+	// A worker starting a pending mailbox holds its row, then the run's: wait
+	// for it here, before taking the run's. Those it started stay running
+	// and see the stop at their next checkpoint.
+	rows, err := tx.Query(ctx, `SELECT id FROM mailbox_runs WHERE tenant_id = $1 AND run_id = $2 AND status = 'pending'
+		ORDER BY id FOR UPDATE`, tenantID, runID)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("request stop: %w", err)
+	}
+	pending, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("request stop: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE mailbox_runs SET status = 'cancelled', ended_at = now(), updated_at = now()
+		WHERE tenant_id = $1 AND id = ANY($2) AND status = 'pending'`, tenantID, pending); err != nil {
+		return Run{}, nil, fmt.Errorf("request stop: %w", err)
 	}
 	r, err := scanRun(tx.QueryRow(ctx, `UPDATE runs r SET stop_requested_at = COALESCE(stop_requested_at, now())
-		WHERE r.tenant_id = $1 AND r.migration_id = $2 AND r.status = 'running'
-		RETURNING `+runColumns, tenantID, migrationID))
+		WHERE r.tenant_id = $1 AND r.id = $2 AND r.status = 'running'
+		RETURNING `+runColumns, tenantID, runID))
 	if err != nil {
 		return Run{}, nil, fmt.Errorf("request stop: running run: %w", notFound(err))
 	}
-	if _, err := tx.Exec(ctx, `UPDATE mailbox_runs SET status = 'cancelled', ended_at = now(), updated_at = now()
-		WHERE tenant_id = $1 AND run_id = $2 AND status = 'pending'`, tenantID, r.ID); err != nil {
-		return Run{}, nil, fmt.Errorf("request stop: %w", err)
-	}
-	rows, err := tx.Query(ctx, `UPDATE runs SET status = 'cancelled', ended_at = now()
+	rows, err = tx.Query(ctx, `UPDATE runs SET status = 'cancelled', ended_at = now()
 		WHERE tenant_id = $1 AND migration_id = $2 AND status = 'scheduled'
 		RETURNING COALESCE(river_job_id, 0)`, tenantID, migrationID)
 	if err != nil {
@@ -41,6 +68,13 @@ func RequestStop(ctx context.Context, tx pgx.Tx, tenantID, migrationID int64) (R
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return Run{}, nil, fmt.Errorf("request stop: %w", err)
+	}
+	m, err := LockMigration(ctx, tx, tenantID, migrationID)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("request stop: %w", err)
+	}
+	if m.Status != MigrationRunning {
+		return Run{}, nil, fmt.Errorf("request stop: migration is %s: %w", m.Status, ErrWrongState)
 	}
 	var jobIDs []int64
 	for _, id := range ids {
@@ -83,7 +117,7 @@ func ReopenStoppedRun(ctx context.Context, tx pgx.Tx, tenantID, migrationID int6
 		return nil, fmt.Errorf("reopen stopped run: no stopped run: %w", ErrWrongState)
 	}
 	rows, err := tx.Query(ctx, `
-		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, ended_at = NULL, attempts = 0, updated_at = now()
+		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, error_code = NULL, error_args = NULL, ended_at = NULL, attempts = 0, updated_at = now()
 		FROM migration_lines l
 		WHERE b.tenant_id = $1 AND b.run_id = $2 AND b.status = 'cancelled'
 			AND l.id = b.line_id AND l.tenant_id = b.tenant_id

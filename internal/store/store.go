@@ -68,3 +68,27 @@ func checkViolation(err error) (string, bool) {
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
+
+// Retryable PostgreSQL errors: the transaction was aborted only because of
+// another one, and the same work may simply be done again.
+const (
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+)
+
+// RetryTx is pgx.BeginFunc that does fn again, in a new transaction, when
+// PostgreSQL aborted it for a deadlock or a serialization failure (three
+// tries at most). The store takes its locks in one order (see RequestStop)
+// so none is expected; this keeps a user's click from ending in a 500 if
+// one is missed. fn must have no effect outside tx.
+func RetryTx(ctx context.Context, db DBTX, fn func(pgx.Tx) error) error {
+	var err error
+	for range 3 {
+		err = pgx.BeginFunc(ctx, db, fn)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != codeSerializationFailure && pgErr.Code != codeDeadlockDetected {
+			return err
+		}
+	}
+	return err
+}

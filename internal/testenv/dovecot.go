@@ -137,6 +137,9 @@ func StartDovecotWith(role Role, dir string, opts DovecotOptions) (*Dovecot, err
 	if err != nil {
 		return nil, fmt.Errorf("start dovecot: %w", err)
 	}
+	if opts.Provider != ProviderNone && role != RoleSource {
+		return nil, fmt.Errorf("start dovecot: %w", errNotProvider)
+	}
 	d := &Dovecot{role: role, dir: dir, users: map[string]bool{}, opts: opts}
 	if err := d.prepare(); err != nil {
 		d.cleanupBaseDir()
@@ -158,7 +161,11 @@ func StartDovecotWith(role Role, dir string, opts DovecotOptions) (*Dovecot, err
 // prepare creates the directory tree, certificates, passwd files and decides
 // which system users Dovecot's processes run as.
 func (d *Dovecot) prepare() error {
-	for _, sub := range []string{"", "state", "tls", "mail", "users"} {
+	subs := []string{"", "state", "tls", "mail", "users"}
+	if d.opts.Provider.exchange() {
+		subs = append(subs, "public") // the public folders' namespace
+	}
+	for _, sub := range subs {
 		if err := os.MkdirAll(filepath.Join(d.dir, sub), 0o755); err != nil {
 			return fmt.Errorf("create directory: %w", err)
 		}
@@ -243,6 +250,11 @@ func (d *Dovecot) processUsers(data *confData) error {
 	if err := os.Chown(filepath.Join(d.dir, "mail"), d.mailUID, d.mailGID); err != nil {
 		return fmt.Errorf("chown mail directory: %w", err)
 	}
+	if d.opts.Provider.exchange() {
+		if err := os.Chown(filepath.Join(d.dir, "public"), d.mailUID, d.mailGID); err != nil {
+			return fmt.Errorf("chown public folders directory: %w", err)
+		}
+	}
 	return makeTraversable(d.dir)
 }
 
@@ -265,6 +277,8 @@ func (d *Dovecot) start(bin string) error {
 		TLSPort:   d.tlsPort,
 		Source:    d.role == RoleSource,
 		OAuth2:    d.opts.OAuth2,
+		Provider:  d.opts.Provider,
+		Greeting:  d.opts.Provider.greeting(),
 	}
 	if err := d.processUsers(&data); err != nil {
 		return err
@@ -442,19 +456,20 @@ func (d *Dovecot) MasterUser() string { return masterUser }
 // MasterPassword returns the master user's password (random per instance).
 func (d *Dovecot) MasterPassword() string { return d.masterPass }
 
-// Delimiter returns the hierarchy delimiter: '.' for the source, '/' for the
-// destination.
+// Delimiter returns the hierarchy delimiter: '.' for the Courier-like
+// source, '/' for the destination and the provider-like sources.
 func (d *Dovecot) Delimiter() rune {
-	if d.role == RoleSource {
+	if d.role == RoleSource && d.opts.Provider == ProviderNone {
 		return '.'
 	}
 	return '/'
 }
 
-// Prefix returns the personal namespace prefix: "INBOX." for the source, ""
-// for the destination.
+// Prefix returns the personal namespace prefix: "INBOX." for the
+// Courier-like source, "" for the destination and the provider-like
+// sources.
 func (d *Dovecot) Prefix() string {
-	if d.role == RoleSource {
+	if d.role == RoleSource && d.opts.Provider == ProviderNone {
 		return "INBOX."
 	}
 	return ""

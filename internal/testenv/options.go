@@ -25,6 +25,9 @@ type DovecotOptions struct {
 	// and OAUTHBEARER tokens are validated through an introspection
 	// endpoint (see OAuthServer). Default: passwords only.
 	OAuth2 *DovecotOAuth2
+	// Provider makes a source look like Gmail, Exchange or Office 365
+	// (see Provider). Default: the Courier-like source of RoleSource.
+	Provider Provider
 }
 
 // DovecotOAuth2 configures the oauth2 passdb of a Dovecot instance.

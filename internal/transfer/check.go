@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // CheckResult is what a test login found.
@@ -21,6 +23,7 @@ type CheckResult struct {
 	// Rules and RulesReason are, when listing was asked for, whose folder
 	// rules the plan follows and why (see Result).
 	Rules       Preset
+	RulesWhy    RulesWhy
 	RulesReason string
 }
 
@@ -30,7 +33,7 @@ type CheckResult struct {
 // failures.
 func Check(ctx context.Context, p Preset, e Endpoint, to Timeouts, list bool) (*CheckResult, error) {
 	res := &CheckResult{}
-	s, err := dial(ctx, SideSource, p, e, to, func(n string) { res.Notes = append(res.Notes, n) })
+	s, err := dial(ctx, SideSource, p, e, to, func(n i18n.Msg) { res.Notes = append(res.Notes, n.Text(i18n.English)) })
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +46,8 @@ func Check(ctx context.Context, p Preset, e Endpoint, to Timeouts, list bool) (*
 	if err != nil {
 		return nil, classifyDial(SideSource, s.addr, err)
 	}
-	res.Rules, res.RulesReason = effectivePreset(p, s.caps, l)
+	res.Rules, res.RulesWhy = effectivePreset(p, s.says(), l)
+	res.RulesReason = res.RulesWhy.English(res.Rules)
 	res.Folders = PlanFolders(res.Rules, l, Listing{Personal: Namespace{Delim: '/'}})
 	res.Messages = map[string]uint32{}
 	for _, f := range res.Folders {
@@ -79,6 +83,10 @@ type Preview struct {
 	// Partial says Gmail's All Mail was not counted: only its messages in
 	// no other label are copied, which a listing cannot tell.
 	Partial bool `json:"partial,omitempty"`
+	// Rules are the folder rules the copy will follow, and why (see
+	// effectivePreset); empty in a preview stored before they were kept.
+	Rules    Preset    `json:"rules,omitempty"`
+	RulesWhy *RulesWhy `json:"rules_why,omitempty"`
 }
 
 // CheckPreview logs in like Check and measures what a copy would take
@@ -86,7 +94,7 @@ type Preview struct {
 // (DefaultMaxMessageSize when 0). The source is only EXAMINEd: nothing
 // there changes. Errors are *ConnError for connection and login failures.
 func CheckPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSize int64) (*Preview, error) {
-	s, err := dial(ctx, SideSource, p, e, to, func(string) {})
+	s, err := dial(ctx, SideSource, p, e, to, func(i18n.Msg) {})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +108,7 @@ func CheckPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSiz
 // succeeded but the measure did not.
 func CheckWithPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSize int64) (res *CheckResult, pv *Preview, previewErr, err error) {
 	res = &CheckResult{}
-	s, err := dial(ctx, SideSource, p, e, to, func(n string) { res.Notes = append(res.Notes, n) })
+	s, err := dial(ctx, SideSource, p, e, to, func(n i18n.Msg) { res.Notes = append(res.Notes, n.Text(i18n.English)) })
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -120,8 +128,8 @@ func (s *session) preview(p Preset, maxSize int64) (*Preview, error) {
 	if err != nil {
 		return nil, classifyDial(SideSource, s.addr, err)
 	}
-	pv := &Preview{}
-	rules, _ := effectivePreset(p, s.caps, l)
+	rules, why := effectivePreset(p, s.says(), l)
+	pv := &Preview{Rules: rules, RulesWhy: &why}
 	for _, f := range PlanFolders(rules, l, Listing{Personal: Namespace{Delim: '/'}}) {
 		if f.Excluded != "" {
 			if f.Excluded != ExclNoSelect && f.Excluded != ExclParentSkip {

@@ -15,6 +15,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // MasterForm says how a master user logs in on behalf of a user.
@@ -27,7 +29,24 @@ const (
 	MasterAuto      MasterForm = ""
 	MasterSASL      MasterForm = "sasl"      // AUTHENTICATE PLAIN user\0master\0password
 	MasterSeparator MasterForm = "separator" // LOGIN "user*master" password
+	// MasterExchange is Exchange's administrator login: LOGIN
+	// "master\user" with the administrator's password, the master written
+	// DOMAIN\admin or admin@domain (so "DOMAIN\admin\user",
+	// "admin@domain\user"); the administrator needs FullAccess on the
+	// mailbox. Exchange takes no SASL authorization identity.
+	MasterExchange MasterForm = "exchange"
 )
+
+// MasterFormFor is the master-user form a preset's servers take:
+// Exchange's administrator login for Exchange and Office 365 (whose
+// shared and delegated mailboxes use the same form), MasterAuto for the
+// others.
+func MasterFormFor(p Preset) MasterForm {
+	if p == PresetExchange || p == PresetOffice365 {
+		return MasterExchange
+	}
+	return MasterAuto
+}
 
 // Endpoint says how to reach and log in to one IMAP server.
 type Endpoint struct {
@@ -160,12 +179,16 @@ type session struct {
 	remote        string // ip:port actually reached
 	timeouts      Timeouts
 	caps          imap.CapSet
-	unverifiedTLS bool // TLS certificate accepted without verification
+	greeting      string // the text of the server's greeting (see layout.go)
+	unverifiedTLS bool   // TLS certificate accepted without verification
 	stopCtx       func() bool
 
 	mu       sync.Mutex
 	timedOut bool
 }
+
+// says is what the server said about itself (see effectivePreset).
+func (s *session) says() serverSays { return serverSays{caps: s.caps, greeting: s.greeting} }
 
 // errWatchdog marks a command cut off by the session's own timeout.
 type errWatchdog struct {
@@ -253,7 +276,7 @@ func (s *session) Close() {
 
 // dial connects and logs in. notes receives remarks worth logging (never a
 // password).
-func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, notes func(string)) (*session, error) {
+func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, notes func(i18n.Msg)) (*session, error) {
 	to = to.withDefaults()
 	t, err := e.target(side, p)
 	if err != nil {
@@ -262,7 +285,7 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 	s, err := dialMode(ctx, t, e, to)
 	if err != nil && t.mode == TLSOpportunistic {
 		if ce, ok := IsConnError(err); ok && ce.Reason == ReasonNoTLS {
-			notes("the server does not offer STARTTLS: connecting without encryption, as Standard-no-SSL allows")
+			notes(i18n.New("log.conn.no_starttls"))
 			plain := t
 			plain.mode = TLSNone
 			s, err = dialMode(ctx, plain, e, to)
@@ -272,7 +295,7 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 		return nil, err
 	}
 	if s.unverifiedTLS {
-		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(t.mode, e))
+		notes(acceptedBecause(t.mode, e))
 	}
 	if e, err = e.withToken(ctx, side, t.addr); err != nil {
 		s.c.Close()
@@ -294,11 +317,11 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 	return s, nil
 }
 
-func acceptedBecause(mode TLSMode, e Endpoint) string {
+func acceptedBecause(mode TLSMode, e Endpoint) i18n.Msg {
 	if mode == TLSOpportunistic {
-		return "Standard-no-SSL was chosen"
+		return i18n.New("log.conn.unverified_no_ssl")
 	}
-	return "certificate verification was turned off"
+	return i18n.New("log.conn.unverified_off")
 }
 
 // dialMode connects to t in t's TLS mode and waits for the greeting.
@@ -337,6 +360,7 @@ func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session,
 			return nil, &ConnError{Side: side, Addr: addr, Reason: ReasonNoTLS}
 		}
 		s.wire = p.conn.(*wireConn)
+		s.greeting = p.greetText
 		s.c = imapclient.New(&greetedConn{Conn: s.wire, greeting: strings.NewReader("* OK TLS started\r\n")}, opts)
 	case TLSNone:
 		s.wire = boundConn(raw, to)
@@ -357,6 +381,9 @@ func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session,
 		return nil, classifyDial(side, addr, err)
 	}
 	_ = raw.SetDeadline(time.Time{})
+	if s.greeting == "" {
+		s.greeting = s.wire.greeting()
+	}
 	return s, nil
 }
 

@@ -107,6 +107,10 @@ var ErrForbiddenAddress = errors.New("address not allowed")
 // classifyDial turns a dial or handshake error into a ConnError.
 func classifyDial(side Side, addr string, err error) *ConnError {
 	ce := &ConnError{Side: side, Addr: addr, Reason: ReasonProtocol, Err: err}
+	if te, ok := IsThrottled(err); ok {
+		ce.Reason, ce.Detail, ce.Err = ReasonThrottled, te.Text, te
+		return ce
+	}
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
@@ -164,6 +168,11 @@ func classifyLogin(side Side, addr string, err error) *ConnError {
 	var ierr *imap.Error
 	if errors.As(err, &ierr) {
 		ce := &ConnError{Side: side, Addr: addr, Reason: ReasonAuth, Err: err}
+		if te, ok := IsThrottled(err); ok {
+			// Not a refused password: the account is busy.
+			ce.Reason, ce.Detail, ce.Err = ReasonThrottled, te.Text, te
+			return ce
+		}
 		switch ierr.Code {
 		case imap.ResponseCodePrivacyRequired:
 			ce.Reason = ReasonPlainRefuse
@@ -191,6 +200,9 @@ func IsConnError(err error) (*ConnError, bool) {
 func retriable(err error) bool {
 	if err == nil || errors.Is(err, ErrDestinationFull) || errors.Is(err, context.Canceled) {
 		return false
+	}
+	if _, ok := IsThrottled(err); ok {
+		return false // the caller waits as the server asks, not here
 	}
 	if ce, ok := IsConnError(err); ok {
 		switch ce.Reason {

@@ -137,9 +137,11 @@ func PlanFolders(p Preset, src, dst Listing) []FolderPlan {
 		dstDelim = '/'
 	}
 	dstByFold := map[string]string{}
+	dstExact := map[string]bool{}
 	dstSpecial := map[imap.MailboxAttr]string{}
 	for _, f := range dst.Folders {
 		dstByFold[fold(f.Name)] = f.Name
+		dstExact[f.Name] = true
 		for _, a := range []imap.MailboxAttr{imap.MailboxAttrSent, imap.MailboxAttrDrafts, imap.MailboxAttrArchive} {
 			if f.has(a) {
 				if _, ok := dstSpecial[a]; !ok {
@@ -164,12 +166,20 @@ func PlanFolders(p Preset, src, dst Listing) []FolderPlan {
 		plan  FolderPlan
 	}
 	nodes := make([]*node, 0, len(src.Folders))
+	// Two folders may differ only in case (a case-sensitive server): each
+	// is a node of its own; a parent is looked up exactly, then ignoring
+	// case.
 	byPath := map[string]*node{}
+	byFold := map[string]*node{}
 	for _, f := range src.Folders {
 		n := &node{f: f, parts: relParts(f, src.Personal), plan: FolderPlan{Source: f.Name}}
 		nodes = append(nodes, n)
-		byPath[fold(strings.Join(n.parts, "\x00"))] = n
+		byPath[strings.Join(n.parts, "\x00")] = n
+		if k := fold(strings.Join(n.parts, "\x00")); byFold[k] == nil {
+			byFold[k] = n
+		}
 	}
+	inOrder := append([]*node(nil), nodes...)
 	// Parents before children, so exclusions and special mappings inherit.
 	sort.SliceStable(nodes, func(i, j int) bool { return len(nodes[i].parts) < len(nodes[j].parts) })
 
@@ -185,7 +195,10 @@ func PlanFolders(p Preset, src, dst Listing) []FolderPlan {
 		underInbox := len(n.parts) == 2 && strings.EqualFold(n.parts[0], "INBOX")
 		var parent *node
 		if len(n.parts) > 1 {
-			parent = byPath[fold(strings.Join(n.parts[:len(n.parts)-1], "\x00"))]
+			up := strings.Join(n.parts[:len(n.parts)-1], "\x00")
+			if parent = byPath[up]; parent == nil {
+				parent = byFold[fold(up)]
+			}
 		}
 		excl := ""
 		switch {
@@ -273,7 +286,7 @@ func PlanFolders(p Preset, src, dst Listing) []FolderPlan {
 				dest = dst.Personal.Prefix + strings.Join(parts, string(dstDelim))
 			}
 		}
-		if existing, ok := dstByFold[fold(dest)]; ok {
+		if existing, ok := dstByFold[fold(dest)]; ok && !dstExact[dest] {
 			dest = existing
 		}
 		n.plan.Dest = dest
@@ -281,8 +294,7 @@ func PlanFolders(p Preset, src, dst Listing) []FolderPlan {
 
 	out := make([]FolderPlan, 0, len(nodes))
 	var last []FolderPlan
-	for _, f := range src.Folders { // keep the server's order, All Mail last
-		n := byPath[fold(strings.Join(relParts(f, src.Personal), "\x00"))]
+	for _, n := range inOrder { // keep the server's order, All Mail last
 		if n.plan.OnlyUnlabelled {
 			last = append(last, n.plan)
 			continue

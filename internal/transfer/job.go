@@ -74,7 +74,9 @@ type Result struct {
 	// Rules is the preset whose folder rules were applied: the server's
 	// own layout decides, not only the preset picked (effectivePreset).
 	Rules Preset `json:"rules,omitempty"`
-	// RulesReason says, in words for the log, why those rules.
+	// RulesWhy says why those rules, as codes a page renders.
+	RulesWhy RulesWhy `json:"rules_why"`
+	// RulesReason says the same in English words, for the log.
 	RulesReason string `json:"rules_reason,omitempty"`
 	// Verification is the verification after the copy (Job.Verify); nil
 	// when there was none.

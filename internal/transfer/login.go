@@ -124,6 +124,9 @@ func planLogin(e Endpoint, caps imap.CapSet) (loginPlan, error) {
 		if form == MasterSASL {
 			return loginPlan{mech: mechPlain, user: e.AuthUser, authzid: e.User}, nil
 		}
+		if form == MasterExchange {
+			return loginPlan{mech: mechLogin, user: e.AuthUser + `\` + e.User}, nil
+		}
 		sep := e.MasterSeparator
 		if sep == "" {
 			sep = "*"

@@ -25,6 +25,9 @@ func TestPlanLogin(t *testing.T) {
 		e.MasterForm, e.MasterSeparator = f, sep
 		return e
 	}
+	exAdmin := func(admin string) Endpoint {
+		return Endpoint{User: "anna@example.com", AuthUser: admin, Password: "pw"}
+	}
 	oauth := Endpoint{User: "anna@example.com", OAuth2Token: "tok"}
 	sourced := Endpoint{User: "anna@example.com", TokenSource: func(context.Context) (string, error) { return "tok", nil }}
 	withMaster := func(e Endpoint) Endpoint {
@@ -46,6 +49,8 @@ func TestPlanLogin(t *testing.T) {
 		{"master, LOGINDISABLED: the separator form is tried", master, caps(imap.CapLoginDisabled), loginPlan{mech: mechLogin, user: "anna@example.com*master"}, nil},
 		{"master, SASL asked without the cap", withForm(master, MasterSASL, ""), caps(), loginPlan{mech: mechPlain, user: "master", authzid: "anna@example.com"}, nil},
 		{"master, separator asked with AUTH=PLAIN", withForm(master, MasterSeparator, "%"), caps(plain), loginPlan{mech: mechLogin, user: "anna@example.com%master"}, nil},
+		{"Exchange's administrator, DOMAIN\\admin", withForm(exAdmin(`ACME\admin`), MasterExchange, ""), caps(plain), loginPlan{mech: mechLogin, user: `ACME\admin\anna@example.com`}, nil},
+		{"Exchange's administrator, admin@domain", withForm(exAdmin("admin@example.com"), MasterExchange, ""), caps(imap.CapIMAP4rev1), loginPlan{mech: mechLogin, user: `admin@example.com\anna@example.com`}, nil},
 		{"OAuth2 wins over everything", oauth, caps(imap.CapLoginDisabled, plain), loginPlan{mech: mechXOAuth2, user: "anna@example.com"}, nil},
 		{"a token source logs in with XOAUTH2", sourced, caps(imap.AuthCap("XOAUTH2"), imap.AuthCap("OAUTHBEARER")), loginPlan{mech: mechXOAuth2, user: "anna@example.com"}, nil},
 		{"XOAUTH2 when the server names no mechanism", sourced, caps(imap.CapIMAP4rev1), loginPlan{mech: mechXOAuth2, user: "anna@example.com"}, nil},

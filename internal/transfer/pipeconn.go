@@ -47,9 +47,11 @@ type pipeConn struct {
 	// go-imap does; else in modified UTF-7.
 	utf8 bool
 	// multi: the server has MULTIAPPEND.
-	multi   bool
-	tag     uint64
-	stopCtx func() bool
+	multi bool
+	// greetText is the text of the server's greeting.
+	greetText string
+	tag       uint64
+	stopCtx   func() bool
 
 	mu     sync.Mutex
 	broken bool // the connection failed or is half-way through something
@@ -251,6 +253,7 @@ func (p *pipeConn) greeting() (imap.CapSet, error) {
 	if st.typ != imap.StatusResponseTypeOK {
 		return nil, fmt.Errorf("greeting: %s %s", st.typ, st.text)
 	}
+	p.greetText = clip(st.text)
 	if strings.EqualFold(st.code, "CAPABILITY") {
 		return parseCaps(st.arg), nil
 	}

@@ -32,6 +32,9 @@ func (src *source) examine(name string) (*imap.SelectData, error) {
 // caps are the capabilities the old server announced after login.
 func (src *source) caps() imap.CapSet { return src.s.caps }
 
+// says is what the old server said about itself: capabilities, greeting.
+func (src *source) says() serverSays { return src.s.says() }
+
 // listing lists the namespaces and the folders.
 func (src *source) listing() (Listing, error) { return src.s.listing() }
 

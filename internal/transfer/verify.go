@@ -127,7 +127,7 @@ func (r *runner) verify(ctx context.Context, plans []FolderPlan) error {
 		var fe folderError
 		if errors.As(err, &fe) {
 			v.Unverified = append(v.Unverified, p.Source)
-			r.t.logf(slog.LevelError, p.Source, "folder not verified: %v", fe.err)
+			r.t.event(slog.LevelError, p.Source, "log.verify.not_verified", fe.err)
 			continue
 		}
 		if err != nil {
@@ -157,15 +157,15 @@ func (r *runner) logCheck(c FolderCheck) {
 	if !c.OK() {
 		level = slog.LevelError
 	}
-	r.t.logf(level, c.Source, "verified into %q: %d of %d present, %d missing, %d twice (%d removed), %d deleted at the destination by the customer, %d excluded but there, %d with flags behind",
+	r.t.event(level, c.Source, "log.verify.folder",
 		c.Dest, c.Verified, c.Expected, len(c.Missing), len(c.Duplicates), c.Removed, c.DeletedByCustomer, len(c.ExcludedCopied), c.FlagsBehind)
 	for _, f := range c.Missing {
 		if f.Reason == ReasonNotAtDest {
-			r.t.logf(slog.LevelError, c.Source, "message UID %d is not at the destination (from %q, subject %q, %s)", f.UID, f.From, f.Subject, f.Date.Format("2006-01-02"))
+			r.t.event(slog.LevelError, c.Source, "log.verify.missing", f.UID, f.From, f.Subject, f.Date.Format("2006-01-02"))
 		}
 	}
 	for _, f := range c.Duplicates {
-		r.t.logf(slog.LevelError, c.Source, "message UID %d is twice at the destination (extra copy UID %d)", f.UID, f.DestUID)
+		r.t.event(slog.LevelError, c.Source, "log.verify.duplicate", f.UID, f.DestUID)
 	}
 }
 
@@ -188,7 +188,7 @@ func (r *runner) verifyFolderWithRetry(ctx context.Context, p FolderPlan, led ma
 			return c, fmt.Errorf("verify folder %q: giving up after %d attempts: %w", p.Source, attempt, err)
 		}
 		wait := r.job.Backoff(attempt)
-		r.t.logf(slog.LevelWarn, p.Source, "connection lost while verifying (%v): reconnecting in %s", err, wait)
+		r.t.event(slog.LevelWarn, p.Source, "log.verify.connection_lost", err, wait)
 		r.c.closeAll()
 		select {
 		case <-ctx.Done():
@@ -443,7 +443,7 @@ func (r *runner) repair(p FolderPlan, dst *session, uids []uint32) (int, error) 
 		return 0, nil
 	}
 	if !dst.caps.Has(imap.CapUIDPlus) && !dst.caps.Has(imap.CapIMAP4rev2) {
-		r.t.logf(slog.LevelWarn, p.Source, "%d duplicates not removed: the destination has no UID EXPUNGE (UIDPLUS)", len(uids))
+		r.t.event(slog.LevelWarn, p.Source, "log.verify.no_uidplus", len(uids))
 		return 0, nil
 	}
 	to := r.job.Timeouts
@@ -477,7 +477,7 @@ func (r *runner) repair(p FolderPlan, dst *session, uids []uint32) (int, error) 
 		return 0, err
 	}
 	removed := len(uids) - len(left)
-	r.t.logf(slog.LevelInfo, p.Source, "removed %d duplicates from %q (UIDs %v)", removed, p.Dest, uids[:min(len(uids), 20)])
+	r.t.event(slog.LevelInfo, p.Source, "log.verify.removed", removed, p.Dest, fmt.Sprint(uids[:min(len(uids), 20)]))
 	return removed, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -309,7 +310,14 @@ type wireConn struct {
 	net.Conn
 	mu  sync.Mutex
 	lex *wireLexer
+	// first is the start of the first line read (the greeting), at most
+	// maxGreeting bytes; firstDone once its end was seen.
+	first     []byte
+	firstDone bool
 }
+
+// maxGreeting bounds what is kept of a server's greeting.
+const maxGreeting = 512
 
 // boundConn bounds what is read from c: a line (outside message bodies) to
 // to.MaxLine bytes, a literal to to.MaxLiteral.
@@ -325,11 +333,35 @@ func (w *wireConn) Read(b []byte) (int, error) {
 	n, err := w.Conn.Read(b)
 	w.mu.Lock()
 	lexErr := w.lex.feed(b[:n])
+	if !w.firstDone {
+		line := b[:n]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line, w.firstDone = line[:i], true
+		}
+		w.first = append(w.first, line[:min(len(line), maxGreeting-len(w.first))]...)
+	}
 	w.mu.Unlock()
 	if lexErr != nil {
 		return 0, lexErr // what passed the bound is never handed on
 	}
 	return n, err
+}
+
+// greeting is the text of the server's greeting as read so far: the
+// first line without "* OK" and its response code, clipped.
+func (w *wireConn) greeting() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return greetingText(string(w.first))
+}
+
+// greetingText is the text of a greeting line ("* OK [CAPABILITY …] text").
+func greetingText(line string) string {
+	rest, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "* ")
+	if !ok {
+		return ""
+	}
+	return parseStatus(rest).text
 }
 
 // Err is the bound the server passed, or nil. go-imap reports a failed

@@ -54,7 +54,7 @@ func (s *server) migrationCancel(w http.ResponseWriter, r *http.Request) {
 	if !s.confirmed(w, r, views.MigrationPath(m.ID)+"/cancel") {
 		return
 	}
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := store.RetryTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		jobIDs, err := store.CancelMigration(ctx, tx, c.Tenant.ID, m.ID)
 		if err != nil {
 			return err

@@ -76,6 +76,8 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		f.Errors["master_password"] = i18n.T(l, "web.master.password_required")
 	case f.MasterUser == "" && masterPassword != "":
 		f.Errors["master_user"] = i18n.T(l, "web.master.user_required")
+	case masterUserProblem(preset, f.MasterUser):
+		f.Errors["master_user"] = i18n.T(l, "web.master.exchange_form")
 	}
 	sc, schedErrs := parseSchedule(l, f.FirstRunAt, f.SecondRunAt, c.Loc, s.Now())
 	for k, v := range schedErrs {
@@ -120,7 +122,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	lines, fileProblems, err := s.newLines(l, c.Tenant.ID, res)
+	lines, fileProblems, err := s.newLines(c.Tenant.ID, res)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -133,7 +135,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		MasterUser:  f.MasterUser,
 		FirstRunAt:  sc.First,
 		SecondRunAt: sc.Second,
-		ErrorText:   strings.Join(fileProblems, " "),
+		Error:       fileProblemsMsg(fileProblems),
 		CreatedBy:   c.User.ID,
 		Lines:       lines,
 	}

@@ -115,6 +115,8 @@ func (s *server) migrationEditSubmit(w http.ResponseWriter, r *http.Request) {
 		f.Errors["master_password"] = i18n.T(l, "web.master.password_required")
 	case f.MasterUser == "" && masterPassword != "":
 		f.Errors["master_user"] = i18n.T(l, "web.master.user_required")
+	case masterUserProblem(preset, f.MasterUser):
+		f.Errors["master_user"] = i18n.T(l, "web.master.exchange_form")
 	}
 	sc, schedErrs := parseSchedule(l, f.FirstRunAt, f.SecondRunAt, c.Loc, s.Now())
 	for k, v := range schedErrs {

@@ -35,5 +35,6 @@ func (s *server) newForm(r *http.Request) views.MigrationForm {
 
 func (s *server) renderForm(w http.ResponseWriter, r *http.Request, status int, f views.MigrationForm) {
 	p := s.page(r, i18n.T(lang(r), "web.new.title"))
+	p.Scripts = append(p.Scripts, "/static/preset.js")
 	s.render(w, r, status, p, views.MigrationNewPage(p, f))
 }

@@ -64,6 +64,11 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	rules, err := store.MailboxRunRules(ctx, s.Pool, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	skippedCount, err := store.CountSkipped(ctx, s.Pool, c.Tenant.ID, m.ID)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -149,8 +154,9 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				ExcludedFolders: mb.ExcludedFolders,
 				Failed:          mb.Failed,
 				Bytes:           i18n.Bytes(l, mb.Bytes),
-				Error:           mb.ErrorText,
+				Error:           mb.Reason(l),
 				LogPath:         views.MailboxLogPath(m.ID, mb.ID),
+				Rules:           appliedRulesText(l, rules[mb.ID]),
 			}
 			if mb.StartedAt != nil {
 				row.Duration = i18n.Duration(mb.Duration(now))

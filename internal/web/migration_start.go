@@ -28,7 +28,7 @@ func (s *server) migrationStartNow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := store.RetryTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		cur, err := store.LockMigration(ctx, tx, c.Tenant.ID, m.ID)
 		if err != nil {
 			return err

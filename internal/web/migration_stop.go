@@ -51,7 +51,7 @@ func (s *server) migrationStop(w http.ResponseWriter, r *http.Request) {
 	if !s.confirmed(w, r, views.MigrationPath(m.ID)+"/stop") {
 		return
 	}
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := store.RetryTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		rn, jobIDs, err := store.RequestStop(ctx, tx, c.Tenant.ID, m.ID)
 		if err != nil {
 			return err

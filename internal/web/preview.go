@@ -45,6 +45,9 @@ func linePreviews(l i18n.Lang, lines []store.Line) (map[int64]*views.LinePreview
 			Text:     previewText(l, pv, d),
 			Left:     leftText(l, pv),
 		}
+		if pv.RulesWhy != nil && pv.Rules != "" {
+			out[ln.ID].Rules = rulesText(l, pv.Rules, *pv.RulesWhy)
+		}
 		longest = max(longest, d)
 	}
 	return out, longest

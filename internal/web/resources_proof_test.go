@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -42,7 +43,7 @@ func TestResourcesVerdictAndFolders(t *testing.T) {
 	v, err := store.SaveVerdict(ctx, p.pool, tn.ID, anna.ID)
 	require.NoError(t, err)
 	require.Equal(t, 4632, *v.Verified)
-	require.NoError(t, store.FinishMailboxRun(ctx, p.pool, tn.ID, anna.ID, store.MailboxCompleted, store.MailboxCounters{Copied: 4630, AlreadyThere: 2}, ""))
+	require.NoError(t, store.FinishMailboxRun(ctx, p.pool, tn.ID, anna.ID, store.MailboxCompleted, store.MailboxCounters{Copied: 4630, AlreadyThere: 2}, i18n.Msg{}))
 
 	// marco: one message missing in Lavoro, one twice.
 	require.NoError(t, store.SaveFolderFigures(ctx, p.pool, tn.ID, marco.ID, 1, store.FolderRow{
@@ -56,7 +57,7 @@ func TestResourcesVerdictAndFolders(t *testing.T) {
 		}))
 	_, err = store.SaveVerdict(ctx, p.pool, tn.ID, marco.ID)
 	require.NoError(t, err)
-	require.NoError(t, store.FinishMailboxRun(ctx, p.pool, tn.ID, marco.ID, store.MailboxCompletedWithErrors, store.MailboxCounters{Copied: 10}, "verifica non superata"))
+	require.NoError(t, store.FinishMailboxRun(ctx, p.pool, tn.ID, marco.ID, store.MailboxCompletedWithErrors, store.MailboxCounters{Copied: 10}, i18n.New("run.verify_failed", 1, 1, 0)))
 	p.endRun(tn.ID, runs[0])
 
 	base := "/migrations/" + itoa(id) + "/resources"
@@ -158,7 +159,7 @@ func TestRetryAfterFailedVerification(t *testing.T) {
 		if !v.OK() {
 			status = store.MailboxCompletedWithErrors
 		}
-		require.NoError(t, store.FinishMailboxRun(ctx, p.pool, tn.ID, mb.ID, status, store.MailboxCounters{Copied: 4, Found: 4}, ""))
+		require.NoError(t, store.FinishMailboxRun(ctx, p.pool, tn.ID, mb.ID, status, store.MailboxCounters{Copied: 4, Found: 4}, i18n.Msg{}))
 	}
 	p.endRun(tn.ID, runs[0])
 	a, err := store.GetMailboxRun(ctx, p.pool, tn.ID, anna.ID)

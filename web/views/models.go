@@ -139,6 +139,7 @@ type LinePreview struct {
 	Messages int    // messages to copy
 	Text     string // "3 cartelle · 22 messaggi · 84 KB · circa 2 s"
 	Left     string // what stays on the old server; "" when nothing
+	Rules    string // which folder rules the copy will follow and why; "" when not known
 }
 
 // PreviewTotal adds up the lines' previews.

@@ -98,6 +98,9 @@ type FindingRow struct {
 
 // MailboxRunRow is one mailbox in one run.
 type MailboxRunRow struct {
+	// Rules says which folder rules the copy followed and why; "" until
+	// the copy listed the old server's folders.
+	Rules           string
 	ID              int64 // 0 when the run has not reached the mailbox
 	RunNo           int
 	Status          string // store.MailboxStatus; "" when not started
