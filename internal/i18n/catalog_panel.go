@@ -237,4 +237,23 @@ var panelCatalog = map[string]Message{
 	"web.report.col.sender":        {IT: "mittente", EN: "sender"},
 	"web.report.col.subject":       {IT: "oggetto", EN: "subject"},
 	"web.report.col.size":          {IT: "dimensione (byte)", EN: "size (bytes)"},
+
+	// The audit trail's actions of the migration's life, settings, team,
+	// passwords and console (the first ones are in the web catalog).
+	"web.audit.action.migration_edited":      {IT: "Migrazione modificata", EN: "Migration changed"},
+	"web.audit.action.migration_started_now": {IT: "Migrazione avviata subito", EN: "Migration started now"},
+	"web.audit.action.migration_stopped":     {IT: "Migrazione interrotta", EN: "Migration stopped"},
+	"web.audit.action.migration_resumed":     {IT: "Copia ripresa (caselle)", EN: "Copy resumed (mailboxes)"},
+	"web.audit.action.run_added":             {IT: "Esecuzione aggiunta", EN: "Run added"},
+	"web.audit.action.migration_deleted":     {IT: "Migrazione eliminata (nome, righe)", EN: "Migration deleted (name, lines)"},
+	"web.audit.action.lines_added":           {IT: "Caselle aggiunte", EN: "Mailboxes added"},
+	"web.audit.action.line_removed":          {IT: "Casella tolta", EN: "Mailbox removed"},
+	"web.audit.action.settings_changed":      {IT: "Impostazioni modificate", EN: "Settings changed"},
+	"web.audit.action.user_invited":          {IT: "Collega invitato", EN: "Colleague invited"},
+	"web.audit.action.user_disabled":         {IT: "Utente disattivato", EN: "User disabled"},
+	"web.audit.action.user_enabled":          {IT: "Utente riattivato", EN: "User enabled"},
+	"web.audit.action.user_deleted":          {IT: "Utente eliminato", EN: "User removed"},
+	"web.audit.action.password_changed":      {IT: "Password cambiata", EN: "Password changed"},
+	"web.audit.action.password_set":          {IT: "Password scelta con un link", EN: "Password set through a link"},
+	"web.audit.action.tenant_created":        {IT: "Cliente creato", EN: "Customer created"},
 }
