@@ -314,9 +314,7 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 			SELECT count(*) AS n, coalesce(sum(b.done), 0) AS done, coalesce(sum(b.total), 0) AS total,
 				coalesce(sum(b.copied), 0) AS copied, coalesce(sum(b.already_there), 0) AS already_there,
 				coalesce(sum(b.too_large), 0) AS too_large, coalesce(sum(b.failed), 0) AS failed,
-				coalesce(sum(b.bytes), 0) AS bytes, coalesce(sum(greatest(b.total, b.done, (
-					SELECT (l.preview->>'messages')::int FROM migration_lines l
-					WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id AND NOT coalesce((l.preview->>'partial')::boolean, false)), 0)), 0) AS shown
+				coalesce(sum(b.bytes), 0) AS bytes, coalesce(sum(greatest(b.total, b.done, b.preview_messages, 0)), 0) AS shown
 			FROM mailbox_runs b WHERE b.run_id = r.id AND b.tenant_id = r.tenant_id AND b.status = 'running') lv
 		WHERE r.tenant_id = $1 AND r.migration_id = $2 AND r.tot_mailboxes + lv.n > 0`, tenantID, migrationID)
 	if err != nil {
