@@ -61,14 +61,15 @@ func requireReports(t *testing.T, st *stack, u *customer, d *goquery.Document, m
 	require.Equal(t, "inizio ("+st.tenant.Timezone+")", rows[0][13])
 	require.Len(t, rows, 1+len(mbs))
 	for i, mb := range mbs {
+		require.NotNil(t, mb.Verdict.Verified, "every mailbox run is verified after its copy")
 		require.Equal(t, []string{mb.LocalUser, mb.RemoteUser, strconv.Itoa(mb.RunNo), "Completata",
 			strconv.Itoa(mb.Folders), strconv.Itoa(mb.Found), strconv.Itoa(mb.Copied), strconv.Itoa(mb.AlreadyThere),
-			strconv.Itoa(mb.TooLarge), strconv.Itoa(mb.ExcludedFolders), strconv.Itoa(mb.Failed), "",
+			strconv.Itoa(mb.TooLarge), strconv.Itoa(mb.ExcludedFolders), strconv.Itoa(mb.Failed), strconv.Itoa(*mb.Verdict.Verified),
 			strconv.FormatInt(mb.Bytes, 10), at(mb.StartedAt), at(mb.EndedAt), ""}, rows[1+i], "row %d", i+1)
 	}
 	// What the runs did, as the test knows it from its own seeding: 22
 	// messages in run 1 for each mailbox, the big one left out.
-	require.Equal(t, []string{st.boxes[0].user, "1", "22", "1"}, []string{rows[1][0], rows[1][2], rows[1][6], rows[1][8]})
+	require.Equal(t, []string{st.boxes[0].user, "1", "22", "1", "22"}, []string{rows[1][0], rows[1][2], rows[1][6], rows[1][8], rows[1][11]})
 
 	rows = readReport(t, u, inLang(href("mailboxes", "2"), "en"))
 	require.Equal(t, "local mailbox", rows[0][0])

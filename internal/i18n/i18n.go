@@ -125,7 +125,7 @@ var catalogs = []struct {
 	name string
 	msgs map[string]Message
 }{
-	{"csv", csvCatalog}, {"web", webCatalog}, {"mail", mailCatalog}, {"panel", panelCatalog}, {"oauth", oauthCatalog},
+	{"csv", csvCatalog}, {"web", webCatalog}, {"mail", mailCatalog}, {"panel", panelCatalog}, {"oauth", oauthCatalog}, {"verify", verifyCatalog},
 }
 
 func lookup(key string) (Message, bool) {

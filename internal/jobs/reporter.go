@@ -42,6 +42,10 @@ type dbReporter struct {
 	counted transfer.Counters
 	// scrub takes the copy's secrets out of every text before it is stored.
 	scrub scrubber
+	// proof are the folder figures and checks to write (verify.go), in
+	// order: proofMu keeps two writers from reordering them.
+	proof   proofPending
+	proofMu sync.Mutex
 
 	flushMu sync.Mutex
 	stop    chan struct{}
@@ -238,6 +242,9 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 			r.written += len(logs)
 			r.mu.Unlock()
 		}
+	}
+	if err := r.flushProof(ctx); err != nil {
+		failed = err
 	}
 	if dirty {
 		if err := store.SetMailboxProgress(ctx, r.d.Pool, tenant, r.mb.ID, c, folder); err != nil {

@@ -56,7 +56,7 @@ func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		if err != nil {
 			return err
 		}
-		n, err := insertMailboxJobs(ctx, tx, ins, mbs)
+		n, err := insertMailboxJobs(ctx, tx, ins, mbs, 0)
 		if err != nil {
 			return err
 		}
@@ -65,14 +65,16 @@ func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	})
 }
 
-// insertMailboxJobs inserts the jobs of the mailbox runs still to do.
-func insertMailboxJobs(ctx context.Context, tx pgx.Tx, ins Inserter, mbs []store.MailboxRun) (int, error) {
+// insertMailboxJobs inserts the jobs of the mailbox runs still to do;
+// resume, when not 0, tells them from an earlier job of the same mailbox
+// run (see MailboxArgs.Resume).
+func insertMailboxJobs(ctx context.Context, tx pgx.Tx, ins Inserter, mbs []store.MailboxRun, resume int64) (int, error) {
 	n := 0
 	for _, mb := range mbs {
 		if mb.Status.Ended() {
 			continue
 		}
-		if _, err := ins.InsertTx(ctx, tx, MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID}, nil); err != nil {
+		if _, err := ins.InsertTx(ctx, tx, MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID, Resume: resume}, nil); err != nil {
 			return n, fmt.Errorf("insert mailbox job: %w", err)
 		}
 		n++
@@ -92,7 +94,10 @@ func RetryFailedMailboxes(ctx context.Context, pool *pgxpool.Pool, ins Inserter,
 		if err != nil {
 			return err
 		}
-		n, err = insertMailboxJobs(ctx, tx, ins, mbs)
+		// The mailbox's earlier job may not be marked completed yet
+		// (River does so just after Work returns): a job unique by
+		// args would be taken for it and never run.
+		n, err = insertMailboxJobs(ctx, tx, ins, mbs, time.Now().UnixNano())
 		return err
 	})
 	if err != nil {

@@ -20,6 +20,10 @@ type Checkpoints struct {
 	DB       DBTX
 	TenantID int64
 	LineID   int64
+	// MailboxRunID is the mailbox run recording: a message recorded by
+	// another (an earlier run of the line) loads as Copied.Earlier. 0 when
+	// unknown: nothing is earlier.
+	MailboxRunID int64
 }
 
 var _ transfer.CheckpointStore = Checkpoints{}
@@ -44,8 +48,8 @@ func (c Checkpoints) LoadFolder(ctx context.Context, folder string) (transfer.Fo
 		st.DestUIDValidity = uint32(*duv)
 	}
 	rows, err := c.DB.Query(ctx, `
-		SELECT src_uid, COALESCE(dst_uid, 0), flags FROM copied_messages
-		WHERE tenant_id = $1 AND line_id = $2 AND folder = $3`, c.TenantID, c.LineID, folder)
+		SELECT src_uid, COALESCE(dst_uid, 0), flags, $4 <> 0 AND mailbox_run_id IS DISTINCT FROM $4 FROM copied_messages
+		WHERE tenant_id = $1 AND line_id = $2 AND folder = $3`, c.TenantID, c.LineID, folder, c.MailboxRunID)
 	if err != nil {
 		return st, fmt.Errorf("load copied messages: %w", err)
 	}
@@ -54,10 +58,11 @@ func (c Checkpoints) LoadFolder(ctx context.Context, folder string) (transfer.Fo
 	for rows.Next() {
 		var src, dst int64
 		var flags []string
-		if err := rows.Scan(&src, &dst, &flags); err != nil {
+		var earlier bool
+		if err := rows.Scan(&src, &dst, &flags, &earlier); err != nil {
 			return st, fmt.Errorf("load copied messages: %w", err)
 		}
-		st.Messages[uint32(src)] = transfer.Copied{DestUID: uint32(dst), Flags: flags}
+		st.Messages[uint32(src)] = transfer.Copied{DestUID: uint32(dst), Flags: flags, Earlier: earlier}
 	}
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("load copied messages: %w", err)
@@ -108,17 +113,41 @@ func (c Checkpoints) RecordMessages(ctx context.Context, folder string, msgs map
 		flags = append(flags, strings.Join(m.Flags, " "))
 	}
 	tag, err := c.DB.Exec(ctx, `
-		INSERT INTO copied_messages (line_id, tenant_id, folder, src_uid, dst_uid, flags)
-		SELECT c.line_id, c.tenant_id, c.folder, u.src, NULLIF(u.dst, 0), COALESCE(string_to_array(NULLIF(u.flags, ''), ' '), '{}')
+		INSERT INTO copied_messages (line_id, tenant_id, folder, src_uid, dst_uid, flags, mailbox_run_id)
+		SELECT c.line_id, c.tenant_id, c.folder, u.src, NULLIF(u.dst, 0), COALESCE(string_to_array(NULLIF(u.flags, ''), ' '), '{}'), NULLIF($7, 0)
 		FROM checkpoints c, unnest($4::bigint[], $5::bigint[], $6::text[]) AS u(src, dst, flags)
 		WHERE c.tenant_id = $1 AND c.line_id = $2 AND c.folder = $3
 		ON CONFLICT (line_id, folder, src_uid) DO UPDATE SET dst_uid = EXCLUDED.dst_uid, flags = EXCLUDED.flags`,
-		c.TenantID, c.LineID, folder, srcs, dsts, flags)
+		c.TenantID, c.LineID, folder, srcs, dsts, flags, c.MailboxRunID)
 	if err != nil {
 		return fmt.Errorf("record copied messages: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("record copied messages: folder %q of line %d was never reset: %w", folder, c.LineID, ErrNotFound)
+	}
+	return nil
+}
+
+var _ transfer.CheckpointForgetter = Checkpoints{}
+
+// ForgetMessages implements transfer.CheckpointForgetter: the records of
+// uids that this mailbox run made go (never an earlier run's: those the
+// customer deleted at the destination stay recorded, so they are not
+// copied back).
+func (c Checkpoints) ForgetMessages(ctx context.Context, folder string, uids []uint32) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(uids))
+	for i, u := range uids {
+		ids[i] = int64(u)
+	}
+	_, err := c.DB.Exec(ctx, `
+		DELETE FROM copied_messages WHERE tenant_id = $1 AND line_id = $2 AND folder = $3 AND src_uid = ANY($4)
+			AND ($5 = 0 OR mailbox_run_id = $5)`,
+		c.TenantID, c.LineID, folder, ids, c.MailboxRunID)
+	if err != nil {
+		return fmt.Errorf("forget copied messages: %w", err)
 	}
 	return nil
 }

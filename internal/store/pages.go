@@ -350,7 +350,7 @@ func SumRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (ma
 		SELECT b.run_id, count(*),
 			count(*) FILTER (WHERE b.status NOT IN ('pending', 'running')),
 			count(*) FILTER (WHERE b.status = 'failed'),
-			count(*) FILTER (WHERE (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0) AND (
+			count(*) FILTER (WHERE (b.status = 'failed' OR b.status = 'completed_with_errors' AND (b.failed > 0 OR b.verify_missing > 0 OR b.verify_duplicates > 0 OR b.verify_flags_behind > 0)) AND (
 				EXISTS (SELECT 1 FROM migrations m WHERE m.id = $2 AND m.tenant_id = $1 AND m.master_password_enc IS NOT NULL)
 				OR EXISTS (SELECT 1 FROM migration_lines l WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id
 					AND l.remote_password_enc IS NOT NULL))),

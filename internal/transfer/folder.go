@@ -29,6 +29,7 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 		if errors.As(err, &fe) {
 			r.t.update(func(res *Result) { res.FailedFolders = append(res.FailedFolders, p.Source) })
 			r.t.logf(slog.LevelError, p.Source, "folder not copied: %v", fe.err)
+			r.folderSkipped(p, ExclFailed)
 			return nil
 		}
 		if !retriable(err) {
@@ -120,6 +121,7 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 	}
 	r.closeLedger(p)
 	r.listFailed(p.Source)
+	r.folderEnd(p)
 	r.t.progress(true)
 	n := r.t.fates()
 	r.t.logf(slog.LevelInfo, p.Source, "folder done into %q: %d messages, %d copied, %d already there, %d too large, %d gone from the source, %d failed",

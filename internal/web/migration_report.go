@@ -57,7 +57,7 @@ func (s *server) migrationReportMailboxes(w http.ResponseWriter, r *http.Request
 			strconv.Itoa(mb.TooLarge),
 			strconv.Itoa(mb.ExcludedFolders),
 			strconv.Itoa(mb.Failed),
-			"", // verified: mailbox_runs.verified, from the verification (branch verify), once it lands
+			reportOptionalInt(mb.Verdict.Verified), // empty while not verified
 			strconv.FormatInt(mb.Bytes, 10),
 			reportOptionalTime(mb.StartedAt, c.Loc),
 			reportOptionalTime(mb.EndedAt, c.Loc),
@@ -189,6 +189,13 @@ func reportHeader(l i18n.Lang, keys []string, zone string) []string {
 		}
 	}
 	return out
+}
+
+func reportOptionalInt(v *int) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.Itoa(*v)
 }
 
 func reportOptionalTime(t *time.Time, loc *time.Location) string {

@@ -63,6 +63,9 @@ func TestReportsCSV(t *testing.T) {
 	var anna int64 // line 1, run 1
 	require.NoError(t, p.pool.QueryRow(ctx, `SELECT b.id FROM mailbox_runs b JOIN migration_lines l ON l.id = b.line_id
 		WHERE b.run_id = $1 AND l.line_no = 1`, runs[0].ID).Scan(&anna))
+	// Anna's run 1 verified: 11 present (the others not verified yet).
+	_, err = p.pool.Exec(ctx, `UPDATE mailbox_runs SET verified = 11 WHERE id = $1`, anna)
+	require.NoError(t, err)
 	_, err = p.pool.Exec(ctx, `INSERT INTO skipped_messages (mailbox_run_id, tenant_id, folder, uid, size, date, sender, subject, reason)
 		SELECT $1, $2, 'INBOX', n, 40000000 + n, $3, 'Studio Bianchi <info@bianchi.test>', 'Tavole ' || n, 'too_large'
 		FROM generate_series(1, 700) n`, anna, tn.ID, started)
@@ -88,7 +91,7 @@ func TestReportsCSV(t *testing.T) {
 		"già presenti", "oltre 30 MB", "cartelle escluse", "non riusciti", "verificati", "byte copiati",
 		"inizio (Europe/Rome)", "fine (Europe/Rome)", "motivo"}, rows[0])
 	require.Len(t, rows, 1+1203*2)
-	require.Equal(t, []string{"anna@acme.test", "anna@old.test", "1", "Completata", "4", "11", "1", "3", "1", "2", "0", "",
+	require.Equal(t, []string{"anna@acme.test", "anna@old.test", "1", "Completata", "4", "11", "1", "3", "1", "2", "0", "11",
 		"1000", "2030-02-01 22:00:05", "2030-02-01 23:30:05", ""}, rows[1])
 	require.Equal(t, []string{"anna@acme.test", "anna@old.test", "2", "Completata", "4", "11", "1", "3", "1", "2", "0", "",
 		"1000", "2030-02-01 22:00:05", "2030-02-01 23:30:05", ""}, rows[2])

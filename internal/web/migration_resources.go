@@ -59,6 +59,11 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 	for _, sk := range skippedAll {
 		skippedOf[sk.MailboxRunID] = append(skippedOf[sk.MailboxRunID], sk)
 	}
+	proof, err := s.loadProof(ctx, c.Tenant.ID, mbs)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	skippedCount, err := store.CountSkipped(ctx, s.Pool, c.Tenant.ID, m.ID)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -151,6 +156,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 			if mb.StartedAt != nil {
 				row.Duration = i18n.Duration(mb.Duration(now))
 			}
+			proof.add(l, c.Loc, &rm, &row, mb) // resources_proof.go
 			rm.Runs = append(rm.Runs, row)
 			skipped := skippedOf[mb.ID]
 			for _, sk := range skipped {
