@@ -4,20 +4,13 @@
 -- slots) from mailbox_runs_running_idx. The counters move only when a
 -- mailbox run is inserted, deleted, or changes while pending or ended (a
 -- change of state, mostly): never on the per-message progress of a running
--- mailbox. The triggers update the run's row in the statement's own
+-- mailbox. The trigger updates the run's row in the statement's own
 -- transaction; concurrent workers queue on that row lock, and each adds its
 -- delta to the latest committed value, so the sums stay exact.
 --
--- Once per statement, not per row: row by row, a statement touching a
--- run's many mailboxes at once (a run's start inserting 5,000, a stop
--- cancelling the pending ones) updated the run's row as many times in one
--- transaction, each update walking the chain of versions the transaction
--- left behind, so the cost grew with the square of the mailboxes.
---
 -- Lock order: a transaction that changes a mailbox run's state takes the
--- mailbox run's row, then (at the statement's end, here) the run's, then
--- the migration's; the stop of a run (store.RequestStop) takes them in
--- that order too.
+-- mailbox run's row, then (here) the run's, then the migration's; the stop
+-- of a run (store.RequestStop) takes them in that order too.
 ALTER TABLE runs
 	ADD COLUMN tot_mailboxes integer NOT NULL DEFAULT 0,   -- pending or ended
 	ADD COLUMN tot_ended integer NOT NULL DEFAULT 0,
@@ -31,83 +24,55 @@ ALTER TABLE runs
 	ADD COLUMN tot_bytes bigint NOT NULL DEFAULT 0,
 	ADD COLUMN tot_shown integer NOT NULL DEFAULT 0;
 
--- What a pending mailbox shows as its total before it starts is what its
--- test login counted (the line's preview, unless partial): kept on the
--- mailbox run when the run makes it (store.CreateMailboxRuns), so neither
--- the counters nor the pages look the line up. (A join to the lines here
--- made the planner, in a transaction that had just written them and had no
--- statistics yet, scan every line once per mailbox: minutes for 5,000.)
-ALTER TABLE mailbox_runs ADD COLUMN preview_messages integer;
-UPDATE mailbox_runs b SET preview_messages = (l.preview->>'messages')::int
-FROM migration_lines l
-WHERE l.id = b.line_id AND l.preview IS NOT NULL AND NOT coalesce((l.preview->>'partial')::boolean, false);
-
--- run_totals_apply takes the counted rows out (minus) and in (plus): only
--- rows not running are counted, the callers pass those.
-CREATE FUNCTION run_totals_apply(minus mailbox_runs[], plus mailbox_runs[]) RETURNS void LANGUAGE sql AS $$
-	WITH b AS (
-		SELECT m.*, -1 AS s FROM unnest(minus) AS m
-		UNION ALL
-		SELECT p.*, 1 AS s FROM unnest(plus) AS p
-	), d AS (
-		SELECT run_id, sum(s)::int AS mailboxes, sum(s * (status <> 'pending')::int)::int AS ended,
-			sum(s * (status = 'failed')::int)::int AS failed, sum(s * done)::int AS done, sum(s * total)::int AS total,
-			sum(s * copied)::int AS copied, sum(s * already_there)::int AS already_there,
-			sum(s * too_large)::int AS too_large, sum(s * failed)::int AS failed_msgs, sum(s * bytes)::bigint AS bytes,
-			sum(s * CASE WHEN status = 'pending' THEN greatest(total, done, preview_messages, 0)
-				ELSE greatest(total, done) END)::int AS shown
-		FROM b GROUP BY run_id
-	)
-	UPDATE runs r SET
-		tot_mailboxes = tot_mailboxes + d.mailboxes,
-		tot_ended = tot_ended + d.ended,
-		tot_failed = tot_failed + d.failed,
-		tot_done = tot_done + d.done,
-		tot_total = tot_total + d.total,
-		tot_copied = tot_copied + d.copied,
-		tot_already_there = tot_already_there + d.already_there,
-		tot_too_large = tot_too_large + d.too_large,
-		tot_failed_msgs = tot_failed_msgs + d.failed_msgs,
-		tot_bytes = tot_bytes + d.bytes,
-		tot_shown = tot_shown + d.shown
-	FROM d
-	WHERE r.id = d.run_id
-		AND (d.mailboxes, d.ended, d.failed, d.done, d.total, d.copied, d.already_there, d.too_large, d.failed_msgs, d.bytes, d.shown)
-			IS DISTINCT FROM (0, 0, 0, 0, 0, 0, 0, 0, 0, 0::bigint, 0)
+-- What a pending mailbox shows as its total before it starts: what its
+-- test login counted (the line's preview), unless partial.
+CREATE FUNCTION mailbox_run_shown(b mailbox_runs) RETURNS integer LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN b.status = 'pending' THEN greatest(b.total, b.done, (
+			SELECT (l.preview->>'messages')::int FROM migration_lines l
+			WHERE l.id = b.line_id AND NOT coalesce((l.preview->>'partial')::boolean, false)), 0)
+		ELSE greatest(b.total, b.done) END
 $$;
 
-CREATE FUNCTION mailbox_runs_totals_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM run_totals_apply('{}'::mailbox_runs[], ARRAY(SELECT n::mailbox_runs FROM new_rows n WHERE n.status <> 'running'));
-	RETURN NULL;
-END
+CREATE FUNCTION run_totals_add(b mailbox_runs, sign integer) RETURNS void LANGUAGE sql AS $$
+	UPDATE runs SET
+		tot_mailboxes = tot_mailboxes + sign,
+		tot_ended = tot_ended + sign * (b.status <> 'pending')::int,
+		tot_failed = tot_failed + sign * (b.status = 'failed')::int,
+		tot_done = tot_done + sign * b.done,
+		tot_total = tot_total + sign * b.total,
+		tot_copied = tot_copied + sign * b.copied,
+		tot_already_there = tot_already_there + sign * b.already_there,
+		tot_too_large = tot_too_large + sign * b.too_large,
+		tot_failed_msgs = tot_failed_msgs + sign * b.failed,
+		tot_bytes = tot_bytes + sign * b.bytes,
+		tot_shown = tot_shown + sign * mailbox_run_shown(b)
+	WHERE id = b.run_id
 $$;
 
-CREATE FUNCTION mailbox_runs_totals_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION mailbox_runs_totals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM run_totals_apply(ARRAY(SELECT o::mailbox_runs FROM old_rows o WHERE o.status <> 'running'), '{}'::mailbox_runs[]);
-	RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION mailbox_runs_totals_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-	minus mailbox_runs[] := ARRAY(SELECT o::mailbox_runs FROM old_rows o WHERE o.status <> 'running');
-	plus mailbox_runs[] := ARRAY(SELECT n::mailbox_runs FROM new_rows n WHERE n.status <> 'running');
-BEGIN
-	IF cardinality(minus) > 0 OR cardinality(plus) > 0 THEN
-		PERFORM run_totals_apply(minus, plus);
+	IF TG_OP = 'UPDATE' AND OLD.status <> 'running' AND NEW.status <> 'running'
+		AND (OLD.run_id, OLD.status, OLD.done, OLD.total, OLD.copied, OLD.already_there, OLD.too_large, OLD.failed, OLD.bytes)
+			IS NOT DISTINCT FROM (NEW.run_id, NEW.status, NEW.done, NEW.total, NEW.copied, NEW.already_there, NEW.too_large, NEW.failed, NEW.bytes) THEN
+		RETURN NULL; -- nothing counted changed (an error text, a time)
+	END IF;
+	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status <> 'running' THEN
+		PERFORM run_totals_add(OLD, -1);
+	END IF;
+	IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.status <> 'running' THEN
+		PERFORM run_totals_add(NEW, 1);
 	END IF;
 	RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER mailbox_runs_totals_inserted AFTER INSERT ON mailbox_runs
-	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mailbox_runs_totals_inserted();
-CREATE TRIGGER mailbox_runs_totals_deleted AFTER DELETE ON mailbox_runs
-	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION mailbox_runs_totals_deleted();
-CREATE TRIGGER mailbox_runs_totals_updated AFTER UPDATE ON mailbox_runs
-	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mailbox_runs_totals_updated();
+CREATE TRIGGER mailbox_runs_totals_insert_delete AFTER INSERT OR DELETE ON mailbox_runs
+	FOR EACH ROW EXECUTE FUNCTION mailbox_runs_totals();
+-- A running mailbox's progress (its row updated per message) skips the
+-- trigger in the WHEN, without a function call.
+CREATE TRIGGER mailbox_runs_totals_update AFTER UPDATE ON mailbox_runs
+	FOR EACH ROW WHEN (OLD.status <> 'running' OR NEW.status <> 'running')
+	EXECUTE FUNCTION mailbox_runs_totals();
 
 UPDATE runs r SET
 	tot_mailboxes = s.mailboxes, tot_ended = s.ended, tot_failed = s.failed, tot_done = s.done,
@@ -117,8 +82,7 @@ FROM (
 	SELECT b.run_id, count(*) AS mailboxes, count(*) FILTER (WHERE b.status <> 'pending') AS ended,
 		count(*) FILTER (WHERE b.status = 'failed') AS failed, sum(b.done) AS done, sum(b.total) AS total,
 		sum(b.copied) AS copied, sum(b.already_there) AS already_there, sum(b.too_large) AS too_large,
-		sum(b.failed) AS failed_msgs, sum(b.bytes) AS bytes, sum(CASE WHEN b.status = 'pending' THEN greatest(b.total, b.done, b.preview_messages, 0)
-			ELSE greatest(b.total, b.done) END) AS shown
+		sum(b.failed) AS failed_msgs, sum(b.bytes) AS bytes, sum(mailbox_run_shown(b)) AS shown
 	FROM mailbox_runs b WHERE b.status <> 'running' GROUP BY b.run_id) s
 WHERE r.id = s.run_id;
 
