@@ -293,7 +293,7 @@ type RunTotals struct {
 // MigrationRunTotals returns the totals of every run of the tenant's
 // migration that has mailboxes, keyed by run id, at a cost that does not
 // grow with the number of mailboxes: the counters each run keeps of its
-// mailboxes not being copied (migration 101) plus a sum over the few being
+// mailboxes not being copied (migrations 101, 103-105) plus a sum over the few being
 // copied, and index look-ups for the retryable ones, the first start and
 // the last end. It equals SumRunTotals.
 func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (map[int64]RunTotals, error) {
@@ -396,7 +396,7 @@ type PreviewTotals struct {
 
 // MigrationPreviewTotals returns the sum of the previews of the tenant's
 // migration; Lines is 0 when no line has one. The sums are kept on the
-// migration's row as its lines change (migration 103): one row read at any
+// migration's row as its lines change (migration 105): one row read at any
 // size. It equals SumPreviewTotals.
 func MigrationPreviewTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (PreviewTotals, error) {
 	var t PreviewTotals
