@@ -51,6 +51,13 @@ $$;
 
 DROP FUNCTION mailbox_run_shown(mailbox_runs);
 
+-- The mailboxes "Riprova" may take again are now also those whose
+-- verification found something to repair (MailboxRun.Retryable, branch
+-- verify): MigrationRunTotals looks them up among the failed and the
+-- completed with errors, whatever their counts.
+DROP INDEX mailbox_runs_retryable_idx;
+CREATE INDEX mailbox_runs_retry_candidates_idx ON mailbox_runs (run_id) WHERE status IN ('failed', 'completed_with_errors');
+
 -- 2. The preview's totals on the migration's row.
 -- The migration page's preview ("what run 1 will copy": the sum of what
 -- the test logins measured) without a sum over every line per request:
