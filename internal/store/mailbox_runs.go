@@ -120,11 +120,14 @@ func collectMailboxRuns(rows pgx.Rows, err error) ([]MailboxRun, error) {
 
 // CreateMailboxRuns adds a pending mailbox run for every valid line of the
 // run's migration, unless it exists already, and returns all of the run's
-// mailbox runs in line order.
+// mailbox runs in line order. Each keeps what its line's test login counted
+// (preview_messages, unless partial): the total it shows until it starts.
 func CreateMailboxRuns(ctx context.Context, db DBTX, tenantID, runID int64) ([]MailboxRun, error) {
 	_, err := db.Exec(ctx, `
-		INSERT INTO mailbox_runs (run_id, line_id, tenant_id)
-		SELECT r.id, l.id, r.tenant_id FROM runs r
+		INSERT INTO mailbox_runs (run_id, line_id, tenant_id, preview_messages)
+		SELECT r.id, l.id, r.tenant_id,
+			CASE WHEN NOT coalesce((l.preview->>'partial')::boolean, false) THEN (l.preview->>'messages')::int END
+		FROM runs r
 		JOIN migration_lines l ON l.migration_id = r.migration_id AND l.tenant_id = r.tenant_id
 		WHERE r.tenant_id = $1 AND r.id = $2 AND l.status = 'ok'
 		ON CONFLICT (run_id, line_id) DO NOTHING`, tenantID, runID)

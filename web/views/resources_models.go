@@ -24,6 +24,8 @@ type Resources struct {
 	Filter   ListFilter
 	Pager    Pager
 	Filtered bool
+	// Reports are the CSV downloads of the migration.
+	Reports []ReportLink
 }
 
 // ResourceTotal is the sum of one run's mailboxes on Risorse.
