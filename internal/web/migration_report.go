@@ -94,9 +94,8 @@ func (s *server) migrationReportMessages(w http.ResponseWriter, r *http.Request)
 }
 
 // mailboxReason is why a mailbox run failed, in the reader's language: the
-// one place the reports render it. The reason is stored as the sentence
-// the engine wrote until stored reasons become code + arguments (branch
-// i18n); then this renders the code.
+// one place the reports render it (a stored code and its arguments; a row
+// stored as text before codes existed reads as stored).
 func mailboxReason(l i18n.Lang, mb store.MailboxRun) string {
 	return mb.Reason(l)
 }
