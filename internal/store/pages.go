@@ -306,7 +306,8 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 		SELECT r.id, r.tot_mailboxes + lv.n, r.tot_ended, r.tot_failed,
 			(SELECT count(*) FROM mailbox_runs b
 				WHERE b.run_id = r.id AND b.tenant_id = r.tenant_id
-					AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0)
+					AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0
+						OR b.status = 'completed_with_errors' AND (b.verify_missing > 0 OR b.verify_duplicates > 0 OR b.verify_flags_behind > 0))
 					AND (m.master_password_enc IS NOT NULL OR EXISTS (SELECT 1 FROM migration_lines l
 						WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id AND l.remote_password_enc IS NOT NULL))),
 			r.tot_done + lv.done, r.tot_total + lv.total, r.tot_copied + lv.copied, r.tot_already_there + lv.already_there,
