@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"encoding/base64"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -189,4 +190,31 @@ func TestPlanFoldersCaseOnly(t *testing.T) {
 	again := ourServer
 	again.Folders = append(append([]RemoteFolder{}, ourServer.Folders...), rf("Fatture", '/'), rf("fatture", '/'), rf("fatture/2024", '/'))
 	require.Equal(t, want, dests(again), "a second run finds both")
+}
+
+// TestCloudServer: only a well-formed name of Microsoft's cloud, UTF-16LE
+// in base64, makes a greeting Exchange Online's.
+func TestCloudServer(t *testing.T) {
+	t.Parallel()
+	enc := func(s string) string {
+		b := make([]byte, 0, 2*len(s))
+		for _, r := range s {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	for in, want := range map[string]string{
+		enc("AM0PR01CA0123.eurprd01.prod.exchangelabs.com"): "am0pr01ca0123.eurprd01.prod.exchangelabs.com",
+		enc("DB8PR04MB1234.eurprd04.prod.outlook.com"):      "db8pr04mb1234.eurprd04.prod.outlook.com",
+		enc("mail.corp.example"):                            "",
+		enc("evil.com\nx.outlook.com"):                      "",
+		enc("outlook.com.evil.example"):                     "",
+		"not base64!":                                       "",
+		base64.StdEncoding.EncodeToString([]byte{0x41}):     "", // odd length
+		"": "",
+	} {
+		require.Equal(t, want, cloudServer(in), in)
+	}
+	require.Equal(t, "", greetingText("garbage"))
+	require.Equal(t, "The Microsoft Exchange IMAP4 service is ready.", greetingText("* OK [CAPABILITY IMAP4rev1] The Microsoft Exchange IMAP4 service is ready.\r\n"))
 }
