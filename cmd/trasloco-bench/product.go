@@ -295,6 +295,7 @@ func (pe *productEnv) scheduleNow(ctx context.Context, m store.Migration, lines 
 		if err != nil {
 			return err
 		}
+		m.FirstRunAt = time.Now() // the run's time: now, as it is scheduled
 		runs, err = jobs.Schedule(ctx, tx, pe.ins, m)
 		return err
 	})
@@ -512,13 +513,15 @@ func profileWorker(metrics, path string, stop <-chan struct{}) error {
 
 // dbCounters are the database's cumulative transaction and row counters
 // (pg_stat_database), to count what a run wrote.
-type dbCounters struct{ Commits, Inserted, Updated, Deleted int64 }
+type dbCounters struct{ Commits, Inserted, Updated, Deleted, WALRecords, WALBytes int64 }
 
 func (pe *productEnv) dbCounters(ctx context.Context) dbCounters {
 	var c dbCounters
 	_ = pe.pool.QueryRow(ctx, `SELECT pg_stat_force_next_flush()`).Scan(new(any))
 	_ = pe.pool.QueryRow(ctx, `SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = current_database()`).
 		Scan(&c.Commits, &c.Inserted, &c.Updated, &c.Deleted)
+	// What was written, whatever the reads: the bench's cluster is its own.
+	_ = pe.pool.QueryRow(ctx, `SELECT wal_records, wal_bytes::bigint FROM pg_stat_wal`).Scan(&c.WALRecords, &c.WALBytes)
 	return c
 }
 
@@ -570,14 +573,16 @@ func (pe *productEnv) timeNotes(ctx context.Context, run store.Run, db0, db1 dbC
 	wall := run.EndedAt.Sub(*run.StartedAt).Seconds()
 	var pickup string
 	var runPickup float64
-	if err := pe.pool.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM $2::timestamptz - scheduled_at) FROM river_job WHERE id = $1`, run.RiverJobID, *run.StartedAt).Scan(&runPickup); err == nil {
-		pickup = fmt.Sprintf("run job picked up %.2fs after its time; ", runPickup)
+	if err := pe.pool.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM started_at - scheduled_at) FROM runs WHERE tenant_id = $1 AND id = $2`, pe.tenant.ID, run.ID).Scan(&runPickup); err == nil {
+		pickup = fmt.Sprintf("run started %.2fs after its time; ", runPickup)
 	}
+	pickup += pe.mailboxPickup(ctx, run)
 	per := func(n int64) float64 { return float64(n) / float64(max(messages, 1)) }
-	return fmt.Sprintf("%s%d mailboxes waited %.2fs median, %.2fs max after the run started before their copy began; copies took %.2fs median, %.2fs max; copying filled %.0f%% of the run × its %d usable worker slots; database: %.2f commits, %.2f rows inserted, %.2f rows updated, %.2f rows deleted per message",
+	return fmt.Sprintf("%s%d mailboxes waited %.2fs median, %.2fs max after the run started before their copy began; copies took %.2fs median, %.2fs max; copying filled %.0f%% of the run × its %d usable worker slots; database: %.2f commits, %.2f rows inserted, %.2f rows updated, %.2f rows deleted, %.1f WAL records and %.0f WAL bytes per message",
 		pickup, len(copies), medianOf(waits), slicesMax(waits), medianOf(copies), slicesMax(copies),
 		100*sum/(wall*float64(min(pe.workers, len(copies)))), min(pe.workers, len(copies)),
-		per(db1.Commits-db0.Commits), per(db1.Inserted-db0.Inserted), per(db1.Updated-db0.Updated), per(db1.Deleted-db0.Deleted))
+		per(db1.Commits-db0.Commits), per(db1.Inserted-db0.Inserted), per(db1.Updated-db0.Updated), per(db1.Deleted-db0.Deleted),
+		per(db1.WALRecords-db0.WALRecords), per(db1.WALBytes-db0.WALBytes))
 }
 
 func medianOf(v []float64) float64 {
@@ -590,3 +595,37 @@ func medianOf(v []float64) float64 {
 }
 
 func slicesMax(v []float64) float64 { return slices.Max(v) }
+
+// mailboxPickup says, from River's table, how long River took to start the
+// mailbox jobs the run inserted (the attempt that copied: attempted_at −
+// the run's start), how long each such attempt took before its copy began
+// (the job's own reads, the slot locks: mailbox started_at − attempted_at),
+// and how many times the jobs snoozed behind a limit.
+func (pe *productEnv) mailboxPickup(ctx context.Context, run store.Run) string {
+	rows, err := pe.pool.Query(ctx, `
+		SELECT EXTRACT(EPOCH FROM j.attempted_at - r.started_at), EXTRACT(EPOCH FROM b.started_at - j.attempted_at),
+			COALESCE((j.metadata->>'snoozes')::int, 0)
+		FROM mailbox_runs b
+		JOIN runs r ON r.tenant_id = b.tenant_id AND r.id = b.run_id
+		JOIN river_job j ON j.kind = 'mailbox_copy' AND (j.args->>'mailbox_run_id')::bigint = b.id
+		WHERE b.tenant_id = $1 AND b.run_id = $2 AND b.started_at IS NOT NULL AND j.attempted_at IS NOT NULL`, pe.tenant.ID, run.ID)
+	if err != nil {
+		return fmt.Sprintf("(mailbox pickup: %v); ", err)
+	}
+	defer rows.Close()
+	var picked, prelude []float64
+	snoozes := 0
+	for rows.Next() {
+		var p, q float64
+		var n int
+		if err := rows.Scan(&p, &q, &n); err != nil {
+			return fmt.Sprintf("(mailbox pickup: %v); ", err)
+		}
+		picked, prelude, snoozes = append(picked, p), append(prelude, q), snoozes+n
+	}
+	if len(picked) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("River started the copying attempt of each mailbox job %.2fs median, %.2fs max after the run started, and the copy began %.0f ms median after (the job's reads and slot locks); the mailbox jobs snoozed %d times in all; ",
+		medianOf(picked), slicesMax(picked), 1000*medianOf(prelude), snoozes)
+}

@@ -30,6 +30,10 @@ type validationResult struct {
 	Lines, Cap, OK, Failed, Attempts int
 	Delay, Elapsed                   time.Duration
 	Status                           store.MigrationStatus
+	// CPU time during the validation: the worker, the old and our Dovecot,
+	// and how busy the machine's CPUs were.
+	WorkerCPU, SrcCPU, DstCPU time.Duration
+	Busy                      float64
 }
 
 // delayProxy forwards connections to target, each after holding it for
@@ -104,6 +108,8 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 		return vr, err
 	}
 	var jobID int64
+	src0, dst0, cpu0 := serverCPU(env.Src.ConfigPath()), serverCPU(env.Dst.ConfigPath()), w.cpu()
+	busy0, total0 := cpuTimes()
 	err = pgx.BeginFunc(ctx, pe.pool, func(tx pgx.Tx) error {
 		res, err := pe.ins.InsertTx(ctx, tx, jobs.ValidateMigrationArgs{TenantID: pe.tenant.ID, MigrationID: m.ID}, nil)
 		if err == nil {
@@ -140,6 +146,13 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 				from = created
 			}
 			vr.Elapsed = finalized.Sub(from)
+			busy1, total1 := cpuTimes()
+			if total1 > total0 {
+				vr.Busy = float64(busy1-busy0) / float64(total1-total0)
+			}
+			vr.WorkerCPU = w.cpu() - cpu0
+			time.Sleep(300 * time.Millisecond) // let Dovecot reap its imap processes
+			vr.SrcCPU, vr.DstCPU = serverCPU(env.Src.ConfigPath())-src0, serverCPU(env.Dst.ConfigPath())-dst0
 			return vr, nil
 		}
 		select {
@@ -156,9 +169,11 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 func (vr validationResult) String() string {
 	floor := time.Duration(float64(vr.Lines) / float64(vr.Cap) * float64(vr.Delay))
 	serial := time.Duration(vr.Lines) * vr.Delay
-	return fmt.Sprintf("validation of %d lines on one old server (each connection held %s), per-host cap %d: %s, %d attempt(s), %d ok, %d failed, migration %s; lines ÷ cap × delay = %s (%.2f× of it), lines × delay = %s (%.2f× of it)",
+	perLine := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(max(vr.Lines, 1)) }
+	return fmt.Sprintf("validation of %d lines on one old server (each connection held %s), per-host cap %d: %s, %d attempt(s), %d ok, %d failed, migration %s; lines ÷ cap × delay = %s (%.2f× of it), lines × delay = %s (%.2f× of it); CPU per line (a test login to each server): worker %.1f ms, old Dovecot %.1f ms, our Dovecot %.1f ms, CPUs %.0f%% busy",
 		vr.Lines, vr.Delay, vr.Cap, vr.Elapsed.Round(time.Millisecond), vr.Attempts, vr.OK, vr.Failed, vr.Status,
-		floor.Round(time.Millisecond), vr.Elapsed.Seconds()/floor.Seconds(), serial.Round(time.Millisecond), vr.Elapsed.Seconds()/serial.Seconds())
+		floor.Round(time.Millisecond), vr.Elapsed.Seconds()/floor.Seconds(), serial.Round(time.Millisecond), vr.Elapsed.Seconds()/serial.Seconds(),
+		perLine(vr.WorkerCPU), perLine(vr.SrcCPU), perLine(vr.DstCPU), 100*vr.Busy)
 }
 
 // turnProxy forwards connections to target and counts the client's turns:

@@ -247,6 +247,7 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		MailboxBudget:    cfg.MailboxBudget,
 		RetryBase:        cfg.RetryBackoff,
 		Poll:             cfg.JobPoll,
+		FlushInterval:    cfg.FlushInterval,
 		Mailer:           mailer,
 		BaseURL:          cfg.BaseURL,
 		Metrics:          m,

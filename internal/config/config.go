@@ -38,6 +38,7 @@ const (
 	EnvMailboxSlice       = "TRASLOCO_MAILBOX_SLICE"
 	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
+	EnvFlushInterval      = "TRASLOCO_FLUSH_INTERVAL"
 	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
 	EnvPprof              = "TRASLOCO_PPROF"
 	EnvMemoryLimit        = "TRASLOCO_MEMORY_LIMIT"
@@ -136,6 +137,9 @@ type Config struct {
 	// remote host is at its limit or its run 1 is still going
 	// (TRASLOCO_JOB_POLL). Default 10s.
 	JobPoll time.Duration
+	// FlushInterval is how often a copying mailbox writes its counters,
+	// log and checkpoints, in one transaction.
+	FlushInterval time.Duration
 	// MetricsListen is the address of a small HTTP server with /healthz,
 	// /readyz and /metrics, without login, for probes and Prometheus
 	// (TRASLOCO_METRICS_LISTEN, host:port, e.g. 127.0.0.1:9090). Default
@@ -422,6 +426,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MailboxBudget = positiveDuration(get, EnvMailboxBudget, 12*time.Hour, fail)
 	c.RetryBackoff = positiveDuration(get, EnvRetryBackoff, 30*time.Second, fail)
 	c.JobPoll = positiveDuration(get, EnvJobPoll, 10*time.Second, fail)
+	c.FlushInterval = positiveDuration(get, EnvFlushInterval, time.Second, fail)
 	c.MemoryLimit = memoryLimit(get, fail)
 
 	if len(errs) > 0 {

@@ -57,6 +57,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 12*time.Hour, c.MailboxBudget)
 	require.Equal(t, 30*time.Second, c.RetryBackoff)
 	require.Equal(t, 10*time.Second, c.JobPoll)
+	require.Equal(t, time.Second, c.FlushInterval)
 	require.Empty(t, c.MetricsListen)
 }
 
@@ -137,8 +138,9 @@ func TestLoad(t *testing.T) {
 			func(t *testing.T, c config.Config) {
 				require.Equal(t, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.9.0.0/16")}, c.TrustedProxies)
 			}},
-		{"run timings", map[string]string{config.EnvMailboxSlice: "90s", config.EnvRetryBackoff: "2s", config.EnvJobPoll: "500ms"},
+		{"run timings", map[string]string{config.EnvMailboxSlice: "90s", config.EnvRetryBackoff: "2s", config.EnvJobPoll: "500ms", config.EnvFlushInterval: "3s"},
 			func(t *testing.T, c config.Config) {
+				require.Equal(t, 3*time.Second, c.FlushInterval)
 				require.Equal(t, 90*time.Second, c.MailboxSlice)
 				require.Equal(t, 2*time.Second, c.RetryBackoff)
 				require.Equal(t, 500*time.Millisecond, c.JobPoll)

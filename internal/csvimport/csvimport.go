@@ -93,6 +93,16 @@ func (p Problem) Message(l i18n.Lang) string {
 	return i18n.T(l, "csv.line", p.Line, text)
 }
 
+// Msg is the problem as a message to store ("Riga 3: …" with the problem
+// inside), rendered in the reader's language when shown.
+func (p Problem) Msg() i18n.Msg {
+	m := i18n.New(p.Code, p.Args...)
+	if p.Line <= 0 {
+		return m
+	}
+	return i18n.New("csv.line", p.Line, m)
+}
+
 // The codes of a FileError.
 const (
 	CodeTooLarge     = "csv.file.too_large"
@@ -120,6 +130,14 @@ func (e *FileError) Message(l i18n.Lang) string {
 		return i18n.T(l, "csv.line", e.Line, i18n.T(l, "csv.file.not_text_at"))
 	}
 	return i18n.T(l, e.Code, e.Args...)
+}
+
+// Msg is the error as a message to store, rendered when shown.
+func (e *FileError) Msg() i18n.Msg {
+	if e.Line > 0 && e.Code == CodeNotText {
+		return i18n.New("csv.line", e.Line, i18n.New("csv.file.not_text_at"))
+	}
+	return i18n.New(e.Code, e.Args...)
 }
 
 // maxEcho bounds how much of a field a message repeats.

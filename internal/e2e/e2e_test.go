@@ -31,6 +31,7 @@ import (
 
 	"github.com/trasloco/trasloco/internal/auth"
 	"github.com/trasloco/trasloco/internal/config"
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/notify"
@@ -245,10 +246,34 @@ func TestWholeMigrationThroughThePanel(t *testing.T) {
 		status, hdr, body := u.get(href)
 		require.Equal(t, http.StatusOK, status)
 		require.Contains(t, hdr.Get("Content-Disposition"), "attachment")
-		require.Contains(t, body, "completed")
+		require.Contains(t, body, "finita: Completata")
 	})
-	page := u.doc(strings.TrimSuffix(d.Find(`[data-testid="resource-log-txt"]`).First().AttrOr("href", ""), ".txt"))
+	logPath := strings.TrimSuffix(d.Find(`[data-testid="resource-log-txt"]`).First().AttrOr("href", ""), ".txt")
+	page := u.doc(logPath)
 	require.Positive(t, page.Find(`[data-testid="log-line"]`).Length())
+
+	// The same Risorse and log, page and download, read in English and in
+	// Italian: each in its reader's language only, from the same rows
+	// (the engine's events and the reasons are stored as codes).
+	for _, l := range []i18n.Lang{i18n.English, i18n.Italian} {
+		u.doc(path + "?lang=" + string(l)) // the session's language from here on
+		res := u.doc(path + "/resources")
+		require.Equal(t, string(l), res.Find("html").AttrOr("lang", ""))
+		require.Empty(t, i18n.ForeignSentences(res.Find("body").Text(), l), "Risorse in %s", l)
+		require.Equal(t, map[i18n.Lang]string{i18n.Italian: "oltre 30 MB", i18n.English: "over 30 MB"}[l],
+			strings.TrimSpace(res.Find(`[data-testid="skipped-reason"]`).First().Text()))
+		lp := u.doc(logPath)
+		require.Empty(t, i18n.ForeignSentences(lp.Find("body").Text(), l), "the log page in %s", l)
+		_, _, txt := u.get(logPath + ".txt")
+		require.Empty(t, i18n.ForeignSentences(txt, l), "the log download in %s", l)
+		for _, want := range map[i18n.Lang][]string{
+			i18n.Italian: {"cartella copiata in \"INBOX\"", "supera il limite di 128 KB", "finita: Completata"},
+			i18n.English: {"folder done into \"INBOX\"", "is over the 128 KB limit", "ended: Completed"},
+		}[l] {
+			require.Contains(t, txt, want, "the log download in %s", l)
+			require.Contains(t, lp.Find(`[data-testid="log"]`).Text(), want, "the log page in %s", l)
+		}
+	}
 
 	// The second email has run 2's numbers.
 	mail2 := latestMail(t, mp, notifyTo)

@@ -7,6 +7,10 @@ var csvCatalog = map[string]Message{
 	// The prefix of every message about one line.
 	"csv.line": {IT: "Riga %d: %s", EN: "Line %d: %s"},
 
+	// Several problems of one line, or of the file, kept together.
+	"csv.problems":      {IT: "%s", EN: "%s"},
+	"csv.file.problems": {IT: "%s", EN: "%s"},
+
 	// The file as a whole.
 	"csv.file.too_large":      {IT: "Il file è troppo grande: al massimo %s. Dividi le caselle in più migrazioni.", EN: "The file is too large: %s at most. Split the mailboxes over several migrations."},
 	"csv.file.too_many_lines": {IT: "Il file ha troppe righe: al massimo %d caselle per migrazione. Dividile in più migrazioni.", EN: "The file has too many lines: at most %d mailboxes per migration. Split them over several migrations."},

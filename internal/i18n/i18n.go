@@ -125,7 +125,7 @@ var catalogs = []struct {
 	name string
 	msgs map[string]Message
 }{
-	{"csv", csvCatalog}, {"web", webCatalog}, {"mail", mailCatalog}, {"panel", panelCatalog}, {"oauth", oauthCatalog}, {"providers", providersCatalog}, {"rules", rulesCatalog},
+	{"csv", csvCatalog}, {"web", webCatalog}, {"mail", mailCatalog}, {"panel", panelCatalog}, {"oauth", oauthCatalog}, {"providers", providersCatalog}, {"rules", rulesCatalog}, {"log", logCatalog},
 }
 
 func lookup(key string) (Message, bool) {
@@ -135,4 +135,27 @@ func lookup(key string) (Message, bool) {
 		}
 	}
 	return Message{}, false
+}
+
+// Keys is every key of every catalog, sorted (for tests that look for the
+// text of one language in a page of the other).
+func Keys() []string {
+	var keys []string
+	for _, c := range catalogs {
+		for k := range c.msgs {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Format is the text of key in l as the catalog has it, its verbs not
+// filled; "" for an unknown key.
+func Format(l Lang, key string) string {
+	m, ok := lookup(key)
+	if !ok {
+		return ""
+	}
+	return m.text(l)
 }

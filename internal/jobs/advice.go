@@ -48,11 +48,11 @@ var genericRefusals = []string{
 }
 
 // explainLogin is the customer's reason for a failed login to the old
-// server: what went wrong (reasonText), the server's own words scrubbed
+// server: what went wrong (reasonMsg), the server's own words scrubbed
 // of the secrets (unless they only repeat the refusal) and the advice
 // they map to, if known.
-func explainLogin(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool, sc scrubber) string {
-	text := reasonText(l, ce, plainForbidden)
+func explainLogin(ce *transfer.ConnError, plainForbidden bool, sc scrubber) i18n.Msg {
+	text := reasonMsg(ce, plainForbidden)
 	advice := loginAdvice(ce)
 	said := strings.TrimSpace(ce.Detail)
 	switch ce.Reason {
@@ -68,10 +68,10 @@ func explainLogin(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool, sc s
 		}
 	}
 	if said != "" && ce.Reason != transfer.ReasonProtocol || said != "" && advice != "" {
-		text += "; " + i18n.T(l, "check.server_said", clip(sc.text(said), 300))
+		text = i18n.New("check.with_said", text, i18n.New("check.server_said", clip(sc.text(said), 300)))
 	}
 	if advice != "" {
-		text += ". " + i18n.T(l, advice)
+		text = i18n.New("check.with_advice", text, i18n.New(advice))
 	}
 	return text
 }

@@ -100,7 +100,7 @@ func TestValidateThrottledLogin(t *testing.T) {
 	work(5)
 	lines, err := store.ListLines(f.ctx, f.pool, f.tenant.ID, m.ID)
 	require.NoError(t, err)
-	require.Equal(t, store.LinePending, lines[0].Status, "checked again later, not refused: %q", lines[0].ErrorText)
+	require.Equal(t, store.LinePending, lines[0].Status, "checked again later, not refused: %q", lines[0].Reason(i18n.Italian))
 
 	work(1)
 	errs := f.lineErrors(t, m)
@@ -127,8 +127,23 @@ func TestCopyRefusedWithKnownWordsGetsAdvice(t *testing.T) {
 	mb := f.mailboxes(t, run.ID)[u]
 	require.Equal(t, store.MailboxFailed, mb.Status)
 	advice := i18n.T(i18n.Italian, "advice.gmail_app_password")
-	require.Contains(t, mb.ErrorText, "il server ha risposto: «Application-specific password required")
-	require.Contains(t, mb.ErrorText, advice)
+	require.Contains(t, mb.Reason(i18n.Italian), "il server ha risposto: «Application-specific password required")
+	require.Contains(t, mb.Reason(i18n.Italian), advice)
 	require.Contains(t, f.logText(t, mb.ID), advice)
 	require.Equal(t, 1, mb.Attempts, "a lasting refusal is not retried")
+}
+
+// An English-speaking tenant reads the server's words and the advice in
+// English.
+func TestValidateAdviceInEnglish(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	require.NoError(t, store.SetTenantLanguage(f.ctx, f.pool, f.tenant.ID, store.LanguageEnglish))
+	srv := refusingServer(t, "User is authenticated but not connected.")
+	u := f.user(t, "pw", true)
+	m := f.migration(t, fmt.Sprintf("%s;%s;%s;pw", u, srv.Addr(), u), migrationOpts{insecureTLS: true})
+	f.work(t, m)
+	require.Equal(t, "Line 1: migration test failed — wrong user or password, or IMAP access not enabled; the server said: “User is authenticated but not connected.”. "+
+		i18n.T(i18n.English, "advice.exchange_not_connected"), f.lineErrors(t, m)[1])
+	require.Contains(t, i18n.T(i18n.English, "advice.exchange_not_connected"), "Set-CASMailbox")
 }

@@ -165,13 +165,8 @@ func (w *RunEmailWorker) report(ctx context.Context, db store.DBTX, tenant store
 			Failed:          mb.Failed,
 			ExcludedFolders: mb.ExcludedFolders,
 			Bytes:           mb.Bytes,
-			Error:           mb.ErrorText,
+			Error:           mb.Reason(i18n.Parse(tenant.Language)),
 		})
 	}
 	return rep, nil
-}
-
-// tr is i18n.T for a tenant's language setting.
-func tr(lang, key string, args ...any) string {
-	return i18n.T(i18n.Parse(lang), key, args...)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
 )
@@ -86,7 +87,7 @@ func TestWorkerProcessSurvivesHostileServers(t *testing.T) {
 	require.Equal(t, store.MailboxCompleted, mbs[normal].Status, "the other mailboxes go on")
 	require.Equal(t, 5, mbs[normal].Copied)
 	big := mbs[bigUser]
-	require.Equal(t, store.MailboxCompleted, big.Status, "EXISTS is not what is there: %q", big.ErrorText)
+	require.Equal(t, store.MailboxCompleted, big.Status, "EXISTS is not what is there: %q", big.Reason(i18n.Italian))
 	require.Equal(t, 8, big.Copied)
 
 	for _, c := range []struct {
@@ -94,7 +95,7 @@ func TestWorkerProcessSurvivesHostileServers(t *testing.T) {
 		uid  uint32
 	}{{nilUser, 2}, {holeUser, 3}} {
 		mb := mbs[c.user]
-		require.Equal(t, store.MailboxCompletedWithErrors, mb.Status, "%s: %q\n%s", c.user, mb.ErrorText, f.logText(t, mb.ID))
+		require.Equal(t, store.MailboxCompletedWithErrors, mb.Status, "%s: %q\n%s", c.user, mb.Reason(i18n.Italian), f.logText(t, mb.ID))
 		require.Equal(t, 8, mb.Found)
 		require.Equal(t, 7, mb.Copied)
 		require.Equal(t, 1, mb.Failed)

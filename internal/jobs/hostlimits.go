@@ -31,7 +31,9 @@ type remoteCount struct {
 // remoteCounts are the counts a mailbox of tenantID copied from account
 // on remoteHost (or its test login) takes a slot in, each: the first of
 // Deps.HostLimits that matches the host, else PerHostLimit for the host
-// alone. They are in the same order for every mailbox.
+// alone. They are in the same order for every mailbox, the narrowest
+// first: a test login waiting for its account's slot holds none of its
+// tenant's.
 func (d Deps) remoteCounts(tenantID int64, remoteHost, account string) []remoteCount {
 	host := hostKey(remoteHost)
 	rule := config.HostLimit{Host: d.PerHostLimit}
@@ -49,13 +51,13 @@ func (d Deps) remoteCounts(tenantID int64, remoteHost, account string) []remoteC
 		}
 		out = append(out, remoteCount{count: "host", id: "host\x00" + host, keys: keys})
 	}
-	if rule.Tenant > 0 {
-		id := "tenant\x00" + host + "\x00" + strconv.FormatInt(tenantID, 10)
-		out = append(out, remoteCount{count: "tenant", id: id, keys: hashedSlotKeys(lockClassHostTenant, id, rule.Tenant)})
-	}
 	if rule.Account > 0 {
 		id := "account\x00" + host + "\x00" + strings.ToLower(strings.TrimSpace(account))
 		out = append(out, remoteCount{count: "account", id: id, keys: hashedSlotKeys(lockClassHostAccount, id, rule.Account)})
+	}
+	if rule.Tenant > 0 {
+		id := "tenant\x00" + host + "\x00" + strconv.FormatInt(tenantID, 10)
+		out = append(out, remoteCount{count: "tenant", id: id, keys: hashedSlotKeys(lockClassHostTenant, id, rule.Tenant)})
 	}
 	return out
 }

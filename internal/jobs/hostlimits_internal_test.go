@@ -25,18 +25,18 @@ func TestRemoteCounts(t *testing.T) {
 	for _, host := range []string{"imap.gmail.com:993", "outlook.office365.com"} {
 		a1 := d.remoteCounts(1, host, "anna@acme.test")
 		require.Len(t, a1, 2, host)
-		require.Equal(t, "tenant", a1[0].count)
-		require.Equal(t, "account", a1[1].count)
+		require.Equal(t, "account", a1[0].count)
+		require.Equal(t, "tenant", a1[1].count)
 		a2 := d.remoteCounts(1, host, "ANNA@acme.test")
 		require.Equal(t, a1, a2, "%s: one account, whatever its case", host)
 		b1 := d.remoteCounts(1, host, "bea@acme.test")
-		require.Equal(t, a1[0], b1[0], "%s: one customer's count", host)
-		require.NotEqual(t, a1[1].keys, b1[1].keys, "%s: each account its own", host)
+		require.Equal(t, a1[1], b1[1], "%s: one customer's count", host)
+		require.NotEqual(t, a1[0].keys, b1[0].keys, "%s: each account its own", host)
 		other := d.remoteCounts(2, host, "anna@acme.test")
-		require.NotEqual(t, a1[0].keys, other[0].keys, "%s: each customer its own", host)
+		require.NotEqual(t, a1[1].keys, other[1].keys, "%s: each customer its own", host)
 	}
-	require.Len(t, d.remoteCounts(1, "imap.gmail.com", "x")[1].keys, 10)
-	require.Len(t, d.remoteCounts(1, "outlook.office365.com", "x")[1].keys, 16)
+	require.Len(t, d.remoteCounts(1, "imap.gmail.com", "x")[0].keys, 10)
+	require.Len(t, d.remoteCounts(1, "outlook.office365.com", "x")[0].keys, 16)
 
 	// An operator's rule: host and account counts on a domain's hosts.
 	d.HostLimits = config.WithDefaultHostLimits([]config.HostLimit{{Pattern: "*.aruba.it", Host: 8, Account: 2}})

@@ -66,8 +66,8 @@ func (MailboxArgs) InsertOpts() river.InsertOpts {
 // locks, held on a connection of the job's own, keep one job per line at a
 // time (run 2 waits for run 1; a rescued job cannot overlap the original)
 // and the remote host's caps (Deps.PerHostLimit mailboxes per host, or
-// the counts of Deps.HostLimits) across every worker process. A process that dies drops its connection and so its
-// locks.
+// the counts of Deps.HostLimits) across every worker process. A process
+// that dies drops its connection and so its locks.
 type MailboxWorker struct {
 	river.WorkerDefaults[MailboxArgs]
 	d Deps
@@ -95,9 +95,12 @@ func (w *MailboxWorker) NextRetry(job *river.Job[MailboxArgs]) time.Time {
 
 // errLasting marks a failure that retrying will not fix; cause is its
 // label in the failure metric.
-type errLasting struct{ text, cause string }
+type errLasting struct {
+	msg   i18n.Msg
+	cause string
+}
 
-func (e errLasting) Error() string { return e.text }
+func (e errLasting) Error() string { return e.msg.Text(i18n.English) }
 
 // Work copies the mailbox of the job.
 func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) error {
@@ -112,6 +115,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	}
 	log = log.With("migration_id", mb.MigrationID, "run_no", mb.RunNo, "line_no", mb.LineNo)
+	noWait(ctx) // unless it snoozes for a slot below
 	if mb.Status.Ended() {
 		log.Info("mailbox: already ended, nothing to do", "status", mb.Status)
 		return nil
@@ -122,7 +126,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	} else if stop {
 		log.Info("mailbox: run stopped on request, ending it")
-		return finishMailbox(ctx, d, mb, store.MailboxCancelled, mb.MailboxCounters, "", log)
+		return finishMailbox(ctx, d, mb, store.MailboxCancelled, mb.MailboxCounters, i18n.Msg{}, log)
 	}
 	if mb.RunNo == 2 {
 		other, err := store.OtherRunOfLine(ctx, d.Pool, a.TenantID, mb)
@@ -131,7 +135,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		}
 		if err == nil && !other.Status.Ended() {
 			log.Info("mailbox: run 1 of this mailbox still going, run 2 waits")
-			return river.JobSnooze(waitAgain(job, d.Poll))
+			return snoozeOn(ctx, job, d.Poll, waitMailbox(mb.LocalUser))
 		}
 	}
 	// Its old server asked to slow down: the account waits (throttle.go).
@@ -148,7 +152,7 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	} else if full != nil {
 		full.waitLog(log, host)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitRemote(full))
 	}
 
 	// Nor may one tenant take every copy slot: its mailboxes beyond
@@ -157,33 +161,37 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return err
 	} else if !free {
 		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitTenant(a.TenantID))
 	}
 
 	locks, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("mailbox: connect for locks: %w", err)
 	}
-	defer releaseLocks(ctx, locks)
+	defer func() {
+		releaseLocks(ctx, locks)
+		// What this job held may be what others wait for (slotwake.go).
+		wakeWaiting(ctx, d, MailboxArgs{}.Kind(), append(waitRemotes(remote), waitTenant(a.TenantID), waitMailbox(mb.LocalUser))...)
+	}()
 	// One writer per destination mailbox, whichever migration or line
 	// copies into it: two at once would duplicate its mail.
 	if ok, err := tryLock(ctx, locks, mailboxLockKey(mb.LocalUser)); err != nil {
 		return err
 	} else if !ok {
 		log.Info("mailbox: another job holds this mailbox, waiting")
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitMailbox(mb.LocalUser))
 	}
 	if full, err := takeRemoteSlots(ctx, locks, remote); err != nil {
 		return err
 	} else if full != nil {
 		full.waitLog(log, host)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitRemote(full))
 	}
 	if ok, err := takeSlot(ctx, locks, tenantSlotKeys(a.TenantID, d.PerTenantLimit)); err != nil {
 		return err
 	} else if !ok {
 		log.Debug("mailbox: per-tenant limit reached, waiting", "limit", d.PerTenantLimit)
-		return river.JobSnooze(waitAgain(job, d.Poll))
+		return snoozeOn(ctx, job, d.Poll, waitTenant(a.TenantID))
 	}
 
 	mb, err = store.StartMailboxRun(ctx, d.Pool, a.TenantID, a.MailboxRunID)
@@ -205,18 +213,12 @@ type mailboxCopy struct {
 	w     *MailboxWorker
 	mb    store.MailboxRun
 	log   *slog.Logger
-	lang  i18n.Lang
 	scrub scrubber // the copy's passwords, out of every server text
 }
 
 func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) error {
 	d := c.w.d
 	mb := c.mb
-	tenant, err := store.GetTenant(ctx, d.Pool, mb.TenantID)
-	if err != nil {
-		return err
-	}
-	c.lang = i18n.Parse(tenant.Language)
 	m, err := store.GetMigration(ctx, d.Pool, mb.TenantID, mb.MigrationID)
 	if err != nil {
 		return err
@@ -227,18 +229,18 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	}
 	rep := newDBReporter(d, mb)
 	defer rep.close()
-	rep.logf(slog.LevelInfo, "attempt %d: %s → %s", mb.Attempts, line.RemoteUser, line.LocalUser)
+	rep.event(slog.LevelInfo, "log.run.attempt", mb.Attempts, line.RemoteUser, line.LocalUser)
 
 	tj, err := c.transferJob(m, line, rep)
 	if err != nil {
 		var l errLasting
 		if errors.As(err, &l) {
 			d.Metrics.MailboxFailure(l.cause)
-			return c.finish(ctx, store.MailboxFailed, rep, l.text)
+			return c.finish(ctx, store.MailboxFailed, rep, l.msg)
 		}
 		c.log.Error("mailbox: cannot prepare the copy", "error", err)
 		d.Metrics.MailboxFailure("internal")
-		return c.finish(ctx, store.MailboxFailed, rep, i18n.T(c.lang, "run.internal"))
+		return c.finish(ctx, store.MailboxFailed, rep, i18n.New("run.internal"))
 	}
 	sliceCtx, cancel := context.WithTimeout(ctx, d.MailboxSlice)
 	defer cancel()
@@ -274,35 +276,35 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	switch {
 	case err == nil:
 		status := store.MailboxCompleted
-		text := ""
+		var text i18n.Msg
 		if !res.Complete() {
 			status = store.MailboxCompletedWithErrors
-			text = i18n.T(c.lang, "run.some_failed", res.Failed+len(res.FailedFolders))
+			text = i18n.New("run.some_failed", res.Failed+len(res.FailedFolders))
 		}
 		return c.finish(ctx, status, rep, text)
 	case ctx.Err() == nil && stopped.Load():
 		// Stopped on request: the engine wrote its checkpoints; the
 		// mailbox ends cancelled with what it copied, and "Riprendi"
 		// goes on from there.
-		rep.logf(slog.LevelInfo, "%s", i18n.T(c.lang, "run.stopped"))
-		return c.finish(ctx, store.MailboxCancelled, rep, "")
+		rep.event(slog.LevelInfo, "run.stopped")
+		return c.finish(ctx, store.MailboxCancelled, rep, i18n.Msg{})
 	case ctx.Err() == nil && stopping.Load():
 		// The process is shutting down: the engine has written its
 		// checkpoints; write the progress and go on in a fresh attempt,
 		// here after a restart or in another worker.
-		rep.logf(slog.LevelInfo, "the worker is stopping: pausing, the copy will go on where it stopped")
+		rep.event(slog.LevelInfo, "log.run.worker_stopping")
 		rep.flush(context.WithoutCancel(ctx))
 		c.log.Info("mailbox: paused for shutdown")
 		return river.JobSnooze(time.Second)
 	case ctx.Err() == nil && sliceCtx.Err() != nil:
 		// The slice is over: go on in a fresh attempt, which resumes from
 		// the checkpoints and does not count as a failure.
-		rep.logf(slog.LevelInfo, "pausing after %s, going on shortly", d.MailboxSlice)
+		rep.event(slog.LevelInfo, "log.run.slice_pause", d.MailboxSlice)
 		rep.flush(context.WithoutCancel(ctx))
 		return river.JobSnooze(time.Second)
 	case ctx.Err() != nil:
 		// Shutdown, cancellation or River's timeout: River retries.
-		rep.logf(slog.LevelWarn, "interrupted, the copy will resume where it stopped")
+		rep.event(slog.LevelWarn, "log.run.interrupted")
 		rep.flush(context.WithoutCancel(ctx))
 		return ctx.Err()
 	}
@@ -313,11 +315,11 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	text, lasting := c.reason(err)
 	d.Metrics.MailboxFailure(failureCause(err))
 	if lasting || job.Attempt >= job.MaxAttempts {
-		rep.logf(slog.LevelError, "%s", text)
+		rep.logMsg(slog.LevelError, text)
 		return c.finish(ctx, store.MailboxFailed, rep, text)
 	}
 	next := c.w.NextRetry(job)
-	rep.logf(slog.LevelWarn, "%s — %s", text, i18n.T(c.lang, "run.retrying", job.Attempt, job.MaxAttempts-1, time.Until(next).Round(time.Second)))
+	rep.event(slog.LevelWarn, "log.run.retrying", text, job.Attempt, job.MaxAttempts-1, time.Until(next).Round(time.Second))
 	rep.flush(ctx)
 	if err := store.SetMailboxError(ctx, d.Pool, mb.TenantID, mb.ID, text); err != nil {
 		return err
@@ -370,7 +372,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 	switch {
 	case m.MasterUser != "":
 		if len(m.MasterPasswordEnc) == 0 {
-			return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
+			return transfer.Job{}, errLasting{i18n.New("run.password_gone"), "password_gone"}
 		}
 		pw, err := d.Box.Open(m.MasterPasswordEnc, MasterSecretAD(m.TenantID, m.MasterUser))
 		if err != nil {
@@ -389,14 +391,14 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		ts, err := d.tokenSource(context.Background(), m.TenantID, preset, line.RemoteHost, line.RemoteUser)
 		var nt errNoToken
 		if errors.As(err, &nt) {
-			return transfer.Job{}, errLasting{i18n.T(c.lang, nt.key, nt.args...), "oauth"}
+			return transfer.Job{}, errLasting{i18n.New(nt.key, nt.args...), "oauth"}
 		}
 		if err != nil {
 			return transfer.Job{}, err
 		}
 		src.TokenSource = ts
 	default:
-		return transfer.Job{}, errLasting{i18n.T(c.lang, "run.password_gone"), "password_gone"}
+		return transfer.Job{}, errLasting{i18n.New("run.password_gone"), "password_gone"}
 	}
 	d.noPlainText(preset, &src)
 	dst := d.Dest
@@ -407,7 +409,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Preset:         preset,
 		Source:         src,
 		Dest:           dst,
-		Checkpoints:    store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID},
+		Checkpoints:    rep.batchCheckpoints(store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID}),
 		Reporter:       rep,
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,
@@ -427,43 +429,43 @@ func (c *mailboxCopy) deadline() time.Time {
 	return c.mb.StartedAt.Add(c.w.d.MailboxBudget)
 }
 
-// reason is the customer's text for a failed attempt and whether retrying
+// reason is the customer's reason for a failed attempt and whether retrying
 // cannot help.
-func (c *mailboxCopy) reason(err error) (text string, lasting bool) {
+func (c *mailboxCopy) reason(err error) (text i18n.Msg, lasting bool) {
 	if errors.Is(err, transfer.ErrDestinationFull) {
-		return i18n.T(c.lang, "run.dest_full", c.mb.LocalUser), true
+		return i18n.New("run.dest_full", c.mb.LocalUser), true
 	}
 	if ce, ok := transfer.IsConnError(err); ok {
 		if ce.Side == transfer.SideDestination {
 			// Our own server: the operator fixes it, a retry goes on.
-			return i18n.T(c.lang, "run.dest_unavailable"), false
+			return i18n.New("run.dest_unavailable"), false
 		}
 		switch ce.Reason {
 		case transfer.ReasonAuth, transfer.ReasonForbidden, transfer.ReasonCertificate,
 			transfer.ReasonNoTLS, transfer.ReasonPlainRefuse:
-			return explainLogin(c.lang, ce, c.w.d.ForbidPlainLogin, c.scrub), true
+			return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), true
 		case transfer.ReasonOAuth:
 			// The provider answered with a refusal (consent revoked, …):
 			// lasting until the customer acts; unreachable: passing.
 			var oe *oauth.Error
-			return explainLogin(c.lang, ce, c.w.d.ForbidPlainLogin, c.scrub), errors.As(ce.Err, &oe) && oe.Err == nil
+			return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), errors.As(ce.Err, &oe) && oe.Err == nil
 		}
-		return explainLogin(c.lang, ce, c.w.d.ForbidPlainLogin, c.scrub), false
+		return explainLogin(ce, c.w.d.ForbidPlainLogin, c.scrub), false
 	}
 	var stall *transfer.StallError
 	if errors.As(err, &stall) {
-		return i18n.T(c.lang, "run.stalled", i18n.Bytes(c.lang, stall.MinRate), i18n.Duration(stall.Window)), false
+		return i18n.New("run.stalled", i18n.Size(stall.MinRate), stall.Window), false
 	}
 	if errors.Is(err, transfer.ErrTimeBudget) {
-		return i18n.T(c.lang, "run.time_budget", i18n.Duration(c.w.d.MailboxBudget)), true
+		return i18n.New("run.time_budget", c.w.d.MailboxBudget), true
 	}
 	var perr *transfer.PanicError
 	if errors.As(err, &perr) {
 		c.log.Error("mailbox: the copy engine panicked", "error", err, "stack", string(perr.Stack))
-		return i18n.T(c.lang, "run.internal"), false
+		return i18n.New("run.internal"), false
 	}
 	c.log.Warn("mailbox: copy failed", "error", err)
-	return i18n.T(c.lang, "run.interrupted"), false
+	return i18n.New("run.interrupted"), false
 }
 
 // failureCause is the reason label of a failed attempt in the metrics:
@@ -484,9 +486,9 @@ func failureCause(err error) string {
 
 // finish ends the mailbox run and, when it was the run's last mailbox,
 // the run (with its email job), in one transaction.
-func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, rep *dbReporter, text string) error {
+func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, rep *dbReporter, text i18n.Msg) error {
 	ctx = context.WithoutCancel(ctx)
-	rep.logf(slog.LevelInfo, "ended: %s", status)
+	rep.event(slog.LevelInfo, "log.run.ended", i18n.New("web.mailbox."+string(status)))
 	rep.flush(ctx)
 	return finishMailbox(ctx, c.w.d, c.mb, status, rep.counters(), text, c.log)
 }
@@ -494,7 +496,7 @@ func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, re
 // finishMailbox ends a mailbox run and, if it was the last of its run,
 // the run, in one transaction; ending the run enqueues its email and, for
 // the migration's last run, erases the passwords no longer needed.
-func finishMailbox(ctx context.Context, d Deps, mb store.MailboxRun, status store.MailboxStatus, counters store.MailboxCounters, text string, log *slog.Logger) error {
+func finishMailbox(ctx context.Context, d Deps, mb store.MailboxRun, status store.MailboxStatus, counters store.MailboxCounters, text i18n.Msg, log *slog.Logger) error {
 	ended := false
 	err := pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
 		err := store.FinishMailboxRun(ctx, tx, mb.TenantID, mb.ID, status, counters, text)

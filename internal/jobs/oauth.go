@@ -80,7 +80,7 @@ func (d Deps) tokenHostAllowed(p transfer.Preset, host string) bool {
 // oauthReason is the customer's reason for a failed login of a line, when
 // OAuth2 explains it (a refused grant, a token Exchange refused, a password
 // Office 365 no longer takes); "" otherwise.
-func (d Deps) oauthReason(l i18n.Lang, p transfer.Preset, e transfer.Endpoint, ce *transfer.ConnError) string {
+func (d Deps) oauthReason(p transfer.Preset, e transfer.Endpoint, ce *transfer.ConnError) i18n.Msg {
 	switch {
 	case ce.Reason == transfer.ReasonOAuth:
 		var oe *oauth.Error
@@ -90,19 +90,19 @@ func (d Deps) oauthReason(l i18n.Lang, p transfer.Preset, e transfer.Endpoint, c
 		}
 		switch step := oauth.MissingStep(ce.Err); {
 		case p == transfer.PresetGmail && step == oauth.StepConsent:
-			return i18n.T(l, "oauth.reason.google_delegation", e.User, d.OAuth.Google.ClientID)
+			return i18n.New("oauth.reason.google_delegation", e.User, d.OAuth.Google.ClientID)
 		case step == oauth.StepConsent:
-			return i18n.T(l, "oauth.reason.consent", detail)
+			return i18n.New("oauth.reason.consent", detail)
 		case step == oauth.StepTenant:
-			return i18n.T(l, "oauth.reason.tenant", detail)
+			return i18n.New("oauth.reason.tenant", detail)
 		}
-		return i18n.T(l, "oauth.reason.refused", ce.Detail)
+		return i18n.New("oauth.reason.refused", ce.Detail)
 	case ce.Reason == transfer.ReasonAuth && e.TokenSource != nil && p == transfer.PresetGmail:
-		return i18n.T(l, "oauth.reason.google_mailbox", e.User)
+		return i18n.New("oauth.reason.google_mailbox", e.User)
 	case ce.Reason == transfer.ReasonAuth && e.TokenSource != nil:
-		return i18n.T(l, "oauth.reason.mailbox", e.User)
+		return i18n.New("oauth.reason.mailbox", e.User)
 	case ce.Reason == transfer.ReasonAuth && ce.OAuthOffered && p == transfer.PresetOffice365:
-		return i18n.T(l, "oauth.reason.o365_password")
+		return i18n.New("oauth.reason.o365_password")
 	}
-	return ""
+	return i18n.Msg{}
 }

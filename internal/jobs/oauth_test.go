@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
@@ -180,7 +181,7 @@ func TestOffice365RunAfterConsentRevoked(t *testing.T) {
 	require.Equal(t, store.RunCompletedWithErrors, r1.Status)
 	mb := o.mailboxes(t, runs[0].ID)[local]
 	require.Equal(t, store.MailboxFailed, mb.Status)
-	require.Contains(t, mb.ErrorText, "nessun token OAuth2")
+	require.Contains(t, mb.Reason(i18n.Italian), "nessun token OAuth2")
 	require.Equal(t, 1, mb.Attempts, "a refused grant is not retried")
 }
 

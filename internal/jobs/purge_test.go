@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river/rivertest"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
@@ -41,7 +42,7 @@ func TestPurgeEndsStuckValidations(t *testing.T) {
 	got, err := store.GetMigration(f.ctx, f.pool, f.tenant.ID, stuck.ID)
 	require.NoError(t, err)
 	require.Equal(t, store.MigrationRed, got.Status)
-	require.Equal(t, "La verifica si è interrotta: carica di nuovo il CSV per ripeterla.", got.ErrorText)
+	require.Equal(t, "La verifica si è interrotta: carica di nuovo il CSV per ripeterla.", got.Reason(i18n.Italian))
 	var sealed int
 	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(remote_password_enc) FROM migration_lines WHERE migration_id = $1`, stuck.ID).Scan(&sealed))
 	require.Zero(t, sealed)

@@ -3,13 +3,16 @@ package jobs
 import (
 	"cmp"
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -42,6 +45,9 @@ type dbReporter struct {
 	counted transfer.Counters
 	// scrub takes the copy's secrets out of every text before it is stored.
 	scrub scrubber
+	// cp holds the engine's checkpoints until a flush writes them with the
+	// rest (nil: the engine writes its own).
+	cp *batchedCheckpoints
 
 	flushMu sync.Mutex
 	stop    chan struct{}
@@ -100,12 +106,11 @@ func (r *dbReporter) Log(e transfer.LogEntry) {
 	if r.written+len(r.logs) >= maxLogLines && e.Level < slog.LevelWarn {
 		if !r.capNoted {
 			r.capNoted = true
-			r.logs = append(r.logs, store.LogLine{At: time.Now(), Level: "warn",
-				Message: fmt.Sprintf("log longer than %d lines: from here on only warnings and errors are kept", maxLogLines)})
+			r.logs = append(r.logs, store.LogLine{At: time.Now(), Level: "warn", Event: i18n.New("log.run.capped", maxLogLines)})
 		}
 		return
 	}
-	r.logs = append(r.logs, store.LogLine{At: e.Time, Level: levelName(e.Level), Folder: e.Folder, Message: clip(r.scrub.text(e.Message), 4000)})
+	r.logs = append(r.logs, r.logLine(e))
 }
 
 // setScrubber sets the secrets taken out of the texts stored from now on.
@@ -147,9 +152,28 @@ func (r *dbReporter) result(res transfer.Result) {
 	r.count(res.Counters)
 }
 
-// logf adds a line of the worker's own to the log.
-func (r *dbReporter) logf(level slog.Level, format string, args ...any) {
-	r.Log(transfer.LogEntry{Time: time.Now(), Level: level, Message: fmt.Sprintf(format, args...)})
+// event adds a line of the worker's own to the log: key (of i18n's log
+// catalog) and args as i18n.New makes them.
+func (r *dbReporter) event(level slog.Level, key string, args ...any) {
+	r.logMsg(level, i18n.New(key, args...))
+}
+
+// logMsg adds a line of the worker's own, an event already made.
+func (r *dbReporter) logMsg(level slog.Level, m i18n.Msg) {
+	r.Log(transfer.LogEntry{Time: time.Now(), Level: level, Event: m})
+}
+
+// logLine is the stored line of e: its event, without the copy's secrets
+// in its texts. An entry without an event (none should come) keeps its
+// text, so no line is lost.
+func (r *dbReporter) logLine(e transfer.LogEntry) store.LogLine {
+	l := store.LogLine{At: e.Time, Level: levelName(e.Level), Folder: e.Folder}
+	if e.Event.IsZero() {
+		l.Message = clip(r.scrub.text(e.Message), 4000)
+		return l
+	}
+	l.Event = r.scrub.msg(e.Event, 1000)
+	return l
 }
 
 // counters are the mailbox run's counters now, earlier attempts included.
@@ -201,8 +225,11 @@ func (r *dbReporter) flush(ctx context.Context) {
 	}
 }
 
-// flushOnce writes what is pending once. What the database refused stays
-// pending, in order, for the next flush; the error is logged and returned.
+// flushOnce writes what is pending once, in one transaction: the skipped
+// messages, the log, the counters and the checkpoints the engine recorded
+// since the last flush (see batchedCheckpoints), so the counters never run
+// ahead of the checkpoints. What the database refused stays pending, in
+// order, for the next flush; the error is logged and returned.
 func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
@@ -211,44 +238,61 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.logs, r.skipped, r.dirty = nil, nil, false
 	c, folder := r.countersLocked(), r.last.Folder
 	r.mu.Unlock()
+	batch := r.cp.take()
+	if len(logs) == 0 && len(skipped) == 0 && !dirty && batch == nil {
+		return nil
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	tenant := r.mb.TenantID
-	var failed error
-	for i, s := range skipped {
-		if err := store.AddSkippedMessage(ctx, r.d.Pool, tenant, s); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store a skipped message, will retry", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
-			r.mu.Lock()
-			r.skipped = append(slices.Clone(skipped[i:]), r.skipped...)
-			r.mu.Unlock()
-			failed = err
-			break
-		}
+	write := func(batch store.CheckpointBatch) error {
+		return pgx.BeginFunc(ctx, r.d.Pool, func(tx pgx.Tx) error {
+			for _, s := range skipped {
+				if err := store.AddSkippedMessage(ctx, tx, tenant, s); err != nil {
+					return err
+				}
+			}
+			if len(logs) > 0 {
+				if err := store.AppendMailboxLogs(ctx, tx, tenant, r.mb.ID, logs); err != nil {
+					return err
+				}
+			}
+			if dirty {
+				if err := store.SetMailboxProgress(ctx, tx, tenant, r.mb.ID, c, folder); err != nil {
+					return err
+				}
+			}
+			if batch != nil {
+				return r.cp.db.With(tx).WriteBatch(ctx, batch)
+			}
+			return nil
+		})
 	}
-	if len(logs) > 0 {
-		if err := store.AppendMailboxLogs(ctx, r.d.Pool, tenant, r.mb.ID, logs); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store log lines, will retry", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
-			r.mu.Lock()
-			r.logs = append(logs, r.logs...)
-			r.mu.Unlock()
-			failed = err
-		} else {
-			r.mu.Lock()
-			r.written += len(logs)
-			r.mu.Unlock()
-		}
+	err := write(batch)
+	if errors.Is(err, store.ErrNotFound) && batch != nil {
+		// A record of a folder never reset: the engine's mistake, which
+		// must not hold the log and the counters back. Those messages are
+		// recognised at the destination by the next attempt.
+		r.d.Logger.Error("mailbox: checkpoints refused, dropped", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
+		r.cp.done(batch, true)
+		batch = nil
+		err = write(nil)
 	}
-	if dirty {
-		if err := store.SetMailboxProgress(ctx, r.d.Pool, tenant, r.mb.ID, c, folder); err != nil {
-			r.d.Logger.Warn("mailbox: cannot store progress", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
-			r.mu.Lock()
-			r.dirty = true
-			r.mu.Unlock()
-			failed = err
-		}
+	r.cp.done(batch, err == nil)
+	if err != nil {
+		r.d.Logger.Warn("mailbox: cannot store progress, log and checkpoints, will retry", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "lines", len(logs), "error", err)
+		r.mu.Lock()
+		r.skipped = append(slices.Clone(skipped), r.skipped...)
+		r.logs = append(logs, r.logs...)
+		r.dirty = r.dirty || dirty
+		r.mu.Unlock()
+		return err
 	}
-	return failed
+	r.mu.Lock()
+	r.written += len(logs)
+	r.mu.Unlock()
+	return nil
 }
 
 func levelName(l slog.Level) string {

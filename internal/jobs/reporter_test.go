@@ -45,9 +45,9 @@ func TestMailboxLogSurvivesRefusedWrites(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, skipped, 1, "the message over the limit is listed")
 	log := f.logText(t, a.ID)
-	for _, want := range []string{"attempt 1:", "connecting to the source", "INBOX.Clienti", "finished:", "ended: completed"} {
+	for _, want := range []string{"attempt 1:", "connecting to the source", "INBOX.Clienti", "finished:", "ended: Completed"} {
 		require.Contains(t, log, want)
 	}
-	require.Equal(t, 1, strings.Count(log, "ended: completed"), "written once:\n%s", log)
-	require.Contains(t, f.logs.String(), "cannot store log lines, will retry", "the operator's log says so")
+	require.Equal(t, 1, strings.Count(log, "ended: Completed"), "written once:\n%s", log)
+	require.Contains(t, f.logs.String(), "cannot store progress, log and checkpoints, will retry", "the operator's log says so")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
@@ -65,19 +66,33 @@ func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	})
 }
 
-// insertMailboxJobs inserts the jobs of the mailbox runs still to do.
+// insertMailboxJobs inserts the jobs of the mailbox runs still to do, in
+// one statement when ins can (River's InsertManyTx): a run of 200
+// mailboxes inserted them one round trip each before it started any.
 func insertMailboxJobs(ctx context.Context, tx pgx.Tx, ins Inserter, mbs []store.MailboxRun) (int, error) {
-	n := 0
+	var params []river.InsertManyParams
 	for _, mb := range mbs {
-		if mb.Status.Ended() {
-			continue
+		if !mb.Status.Ended() {
+			params = append(params, river.InsertManyParams{Args: MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID}})
 		}
-		if _, err := ins.InsertTx(ctx, tx, MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID}, nil); err != nil {
-			return n, fmt.Errorf("insert mailbox job: %w", err)
-		}
-		n++
 	}
-	return n, nil
+	if many, ok := ins.(manyInserter); ok && len(params) > 1 {
+		if _, err := many.InsertManyTx(ctx, tx, params); err != nil {
+			return 0, fmt.Errorf("insert mailbox jobs: %w", err)
+		}
+		return len(params), nil
+	}
+	for i, p := range params {
+		if _, err := ins.InsertTx(ctx, tx, p.Args, nil); err != nil {
+			return i, fmt.Errorf("insert mailbox job: %w", err)
+		}
+	}
+	return len(params), nil
+}
+
+// manyInserter is an Inserter that inserts many jobs in one statement.
+type manyInserter interface {
+	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
 // RetryFailedMailboxes puts the failed mailboxes of the tenant's ended run
@@ -190,12 +205,8 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		log := w.d.Logger.With("tenant_id", k.tenant, "migration_id", mb.MigrationID, "mailbox_run_id", k.id)
 		log.Warn("reconcile: mailbox run has no job left, ending it failed")
 		w.d.Metrics.MailboxFailure("gave_up")
-		tenant, err := store.GetTenant(ctx, w.d.Pool, k.tenant)
-		if err != nil {
-			return err
-		}
-		text := tr(tenant.Language, "run.gave_up")
-		if err := store.AppendMailboxLogs(ctx, w.d.Pool, k.tenant, k.id, []store.LogLine{{At: time.Now(), Level: "error", Message: text}}); err != nil {
+		text := i18n.New("run.gave_up")
+		if err := store.AppendMailboxLogs(ctx, w.d.Pool, k.tenant, k.id, []store.LogLine{{At: time.Now(), Level: "error", Event: text}}); err != nil {
 			return err
 		}
 		if err := finishMailbox(ctx, w.d, mb, store.MailboxFailed, mb.MailboxCounters, text, log); err != nil {
@@ -258,7 +269,7 @@ func (w *PurgePasswordsWorker) Work(ctx context.Context, job *river.Job[PurgePas
 		return err
 	}
 	for _, v := range stuck {
-		text := i18n.T(i18n.Parse(v.Language), "check.stuck")
+		text := i18n.New("check.stuck")
 		if ok, err := store.FailStuckValidation(ctx, w.d.Pool, v.TenantID, v.ID, text); err != nil {
 			return err
 		} else if ok {

@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/notify"
 	"github.com/trasloco/trasloco/internal/store"
@@ -113,7 +114,7 @@ func (f *fixture) waitRun(t *testing.T, runID int64, timeout time.Duration) stor
 		require.NoError(t, err)
 		var b strings.Builder
 		for _, mb := range mbs {
-			fmt.Fprintf(&b, "[%s %s %d/%d %q] ", mb.LocalUser, mb.Status, mb.Done, mb.Total, mb.ErrorText)
+			fmt.Fprintf(&b, "[%s %s %d/%d %q] ", mb.LocalUser, mb.Status, mb.Done, mb.Total, mb.Reason(i18n.Italian))
 		}
 		return r.Status == store.RunCompleted || r.Status == store.RunCompletedWithErrors, fmt.Sprintf("run %s; %s", r.Status, b.String())
 	})
@@ -194,7 +195,8 @@ func (f *fixture) logText(t *testing.T, mbID int64) string {
 	require.NoError(t, err)
 	var b strings.Builder
 	for _, l := range lines {
-		fmt.Fprintf(&b, "%s %s %s %s\n", l.At.Format(time.RFC3339), l.Level, l.Folder, l.Message)
+		// Both languages: the log is read in the reader's.
+		fmt.Fprintf(&b, "%s %s %s %s | %s\n", l.At.Format(time.RFC3339), l.Level, l.Folder, l.Text(i18n.Italian), l.Text(i18n.English))
 	}
 	return b.String()
 }
@@ -361,7 +363,7 @@ func TestRunFailuresPassingRetriedLastingReportedThenRetriedByHand(t *testing.T)
 
 	mbs := f.mailboxes(t, runs[0].ID)
 	require.Equal(t, store.MailboxFailed, mbs[anna].Status)
-	require.Contains(t, mbs[anna].ErrorText, "utente o password errati")
+	require.Contains(t, mbs[anna].Reason(i18n.Italian), "utente o password errati")
 	require.Equal(t, 1, mbs[anna].Attempts, "a wrong password is not retried")
 	require.Equal(t, store.MailboxCompleted, mbs[bob].Status)
 	require.Equal(t, 3, mbs[bob].Attempts, "two dropped connections, then the copy")
@@ -372,6 +374,13 @@ func TestRunFailuresPassingRetriedLastingReportedThenRetriedByHand(t *testing.T)
 	waitFor(t, 30*time.Second, "email", func() (bool, string) { return len(mailer.all()) == 1, "" })
 	rep := mailer.all()[0].report
 	require.Equal(t, "completed_with_errors", rep.Status)
+	// The email says why in the tenant's language, rendered from the
+	// stored code.
+	for _, o := range rep.Mailboxes {
+		if o.LocalUser == anna {
+			require.Contains(t, o.Error, "utente o password errati")
+		}
+	}
 	// The failed mailbox keeps its password for a retry, the other not.
 	lines, err := store.ListLines(f.ctx, f.pool, f.tenant.ID, m.ID)
 	require.NoError(t, err)
@@ -430,7 +439,7 @@ func TestDestinationFullEndsTheMailboxOthersGoOn(t *testing.T) {
 	f.waitRun(t, runs[0].ID, 2*time.Minute)
 	mbs := f.mailboxes(t, runs[0].ID)
 	require.Equal(t, store.MailboxFailed, mbs[anna].Status)
-	require.Contains(t, mbs[anna].ErrorText, "è piena")
+	require.Contains(t, mbs[anna].Reason(i18n.Italian), "è piena")
 	require.Equal(t, 1, mbs[anna].Attempts, "over quota is not retried")
 	require.Positive(t, mbs[anna].Copied, "what fitted was copied and counted")
 	require.Equal(t, store.MailboxCompleted, mbs[bob].Status)

@@ -3,6 +3,8 @@ package jobs
 import (
 	"encoding/base64"
 	"strings"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // redacted replaces a secret in a text.
@@ -85,3 +87,8 @@ type scrubbedError struct {
 
 func (e scrubbedError) Error() string { return e.msg }
 func (e scrubbedError) Unwrap() error { return e.err }
+
+// msg is m without the secrets in its texts, each cut to n bytes.
+func (s scrubber) msg(m i18n.Msg, n int) i18n.Msg {
+	return m.MapText(func(t string) string { return clip(s.text(t), n) })
+}

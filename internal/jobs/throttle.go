@@ -7,7 +7,6 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/transfer"
 )
@@ -77,9 +76,10 @@ func (c *mailboxCopy) throttled(ctx context.Context, te *transfer.ThrottledError
 	if _, err := d.backOff(ctx, c.mb.TenantID, c.mb.RemoteHost, c.mb.RemoteUser, wait); err != nil {
 		return err
 	}
+	d.Metrics.BackOff()
 	said := clip(c.scrub.text(te.Text), 200)
 	c.log.Info("mailbox: the source asks to slow down, backing off", "remote_host", c.mb.RemoteHost, "wait", wait, "server_said", said)
-	rep.logf(slog.LevelWarn, "%s", i18n.T(c.lang, "log.throttle.waiting", said, i18n.Duration(wait)))
+	rep.event(slog.LevelWarn, "log.throttle.waiting", said, wait)
 	rep.flush(context.WithoutCancel(ctx))
 	return river.JobSnooze(wait)
 }

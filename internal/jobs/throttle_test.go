@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
+	"github.com/trasloco/trasloco/internal/metrics"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
 )
@@ -77,6 +81,7 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	f.runDeps()
 	f.deps.ThrottleWait = time.Second
 	f.deps.ThrottleMax = 10 * time.Second
+	f.deps.Metrics = metrics.New(nil)
 	rc := f.client(t, 2)
 	u := f.user(t, "x", true)
 	srv := newThrottlingServer(t, u)
@@ -92,7 +97,7 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	mb := f.mailboxes(t, run.ID)[u]
 	log := f.logText(t, mb.ID)
 	require.Equal(t, store.MailboxCompleted, mb.Status, log)
-	require.Empty(t, mb.ErrorText)
+	require.Empty(t, mb.Reason(i18n.Italian))
 	require.Equal(t, 8, mb.Copied, "copied across the attempts: %d already there\n%s", mb.AlreadyThere, log)
 	require.Zero(t, mb.Failed, log)
 	require.Contains(t, log, "il vecchio server chiede di rallentare («Request is throttled. Suggested Backoff Time: 1500 milliseconds»): la casella aspetta 2 s")
@@ -104,10 +109,10 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	require.NoError(t, err)
 	var asked time.Time
 	for _, l := range lines {
-		if asked.IsZero() && strings.Contains(l.Message, "Suggested Backoff Time") {
+		if asked.IsZero() && strings.Contains(l.Text(i18n.English), "Suggested Backoff Time") {
 			asked = l.At
 		}
-		if !asked.IsZero() && strings.HasPrefix(l.Message, "attempt ") {
+		if !asked.IsZero() && l.Event.Code == "log.run.attempt" {
 			require.GreaterOrEqual(t, l.At.Sub(asked), 1400*time.Millisecond, "resumed before the suggested back-off")
 			break
 		}
@@ -122,6 +127,9 @@ func TestThrottledSourceBacksOffAndCompletes(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, lavoro, 2, "Lavoro once")
 	require.Empty(t, srv.Writes())
+	body, err := testutil.CollectAndFormat(f.deps.Metrics.Registry(), expfmt.TypeTextPlain, "trasloco_source_backoffs_total")
+	require.NoError(t, err)
+	require.Contains(t, string(body), "trasloco_source_backoffs_total 2\n", "both back-offs counted")
 }
 
 // An account backed off (its server asked another mailbox of it to slow

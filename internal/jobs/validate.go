@@ -73,19 +73,25 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrat
 		return err
 	} else if !free {
 		log.Debug("validate: per-tenant limit reached, waiting")
+		setWait(ctx, waitValidation(a.TenantID))
 		return river.JobSnooze(w.d.Poll)
 	}
 	locks, err := pgx.ConnectConfig(ctx, w.d.Pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("validate: connect for locks: %w", err)
 	}
-	defer releaseLocks(ctx, locks)
+	defer func() {
+		releaseLocks(ctx, locks)
+		wakeWaiting(ctx, w.d, ValidateMigrationArgs{}.Kind(), waitValidation(a.TenantID))
+	}()
 	if ok, err := takeSlot(ctx, locks, keys); err != nil {
 		return err
 	} else if !ok {
 		log.Debug("validate: per-tenant limit reached, waiting")
+		setWait(ctx, waitValidation(a.TenantID))
 		return river.JobSnooze(w.d.Poll)
 	}
+	noWait(ctx)
 
 	tenant, err := store.GetTenant(ctx, w.d.Pool, a.TenantID)
 	if err != nil {
@@ -97,12 +103,12 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateMigrat
 		return nil
 	}
 	v := &validation{
-		w: w, m: m, lang: i18n.Parse(tenant.Language),
+		w: w, m: m,
 		lastAttempt: job.Attempt >= job.MaxAttempts,
 	}
 	if err := v.prepare(); err != nil {
 		log.Error("validate: cannot prepare the checks", "error", err)
-		if serr := store.SetMigrationError(ctx, w.d.Pool, a.TenantID, a.MigrationID, i18n.T(v.lang, "check.internal")); serr != nil {
+		if serr := store.SetMigrationError(ctx, w.d.Pool, a.TenantID, a.MigrationID, i18n.New("check.internal")); serr != nil {
 			return serr
 		}
 		return river.JobCancel(err)
@@ -157,12 +163,8 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 			}
 		}
 		if len(lines) == 0 {
-			tenant, err := store.GetTenant(ctx, tx, a.TenantID)
-			if err != nil {
-				return fmt.Errorf("finish validation: %w", err)
-			}
 			log.Info("validate: no lines, red")
-			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.T(i18n.Parse(tenant.Language), "csv.file.empty"))
+			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.New("csv.file.empty"))
 		}
 		if failed > 0 {
 			log.Info("validate: red", "failed", failed, "lines", len(lines))
@@ -179,9 +181,8 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 			if err != nil {
 				return fmt.Errorf("finish validation: %w", err)
 			}
-			l := i18n.Parse(tenant.Language)
 			log.Info("validate: first run time has passed, red", "first_run_at", m.FirstRunAt)
-			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.T(l, "web.edit.time_passed_red", tenantTime(l, m.FirstRunAt, tenant.Timezone)))
+			return store.SetMigrationError(ctx, tx, a.TenantID, a.MigrationID, i18n.New("web.edit.time_passed_red", i18n.ZonedTime{T: m.FirstRunAt, Zone: tenant.Timezone}))
 		}
 		runs, err := Schedule(ctx, tx, ins, m)
 		if err != nil {
@@ -190,18 +191,6 @@ func (w *ValidateWorker) finish(ctx context.Context, a ValidateMigrationArgs, lo
 		log.Info("validate: scheduled", "lines", len(lines), "runs", len(runs))
 		return nil
 	})
-}
-
-// tenantTime shows t in the tenant's time zone the way the panel does.
-func tenantTime(l i18n.Lang, t time.Time, zone string) string {
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC
-	}
-	if l == i18n.English {
-		return t.In(loc).Format("2 Jan 2006 15:04 MST")
-	}
-	return t.In(loc).Format("02/01/2006 15:04 MST")
 }
 
 // Schedule marks a validating migration scheduled and creates its runs
@@ -225,7 +214,7 @@ func Schedule(ctx context.Context, tx pgx.Tx, ins Inserter, m store.Migration) (
 		if err != nil {
 			return nil, fmt.Errorf("schedule migration: %w", err)
 		}
-		res, err := ins.InsertTx(ctx, tx, RunArgs{TenantID: m.TenantID, RunID: r.ID}, &river.InsertOpts{ScheduledAt: at})
+		res, err := ins.InsertTx(ctx, tx, RunArgs{TenantID: m.TenantID, RunID: r.ID}, runInsertOpts(at))
 		if err != nil {
 			return nil, fmt.Errorf("schedule migration: insert run %d job: %w", r.RunNo, err)
 		}
@@ -238,11 +227,23 @@ func Schedule(ctx context.Context, tx pgx.Tx, ins Inserter, m store.Migration) (
 	return runs, nil
 }
 
+// runInsertOpts are the insert options of a run's job due at `at`. A run
+// due already is inserted available: River notifies the workers and one
+// starts it at once; with a ScheduledAt, even a past one, River inserts it
+// scheduled and it waits for River's scheduler, which makes due jobs
+// available every 5 s from the leader only (seen as 0.35–5.5 s before a
+// run due "now" started).
+func runInsertOpts(at time.Time) *river.InsertOpts {
+	if !at.After(time.Now()) {
+		return nil
+	}
+	return &river.InsertOpts{ScheduledAt: at}
+}
+
 // validation is one attempt at checking a migration's lines.
 type validation struct {
 	w           *ValidateWorker
 	m           store.Migration
-	lang        i18n.Lang
 	lastAttempt bool
 
 	preset         transfer.Preset
@@ -303,21 +304,12 @@ func (v *validation) checkAll(ctx context.Context, lines []store.Line) (retry bo
 			continue // refused for its format, or checked by an earlier attempt
 		}
 		wg.Go(func() {
-			for _, hs := range v.remoteSlots(l) {
-				select {
-				case hs <- struct{}{}:
-				case <-ctx.Done():
-					return
-				}
-				defer func() { <-hs }()
-			}
-			select {
-			case global <- struct{}{}:
-			case <-ctx.Done():
+			slots := &lineSlots{global: global, remote: v.remoteSlots(l)}
+			defer slots.release()
+			if slots.take(ctx, global) != nil {
 				return
 			}
-			defer func() { <-global }()
-			again, err := v.checkLine(ctx, l)
+			again, err := v.checkLine(ctx, l, slots)
 			mu.Lock()
 			defer mu.Unlock()
 			retry = retry || again
@@ -336,7 +328,7 @@ func (v *validation) checkAll(ctx context.Context, lines []store.Line) (retry bo
 // checkLine checks one line and stores its result. It stores nothing when
 // the job's ctx ends, and returns retry when our destination server did
 // not answer (unless this is the last attempt).
-func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, err error) {
+func (v *validation) checkLine(ctx context.Context, l store.Line, slots *lineSlots) (retry bool, err error) {
 	d := v.w.d
 	log := d.Logger.With("tenant_id", v.m.TenantID, "migration_id", v.m.ID, "line_no", l.LineNo, "remote_host", l.RemoteHost)
 	status, err := currentStatus(ctx, d, v.m.TenantID, v.m.ID)
@@ -347,9 +339,9 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		return false, err // disabled meanwhile: no more lines checked
 	}
 	fail := func(key string, args ...any) (bool, error) {
-		text := i18n.T(v.lang, "csv.line", l.LineNo, i18n.T(v.lang, key, args...))
+		reason := i18n.New("csv.line", l.LineNo, i18n.New(key, args...))
 		log.Info("validate: line failed", "reason", key)
-		return false, v.store(ctx, l, store.LineResult{Status: store.LineFailed, ErrorText: text})
+		return false, v.store(ctx, l, store.LineResult{Status: store.LineFailed, Error: reason})
 	}
 
 	// (a) The local mailbox's domain is the tenant's.
@@ -388,6 +380,11 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		return fail("check.dest_unavailable", l.LocalUser)
 	}
 
+	// The old server's part, under its host's cap (see lineSlots).
+	if err := slots.toRemote(ctx); err != nil {
+		return false, err
+	}
+
 	// (c) The remote host is allowed: its port, and not our own server,
 	// before anything is dialled (the guard checks the address actually
 	// dialled again).
@@ -421,7 +418,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 		ts, err := d.tokenSource(ctx, v.m.TenantID, v.preset, l.RemoteHost, l.RemoteUser)
 		var nt errNoToken
 		if errors.As(err, &nt) {
-			return fail("check.failed", i18n.T(v.lang, nt.key, nt.args...))
+			return fail("check.failed", i18n.New(nt.key, nt.args...))
 		}
 		if err != nil {
 			return false, err
@@ -480,10 +477,10 @@ func (v *validation) checkLine(ctx context.Context, l store.Line) (retry bool, e
 				return true, nil // checked again at the next attempt
 			}
 		}
-		if why := d.oauthReason(v.lang, v.preset, remote, ce); why != "" {
+		if why := d.oauthReason(v.preset, remote, ce); !why.IsZero() {
 			return fail("check.failed", why)
 		}
-		return fail("check.failed", explainLogin(v.lang, ce, d.ForbidPlainLogin, sc))
+		return fail("check.failed", explainLogin(ce, d.ForbidPlainLogin, sc))
 	}
 	r := store.LineResult{Status: store.LineOK}
 	if d.PinRemoteAddr {
@@ -578,11 +575,11 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// reasonText is the customer's reason for a failed remote login
+// reasonMsg is the customer's reason for a failed remote login
 // (plainForbidden: the operator forbids plain-text logins). Refused,
 // timed out and unreachable are one reason: told apart, they would map
 // the network behind an address.
-func reasonText(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool) string {
+func reasonMsg(ce *transfer.ConnError, plainForbidden bool) i18n.Msg {
 	key := "check.reason." + strings.ReplaceAll(string(ce.Reason), "-", "_")
 	if ce.Reason == transfer.ReasonNoTLS && plainForbidden {
 		key = "check.reason.no_starttls_forbidden"
@@ -595,7 +592,7 @@ func reasonText(l i18n.Lang, ce *transfer.ConnError, plainForbidden bool) string
 		key = "check.reason.protocol"
 	}
 	if ce.Reason == transfer.ReasonAuth {
-		return i18n.T(l, key)
+		return i18n.New(key)
 	}
-	return i18n.T(l, key, ce.Addr)
+	return i18n.New(key, ce.Addr)
 }

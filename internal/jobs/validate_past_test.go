@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -30,8 +31,8 @@ func TestValidateFirstRunPassed(t *testing.T) {
 	require.Zero(t, got.FailedCount, "the lines passed")
 	rome, err := time.LoadLocation("Europe/Rome")
 	require.NoError(t, err)
-	require.Contains(t, got.ErrorText, first.In(rome).Format("02/01/2006 15:04"))
-	require.Contains(t, got.ErrorText, "non è partita")
+	require.Contains(t, got.Reason(i18n.Italian), first.In(rome).Format("02/01/2006 15:04"))
+	require.Contains(t, got.Reason(i18n.Italian), "non è partita")
 	runs, err := store.ListRuns(f.ctx, f.pool, f.tenant.ID, m.ID)
 	require.NoError(t, err)
 	require.Empty(t, runs)

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trasloco/trasloco/internal/csvimport"
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/netguard"
 	"github.com/trasloco/trasloco/internal/secret"
@@ -150,7 +151,7 @@ func (f *fixture) migration(t *testing.T, csv string, o migrationOpts) store.Mig
 		nm.Lines = append(nm.Lines, nl)
 	}
 	for _, p := range res.Problems {
-		nm.Lines = append(nm.Lines, store.NewLine{LineNo: p.Line, Status: store.LineFailed, ErrorText: p.Message("it")})
+		nm.Lines = append(nm.Lines, store.NewLine{LineNo: p.Line, Status: store.LineFailed, Error: p.Msg()})
 	}
 	m, err := store.CreateMigration(f.ctx, f.pool, f.tenant.ID, nm)
 	require.NoError(t, err)
@@ -171,12 +172,20 @@ func (f *fixture) work(t *testing.T, m store.Migration) *rivertest.WorkResult {
 
 func (f *fixture) lineErrors(t *testing.T, m store.Migration) map[int]string {
 	t.Helper()
+	return f.lineErrorsIn(t, m, i18n.Italian)
+}
+
+// lineErrorsIn are the reasons of m's refused lines, read in lang.
+func (f *fixture) lineErrorsIn(t *testing.T, m store.Migration, lang i18n.Lang) map[int]string {
+	t.Helper()
 	lines, err := store.ListLines(f.ctx, f.pool, f.tenant.ID, m.ID)
 	require.NoError(t, err)
 	out := map[int]string{}
 	for _, l := range lines {
 		if l.Status == store.LineFailed {
-			out[l.LineNo] = l.ErrorText
+			require.Empty(t, l.ErrorText, "a reason is stored as a code, not a sentence")
+			require.NotEmpty(t, l.Error.Code)
+			out[l.LineNo] = l.Reason(lang)
 		}
 	}
 	return out
@@ -326,6 +335,9 @@ func TestValidateBadLines(t *testing.T) {
 	}
 }
 
+// TestValidateEnglish: a line's reason is stored once, as a code, and
+// reads in the reader's language whatever the tenant's: the same row in
+// English and in Italian.
 func TestValidateEnglish(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -335,7 +347,10 @@ func TestValidateEnglish(t *testing.T) {
 	f.work(t, m)
 	require.Equal(t, map[int]string{
 		1: "Line 1: migration test failed — wrong user or password, or IMAP access not enabled",
-	}, f.lineErrors(t, m))
+	}, f.lineErrorsIn(t, m, i18n.English))
+	require.Equal(t, map[int]string{
+		1: "Riga 1: test di migrazione fallito — utente o password errati, oppure accesso IMAP non abilitato",
+	}, f.lineErrorsIn(t, m, i18n.Italian))
 }
 
 func TestValidateForbiddenAndCertificate(t *testing.T) {

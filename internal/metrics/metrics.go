@@ -43,6 +43,7 @@ type Metrics struct {
 	bytesCopied      prometheus.Counter
 	failures         *prometheus.CounterVec
 	validationLogins *prometheus.CounterVec
+	backOffs         prometheus.Counter
 }
 
 // New registers trasloco's metrics, with the Go runtime's and the
@@ -77,9 +78,13 @@ func New(reg *prometheus.Registry) *Metrics {
 			Namespace: Namespace, Name: "validation_logins_total",
 			Help: "Test logins of the CSV validation, by side (destination, remote) and result (ok, or the failure's reason).",
 		}, []string{"side", "result"}),
+		backOffs: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "source_backoffs_total",
+			Help: "Mailbox copies paused because the old server asked to slow down (throttling): the account backs off, the copy goes on later.",
+		}),
 	}
 	reg.MustRegister(
-		m.mailboxesStarted, m.mailboxesEnded, m.messagesCopied, m.bytesCopied, m.failures, m.validationLogins,
+		m.mailboxesStarted, m.mailboxesEnded, m.messagesCopied, m.bytesCopied, m.failures, m.validationLogins, m.backOffs,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -154,6 +159,14 @@ func (m *Metrics) MailboxFailure(reason string) {
 		return
 	}
 	m.failures.WithLabelValues(reason).Inc()
+}
+
+// BackOff counts a copy paused because its old server throttled it.
+func (m *Metrics) BackOff() {
+	if m == nil {
+		return
+	}
+	m.backOffs.Inc()
 }
 
 // ValidationLogin counts a test login of the validation: side is

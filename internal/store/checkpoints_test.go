@@ -54,3 +54,57 @@ func TestCheckpointsRoundTripAndTenantScope(t *testing.T) {
 	require.Empty(t, st.Messages)
 	require.Equal(t, uint32(78), st.UIDValidity)
 }
+
+func TestCheckpointsWriteBatchIsOneTransaction(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	m := f.newMigration(t, f.acme.ID, line(1, "anna@acme.test"))
+	lines, err := store.ListLines(f.ctx, f.db, f.acme.ID, m.ID)
+	require.NoError(t, err)
+	cp := store.Checkpoints{DB: f.db, TenantID: f.acme.ID, LineID: lines[0].ID}
+	require.NoError(t, cp.ResetFolder(f.ctx, "Old", transfer.FolderState{UIDValidity: 1, DestFolder: "Old"}))
+	require.NoError(t, cp.RecordMessages(f.ctx, "Old", map[uint32]transfer.Copied{1: {DestUID: 1}, 2: {DestUID: 2}}))
+
+	// Three folders in one batch: a new one, one reset (its records go),
+	// one only recorded.
+	require.NoError(t, cp.ResetFolder(f.ctx, "Kept", transfer.FolderState{UIDValidity: 3, DestFolder: "Kept"}))
+	require.NoError(t, cp.WriteBatch(f.ctx, store.CheckpointBatch{
+		"INBOX": {Reset: &transfer.FolderState{UIDValidity: 7, DestFolder: "INBOX", DestUIDValidity: 70},
+			Records: map[uint32]transfer.Copied{5: {DestUID: 50, Flags: []string{`\Seen`}}}},
+		"Old":  {Reset: &transfer.FolderState{UIDValidity: 2, DestFolder: "Old"}, Records: map[uint32]transfer.Copied{9: {DestUID: 90}}},
+		"Kept": {Records: map[uint32]transfer.Copied{4: {DestUID: 40}}},
+	}))
+	folders, err := cp.LoadFolders(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]transfer.FolderState{
+		"INBOX": {UIDValidity: 7, DestFolder: "INBOX", DestUIDValidity: 70},
+		"Old":   {UIDValidity: 2, DestFolder: "Old"},
+		"Kept":  {UIDValidity: 3, DestFolder: "Kept"},
+	}, folders)
+	for folder, want := range map[string]map[uint32]transfer.Copied{
+		"INBOX": {5: {DestUID: 50, Flags: []string{`\Seen`}}},
+		"Old":   {9: {DestUID: 90, Flags: []string{}}},
+		"Kept":  {4: {DestUID: 40, Flags: []string{}}},
+	} {
+		got, err := cp.LoadRecords(f.ctx, folder)
+		require.NoError(t, err)
+		require.Equal(t, want, got, folder)
+	}
+
+	// A record of a folder never reset refuses the whole batch.
+	err = cp.WriteBatch(f.ctx, store.CheckpointBatch{
+		"Kept":  {Records: map[uint32]transfer.Copied{6: {DestUID: 60}}},
+		"Never": {Records: map[uint32]transfer.Copied{1: {DestUID: 1}}},
+	})
+	require.ErrorIs(t, err, store.ErrNotFound)
+	got, err := cp.LoadRecords(f.ctx, "Kept")
+	require.NoError(t, err)
+	require.Len(t, got, 1, "nothing of a refused batch is written")
+
+	// Another tenant writes nothing and reads nothing.
+	other := store.Checkpoints{DB: f.db, TenantID: f.beta.ID, LineID: lines[0].ID}
+	require.ErrorIs(t, other.WriteBatch(f.ctx, store.CheckpointBatch{"X": {Reset: &transfer.FolderState{UIDValidity: 1}}}), store.ErrNotFound)
+	fs, err := other.LoadFolders(f.ctx)
+	require.NoError(t, err)
+	require.Empty(t, fs)
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // MailboxStatus is where one mailbox is in one run.
@@ -52,7 +54,8 @@ type MailboxRun struct {
 	Status   MailboxStatus
 	MailboxCounters
 	CurrentFolder string
-	ErrorText     string // user-facing reason of a failure
+	Error         i18n.Msg // why it failed (or its last attempt did): see Reason
+	ErrorText     string   // that reason as stored before codes; "" for a newer one
 	Attempts      int
 	StartedAt     *time.Time
 	EndedAt       *time.Time
@@ -84,15 +87,20 @@ const mailboxRunFrom = ` FROM mailbox_runs b
 
 const mailboxRunColumns = `b.id, b.run_id, b.line_id, b.tenant_id, b.status, b.folders, b.found, b.copied,
 	b.already_there, b.too_large, b.excluded_folders, b.failed, b.flags_updated, b.bytes, b.done, b.total, b.gone,
-	COALESCE(b.current_folder, ''), COALESCE(b.error_text, ''), b.attempts, b.started_at, b.ended_at, b.updated_at,
+	COALESCE(b.current_folder, ''), COALESCE(b.error_text, ''), COALESCE(b.error_code, ''), b.error_args, b.attempts, b.started_at, b.ended_at, b.updated_at,
 	r.migration_id, r.run_no, l.line_no, l.local_user, l.remote_host, l.remote_user`
 
 func scanMailboxRun(row pgx.Row) (MailboxRun, error) {
 	var m MailboxRun
+	var args []byte
 	err := row.Scan(&m.ID, &m.RunID, &m.LineID, &m.TenantID, &m.Status, &m.Folders, &m.Found, &m.Copied,
 		&m.AlreadyThere, &m.TooLarge, &m.ExcludedFolders, &m.Failed, &m.FlagsUpdated, &m.Bytes, &m.Done, &m.Total, &m.Gone,
-		&m.CurrentFolder, &m.ErrorText, &m.Attempts, &m.StartedAt, &m.EndedAt, &m.UpdatedAt,
+		&m.CurrentFolder, &m.ErrorText, &m.Error.Code, &args, &m.Attempts, &m.StartedAt, &m.EndedAt, &m.UpdatedAt,
 		&m.MigrationID, &m.RunNo, &m.LineNo, &m.LocalUser, &m.RemoteHost, &m.RemoteUser)
+	if err != nil {
+		return m, err
+	}
+	m.Error, err = reasonOf(m.Error.Code, args)
 	return m, err
 }
 
@@ -179,7 +187,7 @@ func OtherRunOfLine(ctx context.Context, db DBTX, tenantID int64, m MailboxRun) 
 func StartMailboxRun(ctx context.Context, db DBTX, tenantID, id int64) (MailboxRun, error) {
 	tag, err := db.Exec(ctx, `
 		UPDATE mailbox_runs SET status = 'running', started_at = COALESCE(started_at, now()),
-			attempts = attempts + 1, error_text = NULL, updated_at = now()
+			attempts = attempts + 1, error_text = NULL, error_code = NULL, error_args = NULL, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'running')`, tenantID, id)
 	if err != nil {
 		return MailboxRun{}, fmt.Errorf("start mailbox run: %w", err)
@@ -210,9 +218,10 @@ func SetMailboxProgress(ctx context.Context, db DBTX, tenantID, id int64, c Mail
 
 // SetMailboxError records the reason of a failed attempt on a mailbox run
 // that is still going to be retried (it stays running; the panel shows it).
-func SetMailboxError(ctx context.Context, db DBTX, tenantID, id int64, text string) error {
-	_, err := db.Exec(ctx, `UPDATE mailbox_runs SET error_text = NULLIF($3, ''), updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tenantID, id, text)
+func SetMailboxError(ctx context.Context, db DBTX, tenantID, id int64, reason i18n.Msg) error {
+	code, args := reasonSQL(reason)
+	_, err := db.Exec(ctx, `UPDATE mailbox_runs SET error_text = NULL, error_code = $3, error_args = $4::jsonb, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id, code, args)
 	if err != nil {
 		return fmt.Errorf("set mailbox error: %w", err)
 	}
@@ -223,18 +232,19 @@ func SetMailboxError(ctx context.Context, db DBTX, tenantID, id int64, text stri
 // status, counters and, for a failure, the user-facing reason. It returns
 // ErrWrongState when the mailbox run had ended already, so the caller can
 // tell that it did not end it.
-func FinishMailboxRun(ctx context.Context, db DBTX, tenantID, id int64, to MailboxStatus, c MailboxCounters, errText string) error {
+func FinishMailboxRun(ctx context.Context, db DBTX, tenantID, id int64, to MailboxStatus, c MailboxCounters, reason i18n.Msg) error {
 	if !to.Ended() {
 		return fmt.Errorf("finish mailbox run: %w", invalidf("status %s is not final", to))
 	}
+	code, args := reasonSQL(reason)
 	tag, err := db.Exec(ctx, `
 		UPDATE mailbox_runs SET status = $3, folders = $4, found = $5, copied = $6, already_there = $7,
 			too_large = $8, excluded_folders = $9, failed = $10, flags_updated = $11, bytes = $12,
-			done = $13, total = $14, current_folder = NULL, error_text = NULLIF($15, ''), gone = $16,
+			done = $13, total = $14, current_folder = NULL, error_text = NULL, error_code = $15, error_args = $17::jsonb, gone = $16,
 			started_at = COALESCE(started_at, now()), ended_at = now(), updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'running')`,
 		tenantID, id, to, c.Folders, c.Found, c.Copied, c.AlreadyThere, c.TooLarge, c.ExcludedFolders, c.Failed,
-		c.FlagsUpdated, c.Bytes, c.Done, c.Total, errText, c.Gone)
+		c.FlagsUpdated, c.Bytes, c.Done, c.Total, code, c.Gone, args)
 	if err != nil {
 		return fmt.Errorf("finish mailbox run: %w", err)
 	}
@@ -363,7 +373,7 @@ func ReopenFailedMailboxes(ctx context.Context, tx pgx.Tx, tenantID, runID int64
 		return nil, fmt.Errorf("reopen failed mailboxes: run is %s: %w", r.Status, ErrWrongState)
 	}
 	rows, err := tx.Query(ctx, `
-		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, started_at = NULL, ended_at = NULL, attempts = 0, updated_at = now()
+		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, error_code = NULL, error_args = NULL, started_at = NULL, ended_at = NULL, attempts = 0, updated_at = now()
 		FROM migration_lines l
 		WHERE b.tenant_id = $1 AND b.run_id = $2 AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0)
 			AND l.id = b.line_id AND l.tenant_id = b.tenant_id

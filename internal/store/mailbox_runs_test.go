@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -81,19 +82,19 @@ func TestMailboxRunLifecycle(t *testing.T) {
 	require.Equal(t, "INBOX", got.CurrentFolder)
 
 	// One mailbox still to go: the run does not end.
-	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxCompleted, store.MailboxCounters{Copied: 10, Gone: 2, Done: 10, Total: 10}, ""))
+	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxCompleted, store.MailboxCounters{Copied: 10, Gone: 2, Done: 10, Total: 10}, i18n.Msg{}))
 	got, err = store.GetMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID)
 	require.NoError(t, err)
 	require.Equal(t, 2, got.Gone, "the final counters")
 	ended, _ := f.endRunIfDone(t, f.acme.ID)
 	require.False(t, ended)
 	// Ending a mailbox twice is refused, so only one caller goes on.
-	err = store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxFailed, store.MailboxCounters{}, "late")
+	err = store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxFailed, store.MailboxCounters{}, i18n.New("log.text", "late"))
 	require.ErrorIs(t, err, store.ErrWrongState)
 	_, err = store.StartMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID)
 	require.ErrorIs(t, err, store.ErrWrongState)
 
-	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, marco.ID, store.MailboxFailed, store.MailboxCounters{}, "utente o password errati"))
+	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, marco.ID, store.MailboxFailed, store.MailboxCounters{}, i18n.New("log.text", "utente o password errati")))
 	ended, last := f.endRunIfDone(t, f.acme.ID)
 	require.True(t, ended)
 	require.True(t, last)
@@ -128,7 +129,7 @@ func TestMailboxRunLifecycle(t *testing.T) {
 	require.Nil(t, r.EndedAt)
 
 	// The stale-password purge erases what a long-ended migration kept.
-	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, marco.ID, store.MailboxFailed, store.MailboxCounters{}, "still wrong"))
+	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, marco.ID, store.MailboxFailed, store.MailboxCounters{}, i18n.New("log.text", "still wrong")))
 	ended, _ = f.endRunIfDone(t, f.acme.ID)
 	require.True(t, ended)
 	n, err := store.PurgeStalePasswords(f.ctx, f.db, time.Now().Add(-time.Hour))
@@ -176,11 +177,11 @@ func TestMailboxRunsTenantIsolation(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrNotFound)
 	_, err = store.StartMailboxRun(f.ctx, f.db, b, anna.ID)
 	require.ErrorIs(t, err, store.ErrNotFound)
-	require.ErrorIs(t, store.FinishMailboxRun(f.ctx, f.db, b, anna.ID, store.MailboxFailed, store.MailboxCounters{}, "x"), store.ErrNotFound)
+	require.ErrorIs(t, store.FinishMailboxRun(f.ctx, f.db, b, anna.ID, store.MailboxFailed, store.MailboxCounters{}, i18n.New("log.text", "x")), store.ErrNotFound)
 	require.ErrorIs(t, store.AppendMailboxLogs(f.ctx, f.db, b, anna.ID, []store.LogLine{{At: time.Now(), Level: "info", Message: "x"}}), store.ErrNotFound)
 	require.ErrorIs(t, store.AddSkippedMessage(f.ctx, f.db, b, store.SkippedMessage{MailboxRunID: anna.ID, Folder: "x", UID: 1}), store.ErrNotFound)
 	require.NoError(t, store.SetMailboxProgress(f.ctx, f.db, b, anna.ID, store.MailboxCounters{Copied: 99}, "x"))
-	require.NoError(t, store.SetMailboxError(f.ctx, f.db, b, anna.ID, "x"))
+	require.NoError(t, store.SetMailboxError(f.ctx, f.db, b, anna.ID, i18n.New("log.text", "x")))
 	for _, list := range []func() (int, error){
 		func() (int, error) { l, err := store.ListRunMailboxes(f.ctx, f.db, b, f.run.ID); return len(l), err },
 		func() (int, error) {
@@ -215,7 +216,7 @@ func TestMailboxRunsTenantIsolation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.MailboxPending, got.Status)
 	require.Zero(t, got.Copied)
-	require.Empty(t, got.ErrorText)
+	require.Empty(t, got.Reason(i18n.Italian))
 	lines, err := store.ListLines(f.ctx, f.db, f.acme.ID, f.m.ID)
 	require.NoError(t, err)
 	for _, l := range lines {
@@ -238,9 +239,9 @@ func TestMailboxWithFailedMessagesIsRetryable(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID, store.MailboxCompletedWithErrors,
-		store.MailboxCounters{Found: 6, Copied: 5, Failed: 1, Done: 6, Total: 6}, "1 messaggio non copiato"))
+		store.MailboxCounters{Found: 6, Copied: 5, Failed: 1, Done: 6, Total: 6}, i18n.New("run.some_failed", 1)))
 	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, marco.ID, store.MailboxCompleted,
-		store.MailboxCounters{Found: 6, Copied: 5, TooLarge: 1, Done: 5, Total: 5}, ""))
+		store.MailboxCounters{Found: 6, Copied: 5, TooLarge: 1, Done: 5, Total: 5}, i18n.Msg{}))
 	ended, _ := f.endRunIfDone(t, f.acme.ID)
 	require.True(t, ended)
 	got, err := store.GetMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID)

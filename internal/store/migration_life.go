@@ -100,11 +100,11 @@ func SetMigrationSettings(ctx context.Context, db DBTX, tenantID, id int64, st M
 func Revalidate(ctx context.Context, db DBTX, tenantID, id int64) error {
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			UPDATE migration_lines SET status = 'pending', error_text = NULL, pinned_addr = NULL, validated_at = NULL
+			UPDATE migration_lines SET status = 'pending', error_text = NULL, error_code = NULL, error_args = NULL, pinned_addr = NULL, validated_at = NULL
 			WHERE tenant_id = $1 AND migration_id = $2 AND NOT refused`, tenantID, id); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE migrations SET status = 'validating', error_text = NULL, updated_at = now()
+		tag, err := tx.Exec(ctx, `UPDATE migrations SET status = 'validating', error_text = NULL, error_code = NULL, error_args = NULL, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 		if err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // LineStatus is the validation result of a CSV line.
@@ -31,7 +33,8 @@ type Line struct {
 	RemotePasswordEnc []byte // sealed by internal/secret; nil when empty or erased
 	PinnedAddr        string // ip:port validation reached; "" when not pinned
 	Status            LineStatus
-	ErrorText         string // user-facing reason of a failure
+	Error             i18n.Msg // why it was refused: see Reason
+	ErrorText         string   // that reason as stored before codes; "" for a newer one
 	ValidatedAt       *time.Time
 	Preview           []byte // JSON of what the test measured (transfer.Preview); nil when not measured
 }
@@ -45,16 +48,21 @@ type NewLine struct {
 	RemoteUser        string
 	RemotePasswordEnc []byte
 	Status            LineStatus
-	ErrorText         string
+	Error             i18n.Msg // why it is refused, for LineFailed
 }
 
 const lineColumns = `l.id, l.migration_id, l.tenant_id, l.line_no, l.local_user, l.remote_host, l.remote_user,
-	l.remote_password_enc, COALESCE(l.pinned_addr, ''), l.status, COALESCE(l.error_text, ''), l.validated_at, l.preview`
+	l.remote_password_enc, COALESCE(l.pinned_addr, ''), l.status, COALESCE(l.error_text, ''), COALESCE(l.error_code, ''), l.error_args, l.validated_at, l.preview`
 
 func scanLine(row pgx.Row) (Line, error) {
 	var l Line
+	var args []byte
 	err := row.Scan(&l.ID, &l.MigrationID, &l.TenantID, &l.LineNo, &l.LocalUser, &l.RemoteHost, &l.RemoteUser,
-		&l.RemotePasswordEnc, &l.PinnedAddr, &l.Status, &l.ErrorText, &l.ValidatedAt, &l.Preview)
+		&l.RemotePasswordEnc, &l.PinnedAddr, &l.Status, &l.ErrorText, &l.Error.Code, &args, &l.ValidatedAt, &l.Preview)
+	if err != nil {
+		return l, err
+	}
+	l.Error, err = reasonOf(l.Error.Code, args)
 	return l, err
 }
 
@@ -62,7 +70,8 @@ func scanLine(row pgx.Row) (Line, error) {
 func insertLines(ctx context.Context, tx pgx.Tx, tenantID, migrationID int64, lines []NewLine) error {
 	n := len(lines)
 	lineNos := make([]int32, n)
-	locals, hosts, users, statuses, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	locals, hosts, users, statuses := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	codes, args := make([]*string, n), make([]*string, n)
 	pws := make([][]byte, n)
 	for i, l := range lines {
 		if l.Status == "" {
@@ -71,18 +80,26 @@ func insertLines(ctx context.Context, tx pgx.Tx, tenantID, migrationID int64, li
 		if l.Status != LinePending && l.Status != LineFailed {
 			return invalidf("line %d: new line status %q", l.LineNo, l.Status)
 		}
-		lineNos[i], locals[i], hosts[i], users[i], pws[i], statuses[i], errs[i] =
-			int32(l.LineNo), l.LocalUser, l.RemoteHost, l.RemoteUser, l.RemotePasswordEnc, string(l.Status), l.ErrorText
+		lineNos[i], locals[i], hosts[i], users[i], pws[i], statuses[i] =
+			int32(l.LineNo), l.LocalUser, l.RemoteHost, l.RemoteUser, l.RemotePasswordEnc, string(l.Status)
+		if c, a := reasonSQL(l.Error); c != nil {
+			cs := c.(string)
+			codes[i] = &cs
+			if a != nil {
+				as := a.(string)
+				args[i] = &as
+			}
+		}
 	}
 	if n > 0 {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO migration_lines (migration_id, tenant_id, line_no, local_user, remote_host, remote_user,
-				remote_password_enc, status, error_text, validated_at, refused)
-			SELECT $1, $2, u.line_no, u.local_user, u.remote_host, u.remote_user, u.pw, u.status, NULLIF(u.error_text, ''),
+				remote_password_enc, status, error_code, error_args, validated_at, refused)
+			SELECT $1, $2, u.line_no, u.local_user, u.remote_host, u.remote_user, u.pw, u.status, u.error_code, u.error_args::jsonb,
 				CASE WHEN u.status = 'failed' THEN now() END, u.status = 'failed'
-			FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[])
-				AS u(line_no, local_user, remote_host, remote_user, pw, status, error_text)`,
-			migrationID, tenantID, lineNos, locals, hosts, users, pws, statuses, errs)
+			FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[], $10::text[])
+				AS u(line_no, local_user, remote_host, remote_user, pw, status, error_code, error_args)`,
+			migrationID, tenantID, lineNos, locals, hosts, users, pws, statuses, codes, args)
 		if err != nil {
 			if c, ok := uniqueViolation(err); ok && c == "migration_lines_migration_id_line_no_key" {
 				return invalidf("two lines share a line number")
@@ -135,7 +152,7 @@ func GetLine(ctx context.Context, db DBTX, tenantID, id int64) (Line, error) {
 // LineResult is the outcome of checking one line.
 type LineResult struct {
 	Status     LineStatus // LineOK or LineFailed
-	ErrorText  string     // user-facing, for LineFailed
+	Error      i18n.Msg   // why it is refused, for LineFailed
 	PinnedAddr string     // ip:port reached, for LineOK
 	Preview    []byte     // JSON of what the test measured, for LineOK; nil when not measured
 }
@@ -147,10 +164,11 @@ func SetLineResult(ctx context.Context, db DBTX, tenantID, lineID int64, r LineR
 	if r.Status != LineOK && r.Status != LineFailed {
 		return fmt.Errorf("set line result: %w", invalidf("status %q", r.Status))
 	}
+	code, args := reasonSQL(r.Error)
 	var migrationID int64
 	err := db.QueryRow(ctx, `
 		WITH l AS (
-			UPDATE migration_lines SET status = $3, error_text = NULLIF($4, ''), pinned_addr = NULLIF($5, ''), preview = $6::jsonb, validated_at = now()
+			UPDATE migration_lines SET status = $3, error_text = NULL, error_code = $4, error_args = $7::jsonb, pinned_addr = NULLIF($5, ''), preview = $6::jsonb, validated_at = now()
 			WHERE tenant_id = $1 AND id = $2 AND status = 'pending'
 			RETURNING migration_id
 		)
@@ -158,7 +176,7 @@ func SetLineResult(ctx context.Context, db DBTX, tenantID, lineID int64, r LineR
 			failed_count = failed_count + CASE WHEN $3 = 'failed' THEN 1 ELSE 0 END,
 			updated_at = now()
 		FROM l WHERE m.tenant_id = $1 AND m.id = l.migration_id
-		RETURNING m.id`, tenantID, lineID, r.Status, r.ErrorText, r.PinnedAddr, r.Preview).Scan(&migrationID)
+		RETURNING m.id`, tenantID, lineID, r.Status, code, r.PinnedAddr, r.Preview, args).Scan(&migrationID)
 	if err == nil {
 		return nil
 	}
@@ -185,7 +203,7 @@ func ReplaceLines(ctx context.Context, db DBTX, tenantID, migrationID int64, lin
 		if _, err := tx.Exec(ctx, `DELETE FROM migration_lines WHERE tenant_id = $1 AND migration_id = $2`, tenantID, migrationID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE migrations SET status = 'validating', error_text = NULL WHERE tenant_id = $1 AND id = $2`, tenantID, migrationID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE migrations SET status = 'validating', error_text = NULL, error_code = NULL, error_args = NULL WHERE tenant_id = $1 AND id = $2`, tenantID, migrationID); err != nil {
 			return err
 		}
 		return insertLines(ctx, tx, tenantID, migrationID, lines)

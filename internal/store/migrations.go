@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // MigrationStatus is where a migration is in its life.
@@ -38,7 +40,8 @@ type Migration struct {
 	MasterPasswordEnc []byte // sealed by internal/secret; nil when none or erased
 	FirstRunAt        time.Time
 	SecondRunAt       *time.Time // nil: no second run
-	ErrorText         string     // a problem with the upload as a whole, shown when red
+	Error             i18n.Msg   // a problem with the upload as a whole, shown when red: see Reason
+	ErrorText         string     // that problem as stored before codes; "" for a newer one
 	LineCount         int
 	ValidatedCount    int // lines checked so far
 	FailedCount       int // lines that failed
@@ -57,21 +60,32 @@ type NewMigration struct {
 	MasterPasswordEnc []byte
 	FirstRunAt        time.Time
 	SecondRunAt       *time.Time
-	ErrorText         string
-	CreatedBy         int64 // user id; 0 when unknown
+	Error             i18n.Msg // a problem with the file as a whole (the migration is then red)
+	CreatedBy         int64    // user id; 0 when unknown
 	Lines             []NewLine
 }
 
 const migrationColumns = `m.id, m.tenant_id, m.name, m.preset, m.status, m.insecure_tls, COALESCE(m.master_user, ''),
-	m.master_password_enc, m.first_run_at, m.second_run_at, COALESCE(m.error_text, ''), m.line_count,
+	m.master_password_enc, m.first_run_at, m.second_run_at, COALESCE(m.error_text, ''), COALESCE(m.error_code, ''), m.error_args, m.line_count,
 	m.validated_count, m.failed_count, COALESCE(m.created_by, 0), m.created_at, m.updated_at`
 
 func scanMigration(row pgx.Row) (Migration, error) {
 	var m Migration
-	err := row.Scan(&m.ID, &m.TenantID, &m.Name, &m.Preset, &m.Status, &m.InsecureTLS, &m.MasterUser,
-		&m.MasterPasswordEnc, &m.FirstRunAt, &m.SecondRunAt, &m.ErrorText, &m.LineCount,
-		&m.ValidatedCount, &m.FailedCount, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt)
+	err := scanMigrationInto(row, &m)
 	return m, err
+}
+
+// scanMigrationInto scans migrationColumns into m, then extra columns.
+func scanMigrationInto(row pgx.Row, m *Migration, extra ...any) error {
+	var args []byte
+	err := row.Scan(append([]any{&m.ID, &m.TenantID, &m.Name, &m.Preset, &m.Status, &m.InsecureTLS, &m.MasterUser,
+		&m.MasterPasswordEnc, &m.FirstRunAt, &m.SecondRunAt, &m.ErrorText, &m.Error.Code, &args, &m.LineCount,
+		&m.ValidatedCount, &m.FailedCount, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt}, extra...)...)
+	if err != nil {
+		return err
+	}
+	m.Error, err = reasonOf(m.Error.Code, args)
+	return err
 }
 
 func checkSchedule(first time.Time, second *time.Time) error {
@@ -100,15 +114,16 @@ func CreateMigration(ctx context.Context, db DBTX, tenantID int64, nm NewMigrati
 		nm.Status = MigrationValidating
 	}
 	var m Migration
+	code, args := reasonSQL(nm.Error)
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		var id int64
 		err := tx.QueryRow(ctx, `
 			INSERT INTO migrations (tenant_id, name, preset, status, insecure_tls, master_user, master_password_enc,
-				first_run_at, second_run_at, error_text, created_by)
-			VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, $9, NULLIF($10, ''), NULLIF($11, 0::bigint))
+				first_run_at, second_run_at, error_code, error_args, created_by)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, $9, $10, $12::jsonb, NULLIF($11, 0::bigint))
 			RETURNING id`,
 			tenantID, strings.TrimSpace(nm.Name), nm.Preset, nm.Status, nm.InsecureTLS, nm.MasterUser, nm.MasterPasswordEnc,
-			nm.FirstRunAt, nm.SecondRunAt, nm.ErrorText, nm.CreatedBy).Scan(&id)
+			nm.FirstRunAt, nm.SecondRunAt, code, nm.CreatedBy, args).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -180,9 +195,10 @@ func SetMigrationStatus(ctx context.Context, db DBTX, tenantID, id int64, to Mig
 
 // SetMigrationError records a problem with the upload as a whole and turns
 // the migration red, erasing its lines' passwords (see EraseLinePasswords).
-func SetMigrationError(ctx context.Context, db DBTX, tenantID, id int64, text string) error {
-	tag, err := db.Exec(ctx, `UPDATE migrations SET status = 'red', error_text = NULLIF($3, ''), updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tenantID, id, text)
+func SetMigrationError(ctx context.Context, db DBTX, tenantID, id int64, reason i18n.Msg) error {
+	code, args := reasonSQL(reason)
+	tag, err := db.Exec(ctx, `UPDATE migrations SET status = 'red', error_text = NULL, error_code = $3, error_args = $4::jsonb, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id, code, args)
 	if err != nil {
 		return fmt.Errorf("set migration error: %w", err)
 	}
@@ -299,10 +315,7 @@ func ListAllMigrations(ctx context.Context, db DBTX) ([]TenantMigration, error) 
 	}
 	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantMigration, error) {
 		var tm TenantMigration
-		m := &tm.Migration
-		err := r.Scan(&m.ID, &m.TenantID, &m.Name, &m.Preset, &m.Status, &m.InsecureTLS, &m.MasterUser,
-			&m.MasterPasswordEnc, &m.FirstRunAt, &m.SecondRunAt, &m.ErrorText, &m.LineCount,
-			&m.ValidatedCount, &m.FailedCount, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt, &tm.TenantName)
+		err := scanMigrationInto(r, &tm.Migration, &tm.TenantName)
 		return tm, err
 	})
 	if err != nil {
@@ -366,13 +379,14 @@ func StuckValidations(ctx context.Context, db DBTX, before time.Time) ([]StuckVa
 }
 
 // FailStuckValidation turns a migration that is still validating red
-// with text, erasing its lines' passwords; false when it no longer
+// with reason, erasing its lines' passwords; false when it no longer
 // validates.
-func FailStuckValidation(ctx context.Context, db DBTX, tenantID, id int64, text string) (bool, error) {
+func FailStuckValidation(ctx context.Context, db DBTX, tenantID, id int64, reason i18n.Msg) (bool, error) {
 	var done bool
+	code, args := reasonSQL(reason)
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE migrations SET status = 'red', error_text = $3, updated_at = now()
-			WHERE tenant_id = $1 AND id = $2 AND status = 'validating'`, tenantID, id, text)
+		tag, err := tx.Exec(ctx, `UPDATE migrations SET status = 'red', error_text = NULL, error_code = $3, error_args = $4::jsonb, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2 AND status = 'validating'`, tenantID, id, code, args)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}

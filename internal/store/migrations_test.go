@@ -6,13 +6,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
 func TestCreateAndGetMigration(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	failed := store.NewLine{LineNo: 3, Status: store.LineFailed, ErrorText: "Riga 3: formato non valido"}
+	failed := store.NewLine{LineNo: 3, Status: store.LineFailed, Error: i18n.New("log.text", "Riga 3: formato non valido")}
 	m := f.newMigration(t, f.acme.ID, line(1, "anna@acme.test"), line(2, "bob@acme.test"), failed)
 
 	require.Equal(t, store.MigrationValidating, m.Status)
@@ -33,13 +34,13 @@ func TestCreateAndGetMigration(t *testing.T) {
 	require.Equal(t, []byte{1, 2, 3}, lines[0].RemotePasswordEnc)
 	require.Equal(t, store.LinePending, lines[0].Status)
 	require.Equal(t, store.LineFailed, lines[2].Status)
-	require.Equal(t, "Riga 3: formato non valido", lines[2].ErrorText)
+	require.Equal(t, "Riga 3: formato non valido", lines[2].Reason(i18n.Italian))
 	require.NotNil(t, lines[2].ValidatedAt)
 
 	// Results counted once.
 	require.NoError(t, store.SetLineResult(f.ctx, f.db, f.acme.ID, lines[0].ID, store.LineResult{Status: store.LineOK, PinnedAddr: "192.0.2.7:993"}))
 	require.ErrorIs(t, store.SetLineResult(f.ctx, f.db, f.acme.ID, lines[0].ID, store.LineResult{Status: store.LineOK}), store.ErrWrongState)
-	require.NoError(t, store.SetLineResult(f.ctx, f.db, f.acme.ID, lines[1].ID, store.LineResult{Status: store.LineFailed, ErrorText: "Riga 2: utente o password errati"}))
+	require.NoError(t, store.SetLineResult(f.ctx, f.db, f.acme.ID, lines[1].ID, store.LineResult{Status: store.LineFailed, Error: i18n.New("log.text", "Riga 2: utente o password errati")}))
 	got, err = store.GetMigration(f.ctx, f.db, f.acme.ID, m.ID)
 	require.NoError(t, err)
 	require.Equal(t, 3, got.ValidatedCount)
@@ -157,12 +158,12 @@ func TestReplaceLinesAndErasePasswords(t *testing.T) {
 
 	// Only a red migration takes a corrected CSV.
 	require.ErrorIs(t, store.ReplaceLines(f.ctx, f.db, f.acme.ID, m.ID, nil), store.ErrWrongState)
-	require.NoError(t, store.SetMigrationError(f.ctx, f.db, f.acme.ID, m.ID, "il file non è testo"))
+	require.NoError(t, store.SetMigrationError(f.ctx, f.db, f.acme.ID, m.ID, i18n.New("log.text", "il file non è testo")))
 	require.NoError(t, store.ReplaceLines(f.ctx, f.db, f.acme.ID, m.ID, []store.NewLine{line(1, "carla@acme.test")}))
 	got, err := store.GetMigration(f.ctx, f.db, f.acme.ID, m.ID)
 	require.NoError(t, err)
 	require.Equal(t, store.MigrationValidating, got.Status)
-	require.Empty(t, got.ErrorText)
+	require.Empty(t, got.Reason(i18n.Italian))
 	require.Equal(t, 1, got.LineCount)
 	require.Zero(t, got.ValidatedCount)
 	lines, err := store.ListLines(f.ctx, f.db, f.acme.ID, m.ID)
@@ -201,7 +202,7 @@ func TestTenantIsolation(t *testing.T) {
 	_, err = store.GetLine(f.ctx, f.db, b, lines[0].ID)
 	require.ErrorIs(t, err, store.ErrNotFound)
 	require.ErrorIs(t, store.SetMigrationStatus(f.ctx, f.db, b, m.ID, store.MigrationCancelled), store.ErrNotFound)
-	require.ErrorIs(t, store.SetMigrationError(f.ctx, f.db, b, m.ID, "x"), store.ErrNotFound)
+	require.ErrorIs(t, store.SetMigrationError(f.ctx, f.db, b, m.ID, i18n.New("log.text", "x")), store.ErrNotFound)
 	_, err = store.CancelMigration(f.ctx, f.db, b, m.ID)
 	require.ErrorIs(t, err, store.ErrNotFound)
 	require.ErrorIs(t, store.ReplaceLines(f.ctx, f.db, b, m.ID, []store.NewLine{line(1, "evil@beta.test")}), store.ErrNotFound)

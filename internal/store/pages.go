@@ -129,10 +129,7 @@ func listMigrationsPage(ctx context.Context, db DBTX, f MigrationFilter) (Migrat
 	}
 	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantMigration, error) {
 		var tm TenantMigration
-		m := &tm.Migration
-		err := r.Scan(&m.ID, &m.TenantID, &m.Name, &m.Preset, &m.Status, &m.InsecureTLS, &m.MasterUser,
-			&m.MasterPasswordEnc, &m.FirstRunAt, &m.SecondRunAt, &m.ErrorText, &m.LineCount,
-			&m.ValidatedCount, &m.FailedCount, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt, &tm.TenantName)
+		err := scanMigrationInto(r, &tm.Migration, &tm.TenantName)
 		return tm, err
 	})
 	if err != nil {
@@ -153,8 +150,8 @@ type MigrationKey struct {
 // FailedReasons returns, for each of the given migrations, the reasons of
 // its first perLine failed lines in line order, in one query whatever the
 // number of migrations. Each key is looked up within its own tenant.
-func FailedReasons(ctx context.Context, db DBTX, keys []MigrationKey, perMigration int) (map[int64][]string, error) {
-	out := make(map[int64][]string, len(keys))
+func FailedReasons(ctx context.Context, db DBTX, keys []MigrationKey, perMigration int) (map[int64][]StoredReason, error) {
+	out := make(map[int64][]StoredReason, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
@@ -163,10 +160,11 @@ func FailedReasons(ctx context.Context, db DBTX, keys []MigrationKey, perMigrati
 		tenants[i], ids[i] = k.TenantID, k.ID
 	}
 	rows, err := db.Query(ctx, `
-		SELECT k.id, e.error_text FROM unnest($1::bigint[], $2::bigint[]) AS k(tenant_id, id)
+		SELECT k.id, COALESCE(e.error_text, ''), COALESCE(e.error_code, ''), e.error_args FROM unnest($1::bigint[], $2::bigint[]) AS k(tenant_id, id)
 		CROSS JOIN LATERAL (
-			SELECT l.error_text FROM migration_lines l
-			WHERE l.tenant_id = k.tenant_id AND l.migration_id = k.id AND l.status = 'failed' AND l.error_text IS NOT NULL
+			SELECT l.error_text, l.error_code, l.error_args FROM migration_lines l
+			WHERE l.tenant_id = k.tenant_id AND l.migration_id = k.id AND l.status = 'failed'
+				AND (l.error_text IS NOT NULL OR l.error_code IS NOT NULL)
 			ORDER BY l.line_no LIMIT $3) e`, tenants, ids, perMigration)
 	if err != nil {
 		return nil, fmt.Errorf("failed reasons: %w", err)
@@ -174,11 +172,18 @@ func FailedReasons(ctx context.Context, db DBTX, keys []MigrationKey, perMigrati
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var text string
-		if err := rows.Scan(&id, &text); err != nil {
+		var r StoredReason
+		var code string
+		var args []byte
+		if err := rows.Scan(&id, &r.Text, &code, &args); err != nil {
 			return nil, fmt.Errorf("failed reasons: %w", err)
 		}
-		out[id] = append(out[id], text)
+		m, err := reasonOf(code, args)
+		if err != nil {
+			return nil, fmt.Errorf("failed reasons: %w", err)
+		}
+		r.Msg = m
+		out[id] = append(out[id], r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("failed reasons: %w", err)

@@ -117,7 +117,7 @@ func ReopenStoppedRun(ctx context.Context, tx pgx.Tx, tenantID, migrationID int6
 		return nil, fmt.Errorf("reopen stopped run: no stopped run: %w", ErrWrongState)
 	}
 	rows, err := tx.Query(ctx, `
-		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, ended_at = NULL, attempts = 0, updated_at = now()
+		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, error_code = NULL, error_args = NULL, ended_at = NULL, attempts = 0, updated_at = now()
 		FROM migration_lines l
 		WHERE b.tenant_id = $1 AND b.run_id = $2 AND b.status = 'cancelled'
 			AND l.id = b.line_id AND l.tenant_id = b.tenant_id

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 	"github.com/trasloco/trasloco/internal/testenv"
 )
@@ -83,14 +84,14 @@ func TestStopCollidesWithTheLastMailboxEnding(t *testing.T) {
 	t.Parallel()
 	f := setupRun(t)
 	anna, marco := f.boxes[0], f.boxes[1]
-	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, marco.ID, store.MailboxCompleted, store.MailboxCounters{Done: 3, Total: 3, Copied: 3}, ""))
+	require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, marco.ID, store.MailboxCompleted, store.MailboxCounters{Done: 3, Total: 3, Copied: 3}, i18n.Msg{}))
 	_, err := store.StartMailboxRun(f.ctx, f.db, f.acme.ID, anna.ID)
 	require.NoError(t, err)
 
 	worker, err := f.db.Begin(f.ctx)
 	require.NoError(t, err)
 	defer func() { _ = worker.Rollback(f.ctx) }()
-	require.NoError(t, store.FinishMailboxRun(f.ctx, worker, f.acme.ID, anna.ID, store.MailboxCompleted, store.MailboxCounters{Done: 5, Total: 5, Copied: 5}, ""))
+	require.NoError(t, store.FinishMailboxRun(f.ctx, worker, f.acme.ID, anna.ID, store.MailboxCompleted, store.MailboxCounters{Done: 5, Total: 5, Copied: 5}, i18n.Msg{}))
 	_, err = store.LockRun(f.ctx, worker, f.acme.ID, f.run.ID)
 	require.NoError(t, err)
 
@@ -148,7 +149,7 @@ func TestStopCollidesWithAMailboxStarting(t *testing.T) {
 
 	// The worker sees the stop and ends its mailbox cancelled: the run ends.
 	require.NoError(t, pgx.BeginFunc(f.ctx, f.db, func(tx pgx.Tx) error {
-		if err := store.FinishMailboxRun(f.ctx, tx, f.acme.ID, anna.ID, store.MailboxCancelled, store.MailboxCounters{Done: 1, Total: 5, Copied: 1}, ""); err != nil {
+		if err := store.FinishMailboxRun(f.ctx, tx, f.acme.ID, anna.ID, store.MailboxCancelled, store.MailboxCounters{Done: 1, Total: 5, Copied: 1}, i18n.Msg{}); err != nil {
 			return err
 		}
 		_, _, _, err := store.EndRunIfDone(f.ctx, tx, f.acme.ID, f.run.ID)

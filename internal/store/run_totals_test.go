@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -109,7 +110,7 @@ func TestRunTotalsCountersUnderConcurrentWorkers(t *testing.T) {
 				}
 				c.Done, c.Copied, c.AlreadyThere, c.TooLarge = 20+i, 15+i, 3, 1
 				return pgx.BeginFunc(f.ctx, f.db, func(tx pgx.Tx) error {
-					if err := store.FinishMailboxRun(f.ctx, tx, f.acme.ID, b.ID, st, c, "reason"); err != nil {
+					if err := store.FinishMailboxRun(f.ctx, tx, f.acme.ID, b.ID, st, c, i18n.New("log.text", "reason")); err != nil {
 						return err
 					}
 					_, _, _, err := store.EndRunIfDone(f.ctx, tx, f.acme.ID, run.ID)
@@ -154,7 +155,7 @@ func TestRunTotalsCountersUnderConcurrentWorkers(t *testing.T) {
 	require.Equal(t, n/2, tot.Ended)
 	require.Nil(t, tot.LastEndedAt)
 	for _, b := range again {
-		require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, b.ID, store.MailboxCompleted, store.MailboxCounters{Done: 7, Total: 7, Copied: 7}, ""))
+		require.NoError(t, store.FinishMailboxRun(f.ctx, f.db, f.acme.ID, b.ID, store.MailboxCompleted, store.MailboxCounters{Done: 7, Total: 7, Copied: 7}, i18n.Msg{}))
 	}
 	requireTotalsEqualSum(t, f, f.acme.ID, m.ID)
 

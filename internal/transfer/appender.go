@@ -119,7 +119,7 @@ func (r *runner) appendLoop(ctx context.Context, p FolderPlan, a appender, alone
 	case err == nil:
 		return nil
 	case errors.As(err, &ierr) && ierr.Type == imap.StatusResponseTypeNo && isOverQuota(ierr):
-		r.t.logf(slog.LevelError, p.Source, "the destination mailbox is full: %s", ierr.Text)
+		r.t.event(slog.LevelError, p.Source, "log.conn.destination_full", ierr.Text)
 		return ErrDestinationFull
 	case errors.As(err, &ierr) && ierr.Code == imap.ResponseCodeTryCreate:
 		return errFolderGone{folder: p.Dest, text: ierr.Text}

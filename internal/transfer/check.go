@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // CheckResult is what a test login found.
@@ -31,7 +33,7 @@ type CheckResult struct {
 // failures.
 func Check(ctx context.Context, p Preset, e Endpoint, to Timeouts, list bool) (*CheckResult, error) {
 	res := &CheckResult{}
-	s, err := dial(ctx, SideSource, p, e, to, func(n string) { res.Notes = append(res.Notes, n) })
+	s, err := dial(ctx, SideSource, p, e, to, func(n i18n.Msg) { res.Notes = append(res.Notes, n.Text(i18n.English)) })
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +94,7 @@ type Preview struct {
 // (DefaultMaxMessageSize when 0). The source is only EXAMINEd: nothing
 // there changes. Errors are *ConnError for connection and login failures.
 func CheckPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSize int64) (*Preview, error) {
-	s, err := dial(ctx, SideSource, p, e, to, func(string) {})
+	s, err := dial(ctx, SideSource, p, e, to, func(i18n.Msg) {})
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +108,7 @@ func CheckPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSiz
 // succeeded but the measure did not.
 func CheckWithPreview(ctx context.Context, p Preset, e Endpoint, to Timeouts, maxSize int64) (res *CheckResult, pv *Preview, previewErr, err error) {
 	res = &CheckResult{}
-	s, err := dial(ctx, SideSource, p, e, to, func(n string) { res.Notes = append(res.Notes, n) })
+	s, err := dial(ctx, SideSource, p, e, to, func(n i18n.Msg) { res.Notes = append(res.Notes, n.Text(i18n.English)) })
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // MasterForm says how a master user logs in on behalf of a user.
@@ -274,7 +276,7 @@ func (s *session) Close() {
 
 // dial connects and logs in. notes receives remarks worth logging (never a
 // password).
-func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, notes func(string)) (*session, error) {
+func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, notes func(i18n.Msg)) (*session, error) {
 	to = to.withDefaults()
 	t, err := e.target(side, p)
 	if err != nil {
@@ -283,7 +285,7 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 	s, err := dialMode(ctx, t, e, to)
 	if err != nil && t.mode == TLSOpportunistic {
 		if ce, ok := IsConnError(err); ok && ce.Reason == ReasonNoTLS {
-			notes("the server does not offer STARTTLS: connecting without encryption, as Standard-no-SSL allows")
+			notes(i18n.New("log.conn.no_starttls"))
 			plain := t
 			plain.mode = TLSNone
 			s, err = dialMode(ctx, plain, e, to)
@@ -293,7 +295,7 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 		return nil, err
 	}
 	if s.unverifiedTLS {
-		notes("the server's certificate could not be verified; accepted because " + acceptedBecause(t.mode, e))
+		notes(acceptedBecause(t.mode, e))
 	}
 	if e, err = e.withToken(ctx, side, t.addr); err != nil {
 		s.c.Close()
@@ -315,11 +317,11 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 	return s, nil
 }
 
-func acceptedBecause(mode TLSMode, e Endpoint) string {
+func acceptedBecause(mode TLSMode, e Endpoint) i18n.Msg {
 	if mode == TLSOpportunistic {
-		return "Standard-no-SSL was chosen"
+		return i18n.New("log.conn.unverified_no_ssl")
 	}
-	return "certificate verification was turned off"
+	return i18n.New("log.conn.unverified_off")
 }
 
 // dialMode connects to t in t's TLS mode and waits for the greeting.

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // conns are the connections of one Run: the source (read-only), the
@@ -14,8 +16,8 @@ import (
 // all of them append through go-imap when there are no pipes), and the
 // pipelined appenders.
 type conns struct {
-	job  *Job
-	logf func(level slog.Level, folder, format string, args ...any)
+	job   *Job
+	event func(level slog.Level, folder, key string, args ...any)
 
 	src  *source
 	dsts []*session
@@ -54,13 +56,13 @@ func (c *conns) closeAll() {
 func (c *conns) connect(ctx context.Context) error {
 	c.closeAll()
 	c.runCtx = ctx
-	s, err := dial(ctx, SideSource, c.job.Preset, c.job.Source, c.job.Timeouts, func(s string) { c.logf(slog.LevelWarn, "", "source: %s", s) })
+	s, err := dial(ctx, SideSource, c.job.Preset, c.job.Source, c.job.Timeouts, func(n i18n.Msg) { c.event(slog.LevelWarn, "", "log.conn.source_note", n) })
 	if err != nil {
 		return err
 	}
 	c.src = &source{s: s}
 	c.meter.attach(s.cut)
-	d, err := dial(ctx, SideDestination, PresetStandardSSL, c.job.Dest, c.job.Timeouts, func(s string) { c.logf(slog.LevelWarn, "", "destination: %s", s) })
+	d, err := dial(ctx, SideDestination, PresetStandardSSL, c.job.Dest, c.job.Timeouts, func(n i18n.Msg) { c.event(slog.LevelWarn, "", "log.conn.dest_note", n) })
 	if err != nil {
 		return err
 	}
@@ -75,7 +77,7 @@ func (c *conns) reopenSource() error {
 		c.src.Close()
 		c.src = nil
 	}
-	s, err := dial(c.runCtx, SideSource, c.job.Preset, c.job.Source, c.job.Timeouts, func(string) {})
+	s, err := dial(c.runCtx, SideSource, c.job.Preset, c.job.Source, c.job.Timeouts, func(i18n.Msg) {})
 	if err != nil {
 		return err
 	}
@@ -87,9 +89,9 @@ func (c *conns) reopenSource() error {
 // moreDests opens up to n destination connections; failures only mean fewer.
 func (c *conns) moreDests(ctx context.Context, n int) {
 	for len(c.dsts) < n {
-		d, err := dial(ctx, SideDestination, PresetStandardSSL, c.job.Dest, c.job.Timeouts, func(string) {})
+		d, err := dial(ctx, SideDestination, PresetStandardSSL, c.job.Dest, c.job.Timeouts, func(i18n.Msg) {})
 		if err != nil {
-			c.logf(slog.LevelDebug, "", "extra destination connection refused (%v): going on with %d", err, len(c.dsts))
+			c.event(slog.LevelDebug, "", "log.conn.extra_dest_refused", err, len(c.dsts))
 			return
 		}
 		c.dsts = append(c.dsts, d)
@@ -110,7 +112,7 @@ func (c *conns) openPipes(ctx context.Context) bool {
 			if errors.Is(err, errNoLiteralPlus) {
 				c.noPipes = true
 			}
-			c.logf(slog.LevelDebug, "", "pipelined destination connection not opened (%v): going on with %d", err, len(c.pipes))
+			c.event(slog.LevelDebug, "", "log.conn.pipe_not_opened", err, len(c.pipes))
 			break
 		}
 		c.pipes = append(c.pipes, pc)

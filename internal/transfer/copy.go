@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -43,7 +42,7 @@ func Run(ctx context.Context, job Job) (res Result, err error) {
 	t := &tally{rep: job.Reporter}
 	r := &runner{job: job, t: t, dstFolders: map[string]bool{}, copiedNow: map[string]map[uint32]int64{}}
 	r.meter = newMeter(job.MinRate, job.RateWindow)
-	r.c = &conns{job: &r.job, logf: t.logf, meter: r.meter}
+	r.c = &conns{job: &r.job, event: t.event, meter: r.meter}
 	defer func() {
 		if perr := recovered(recover()); perr != nil {
 			res, err = t.result(), perr
@@ -61,18 +60,18 @@ func Run(ctx context.Context, job Job) (res Result, err error) {
 	}
 	err = r.run(runCtx)
 	if err != nil && ctx.Err() == nil && runCtx.Err() != nil {
-		r.t.logf(slog.LevelError, "", "stopped: the mailbox used up its time budget for this run (until %s)", job.Deadline.Format(time.RFC3339))
+		r.t.event(slog.LevelError, "", "log.copy.time_budget", job.Deadline)
 		err = ErrTimeBudget
 	}
 	return t.result(), err
 }
 
 func (r *runner) run(ctx context.Context) error {
-	r.t.logf(slog.LevelInfo, "", "connecting to the source %s (%s) and the destination %s", r.job.Source, r.job.Preset.Label(), r.job.Dest)
+	r.t.event(slog.LevelInfo, "", "log.copy.connecting", endpointMsg(r.job.Source), r.job.Preset.Label(), endpointMsg(r.job.Dest))
 	if err := r.c.connect(ctx); err != nil {
 		return err
 	}
-	r.t.logf(slog.LevelInfo, "", "logged in on both sides (source reached at %s)", r.c.src.remote())
+	r.t.event(slog.LevelInfo, "", "log.copy.logged_in", r.c.src.remote())
 
 	plans, err := r.plan()
 	if err != nil {
@@ -81,7 +80,7 @@ func (r *runner) run(ctx context.Context) error {
 	for _, p := range plans {
 		if p.Excluded != "" {
 			r.t.update(func(res *Result) { res.ExcludedFolders++ })
-			r.t.logf(slog.LevelInfo, p.Source, "folder not copied: %s", p.Excluded)
+			r.t.event(slog.LevelInfo, p.Source, "log.folder.excluded", exclusionMsg(p.Excluded))
 		}
 	}
 	r.expect(plans)
@@ -95,7 +94,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.t.progress(true)
 	res := r.t.result()
-	r.t.logf(slog.LevelInfo, "", "finished: %d folders, %d messages found, %d copied, %d already there, %d too large, %d gone from the source, %d failed, %d flag updates",
+	r.t.event(slog.LevelInfo, "", "log.copy.finished",
 		res.Folders, res.Found, res.Copied, res.AlreadyThere, res.TooLarge, res.Gone, res.Failed, res.FlagsUpdated)
 	return nil
 }
@@ -142,7 +141,7 @@ func (r *runner) plan() ([]FolderPlan, error) {
 	}
 	text := why.English(rules)
 	r.t.update(func(res *Result) { res.Rules, res.RulesWhy, res.RulesReason = rules, why, text })
-	r.t.logf(slog.LevelInfo, "", "%s", text)
+	r.t.logMsg(slog.LevelInfo, "", why.Msg(rules))
 	return PlanFolders(rules, srcL, dstL), nil
 }
 
@@ -187,7 +186,7 @@ func (r *runner) createDest(dst *session, p FolderPlan) error {
 			return err
 		}
 		if err == nil {
-			r.t.logf(slog.LevelInfo, p.Source, "created destination folder %q", name)
+			r.t.event(slog.LevelInfo, p.Source, "log.folder.created", name)
 		}
 		_ = dst.do("SUBSCRIBE", r.job.Timeouts.Command, func() error { return dst.c.Subscribe(name).Wait() })
 		r.dstFolders[name] = true
@@ -307,7 +306,7 @@ func (r *runner) updateFlags(ctx context.Context, p FolderPlan, dst *session, st
 		if err != nil {
 			var ierr *imap.Error
 			if errors.As(err, &ierr) && ierr.Type == imap.StatusResponseTypeNo {
-				r.t.logf(slog.LevelWarn, p.Source, "flags of %d messages not updated: %v", len(ms), ierr.Text)
+				r.t.event(slog.LevelWarn, p.Source, "log.flags.not_updated", len(ms), ierr.Text)
 				continue
 			}
 			return err
@@ -317,7 +316,7 @@ func (r *runner) updateFlags(ctx context.Context, p FolderPlan, dst *session, st
 		}
 		r.t.update(func(res *Result) { res.FlagsUpdated += len(ms) })
 	}
-	r.t.logf(slog.LevelInfo, p.Source, "flags brought up to date on %d messages (what changed at the source)", len(changes))
+	r.t.event(slog.LevelInfo, p.Source, "log.flags.updated", len(changes))
 	// Leave the folder without expunging anything.
 	return dst.do("UNSELECT", to.Command, func() error { return unselect(dst) })
 }

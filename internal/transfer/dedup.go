@@ -17,6 +17,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // maxHeader bounds what is kept of the identifying header fields of one
@@ -211,7 +213,7 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 		rest = append(rest, m)
 	}
 	if len(rec) > 0 {
-		r.t.logf(slog.LevelInfo, p.Source, "%d messages already at the destination (recognised by Message-ID): not copied again", len(rec))
+		r.t.event(slog.LevelInfo, p.Source, "log.dedup.recognised", len(rec))
 		if !r.job.DryRun {
 			if err := r.job.Checkpoints.RecordMessages(ctx, p.Source, rec); err != nil {
 				return nil, fmt.Errorf("record checkpoint: %w", err)
@@ -241,8 +243,8 @@ func (r *runner) reportLarge(src *source, folder string, large []meta) {
 			sk.Date = m.date
 		}
 		r.t.log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
-			Message: fmt.Sprintf("message UID %d not copied: %.1f MB is over the %.0f MB limit (from %q, subject %q, %s)",
-				m.uid, float64(m.size)/(1<<20), float64(r.job.MaxMessageSize)/(1<<20), sk.From, sk.Subject, sk.Date.Format("2006-01-02"))})
+			Event: i18n.New("log.message.too_large",
+				m.uid, i18n.Size(m.size), i18n.Size(r.job.MaxMessageSize), sk.From, sk.Subject, i18n.Day(sk.Date))})
 	}
 }
 
@@ -273,8 +275,8 @@ func (r *runner) listFailed(folder string) {
 			sk.Date = v.m.date
 		}
 		r.t.log(LogEntry{Time: time.Now(), Level: slog.LevelWarn, Folder: folder, Skipped: sk,
-			Message: fmt.Sprintf("message UID %d listed as not copied (%s%s): from %q, subject %q, %s",
-				v.m.uid, v.code, detailSuffix(v.detail), sk.From, sk.Subject, sk.Date.Format("2006-01-02"))})
+			Event: i18n.New("log.message.listed",
+				v.m.uid, reasonMsg(v.code), detailSuffix(v.detail), sk.From, sk.Subject, i18n.Day(sk.Date))})
 	}
 }
 
@@ -334,7 +336,7 @@ func (r *runner) dropLabelled(src *source, folder string, todo []meta) ([]meta, 
 		r.t.settle(m, fateAlready, 0)
 	}
 	if n := len(todo) - len(rest); n > 0 {
-		r.t.logf(slog.LevelInfo, folder, "%d messages of All Mail are copied through their labels already", n)
+		r.t.event(slog.LevelInfo, folder, "log.dedup.all_mail", n)
 	}
 	return rest, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // fetchMeta fetches UID, FLAGS, INTERNALDATE and RFC822.SIZE of every message
@@ -174,7 +176,7 @@ func (b *bodyFetch) fetchAll(ctx context.Context, uids []uint32) error {
 			if err := b.reopen(ctx); err != nil {
 				return err
 			}
-			b.r.t.logf(slog.LevelWarn, b.f.p.Source, "the source sent a body over the size limit in a FETCH of %d messages: fetching them one at a time", len(rest))
+			b.r.t.event(slog.LevelWarn, b.f.p.Source, "log.fetch.body_over_limit", len(rest))
 			for _, uid := range rest {
 				if err := b.alone(ctx, uid); err != nil {
 					return err
@@ -192,11 +194,11 @@ func (b *bodyFetch) fetchAll(ctx context.Context, uids []uint32) error {
 		if len(rest) == 0 {
 			return nil
 		}
-		why := "left out of its answer"
+		ev := i18n.New("log.fetch.left_out", len(rest), len(uids))
 		if res.refusal != nil {
-			why = fmt.Sprintf("refused (%s %s)", res.refusal.Type, clip(res.refusal.Text))
+			ev = i18n.New("log.fetch.refused", string(res.refusal.Type), clip(res.refusal.Text), len(rest), len(uids))
 		}
-		b.r.t.logf(slog.LevelWarn, b.f.p.Source, "the source %s %d of %d messages of a FETCH: fetching them one at a time", why, len(rest), len(uids))
+		b.r.t.logMsg(slog.LevelWarn, b.f.p.Source, ev)
 		for _, uid := range rest {
 			if err := b.alone(ctx, uid); err != nil {
 				return err
@@ -234,7 +236,7 @@ func (b *bodyFetch) alone(ctx context.Context, uid uint32) error {
 	folder := b.f.p.Source
 	if res.refusal != nil {
 		b.r.t.decide(folder, m, fateFailed, ReasonSourceRefuse, b.r.scrub(res.refusal.Text))
-		b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the source refuses to send it (%s)", uid, clip(b.r.scrub(res.refusal.Text)))
+		b.r.t.event(slog.LevelError, folder, "log.message.source_refuses", uid, clip(b.r.scrub(res.refusal.Text)))
 		return nil
 	}
 	there, err := b.present(uid)
@@ -243,11 +245,11 @@ func (b *bodyFetch) alone(ctx context.Context, uid uint32) error {
 	}
 	if !there {
 		b.r.t.decide(folder, m, fateGone, "", "")
-		b.r.t.logf(slog.LevelInfo, folder, "message UID %d was deleted at the source during the copy", uid)
+		b.r.t.event(slog.LevelInfo, folder, "log.message.gone", uid)
 		return nil
 	}
 	b.r.t.decide(folder, m, fateFailed, ReasonNotDelivered, "")
-	b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the source did not deliver it, asked twice", uid)
+	b.r.t.event(slog.LevelError, folder, "log.message.not_delivered", uid)
 	return nil
 }
 
@@ -273,12 +275,12 @@ func (b *bodyFetch) survive(ctx context.Context, res fetched, err error) error {
 		b.strikes[uid]++
 		if b.strikes[uid] >= 2 {
 			b.r.t.decide(folder, b.byUID[uid], fateFailed, ReasonNotDelivered, clip(b.r.scrub(err.Error())))
-			b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the connection broke twice while the source was sending it (%v)", uid, err)
+			b.r.t.event(slog.LevelError, folder, "log.message.broke_twice", uid, err)
 		} else {
-			b.r.t.logf(slog.LevelWarn, folder, "the connection broke while the source was sending UID %d (%v): reconnecting", uid, err)
+			b.r.t.event(slog.LevelWarn, folder, "log.conn.broke_message", uid, err)
 		}
 	} else {
-		b.r.t.logf(slog.LevelWarn, folder, "the connection broke during a FETCH (%v): reconnecting", err)
+		b.r.t.event(slog.LevelWarn, folder, "log.conn.broke_fetch", err)
 	}
 	return b.reopen(ctx)
 }
@@ -448,9 +450,9 @@ func (b *bodyFetch) refuseLiteral(m meta, size int64) {
 	folder := b.f.p.Source
 	if size <= m.size+bodySlack(m.size) {
 		b.r.t.decide(folder, m, fateTooLarge, ReasonTooLarge, fmt.Sprintf("%d", size))
-		b.r.t.logf(slog.LevelWarn, folder, "message UID %d not copied: the source sends %d bytes, over the %d MB limit", m.uid, size, b.r.job.MaxMessageSize>>20)
+		b.r.t.event(slog.LevelWarn, folder, "log.message.over_limit", m.uid, i18n.Size(size), i18n.Size(b.r.job.MaxMessageSize))
 		return
 	}
 	b.r.t.decide(folder, m, fateFailed, ReasonSizeMismatch, fmt.Sprintf("%d > %d", size, m.size))
-	b.r.t.logf(slog.LevelError, folder, "message UID %d not copied: the source sends %d bytes where it declared %d", m.uid, size, m.size)
+	b.r.t.event(slog.LevelError, folder, "log.message.size_mismatch", m.uid, size, m.size)
 }

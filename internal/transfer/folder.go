@@ -26,7 +26,7 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 		if te, ok := IsThrottled(err); ok {
 			// The source asks to slow down: the copy stops here, with its
 			// checkpoints, for the caller to wait and go on.
-			r.t.logf(slog.LevelWarn, p.Source, "the source asks to slow down: %s", clip(r.scrub(te.Text)))
+			r.t.event(slog.LevelWarn, p.Source, "log.transfer.throttled", clip(r.scrub(te.Text)))
 			return te
 		}
 		// A retry recounts the folder from scratch.
@@ -34,7 +34,7 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 		var fe folderError
 		if errors.As(err, &fe) {
 			r.t.update(func(res *Result) { res.FailedFolders = append(res.FailedFolders, p.Source) })
-			r.t.logf(slog.LevelError, p.Source, "folder not copied: %v", fe.err)
+			r.t.event(slog.LevelError, p.Source, "log.folder.not_copied", fe.err)
 			return nil
 		}
 		if !retriable(err) {
@@ -44,7 +44,7 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 			return fmt.Errorf("copy folder %q: giving up after %d attempts: %w", p.Source, attempt, err)
 		}
 		wait := r.job.Backoff(attempt)
-		r.t.logf(slog.LevelWarn, p.Source, "connection lost (%v): reconnecting in %s (attempt %d of %d)", err, wait, attempt+1, r.job.MaxAttempts)
+		r.t.event(slog.LevelWarn, p.Source, "log.conn.lost", err, wait, attempt+1, r.job.MaxAttempts)
 		r.c.closeAll()
 		select {
 		case <-ctx.Done():
@@ -55,7 +55,7 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 			if ce, ok := IsConnError(err); ok && !retriable(ce) {
 				return err
 			}
-			r.t.logf(slog.LevelWarn, p.Source, "reconnect failed: %v", err)
+			r.t.event(slog.LevelWarn, p.Source, "log.conn.reconnect_failed", err)
 		}
 	}
 }
@@ -118,7 +118,7 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 	}
 	if r.job.DryRun {
 		r.t.update(func(res *Result) { res.ToCopy += len(todo) })
-		r.t.logf(slog.LevelInfo, p.Source, "would copy %d of %d messages into %q", len(todo), len(metas), p.Dest)
+		r.t.event(slog.LevelInfo, p.Source, "log.folder.would_copy", len(todo), len(metas), p.Dest)
 		return nil
 	}
 	if err := r.apply(ctx, f, st, parts.flagChanges, todo); err != nil {
@@ -128,7 +128,7 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 	r.listFailed(p.Source)
 	r.t.progress(true)
 	n := r.t.fates()
-	r.t.logf(slog.LevelInfo, p.Source, "folder done into %q: %d messages, %d copied, %d already there, %d too large, %d gone from the source, %d failed",
+	r.t.event(slog.LevelInfo, p.Source, "log.folder.done",
 		p.Dest, len(metas), n[fateCopied], n[fateAlready], n[fateTooLarge], n[fateGone], n[fateFailed])
 	return nil
 }
@@ -178,7 +178,7 @@ func (r *runner) reconcile(ctx context.Context, f opened) (FolderState, error) {
 		return st, nil
 	}
 	if len(st.Messages) > 0 {
-		r.t.logf(slog.LevelWarn, p.Source, "the checkpoint no longer matches the folders (UIDVALIDITY changed): recognising copied messages by Message-ID")
+		r.t.event(slog.LevelWarn, p.Source, "log.folder.uidvalidity")
 	}
 	st = FolderState{UIDValidity: f.sel.UIDValidity, DestFolder: p.Dest, DestUIDValidity: f.dstUV, Messages: map[uint32]Copied{}}
 	if !r.job.DryRun {
@@ -248,5 +248,5 @@ func (r *runner) closeLedger(p FolderPlan) {
 	for _, m := range lost {
 		r.t.decide(p.Source, m, fateFailed, ReasonNoOutcome, "")
 	}
-	r.t.logf(slog.LevelError, p.Source, "%d messages ended without an outcome (UIDs %v): counted as failed", len(lost), uidsOf(lost[:min(len(lost), 20)]))
+	r.t.event(slog.LevelError, p.Source, "log.folder.no_outcome", len(lost), fmt.Sprint(uidsOf(lost[:min(len(lost), 20)])))
 }

@@ -118,7 +118,7 @@ func TestGmailLayoutWhateverThePreset(t *testing.T) {
 		require.True(t, res.Complete(), preset)
 		require.Equal(t, transfer.PresetGmail, res.Rules, "%s: Gmail's rules", preset)
 		require.Contains(t, res.RulesReason, tc.why)
-		require.Contains(t, h.rep.text(), "Gmail's folder rules", "%s: the mailbox's log says which rules and why", preset)
+		require.Contains(t, h.rep.text(), "Gmail rules", "%s: the mailbox's log says which rules and why", preset)
 		require.Equal(t, 10, res.Copied, "%s: every message once per label, none again through All Mail, Starred or Important", preset)
 		require.Equal(t, 7, res.AlreadyThere, "%s: All Mail's labelled messages", preset)
 		require.Equal(t, 5, res.ExcludedFolders, "%s: [Gmail], Important, Spam, Starred, Trash", preset)

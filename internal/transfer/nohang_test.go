@@ -11,6 +11,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // A server that never answers LOGOUT holds neither client: Close returns
@@ -23,7 +25,7 @@ func TestCloseDoesNotWaitForLogout(t *testing.T) {
 		sc := &scriptServer{on: silentLogout}
 		addr := sc.start(t)
 		bounded(t, sc, 8<<20, func() {
-			s, err := dial(ctx, SideSource, PresetStandardNoSSL, scriptEndpoint(addr), to, func(string) {})
+			s, err := dial(ctx, SideSource, PresetStandardNoSSL, scriptEndpoint(addr), to, func(i18n.Msg) {})
 			require.NoError(t, err)
 			s.Close()
 		})
@@ -140,7 +142,7 @@ func TestCloseWithAnAbandonedLiteral(t *testing.T) {
 		"LOGOUT": func(io.Writer, string) {},
 	}}
 	addr := sc.start(t)
-	s, err := dial(context.Background(), SideSource, PresetStandardNoSSL, scriptEndpoint(addr), Timeouts{Command: 300 * time.Millisecond}, func(string) {})
+	s, err := dial(context.Background(), SideSource, PresetStandardNoSSL, scriptEndpoint(addr), Timeouts{Command: 300 * time.Millisecond}, func(i18n.Msg) {})
 	require.NoError(t, err)
 	_, err = s.c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait()
 	require.NoError(t, err)

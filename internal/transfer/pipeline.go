@@ -11,6 +11,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // item is a message on its way from the source to the destination.
@@ -46,7 +48,7 @@ func (r *runner) pipeline(ctx context.Context, f opened, todo []meta) error {
 	if err != nil || len(again) == 0 {
 		return err
 	}
-	r.t.logf(slog.LevelWarn, p.Source, "the destination refused a group of %d messages: appending them one by one", len(again))
+	r.t.event(slog.LevelWarn, p.Source, "log.append.group_refused", len(again))
 	_, err = r.pipelineOnce(ctx, f, again, true)
 	return err
 }
@@ -123,7 +125,7 @@ func (r *runner) pipelineOnce(ctx context.Context, f opened, todo []meta, alone 
 			}
 			text = r.scrub(text)
 			r.t.decide(p.Source, o.m, fateFailed, ReasonDestRefuse, text)
-			r.t.logf(slog.LevelError, p.Source, "message UID %d (%d bytes, %s) refused by the destination: %s", o.m.uid, o.m.size, o.m.date.Format("2006-01-02"), clip(text))
+			r.t.event(slog.LevelError, p.Source, "log.append.refused", o.m.uid, i18n.Size(o.m.size), i18n.Day(o.m.date), clip(text))
 			continue
 		}
 		r.t.settle(o.m, fateCopied, o.m.size)

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/oauth"
 	"github.com/trasloco/trasloco/internal/testenv"
 	"github.com/trasloco/trasloco/internal/transfer"
@@ -86,7 +87,7 @@ func providerCopy(t *testing.T, p transfer.Preset, src transfer.Endpoint) (trans
 	res, err := transfer.Run(t.Context(), job)
 	require.NoError(t, err, p)
 	require.True(t, res.Complete(), "%s: %+v", p, res)
-	require.Contains(t, rep.text(), res.RulesReason, "%s: the mailbox's log says which rules and why", p)
+	require.Contains(t, rep.text(), res.RulesWhy.Msg(res.Rules).Text(i18n.English), "%s: the mailbox's log says which rules and why", p)
 	c := dst.Dial(t, user, "dest-pw")
 	got := destinationOf(t, c)
 

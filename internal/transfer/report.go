@@ -3,6 +3,8 @@ package transfer
 import (
 	"log/slog"
 	"time"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // Counters are the numbers of one mailbox copy.
@@ -50,9 +52,15 @@ type SkippedMessage struct {
 
 // LogEntry is one line of a mailbox's log. It never holds a password.
 type LogEntry struct {
-	Time    time.Time
-	Level   slog.Level
-	Folder  string
+	Time   time.Time
+	Level  slog.Level
+	Folder string
+	// Event is what happened: a key of the log catalog (log.<area>.<what>)
+	// and its arguments, what the customer's log stores and renders in
+	// the reader's language.
+	Event i18n.Msg
+	// Message is Event in English, for the operator's own output (the
+	// CLI) and tests; never stored for the customer.
 	Message string
 	Skipped *SkippedMessage // set for a message not copied, to be listed
 }

@@ -1,11 +1,12 @@
 package transfer
 
 import (
-	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // fate is the one outcome of a message the metadata FETCH listed.
@@ -72,11 +73,22 @@ type mark struct {
 	done, total int
 }
 
-func (t *tally) logf(level slog.Level, folder, format string, args ...any) {
-	t.log(LogEntry{Time: time.Now(), Level: level, Folder: folder, Message: fmt.Sprintf(format, args...)})
+// event logs the event key (a key of i18n's log catalog) with args, as
+// i18n.New makes them: the customer's log stores the key and the
+// arguments and renders them in the reader's language.
+func (t *tally) event(level slog.Level, folder, key string, args ...any) {
+	t.logMsg(level, folder, i18n.New(key, args...))
+}
+
+// logMsg logs an event already made.
+func (t *tally) logMsg(level slog.Level, folder string, m i18n.Msg) {
+	t.log(LogEntry{Time: time.Now(), Level: level, Folder: folder, Event: m})
 }
 
 func (t *tally) log(e LogEntry) {
+	if e.Message == "" {
+		e.Message = e.Event.Text(i18n.English)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.rep.Log(e)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 func TestWireLexer(t *testing.T) {
@@ -282,7 +284,7 @@ func TestWireBoundsAgainstScriptedServers(t *testing.T) {
 		}}
 		addr := sc.start(t)
 		bounded(t, sc, 16<<20, func() {
-			s, err := dial(ctx, SideSource, PresetStandardNoSSL, scriptEndpoint(addr), Timeouts{}, func(string) {})
+			s, err := dial(ctx, SideSource, PresetStandardNoSSL, scriptEndpoint(addr), Timeouts{}, func(i18n.Msg) {})
 			require.NoError(t, err)
 			defer s.Close()
 			_, err = s.c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait()

@@ -38,10 +38,10 @@ func (s *server) parseUpload(r *http.Request, file multipart.File, allowEmptyPas
 }
 
 // newLines turns a parsed CSV into the rows to store: good lines pending,
-// with their passwords sealed; refused lines failed, with their reasons in
-// the user's language. Problems about the file rather than a line come
-// back in fileProblems.
-func (s *server) newLines(l i18n.Lang, tenantID int64, res *csvimport.Result) (lines []store.NewLine, fileProblems []string, err error) {
+// with their passwords sealed; refused lines failed, with their reasons
+// (codes, rendered in the reader's language when shown). Problems about
+// the file rather than a line come back in fileProblems.
+func (s *server) newLines(tenantID int64, res *csvimport.Result) (lines []store.NewLine, fileProblems []i18n.Msg, err error) {
 	for _, ln := range res.Lines {
 		nl := store.NewLine{LineNo: ln.No, LocalUser: ln.LocalUser, RemoteHost: ln.RemoteHost, RemoteUser: ln.RemoteUser}
 		if ln.RemotePassword != "" {
@@ -53,19 +53,32 @@ func (s *server) newLines(l i18n.Lang, tenantID int64, res *csvimport.Result) (l
 		lines = append(lines, nl)
 	}
 	// One failed row per refused line, with all its reasons.
-	failed := map[int][]string{}
+	failed := map[int]i18n.List{}
 	for _, p := range res.Problems {
 		if p.Line <= 0 {
-			fileProblems = append(fileProblems, p.Message(l))
+			fileProblems = append(fileProblems, p.Msg())
 			continue
 		}
-		failed[p.Line] = append(failed[p.Line], p.Message(l))
+		failed[p.Line] = append(failed[p.Line], p.Msg())
 	}
 	for no, msgs := range failed {
-		lines = append(lines, store.NewLine{LineNo: no, Status: store.LineFailed, ErrorText: strings.Join(msgs, "; ")})
+		reason := msgs[0]
+		if len(msgs) > 1 {
+			reason = i18n.New("csv.problems", msgs)
+		}
+		lines = append(lines, store.NewLine{LineNo: no, Status: store.LineFailed, Error: reason})
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].LineNo < lines[j].LineNo })
 	return lines, fileProblems, nil
+}
+
+// texts renders msgs in l.
+func texts(l i18n.Lang, msgs []i18n.Msg) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Text(l)
+	}
+	return out
 }
 
 // notesText joins the parser's notes (a BOM, a header line, … recognised)
@@ -82,4 +95,16 @@ func notesText(l i18n.Lang, res *csvimport.Result) string {
 func isTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
+}
+
+// fileProblemsMsg is the stored problem of a file as a whole: none, the
+// one, or all of them one after the other.
+func fileProblemsMsg(ps []i18n.Msg) i18n.Msg {
+	switch len(ps) {
+	case 0:
+		return i18n.Msg{}
+	case 1:
+		return ps[0]
+	}
+	return i18n.New("csv.file.problems", i18n.Sentences(ps))
 }

@@ -32,7 +32,7 @@ func (s *server) mailboxLog(w http.ResponseWriter, r *http.Request) {
 		LocalUser:     mb.LocalUser,
 		Status:        string(mb.Status),
 		StatusLabel:   mailboxStatusLabel(l, mb.Status),
-		Error:         mb.ErrorText,
+		Error:         mb.Reason(l),
 		Timezone:      i18n.Zone(l, c.Tenant.Timezone),
 		TextPath:      path + ".txt",
 		Lines:         make([]views.LogRow, 0, len(logs)),
@@ -43,7 +43,7 @@ func (s *server) mailboxLog(w http.ResponseWriter, r *http.Request) {
 			Level:      ln.Level,
 			LevelLabel: logLevelLabel(l, ln.Level),
 			Folder:     ln.Folder,
-			Message:    ln.Message,
+			Message:    ln.Text(l),
 		})
 	}
 	p := s.page(r, i18n.T(l, "web.log.title", mb.LocalUser, mb.RunNo))

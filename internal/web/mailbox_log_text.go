@@ -8,15 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
 // mailboxLogText is the log of one mailbox in one run as a plain-text
 // download, one line per entry: the time (RFC 3339, in the tenant's time
 // zone), the level, the folder ("-" when none) and the message, separated
-// by tabs.
+// by tabs; the message in the reader's language.
 func (s *server) mailboxLogText(w http.ResponseWriter, r *http.Request) {
-	c := me(r)
+	c, l := me(r), lang(r)
 	m, mb, ok := s.loadMailboxRun(w, r)
 	if !ok {
 		return
@@ -28,7 +29,7 @@ func (s *server) mailboxLogText(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	for _, ln := range logs {
-		buf.WriteString(logTextLine(ln, c.Loc))
+		buf.WriteString(logTextLine(l, ln, c.Loc))
 	}
 	name := fmt.Sprintf("trasloco-%d-run%d-%s.log", m.ID, mb.RunNo, fileNamePart(mb.LocalUser))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -41,7 +42,7 @@ func (s *server) mailboxLogText(w http.ResponseWriter, r *http.Request) {
 
 // logTextLine is one entry of the plain-text log, ending in a newline. Line
 // breaks and tabs inside the fields become spaces, so an entry stays one line.
-func logTextLine(ln store.LogLine, loc *time.Location) string {
+func logTextLine(l i18n.Lang, ln store.LogLine, loc *time.Location) string {
 	folder := ln.Folder
 	if folder == "" {
 		folder = "-"
@@ -50,7 +51,7 @@ func logTextLine(ln store.LogLine, loc *time.Location) string {
 		ln.At.In(loc).Format(time.RFC3339),
 		strings.ToUpper(ln.Level),
 		oneLine(folder),
-		oneLine(ln.Message),
+		oneLine(ln.Text(l)),
 	}, "\t") + "\n"
 }
 

@@ -122,7 +122,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	lines, fileProblems, err := s.newLines(l, c.Tenant.ID, res)
+	lines, fileProblems, err := s.newLines(c.Tenant.ID, res)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -135,7 +135,7 @@ func (s *server) migrationCreate(w http.ResponseWriter, r *http.Request) {
 		MasterUser:  f.MasterUser,
 		FirstRunAt:  sc.First,
 		SecondRunAt: sc.Second,
-		ErrorText:   strings.Join(fileProblems, " "),
+		Error:       fileProblemsMsg(fileProblems),
 		CreatedBy:   c.User.ID,
 		Lines:       lines,
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
 )
@@ -114,7 +115,7 @@ func TestMigrationCreateMasterUser(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, lines, 1)
 	require.Equal(t, store.LineFailed, lines[0].Status)
-	require.True(t, strings.HasPrefix(lines[0].ErrorText, "Riga 1: "), lines[0].ErrorText)
+	require.True(t, strings.HasPrefix(lines[0].Reason(i18n.Italian), "Riga 1: "), lines[0].Reason(i18n.Italian))
 }
 
 func TestMigrationCreateFormErrors(t *testing.T) {

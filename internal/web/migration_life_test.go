@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -196,7 +197,7 @@ func TestMigrationTimePassed(t *testing.T) {
 	ctx := context.Background()
 	past := testNow.Add(-time.Hour)
 	m, err := store.CreateMigration(ctx, p.pool, tn.ID, store.NewMigration{Name: "In ritardo", Preset: "standard-ssl", Status: store.MigrationRed,
-		FirstRunAt: past, Lines: []store.NewLine{{LineNo: 1, Status: store.LineFailed, ErrorText: "Riga 1: test di migrazione fallito"}}})
+		FirstRunAt: past, Lines: []store.NewLine{{LineNo: 1, Status: store.LineFailed, Error: i18n.New("log.text", "Riga 1: test di migrazione fallito")}}})
 	require.NoError(t, err)
 	path := "/migrations/" + itoa(m.ID)
 
@@ -222,12 +223,12 @@ func TestMigrationTimePassed(t *testing.T) {
 	lines, err := store.ListLines(ctx, p.pool, tn.ID, m2.ID)
 	require.NoError(t, err)
 	require.NoError(t, store.SetLineResult(ctx, p.pool, tn.ID, lines[0].ID, store.LineResult{Status: store.LineOK}))
-	require.NoError(t, store.SetMigrationError(ctx, p.pool, tn.ID, m2.ID, "L'orario della prima esecuzione è passato"))
+	require.NoError(t, store.SetMigrationError(ctx, p.pool, tn.ID, m2.ID, i18n.New("log.text", "L'orario della prima esecuzione è passato")))
 	res = b.post("/migrations/"+itoa(m2.ID)+"/edit", editForm("Passata", "2030-01-10T22:00", ""))
 	require.Equal(t, http.StatusSeeOther, res.status, res.body)
 	got := p.migration(tn.ID, m2.ID)
 	require.Equal(t, store.MigrationValidating, got.Status)
-	require.Empty(t, got.ErrorText)
+	require.Empty(t, got.Reason(i18n.Italian))
 	require.Equal(t, 1, p.validateJobs(m2.ID))
 }
 
@@ -489,7 +490,7 @@ func TestMigrationStopAndResume(t *testing.T) {
 	// Anna stops (as her job does); the run ends cancelled, with its email.
 	tx, err := p.pool.Begin(ctx)
 	require.NoError(t, err)
-	require.NoError(t, store.FinishMailboxRun(ctx, tx, tn.ID, after[0].ID, store.MailboxCancelled, store.MailboxCounters{Copied: 7}, ""))
+	require.NoError(t, store.FinishMailboxRun(ctx, tx, tn.ID, after[0].ID, store.MailboxCancelled, store.MailboxCounters{Copied: 7}, i18n.Msg{}))
 	_, ended, last, err := store.EndRunIfDone(ctx, tx, tn.ID, runs[0].ID)
 	require.NoError(t, err)
 	require.True(t, ended)

@@ -54,7 +54,7 @@ func (s *server) migrationLineRemove(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		if after.Status == store.MigrationRed && after.FailedCount == 0 && after.ErrorText == "" {
+		if after.Status == store.MigrationRed && after.FailedCount == 0 && !after.HasReason() {
 			if err := store.SetMigrationStatus(ctx, tx, c.Tenant.ID, m.ID, store.MigrationValidating, store.MigrationRed); err != nil {
 				return err
 			}
@@ -129,17 +129,17 @@ func (s *server) migrationLinesAdd(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnprocessableEntity, problem)
 		return
 	}
-	lines, fileProblems, err := s.newLines(l, c.Tenant.ID, res)
+	lines, fileProblems, err := s.newLines(c.Tenant.ID, res)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	var problems []string
-	problems = append(problems, fileProblems...)
+	problems = append(problems, texts(l, fileProblems)...)
 	var users []string
 	for _, ln := range lines {
 		if ln.Status == store.LineFailed {
-			problems = append(problems, ln.ErrorText)
+			problems = append(problems, ln.Error.Text(l))
 			continue
 		}
 		users = append(users, ln.LocalUser)

@@ -94,13 +94,15 @@ func (s *server) migrationList(w http.ResponseWriter, r *http.Request) {
 		}
 		if m.Status == store.MigrationRed {
 			var problems []string
-			if m.ErrorText != "" {
-				problems = append(problems, m.ErrorText)
+			if m.HasReason() {
+				problems = append(problems, m.Reason(l))
 			}
-			problems = append(problems, reasons[m.ID]...)
+			for _, r := range reasons[m.ID] {
+				problems = append(problems, r.In(l))
+			}
 			shown := min(len(problems), maxListedProblems)
 			total := m.FailedCount
-			if m.ErrorText != "" {
+			if m.HasReason() {
 				total++
 			}
 			row.Problems = problems[:shown]

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/jobs"
 	"github.com/trasloco/trasloco/internal/store"
 )
@@ -36,7 +37,7 @@ func TestMigrationPages(t *testing.T) {
 	require.Len(t, lines, 3)
 	require.NoError(t, store.SetLineResult(ctx, p.pool, tn.ID, lines[0].ID, store.LineResult{Status: store.LineOK, PinnedAddr: "192.0.2.7:993"}))
 	require.NoError(t, store.SetLineResult(ctx, p.pool, tn.ID, lines[1].ID, store.LineResult{Status: store.LineFailed,
-		ErrorText: "Riga 2: test di migrazione fallito — utente o password errati, oppure accesso IMAP non abilitato"}))
+		Error: i18n.New("log.text", "Riga 2: test di migrazione fallito — utente o password errati, oppure accesso IMAP non abilitato")}))
 	require.NoError(t, store.SetMigrationStatus(ctx, p.pool, tn.ID, newer, store.MigrationRed, store.MigrationValidating))
 
 	res := b.get("/migrations")
@@ -190,7 +191,7 @@ func TestNoPasswordInClear(t *testing.T) {
 	// A refused form with the master password in it.
 	form.Set("first_run_at", "2020-01-01T00:00")
 	require.Equal(t, http.StatusUnprocessableEntity, b.postFile("/migrations", form, goodCSV()).status)
-	require.NoError(t, store.SetMigrationError(context.Background(), p.pool, tn.ID, id, ""))
+	require.NoError(t, store.SetMigrationError(context.Background(), p.pool, tn.ID, id, i18n.Msg{}))
 	b.postFile("/migrations/"+itoa(id)+"/lines", nil, goodCSV())
 
 	for _, path := range []string{"/migrations", "/migrations/new", "/migrations/" + itoa(id), "/migrations/" + itoa(id) + "/status.json"} {
@@ -223,7 +224,7 @@ func TestTenantIsolation(t *testing.T) {
 	a.login(emailA)
 	idA := a.createMigration(migrationForm(), goodCSV())
 	// Red, so that every action (cancel, corrected CSV) would apply.
-	require.NoError(t, store.SetMigrationError(ctx, p.pool, ta.ID, idA, "x"))
+	require.NoError(t, store.SetMigrationError(ctx, p.pool, ta.ID, idA, i18n.New("log.text", "x")))
 	before, err := store.GetMigration(ctx, p.pool, ta.ID, idA)
 	require.NoError(t, err)
 	linesBefore := p.tableText("migration_lines")

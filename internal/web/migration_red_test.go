@@ -24,8 +24,8 @@ func TestRedSuggestsTheServerType(t *testing.T) {
 	id := b.createMigration(migrationForm(), goodCSV()) // standard-ssl
 	lines, err := store.ListLines(ctx, p.pool, tn.ID, id)
 	require.NoError(t, err)
-	reason := i18n.T(i18n.Italian, "csv.line", 1, i18n.T(i18n.Italian, "check.failed", i18n.T(i18n.Italian, "check.reason.tls", "192.0.2.7:143")))
-	require.NoError(t, store.SetLineResult(ctx, p.pool, tn.ID, lines[0].ID, store.LineResult{Status: store.LineFailed, ErrorText: reason}))
+	reason := i18n.New("csv.line", 1, i18n.New("check.failed", i18n.New("check.reason.tls", "192.0.2.7:143")))
+	require.NoError(t, store.SetLineResult(ctx, p.pool, tn.ID, lines[0].ID, store.LineResult{Status: store.LineFailed, Error: reason}))
 	require.NoError(t, store.SetLineResult(ctx, p.pool, tn.ID, lines[1].ID, store.LineResult{Status: store.LineOK}))
 	require.NoError(t, store.SetMigrationStatus(ctx, p.pool, tn.ID, id, store.MigrationRed, store.MigrationValidating))
 
@@ -39,4 +39,6 @@ func TestRedSuggestsTheServerType(t *testing.T) {
 
 	en := b.get("/migrations/" + itoa(id) + "?lang=en").doc(t)
 	require.Contains(t, en.Find(`[data-testid="server-type-hint"]`).Text(), "try “Standard-no-SSL")
+	// The line's reason, stored once, reads in the reader's language too.
+	require.Contains(t, en.Find(`[data-testid="line-row"][data-line="1"] [data-testid="line-error"]`).Text(), "secure connection to 192.0.2.7:143")
 }

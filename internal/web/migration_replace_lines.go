@@ -68,13 +68,13 @@ func (s *server) migrationReplaceLines(w http.ResponseWriter, r *http.Request) {
 		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, probs)
 		return
 	}
-	lines, fileProblems, err := s.newLines(l, c.Tenant.ID, res)
+	lines, fileProblems, err := s.newLines(c.Tenant.ID, res)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	if len(fileProblems) > 0 {
-		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, fileProblems)
+		s.renderMigration(w, r, http.StatusUnprocessableEntity, m, texts(l, fileProblems))
 		return
 	}
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {

@@ -149,7 +149,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 				ExcludedFolders: mb.ExcludedFolders,
 				Failed:          mb.Failed,
 				Bytes:           i18n.Bytes(l, mb.Bytes),
-				Error:           mb.ErrorText,
+				Error:           mb.Reason(l),
 				LogPath:         views.MailboxLogPath(m.ID, mb.ID),
 				Rules:           appliedRulesText(l, rules[mb.ID]),
 			}

@@ -119,7 +119,7 @@ func (p *panel) endFirstRun(tenantID int64, run store.Run) (anna, marco store.Ma
 	require.NoError(p.t, store.FinishMailboxRun(ctx, p.pool, tenantID, anna.ID, store.MailboxCompletedWithErrors, store.MailboxCounters{
 		Folders: 4, Found: 120, Copied: 100, AlreadyThere: 15, TooLarge: 2, Gone: 4, ExcludedFolders: 2, Failed: 3,
 		Bytes: 1536 << 10, Done: 120, Total: 120,
-	}, ""))
+	}, i18n.Msg{}))
 	p.setTimes(anna.ID, annaStart, annaEnd)
 
 	_, err = store.StartMailboxRun(ctx, p.pool, tenantID, marco.ID)
@@ -127,7 +127,7 @@ func (p *panel) endFirstRun(tenantID int64, run store.Run) (anna, marco store.Ma
 	require.NoError(p.t, store.AppendMailboxLogs(ctx, p.pool, tenantID, marco.ID, []store.LogLine{
 		{At: annaStart, Level: "error", Message: marcoError},
 	}))
-	require.NoError(p.t, store.FinishMailboxRun(ctx, p.pool, tenantID, marco.ID, store.MailboxFailed, store.MailboxCounters{}, marcoError))
+	require.NoError(p.t, store.FinishMailboxRun(ctx, p.pool, tenantID, marco.ID, store.MailboxFailed, store.MailboxCounters{}, i18n.New("log.text", marcoError)))
 	p.endRun(tenantID, run)
 	return anna, marco
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -43,7 +44,7 @@ func TestRetryFailedMailboxes(t *testing.T) {
 	mb, err := store.GetMailboxRun(ctx, p.pool, tn.ID, marco.ID)
 	require.NoError(t, err)
 	require.Equal(t, store.MailboxPending, mb.Status)
-	require.Empty(t, mb.ErrorText)
+	require.Empty(t, mb.Reason(i18n.Italian))
 	mb, err = store.GetMailboxRun(ctx, p.pool, tn.ID, anna.ID)
 	require.NoError(t, err)
 	require.Equal(t, store.MailboxPending, mb.Status, "anna's 3 failed messages are tried again")

@@ -71,7 +71,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 		InsecureTLS:     m.InsecureTLS,
 		MasterUser:      m.MasterUser,
 		Failed:          m.FailedCount,
-		ErrorText:       m.ErrorText,
+		ErrorText:       m.Reason(l),
 		CanCancel:       cancellable(m.Status),
 		CanReplace:      m.Status == store.MigrationRed,
 		ReplaceProblems: replaceProblems,
@@ -95,7 +95,9 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 			s.serverError(w, r, err)
 			return
 		}
-		d.RedReasons = reasons[m.ID]
+		for _, r := range reasons[m.ID] {
+			d.RedReasons = append(d.RedReasons, r.In(l))
+		}
 		d.MoreReasons = max(m.FailedCount-len(d.RedReasons), 0)
 	}
 	previews, longest := linePreviews(l, page.Lines)
@@ -115,7 +117,7 @@ func (s *server) renderMigrationWith(w http.ResponseWriter, r *http.Request, sta
 			PinnedAddr:  ln.PinnedAddr,
 			Status:      string(ln.Status),
 			StatusLabel: lineStatusLabel(l, ln.Status),
-			Error:       withoutLinePrefix(ln.LineNo, ln.ErrorText),
+			Error:       lineReason(l, ln),
 		})
 	}
 	var totals map[int64]store.RunTotals
@@ -245,6 +247,15 @@ func cancellable(st store.MigrationStatus) bool {
 
 // withoutLinePrefix drops the "Riga N: " ("Line N: ") a line's reason starts
 // with: the table shows the line number in its own column.
+// lineReason is why ln was refused, in l, without its "Riga N: " (the
+// table says which line).
+func lineReason(l i18n.Lang, ln store.Line) string {
+	if ln.Error.Code == "csv.line" && len(ln.Error.Args) == 2 {
+		return ln.Error.Args[1].Text(l)
+	}
+	return withoutLinePrefix(ln.LineNo, ln.Reason(l))
+}
+
 func withoutLinePrefix(no int, reason string) string {
 	for _, l := range []i18n.Lang{i18n.Italian, i18n.English} {
 		if rest, ok := strings.CutPrefix(reason, i18n.T(l, "csv.line", no, "")); ok {
@@ -263,11 +274,11 @@ func serverTypeHint(l i18n.Lang, preset string, lines []store.Line) string {
 		if ln.Status != store.LineFailed {
 			continue
 		}
-		e := ln.ErrorText
+		e := ln.ErrorText // a reason stored before codes: its words
 		switch {
-		case preset == string(transfer.PresetStandardSSL) && containsAny(e, reasonPrefix("check.reason.tls")):
+		case preset == string(transfer.PresetStandardSSL) && (ln.Error.HasKey("check.reason.tls") || containsAny(e, reasonPrefix("check.reason.tls"))):
 			return i18n.T(l, "web.detail.try_preset", presetLabel(l, string(transfer.PresetStandardNoSSL)))
-		case preset == string(transfer.PresetStandardNoSSL) && containsAny(e, reasonPrefix("check.reason.plain_refuse")):
+		case preset == string(transfer.PresetStandardNoSSL) && (ln.Error.HasKey("check.reason.plain_refuse") || containsAny(e, reasonPrefix("check.reason.plain_refuse"))):
 			return i18n.T(l, "web.detail.try_preset", presetLabel(l, string(transfer.PresetStandardSSL)))
 		}
 	}

@@ -161,7 +161,7 @@ func (s *server) migrationStatus(w http.ResponseWriter, r *http.Request) {
 			Bytes:         mb.Bytes,
 			BytesText:     i18n.Bytes(l, mb.Bytes),
 			CurrentFolder: displayFolder(mb.CurrentFolder),
-			Error:         mb.ErrorText,
+			Error:         mb.Reason(l),
 		})
 	}
 	t := runTotals(totals[rn.ID])

@@ -14,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
 )
 
@@ -33,7 +34,7 @@ func (p *panel) seedMigrations(tenantID int64, domain string, n int) []int64 {
 		}
 		if i%5 == 0 {
 			st = store.MigrationRed
-			lines[1].Status, lines[1].ErrorText = store.LineFailed, fmt.Sprintf("Riga 2: problema della sede %d", i)
+			lines[1].Status, lines[1].Error = store.LineFailed, i18n.New("log.text", fmt.Sprintf("Riga 2: problema della sede %d", i))
 		}
 		m, err := store.CreateMigration(ctx, p.pool, tenantID, store.NewMigration{
 			Name: fmt.Sprintf("Sede %d", i), Preset: "standard-ssl", Status: st,
@@ -250,7 +251,7 @@ func TestMigrationPageRedReasonsCapped(t *testing.T) {
 	// above the table too, so none hides on a later page.
 	lines := make([]store.NewLine, mailboxesPerPage+30)
 	for i := range lines {
-		lines[i] = store.NewLine{LineNo: i + 1, Status: store.LineFailed, ErrorText: fmt.Sprintf("Riga %d: non va", i+1)}
+		lines[i] = store.NewLine{LineNo: i + 1, Status: store.LineFailed, Error: i18n.New("log.text", fmt.Sprintf("Riga %d: non va", i+1))}
 	}
 	m, err := store.CreateMigration(ctx, p.pool, acme.ID, store.NewMigration{Name: "Rossa", Preset: "standard-ssl",
 		Status: store.MigrationRed, FirstRunAt: testNow.Add(time.Hour), Lines: lines})

@@ -235,7 +235,7 @@ func progressView(l i18n.Lang, rn store.Run, rt store.RunTotals, mbs []store.Mai
 			StatusLabel: mailboxStatusLabel(l, mb.Status),
 			Bytes:       i18n.Bytes(l, mb.Bytes),
 			Folder:      displayFolder(mb.CurrentFolder),
-			Error:       mb.ErrorText,
+			Error:       mb.Reason(l),
 		}, f))
 	}
 	return p

@@ -13,27 +13,7 @@ import (
 // anche se è stato scelto Standard-SSL: riconosciuto dal server (annuncia
 // la capability X-GM-EXT-1)."
 func rulesText(l i18n.Lang, rules transfer.Preset, why transfer.RulesWhy) string {
-	name := i18n.T(l, "rules.name.standard")
-	if rules.Provider() {
-		name = rules.Label()
-	}
-	picked := why.Picked.Label()
-	if why.Sign == "" {
-		if why.Picked.Provider() {
-			return i18n.T(l, "rules.why.unconfirmed", name, picked, picked)
-		}
-		return i18n.T(l, "rules.why.kept", name, picked)
-	}
-	var sign string
-	if why.Arg != "" {
-		sign = i18n.T(l, "rules.sign."+why.Sign, why.Arg)
-	} else {
-		sign = i18n.T(l, "rules.sign."+why.Sign)
-	}
-	if why.Picked == rules {
-		return i18n.T(l, "rules.why.confirmed", name, picked, sign)
-	}
-	return i18n.T(l, "rules.why.recognised", name, picked, sign)
+	return why.Msg(rules).Text(l)
 }
 
 // appliedRulesText is rulesText of what a mailbox run recorded (JSON of
