@@ -35,7 +35,9 @@ const transferFetchCooldown = 10 * time.Millisecond
 
 // waitRemote is what waits for a count of the remote host's caps (its
 // host, its tenant or its account on that host: remoteCounts).
-func waitRemote(c *remoteCount) string { return "remote:" + c.id }
+// The count's id separates its parts with NULs, which neither River's
+// jsonb metadata nor a text parameter takes.
+func waitRemote(c *remoteCount) string { return "remote:" + strings.ReplaceAll(c.id, "\x00", "|") }
 
 func waitRemotes(counts []remoteCount) []string {
 	out := make([]string, len(counts))

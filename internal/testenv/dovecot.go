@@ -280,6 +280,13 @@ func (d *Dovecot) start(bin string) error {
 		Provider:  d.opts.Provider,
 		Greeting:  d.opts.Provider.greeting(),
 	}
+	if d.opts.IMAPWrapper != "" {
+		imap, err := imapBinary()
+		if err != nil {
+			return err
+		}
+		data.IMAPExecutable = d.opts.IMAPWrapper + " " + imap
+	}
 	if err := d.processUsers(&data); err != nil {
 		return err
 	}
@@ -556,6 +563,16 @@ func findBinary(name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("find %s: not installed (run deploy/scripts/deps.sh or make deps)", name)
+}
+
+// imapBinary is the path of Dovecot's imap binary.
+func imapBinary() (string, error) {
+	for _, p := range []string{"/usr/lib/dovecot/imap", "/usr/libexec/dovecot/imap", "/usr/local/libexec/dovecot/imap"} {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	return "", errors.New("find dovecot's imap binary: not in /usr/lib/dovecot nor /usr/libexec/dovecot")
 }
 
 // freePorts asks the kernel for n distinct free loopback ports. They are

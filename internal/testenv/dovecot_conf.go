@@ -24,6 +24,9 @@ type confData struct {
 	OAuth2       *DovecotOAuth2
 	Provider     Provider // the provider a source looks like; ProviderNone for the Courier-like one
 	Greeting     string   // login_greeting; empty for Dovecot's own
+	// IMAPExecutable, when set, is service imap's executable (a wrapper
+	// command, then the imap binary).
+	IMAPExecutable string
 }
 
 // Gmail, Exchange and Office 365 are source-role servers that look like
@@ -225,6 +228,25 @@ protocol imap {
 {{- end}}
   mail_max_userip_connections = 20
 }
+
+{{- if .IMAPExecutable}}
+service imap {
+  executable = {{.IMAPExecutable}}
+  vsz_limit = 0
+}
+# A wrapper may start imap as the mail user rather than root: it then
+# needs the userdb and the configuration sockets open to it.
+service auth {
+  unix_listener auth-master {
+    mode = 0666
+  }
+}
+service config {
+  unix_listener config {
+    mode = 0666
+  }
+}
+{{- end}}
 
 service imap-login {
 {{- if not .Root}}

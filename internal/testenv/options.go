@@ -28,6 +28,12 @@ type DovecotOptions struct {
 	// Provider makes a source look like Gmail, Exchange or Office 365
 	// (see Provider). Default: the Courier-like source of RoleSource.
 	Provider Provider
+	// IMAPWrapper, when set, is a command every imap process runs under,
+	// its arguments separated by spaces: the imap binary's path follows
+	// them ("valgrind --tool=callgrind --callgrind-out-file=DIR/cg.%p"
+	// counts each session's instructions, which CPU times on a busy
+	// machine cannot). Its virtual memory is then unlimited. Default: none.
+	IMAPWrapper string
 }
 
 // DovecotOAuth2 configures the oauth2 passdb of a Dovecot instance.

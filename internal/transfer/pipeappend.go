@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -79,6 +80,17 @@ func (p *pipeConn) appendStream(ctx context.Context, mailbox string, lim batchLi
 	// answered.
 	slots := make(chan struct{}, lim.window)
 	inflight := make(chan pending, lim.window)
+	// busy counts the commands queued and not yet answered; answered
+	// wakes a writer that fills a command while the server is busy.
+	var busy atomic.Int64
+	answeredCh := make(chan struct{}, 1)
+	answered := func() {
+		busy.Add(-1)
+		select {
+		case answeredCh <- struct{}{}:
+		default:
+		}
+	}
 	stop := make(chan struct{})
 	var stopOnce sync.Once
 	halt := func() { stopOnce.Do(func() { close(stop) }) }
@@ -103,7 +115,7 @@ func (p *pipeConn) appendStream(ctx context.Context, mailbox string, lim batchLi
 				fail(err)
 			}
 		}()
-		w := batchWriter{p: p, mbox: mbox, lim: lim, items: items, slots: slots, stop: stop, ctx: ctx, release: release, fail: fail}
+		w := batchWriter{p: p, mbox: mbox, lim: lim, items: items, slots: slots, stop: stop, ctx: ctx, release: release, fail: fail, busy: &busy, answered: answeredCh}
 		w.run(inflight)
 	}()
 
@@ -121,17 +133,20 @@ func (p *pipeConn) appendStream(ctx context.Context, mailbox string, lim batchLi
 	for pe := range inflight {
 		<-slots
 		if pe.failed != nil {
+			answered()
 			if stopErr == nil {
 				done(pe.ms[0], 0, pe.failed)
 			}
 			continue
 		}
 		if !p.usable() {
+			answered()
 			continue // the connection is gone: drain what the writer queued
 		}
 		d := p.to.forSize(pe.size)
 		_ = p.conn.SetReadDeadline(time.Now().Add(d))
 		r, err := p.awaitAppend(pe.tag)
+		answered()
 		if err != nil {
 			fail(p.watchdogErr(err, d))
 			continue
@@ -199,6 +214,10 @@ type batchWriter struct {
 	fail    func(error)
 	next    *item // taken from items, for the next command
 	closed  bool  // items is closed
+	// busy is the number of commands queued and not yet answered;
+	// answered is signalled at each answer.
+	busy     *atomic.Int64
+	answered <-chan struct{}
 }
 
 // take returns the next item; wait says whether to wait for one. Before
@@ -238,6 +257,38 @@ func (w *batchWriter) take(wait bool) (item, bool) {
 	case <-w.ctx.Done():
 	}
 	return item{}, false
+}
+
+// takeWhileBusy waits for the next item of the command being made for as
+// long as the server has commands of this stream to answer. Made only of
+// the messages ready at once, commands are small whenever the source is
+// slower than the destination, and the destination's cost is per command
+// (Dovecot saves each in one transaction): so a command grows while the
+// server is busy anyway, and goes once it has answered the ones before (or
+// when full). The first command never waits.
+func (w *batchWriter) takeWhileBusy() (item, bool) {
+	if w.closed || w.busy.Load() == 0 {
+		return item{}, false
+	}
+	// What is buffered goes now: the answers awaited may need it.
+	if !w.flush() {
+		return item{}, false
+	}
+	for w.busy.Load() > 0 {
+		select {
+		case it, ok := <-w.items:
+			if !ok {
+				w.closed = true
+			}
+			return it, ok
+		case <-w.answered:
+		case <-w.stop:
+			return item{}, false
+		case <-w.ctx.Done():
+			return item{}, false
+		}
+	}
+	return w.take(false)
 }
 
 func (w *batchWriter) stopped() bool {
@@ -295,6 +346,7 @@ func (w *batchWriter) run(inflight chan<- pending) {
 		if err != nil {
 			// This message cannot be sent: report it in its turn.
 			w.release(it)
+			w.busy.Add(1)
 			inflight <- pending{ms: []meta{it.m}, failed: err}
 			continue
 		}
@@ -319,6 +371,9 @@ func (w *batchWriter) run(inflight chan<- pending) {
 			}
 			nx, ok := w.take(false)
 			if !ok {
+				nx, ok = w.takeWhileBusy()
+			}
+			if !ok {
 				break
 			}
 			if pe.size+nx.size() > w.lim.maxBytes {
@@ -335,6 +390,7 @@ func (w *batchWriter) run(inflight chan<- pending) {
 			w.fail(p.watchdogErr(err, p.to.Command))
 			return
 		}
+		w.busy.Add(1)
 		inflight <- pe // never blocks: it holds as many as there are slots
 	}
 }

@@ -520,3 +520,56 @@ func TestAstring(t *testing.T) {
 	require.False(t, validFlag("a b"))
 	require.False(t, validFlag(""))
 }
+
+// While the server has not answered a command, the messages that come one
+// by one meanwhile wait and go together in the next command: made of the
+// messages ready at once, a source slower than the destination would make
+// commands of one message each, and the destination pays per command.
+func TestAppendStreamFillsWhileBusy(t *testing.T) {
+	its := testItems(6, 5000)
+	items := make(chan item, len(its))
+	firstRead := make(chan struct{})
+	allFed := make(chan struct{})
+	var mu sync.Mutex
+	var sizes []int // messages per APPEND, as the server read them
+	p := fakePipe(t, Timeouts{}, func(s *fakeServer) {
+		next := uint32(1)
+		for {
+			c, err := s.read()
+			if err != nil || len(c.bodies) == 0 {
+				return
+			}
+			mu.Lock()
+			sizes = append(sizes, len(c.bodies))
+			mu.Unlock()
+			if len(sizes) == 1 {
+				close(firstRead)
+				<-allFed
+			}
+			s.send("%s OK [APPENDUID 99 %d:%d] Append completed", c.tag, next, next+uint32(len(c.bodies))-1)
+			next += uint32(len(c.bodies))
+		}
+	})
+	go func() {
+		items <- its[0]
+		<-firstRead
+		for _, it := range its[1:] {
+			// One at a time, each after the writer had the time to
+			// send the one before on its own.
+			time.Sleep(20 * time.Millisecond)
+			items <- it
+		}
+		close(allFed)
+		close(items)
+	}()
+	got := map[uint32]answer{}
+	err := p.appendStream(context.Background(), "INBOX", multiBatch, items, func(item) {},
+		func(m meta, uid uint32, err error) { got[m.uid] = answer{uid, err} })
+	require.NoError(t, err)
+	for i := range 6 {
+		require.Equal(t, answer{uid: uint32(i + 1)}, got[uint32(i+1)])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []int{1, 5}, sizes, "the first command does not wait; the messages that came while it was unanswered go together")
+}
