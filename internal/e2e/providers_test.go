@@ -40,15 +40,15 @@ func signIn(t *testing.T, st *stack) *customer {
 }
 
 // newMigration uploads csv in Nuova Migrazione with the preset, the first
-// run a few seconds from now and no second run, and returns its page's
-// path.
+// run ten minutes from now (startNow brings it forward) and no second run,
+// and returns its page's path.
 func (u *customer) newMigration(preset, csv string) string {
 	u.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, v := range map[string]string{
 		"name": "Provider " + preset, "preset": preset, "insecure_tls": "1",
-		"first_run_at": time.Now().Add(6 * time.Second).In(rome(u.t)).Format("2006-01-02T15:04:05"),
+		"first_run_at": time.Now().Add(10 * time.Minute).In(rome(u.t)).Format("2006-01-02T15:04:05"),
 	} {
 		require.NoError(u.t, mw.WriteField(k, v))
 	}
@@ -66,6 +66,15 @@ func (u *customer) newMigration(preset, csv string) string {
 	_, err = fmt.Sscanf(hdr.Get("Location"), "/migrations/%d", &id)
 	require.NoError(u.t, err)
 	return fmt.Sprintf("/migrations/%d", id)
+}
+
+// startNow presses "Avvia ora" on a scheduled migration.
+func (u *customer) startNow(path string) {
+	u.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u.base+path+"/start", nil)
+	require.NoError(u.t, err)
+	status, _, body := u.do(req)
+	require.Equal(u.t, http.StatusSeeOther, status, body)
 }
 
 // rome is the tenant's time zone, in which the form's times are read.
@@ -139,6 +148,7 @@ func TestGmailThroughThePanel(t *testing.T) {
 	want := "Regole Gmail, anche se è stato scelto Standard-SSL: riconosciuto dal server (annuncia la capability X-GM-EXT-1)."
 	require.Equal(t, []string{want}, texts(u.doc(path), `[data-testid="line-rules"]`), "the line's result after validation")
 
+	u.startNow(path)
 	u.waitStatus(path, "completed", 2*time.Minute)
 	require.Equal(t, []string{want}, texts(u.doc(path+"/resources"), `[data-testid="resource-rules"]`), "Risorse")
 	require.Equal(t, map[string]uint32{"INBOX": 2, "Lavoro": 2, "Sent": 1, "Archive": 1},
@@ -229,6 +239,7 @@ func TestOffice365ThroughThePanel(t *testing.T) {
 		strings.ToLower(testenv.Office365Server) + ", un server di Exchange Online)."
 	require.Equal(t, []string{want, want}, texts(u.doc(path), `[data-testid="line-rules"]`), "the lines' results after validation")
 
+	u.startNow(path)
 	u.waitStatus(path, "completed", 2*time.Minute)
 	d := u.doc(path + "/resources")
 	require.Equal(t, []string{want, want}, texts(d, `[data-testid="resource-rules"]`), "Risorse")

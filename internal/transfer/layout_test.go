@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"encoding/base64"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -70,8 +71,8 @@ func TestEffectivePreset(t *testing.T) {
 		why    string // a part of the reason in English
 	}{
 		{"Standard-SSL, Gmail by its capability alone", PresetStandardSSL, gm(capGmail), bare, PresetGmail, SignGmailCapability, "X-GM-EXT-1"},
-		{"Standard-SSL, Gmail by its folders and \\All", PresetStandardSSL, gm(), gmailListing("[Gmail]", true), PresetGmail, SignAllFolder, `"[Gmail]/All Mail" is the \All folder`},
-		{"Standard-no-SSL, localized Gmail without SPECIAL-USE", PresetStandardNoSSL, gm(), gmailListing("[Google Mail]", false), PresetGmail, SignGmailFolders, `under "[Google Mail]"`},
+		{"Standard-SSL, Gmail by its folders and \\All", PresetStandardSSL, gm(), gmailListing("[Gmail]", true), PresetGmail, SignAllFolder, `“[Gmail]/All Mail” is Gmail's \All`},
+		{"Standard-no-SSL, localized Gmail without SPECIAL-USE", PresetStandardNoSSL, gm(), gmailListing("[Google Mail]", false), PresetGmail, SignGmailFolders, `under “[Google Mail]”`},
 		{"Standard-SSL, a \\All folder", PresetStandardSSL, gm(), allAttr, PresetGmail, SignAllFolder, `\All`},
 		{"Standard-SSL, a plain server with Gmail-like names", PresetStandardSSL, gm(imap.CapIMAP4rev1), plain, PresetStandardSSL, "", "no provider's signs"},
 		{"Standard-no-SSL, a plain server", PresetStandardNoSSL, gm(), bare, PresetStandardNoSSL, "", "Standard-no-SSL was chosen"},
@@ -80,7 +81,7 @@ func TestEffectivePreset(t *testing.T) {
 		{"Office 365, a Gmail server", PresetOffice365, gm(capGmail), gmailListing("[Gmail]", true), PresetGmail, SignGmailCapability, "although Office 365 was chosen"},
 
 		{"Standard-SSL, Exchange by its greeting", PresetStandardSSL, greet(exchangeGreet), bare, PresetExchange, SignExchangeGreet, "greeting names Microsoft Exchange"},
-		{"Standard-SSL, Exchange by its stores", PresetStandardSSL, gm(), exchangeListing(false), PresetExchange, SignExchangeFolders, "Calendar, Contacts, Tasks, Journal, Notes are Exchange's"},
+		{"Standard-SSL, Exchange by its stores", PresetStandardSSL, gm(), exchangeListing(false), PresetExchange, SignExchangeFolders, "Exchange's folders Calendar, Contacts, Tasks, Journal, Notes"},
 		{"Standard-SSL, Italian Exchange by its stores", PresetStandardSSL, gm(), exchangeListing(true), PresetExchange, SignExchangeFolders, "Calendario"},
 		{"Exchange, an Exchange server", PresetExchange, greet(exchangeGreet), exchangeListing(false), PresetExchange, SignExchangeGreet, "Exchange was chosen and"},
 		{"Exchange, an Exchange Online server", PresetExchange, greet(cloudGreet), exchangeListing(false), PresetOffice365, SignCloudGreet, "am0pr01ca0123.eurprd01.prod.exchangelabs.com"},
@@ -189,4 +190,31 @@ func TestPlanFoldersCaseOnly(t *testing.T) {
 	again := ourServer
 	again.Folders = append(append([]RemoteFolder{}, ourServer.Folders...), rf("Fatture", '/'), rf("fatture", '/'), rf("fatture/2024", '/'))
 	require.Equal(t, want, dests(again), "a second run finds both")
+}
+
+// TestCloudServer: only a well-formed name of Microsoft's cloud, UTF-16LE
+// in base64, makes a greeting Exchange Online's.
+func TestCloudServer(t *testing.T) {
+	t.Parallel()
+	enc := func(s string) string {
+		b := make([]byte, 0, 2*len(s))
+		for _, r := range s {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	for in, want := range map[string]string{
+		enc("AM0PR01CA0123.eurprd01.prod.exchangelabs.com"): "am0pr01ca0123.eurprd01.prod.exchangelabs.com",
+		enc("DB8PR04MB1234.eurprd04.prod.outlook.com"):      "db8pr04mb1234.eurprd04.prod.outlook.com",
+		enc("mail.corp.example"):                            "",
+		enc("evil.com\nx.outlook.com"):                      "",
+		enc("outlook.com.evil.example"):                     "",
+		"not base64!":                                       "",
+		base64.StdEncoding.EncodeToString([]byte{0x41}):     "", // odd length
+		"": "",
+	} {
+		require.Equal(t, want, cloudServer(in), in)
+	}
+	require.Equal(t, "", greetingText("garbage"))
+	require.Equal(t, "The Microsoft Exchange IMAP4 service is ready.", greetingText("* OK [CAPABILITY IMAP4rev1] The Microsoft Exchange IMAP4 service is ready.\r\n"))
 }
