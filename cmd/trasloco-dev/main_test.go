@@ -109,9 +109,15 @@ func TestDevEnvironment(t *testing.T) {
 	b := newBrowser(t, env.PanelURL())
 	b.login(demoUserEmail, demoUserPassword)
 
-	good := b.createMigration("Demo", readFile(env.CSVPath), time.Now().Add(3*time.Second), tenant.Timezone)
+	// Run 1 an hour away, then "Avvia ora" once the validation has
+	// scheduled it: a time a few seconds away could go by while the lines
+	// are being checked (on a busy machine), and the migration would be
+	// red for it (TestValidateFirstRunPassed), not the demo's.
+	good := b.createMigration("Demo", readFile(env.CSVPath), time.Now().Add(time.Hour), tenant.Timezone)
 	bad := b.createMigration("Demo con errori", readFile(env.ErrorsCSVPath), time.Now().Add(time.Hour), tenant.Timezone)
 	require.Equal(t, store.MigrationRed, waitStatus(t, env, tenant.ID, bad, store.MigrationRed))
+	require.Equal(t, store.MigrationScheduled, waitStatus(t, env, tenant.ID, good, store.MigrationScheduled))
+	b.startNow(env, tenant.ID, good)
 	require.Equal(t, store.MigrationCompleted, waitStatus(t, env, tenant.ID, good, store.MigrationCompleted, store.MigrationCompletedWithErrors))
 
 	mbs, err := store.ListMigrationMailboxes(ctx, env.pool, tenant.ID, good)
@@ -363,6 +369,21 @@ func (b *browser) createMigration(name, csv string, first time.Time, tz string) 
 	n, err := strconv.ParseInt(id, 10, 64)
 	require.NoError(b.t, err, loc2)
 	return n
+}
+
+// startNow presses "Avvia ora" on the scheduled migration id, and checks
+// that it took: run 1's time is now (the page answers 303 either way).
+func (b *browser) startNow(env *Env, tenantID, id int64) {
+	b.t.Helper()
+	before := time.Now()
+	resp, err := b.c.PostForm(b.base+"/migrations/"+strconv.FormatInt(id, 10)+"/start", url.Values{})
+	require.NoError(b.t, err)
+	resp.Body.Close()
+	require.Equal(b.t, http.StatusSeeOther, resp.StatusCode, "start migration %d now", id)
+	m, err := store.GetMigration(context.Background(), env.pool, tenantID, id)
+	require.NoError(b.t, err)
+	require.False(b.t, m.FirstRunAt.After(time.Now()), "run 1 moved to now")
+	require.False(b.t, m.FirstRunAt.Before(before.Add(-time.Second)), "run 1 moved to now")
 }
 
 // waitStatus waits until the migration reaches one of want and returns it.

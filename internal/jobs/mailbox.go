@@ -229,6 +229,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	}
 	rep := newDBReporter(d, mb)
 	defer rep.close()
+	rep.expectTooLarge(line.Preview)
 	rep.event(slog.LevelInfo, "log.run.attempt", mb.Attempts, line.RemoteUser, line.LocalUser)
 
 	tj, err := c.transferJob(m, line, rep)
@@ -271,7 +272,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 	err = c.scrub.err(err) // before it reaches a log, River's errors or a page
 	close(ran)
 	watch.Wait()
-	rep.result(res)
+	rep.result(res, err == nil)
 	c.saveRules(ctx, res)
 	c.log.Info("mailbox: attempt ended", "duration", time.Since(start).Round(time.Millisecond),
 		"copied", res.Copied, "already_there", res.AlreadyThere, "failed", res.Failed, "error", err)

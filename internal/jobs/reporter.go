@@ -3,6 +3,7 @@ package jobs
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -45,6 +46,13 @@ type dbReporter struct {
 	counted transfer.Counters
 	// scrub takes the copy's secrets out of every text before it is stored.
 	scrub scrubber
+	// finished says the engine's final counters are in (result): its
+	// snapshots from then on are stale.
+	finished bool
+	// tooLarge is how many messages over the size limit the line's test
+	// login counted (its preview): STATUS counts them, the copy's total
+	// does not (see countersLocked).
+	tooLarge int
 	// cp holds the engine's checkpoints until a flush writes them with the
 	// rest (nil: the engine writes its own).
 	cp *batchedCheckpoints
@@ -124,10 +132,26 @@ func (r *dbReporter) setScrubber(s scrubber) {
 	r.scrub = s
 }
 
+// expectTooLarge takes, from the line's stored preview (transfer.Preview
+// JSON, nil when the test did not measure), how many of the mailbox's
+// messages are over the size limit before the copy finds them.
+func (r *dbReporter) expectTooLarge(preview []byte) {
+	var pv transfer.Preview
+	if len(preview) == 0 || json.Unmarshal(preview, &pv) != nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tooLarge = pv.TooLarge
+}
+
 // Progress implements transfer.Reporter.
 func (r *dbReporter) Progress(p transfer.Progress) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.finished {
+		return // a snapshot older than the final counters
+	}
 	r.last = p
 	r.dirty = true
 	r.count(p.Counters)
@@ -145,13 +169,17 @@ func (r *dbReporter) count(c transfer.Counters) {
 	r.counted.Bytes = max(r.counted.Bytes, c.Bytes)
 }
 
-// result takes the engine's final counters.
-func (r *dbReporter) result(res transfer.Result) {
+// result takes the engine's final counters; complete says the copy went
+// through every folder (transfer.Run returned no error).
+func (r *dbReporter) result(res transfer.Result, complete bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.finished = true
 	r.last.Counters = res.Counters
 	r.last.Folder = ""
-	r.last.Expected = 0 // the counts are final: Total is what there was
+	if complete {
+		r.last.Expected = 0 // every folder was listed: Total is what there was
+	} // else the folders not reached yet still count, as STATUS said
 	r.dirty = true
 	r.count(res.Counters)
 }
@@ -202,8 +230,11 @@ func (r *dbReporter) countersLocked() store.MailboxCounters {
 		Bytes:           r.base.Bytes + p.Bytes,
 		Done:            p.Done,
 		// Before the folders are listed one by one, the total is what
-		// STATUS said they hold (less what is known to be too large).
-		Total: max(p.Total, p.Expected-p.TooLarge),
+		// STATUS said they hold, less what is known to be too large: the
+		// copy's found so far, or the test login's when more (STATUS
+		// counts a message over the limit, the total never does; taken
+		// off only once found, it made a running total go down).
+		Total: max(p.Total, p.Expected-max(p.TooLarge, r.tooLarge)),
 	}
 	if c.Done == 0 && c.Total == 0 {
 		c.Done = c.Copied + c.AlreadyThere + c.Failed

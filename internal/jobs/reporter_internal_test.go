@@ -16,7 +16,7 @@ func TestReporterGoneAddsUpAcrossAttempts(t *testing.T) {
 	earlier := store.MailboxRun{MailboxCounters: store.MailboxCounters{Copied: 5, Gone: 2, TooLarge: 1}}
 	r := newDBReporter(Deps{FlushInterval: time.Hour}, earlier)
 	defer r.close()
-	r.result(transfer.Result{Counters: transfer.Counters{AlreadyThere: 5, TooLarge: 1, Gone: 3}})
+	r.result(transfer.Result{Counters: transfer.Counters{AlreadyThere: 5, TooLarge: 1, Gone: 3}}, true)
 	c := r.counters()
 	require.Equal(t, 5, c.Gone)
 	require.Equal(t, 5, c.Copied)
