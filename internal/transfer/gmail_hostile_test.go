@@ -106,7 +106,7 @@ func TestGmailLayoutWhateverThePreset(t *testing.T) {
 		{transfer.PresetStandardSSL, []string{"X-GM-EXT-1"}, "X-GM-EXT-1"},
 		{transfer.PresetGmail, []string{"X-GM-EXT-1"}, "X-GM-EXT-1"},
 		// A Gmail-like server without Gmail's capability: its folders say it.
-		{transfer.PresetStandardNoSSL, nil, `"[Gmail]/All Mail" is the \All folder`},
+		{transfer.PresetStandardNoSSL, nil, "the folder “[Gmail]/All Mail” is Gmail's \\All"},
 	} {
 		preset := tc.preset
 		h := hostileSetup(t, testenv.HostileOptions{Capabilities: tc.caps}, folders...)

@@ -2,12 +2,13 @@ package transfer
 
 import (
 	"encoding/base64"
-	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf16"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/trasloco/trasloco/internal/i18n"
 )
 
 // capGmail is the capability Gmail's IMAP server announces (its extensions:
@@ -34,8 +35,8 @@ const (
 // RulesWhy says why a folder rule set was applied: the preset the customer
 // picked and the sign of the server that decided otherwise or confirmed
 // it (none when the server showed no provider's sign). It is codes and
-// arguments: a page renders it in the reader's language, English says it
-// in the mailbox's log.
+// arguments (Msg): the mailbox's log and the pages render it in the
+// reader's language.
 type RulesWhy struct {
 	Picked Preset `json:"picked"`
 	Sign   string `json:"sign,omitempty"`
@@ -78,40 +79,9 @@ func effectivePreset(p Preset, says serverSays, l Listing) (Preset, RulesWhy) {
 	return p, why
 }
 
-// English says in words, for the mailbox's log, which rules apply and why.
-func (w RulesWhy) English(rules Preset) string {
-	name := "standard folder rules"
-	if rules.Provider() {
-		name = rules.Label() + "'s folder rules"
-	}
-	switch {
-	case w.Sign == "" && w.Picked.Provider():
-		return fmt.Sprintf("%s, although %s was chosen: the server shows none of %s's signs", name, w.Picked.Label(), w.Picked.Label())
-	case w.Sign == "":
-		return fmt.Sprintf("%s: %s was chosen and the server shows no provider's signs", name, w.Picked.Label())
-	case w.Picked == rules:
-		return fmt.Sprintf("%s: %s was chosen and %s", name, w.Picked.Label(), w.signEnglish())
-	}
-	return fmt.Sprintf("%s, although %s was chosen: %s", name, w.Picked.Label(), w.signEnglish())
-}
-
-func (w RulesWhy) signEnglish() string {
-	switch w.Sign {
-	case SignGmailCapability:
-		return "the server announces the " + w.Arg + " capability"
-	case SignAllFolder:
-		return fmt.Sprintf("the folder %q is the \\All folder", w.Arg)
-	case SignGmailFolders:
-		return fmt.Sprintf("the folders under %q are Gmail's", w.Arg)
-	case SignExchangeGreet:
-		return "the server's greeting names Microsoft Exchange"
-	case SignCloudGreet:
-		return fmt.Sprintf("the server's greeting names %s, a server of Exchange Online", w.Arg)
-	case SignExchangeFolders:
-		return "the folders " + w.Arg + " are Exchange's"
-	}
-	return w.Sign
-}
+// English says in words which rules apply and why: Msg in English, for
+// the operator's `trasloco copy` and `check` (Result.RulesReason).
+func (w RulesWhy) English(rules Preset) string { return w.Msg(rules).Text(i18n.English) }
 
 // Provider reports whether p is a provider's preset, with rules of its own.
 func (p Preset) Provider() bool {

@@ -70,8 +70,8 @@ func TestEffectivePreset(t *testing.T) {
 		why    string // a part of the reason in English
 	}{
 		{"Standard-SSL, Gmail by its capability alone", PresetStandardSSL, gm(capGmail), bare, PresetGmail, SignGmailCapability, "X-GM-EXT-1"},
-		{"Standard-SSL, Gmail by its folders and \\All", PresetStandardSSL, gm(), gmailListing("[Gmail]", true), PresetGmail, SignAllFolder, `"[Gmail]/All Mail" is the \All folder`},
-		{"Standard-no-SSL, localized Gmail without SPECIAL-USE", PresetStandardNoSSL, gm(), gmailListing("[Google Mail]", false), PresetGmail, SignGmailFolders, `under "[Google Mail]"`},
+		{"Standard-SSL, Gmail by its folders and \\All", PresetStandardSSL, gm(), gmailListing("[Gmail]", true), PresetGmail, SignAllFolder, "the folder “[Gmail]/All Mail” is Gmail's \\All"},
+		{"Standard-no-SSL, localized Gmail without SPECIAL-USE", PresetStandardNoSSL, gm(), gmailListing("[Google Mail]", false), PresetGmail, SignGmailFolders, "under “[Google Mail]”"},
 		{"Standard-SSL, a \\All folder", PresetStandardSSL, gm(), allAttr, PresetGmail, SignAllFolder, `\All`},
 		{"Standard-SSL, a plain server with Gmail-like names", PresetStandardSSL, gm(imap.CapIMAP4rev1), plain, PresetStandardSSL, "", "no provider's signs"},
 		{"Standard-no-SSL, a plain server", PresetStandardNoSSL, gm(), bare, PresetStandardNoSSL, "", "Standard-no-SSL was chosen"},
@@ -80,7 +80,7 @@ func TestEffectivePreset(t *testing.T) {
 		{"Office 365, a Gmail server", PresetOffice365, gm(capGmail), gmailListing("[Gmail]", true), PresetGmail, SignGmailCapability, "although Office 365 was chosen"},
 
 		{"Standard-SSL, Exchange by its greeting", PresetStandardSSL, greet(exchangeGreet), bare, PresetExchange, SignExchangeGreet, "greeting names Microsoft Exchange"},
-		{"Standard-SSL, Exchange by its stores", PresetStandardSSL, gm(), exchangeListing(false), PresetExchange, SignExchangeFolders, "Calendar, Contacts, Tasks, Journal, Notes are Exchange's"},
+		{"Standard-SSL, Exchange by its stores", PresetStandardSSL, gm(), exchangeListing(false), PresetExchange, SignExchangeFolders, "Exchange's folders Calendar, Contacts, Tasks, Journal, Notes"},
 		{"Standard-SSL, Italian Exchange by its stores", PresetStandardSSL, gm(), exchangeListing(true), PresetExchange, SignExchangeFolders, "Calendario"},
 		{"Exchange, an Exchange server", PresetExchange, greet(exchangeGreet), exchangeListing(false), PresetExchange, SignExchangeGreet, "Exchange was chosen and"},
 		{"Exchange, an Exchange Online server", PresetExchange, greet(cloudGreet), exchangeListing(false), PresetOffice365, SignCloudGreet, "am0pr01ca0123.eurprd01.prod.exchangelabs.com"},
