@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/internal/testenv"
 )
 
 // echoServer is a hostile IMAP server: it answers every login with a NO
@@ -161,5 +162,34 @@ func TestForbidPlainLogin(t *testing.T) {
 		}
 		require.Equal(t, map[int]string{1: want}, f.lineErrors(t, m), "forbid=%v", forbid)
 		require.Equal(t, !forbid, strings.Contains(f.logs.String(), "you sent LOGIN"), "forbid=%v: the password was sent", forbid)
+	}
+}
+
+// A server whose folder names echo the password (its \All folder, which
+// the folder rules name as their reason): the rules kept on the line's
+// preview and on the mailbox run, which the panel shows, are scrubbed as
+// the mailbox's log is.
+func TestRulesFolderNameScrubbed(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.runDeps()
+	rc := f.client(t, 1)
+	const pw = "pw-Folder-S3cret"
+	u := f.user(t, "x", true)
+	srv := testenv.StartHostile(t, testenv.HostileOptions{User: u, Password: pw, TLS: true},
+		testenv.HostileFolder{Name: "INBOX", Messages: testenv.HostileMessages(testenv.BuildMessage(960, 0, 2000))},
+		testenv.HostileFolder{Name: "Tutta " + pw, Attrs: []string{`\All`}, Messages: testenv.HostileMessages(testenv.BuildMessage(960, 0, 2000))})
+	m := f.migration(t, fmt.Sprintf("%s;%s;%s;%s", u, srv.Addr(), u, pw), migrationOpts{insecureTLS: true, first: time.Now().Add(time.Hour)})
+	run := f.validate(t, rc, m)[0]
+	f.startNow(t, rc, run)
+	f.waitRun(t, run.ID, time.Minute)
+
+	var preview, rules string
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT COALESCE(preview::text, '') FROM migration_lines WHERE migration_id = $1`, m.ID).Scan(&preview))
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT COALESCE(rules::text, '') FROM mailbox_runs WHERE run_id = $1`, run.ID).Scan(&rules))
+	for what, s := range map[string]string{"the line's preview": preview, "the mailbox run's rules": rules} {
+		require.Contains(t, s, "all_folder", "%s: the \\All folder decided the rules", what)
+		require.Contains(t, s, "Tutta [redacted]", what)
+		require.NotContains(t, s, pw, what)
 	}
 }
