@@ -24,6 +24,23 @@ import (
 // per mailbox, every mailbox at once (as the copies do). A copy can be no
 // faster than the slower of the two.
 
+// connectSource logs in to d as user, over STARTTLS on the plain port
+// when startTLS, else in plain text.
+func connectSource(d *testenv.Dovecot, startTLS bool, user, pass string) (*imapclient.Client, error) {
+	if !startTLS {
+		return d.Connect(user, pass)
+	}
+	c, err := imapclient.DialStartTLS(d.PlainAddr(), &imapclient.Options{TLSConfig: d.TLSConfig()})
+	if err != nil {
+		return nil, fmt.Errorf("dial the source over STARTTLS: %w", err)
+	}
+	if err := c.Login(user, pass).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("log in to the source as %s: %w", user, err)
+	}
+	return c, nil
+}
+
 // srcReadTool and dstWriteTool are the limit rows in the tools list.
 type srcReadTool struct{}
 type dstWriteTool struct{}
@@ -65,7 +82,7 @@ func readOnly(ctx context.Context, env *benchEnv, sc *scenario) (runResult, erro
 		close(folders)
 		for range max(env.DstConns, 1) {
 			wg.Go(func() {
-				n, b, err := readFolders(ctx, env.Src, src.User, src.Pass, folders)
+				n, b, err := readFolders(ctx, env.Src, env.SrcStartTLS, src.User, src.Pass, folders)
 				mu.Lock()
 				defer mu.Unlock()
 				counts[i] += n
@@ -92,10 +109,11 @@ func readOnly(ctx context.Context, env *benchEnv, sc *scenario) (runResult, erro
 	return res, errors.Join(errs...)
 }
 
-// readFolders logs in as user and fetches the bodies of the folders it
-// takes from the channel, discarding them.
-func readFolders(ctx context.Context, d *testenv.Dovecot, user, pass string, folders <-chan string) (int, int64, error) {
-	c, err := d.Connect(user, pass)
+// readFolders logs in as user (over STARTTLS when startTLS, verified with
+// the server's CA) and fetches the bodies of the folders it takes from the
+// channel, discarding them.
+func readFolders(ctx context.Context, d *testenv.Dovecot, startTLS bool, user, pass string, folders <-chan string) (int, int64, error) {
+	c, err := connectSource(d, startTLS, user, pass)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -73,6 +73,7 @@ type options struct {
 	validateLines                         int
 	roundTrips                            bool
 	loginDelay                            time.Duration
+	srcTLS                                string
 }
 
 func main() {
@@ -95,6 +96,7 @@ func main() {
 	flag.BoolVar(&o.roundTrips, "round-trips", true, "after the timed runs, one more untimed worker run of the one-mailbox and several-mailboxes scenarios through proxies that count the round trips to each server")
 	flag.DurationVar(&o.loginDelay, "login-delay", 50*time.Millisecond, "how long the validation benchmark's old server holds each connection before it answers")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the runs, copy the one-mailbox corpus once more in-process with the transfer engine and write its CPU profile here")
+	flag.StringVar(&o.srcTLS, "src-tls", srcStartTLS, "how every tool talks to the old server: starttls (the worker's way: its preset, Standard-no-SSL, takes the STARTTLS the test Dovecot offers) or none (plain IMAP; the worker still takes STARTTLS, having no setting for plain text to a server that offers it)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (Dovecot logs, tool logs)")
 	flag.StringVar(&o.traslocoProcs, "trasloco-procs", "one", "several mailboxes at once: copied by one process with the transfer engine, as `trasloco worker` runs them (one), or by one `trasloco copy` process each (each)")
 	flag.Int64Var(&o.inFlight, "inflight", 0, "in-flight bytes per copy of the one-process trasloco (0: the engine's default)")
@@ -106,6 +108,10 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if o.srcTLS != srcStartTLS && o.srcTLS != srcPlain {
+		fmt.Fprintln(os.Stderr, "trasloco-bench: -src-tls is starttls or none")
+		os.Exit(2)
 	}
 	if o.traslocoProcs != "one" && o.traslocoProcs != "each" {
 		fmt.Fprintln(os.Stderr, "trasloco-bench: -trasloco-procs is one or each")
@@ -208,7 +214,8 @@ func run(o options) error {
 		defer os.RemoveAll(dir)
 	}
 
-	env := &benchEnv{DstConns: o.dstConns, Trasloco: filepath.Join(dir, "trasloco"), OneProcess: o.traslocoProcs == "one", InFlight: o.inFlight}
+	env := &benchEnv{DstConns: o.dstConns, Trasloco: filepath.Join(dir, "trasloco"), OneProcess: o.traslocoProcs == "one", InFlight: o.inFlight,
+		SrcStartTLS: o.srcTLS == srcStartTLS}
 	logf("building trasloco")
 	build := exec.CommandContext(ctx, "go", "build", "-o", env.Trasloco, "github.com/trasloco/trasloco/cmd/trasloco")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -552,6 +559,9 @@ func profileEngine(ctx context.Context, env *benchEnv, src sourceMailbox, path s
 		Source: transfer.Endpoint{Host: env.Src.PlainAddr(), User: src.User, Password: src.Pass, TLS: transfer.TLSNone},
 		Dest: transfer.Endpoint{Host: env.Dst.PlainAddr(), User: user, AuthUser: env.Dst.MasterUser(),
 			Password: env.Dst.MasterPassword(), TLS: transfer.TLSNone}}
+	if env.SrcStartTLS {
+		job.Source.TLS, job.Source.RootCAs = transfer.TLSStartTLS, env.Src.CAPool()
+	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return fmt.Errorf("cpu profile: %w", err)
 	}
@@ -571,12 +581,13 @@ func markdown(o options, scenarios []*scenario, tools []tool, vr *validationResu
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## trasloco-bench\n\n")
 	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "%s, %d runs per tool (medians), seed %d, trasloco --dst-conns %d, loopback, plain IMAP. ", host, o.runs, o.seed, o.dstConns)
+	fmt.Fprintf(&b, "%s, %d runs per tool (medians), seed %d, trasloco --dst-conns %d, loopback. ", host, o.runs, o.seed, o.dstConns)
+	b.WriteString(srcTLSNote(o.srcTLS == srcStartTLS) + " ")
 	if o.traslocoProcs == "one" {
 		b.WriteString("Several mailboxes at once: trasloco copies them all in one process, as `trasloco worker` does (the transfer engine, configured as `trasloco copy` configures it); the other tools run one process per mailbox. ")
 	}
 	fmt.Fprintf(&b, "Messages/s and MB/s count the messages of the folders to copy (Trash and Junk excluded for every tool) over the wall time of the copying process(es). ")
-	fmt.Fprintf(&b, "worker: the scenario's mailboxes as one migration through a fresh `trasloco worker` process with PostgreSQL (TRASLOCO_WORKERS %d, TRASLOCO_PER_HOST_LIMIT %d, preset standard-nossl: STARTTLS to the old server, which offers it; plain to ours), timed from the run's start to its end as the database records them (runs.started_at, runs.ended_at). ", o.workers, o.perHost)
+	fmt.Fprintf(&b, "worker: the scenario's mailboxes as one migration through a fresh `trasloco worker` process with PostgreSQL (TRASLOCO_WORKERS %d, TRASLOCO_PER_HOST_LIMIT %d, preset standard-nossl), timed from the run's start to its end as the database records them (runs.started_at, runs.ended_at). ", o.workers, o.perHost)
 	fmt.Fprintf(&b, "src-read and dst-write are not copies but the two servers' one-sided rates on the same corpus (every body fetched and discarded; every message appended from memory), %d connection(s) per mailbox. ", o.dstConns)
 	fmt.Fprintf(&b, "The %d small mailboxes are copied by the worker and by doveadm only, doveadm %d processes at a time.\n\n", o.smallMailboxes, o.workers)
 	for _, sc := range scenarios {

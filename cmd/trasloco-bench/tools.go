@@ -46,6 +46,28 @@ type benchEnv struct {
 	InFlight   int64 // transfer.Job.InFlightBytes in that process
 	MbsyncBin  string
 	DoveadmBin string
+	// SrcStartTLS: every tool talks to the old server over STARTTLS on its
+	// plain port (-src-tls starttls), as the worker does; otherwise in
+	// plain text, except the worker (see srcTLSNote).
+	SrcStartTLS bool
+}
+
+// The values of -src-tls.
+const (
+	srcStartTLS = "starttls"
+	srcPlain    = "none"
+)
+
+// srcTLSNote says, for the report's header, how each tool talks to the
+// old server. The worker's migration has the preset Standard-no-SSL,
+// which takes STARTTLS whenever the server offers it (the test Dovecot
+// does) and has no setting for plain text: so with -src-tls none only the
+// other tools are plain.
+func srcTLSNote(startTLS bool) string {
+	if startTLS {
+		return "The old server is reached over STARTTLS by every tool (-src-tls starttls): trasloco copy and the one-process engine with --src-tls starttls and the test CA, mbsync with SSLType STARTTLS and the CA, doveadm's imapc with imapc_ssl=starttls (imapc_ssl_verify=no), src-read with STARTTLS and the CA, the worker by its preset Standard-no-SSL, which takes the STARTTLS the server offers; our server in plain text by every tool."
+	}
+	return "The old server is reached in plain text by trasloco, mbsync, doveadm and src-read (-src-tls none), but over STARTTLS by the worker (its preset, Standard-no-SSL, takes the STARTTLS the test server offers, and has no plain setting): the worker's rows pay TLS that the others do not; our server in plain text by every tool."
 }
 
 // procStat is what one finished process cost.
@@ -212,11 +234,16 @@ type traslocoTool struct{}
 func (traslocoTool) Name() string { return "trasloco" }
 
 func (traslocoTool) Command(ctx context.Context, env *benchEnv, job copyJob) (*exec.Cmd, error) {
+	srcTLS := []string{"--src-tls", "none"}
+	if env.SrcStartTLS {
+		srcTLS = []string{"--src-tls", "starttls", "--ca-file", env.Src.CAFile()}
+	}
 	args := []string{"copy", "--preset", "standard-nossl",
-		"--src", env.Src.PlainAddr(), "--src-user", job.SrcUser, "--src-password-env", "BENCH_SRC_PASSWORD", "--src-tls", "none",
-		"--dst", env.Dst.PlainAddr(), "--dst-user", job.DstUser, "--dst-auth-user", env.Dst.MasterUser(),
+		"--src", env.Src.PlainAddr(), "--src-user", job.SrcUser, "--src-password-env", "BENCH_SRC_PASSWORD"}
+	args = append(args, srcTLS...)
+	args = append(args, "--dst", env.Dst.PlainAddr(), "--dst-user", job.DstUser, "--dst-auth-user", env.Dst.MasterUser(),
 		"--dst-password-env", "BENCH_DST_PASSWORD", "--dst-tls", "none",
-		"--dst-conns", strconv.Itoa(env.DstConns), "--json"}
+		"--dst-conns", strconv.Itoa(env.DstConns), "--json")
 	cmd := exec.CommandContext(ctx, env.Trasloco, args...)
 	cmd.Env = append(os.Environ(), "BENCH_SRC_PASSWORD="+job.SrcPass, "BENCH_DST_PASSWORD="+env.Dst.MasterPassword())
 	return cmd, nil
@@ -252,11 +279,11 @@ type mbsyncTool struct{}
 func (mbsyncTool) Name() string { return "mbsync" }
 
 const mbsyncConf = `IMAPAccount src
-Host 127.0.0.1
+Host {{SRCHOST}}
 Port {{SRCPORT}}
 User "{{SRCUSER}}"
 Pass "{{SRCPASS}}"
-SSLType None
+{{SRCTLS}}
 AuthMechs LOGIN
 
 IMAPStore src
@@ -291,7 +318,17 @@ func (mbsyncTool) Command(ctx context.Context, env *benchEnv, job copyJob) (*exe
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		return nil, fmt.Errorf("mbsync state directory: %w", err)
 	}
+	srcHost, srcTLS := "127.0.0.1", "SSLType None"
+	if env.SrcStartTLS {
+		// isync 1.4 spells it SSLType (1.5: TLSType). The CA verifies the
+		// server's certificate, against the name localhost: isync 1.4
+		// matches DNS names only, not the certificate's 127.0.0.1
+		// (localhost is 127.0.0.1 alone in /etc/hosts here, the address
+		// Dovecot listens on).
+		srcHost, srcTLS = "localhost", "SSLType STARTTLS\nCertificateFile "+env.Src.CAFile()
+	}
 	conf := strings.NewReplacer(
+		"{{SRCHOST}}", srcHost, "{{SRCTLS}}", srcTLS,
 		"{{SRCPORT}}", port(env.Src.PlainAddr()), "{{SRCUSER}}", job.SrcUser, "{{SRCPASS}}", job.SrcPass,
 		"{{DSTPORT}}", port(env.Dst.PlainAddr()), "{{DSTUSER}}", job.DstUser+"*"+env.Dst.MasterUser(),
 		"{{DSTPASS}}", env.Dst.MasterPassword(), "{{STATE}}", state,
@@ -323,7 +360,11 @@ func (doveadmTool) Command(ctx context.Context, env *benchEnv, job copyJob) (*ex
 		"-o", "imapc_features=rfc822.size fetch-headers",
 		"-o", "imapc_list_prefix=INBOX",
 		"-o", "mail_prefetch_count=20",
-		"backup", "-R", "-u", job.DstUser}
+	}
+	if env.SrcStartTLS {
+		args = append(args, "-o", "imapc_ssl=starttls", "-o", "imapc_ssl_verify=no")
+	}
+	args = append(args, "backup", "-R", "-u", job.DstUser)
 	for _, x := range append(excludedNames, "Drafts", "Archive") {
 		args = append(args, "-x", x)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,12 +26,13 @@ import (
 
 // workerSpec is what the child copies.
 type workerSpec struct {
-	Src      string      `json:"src"` // source host:port, plain IMAP
-	Dst      string      `json:"dst"` // destination host:port, plain IMAP
-	Master   string      `json:"master"`
-	DstConns int         `json:"dst_conns"`
-	InFlight int64       `json:"in_flight"`
-	Jobs     []workerJob `json:"jobs"`
+	Src       string      `json:"src"`                   // source host:port (its plain port)
+	SrcCAFile string      `json:"src_ca_file,omitempty"` // set: STARTTLS to the source, verified with this PEM CA
+	Dst       string      `json:"dst"`                   // destination host:port, plain IMAP
+	Master    string      `json:"master"`
+	DstConns  int         `json:"dst_conns"`
+	InFlight  int64       `json:"in_flight"`
+	Jobs      []workerJob `json:"jobs"`
 }
 
 type workerJob struct {
@@ -55,13 +57,26 @@ func engineChild() error {
 	if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
 		return fmt.Errorf("read the job list: %w", err)
 	}
+	srcTLS, srcRoots := transfer.TLSNone, (*x509.CertPool)(nil)
+	if spec.SrcCAFile != "" {
+		pem, err := os.ReadFile(spec.SrcCAFile)
+		if err != nil {
+			return fmt.Errorf("read the source's CA: %w", err)
+		}
+		srcRoots = x509.NewCertPool()
+		if !srcRoots.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("no certificate in %s", spec.SrcCAFile)
+		}
+		srcTLS = transfer.TLSStartTLS
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	results := make([]workerResult, len(spec.Jobs))
 	var wg sync.WaitGroup
 	for i, j := range spec.Jobs {
 		wg.Go(func() {
 			job := transfer.Job{Preset: transfer.PresetStandardNoSSL, DestConns: spec.DstConns, InFlightBytes: spec.InFlight,
-				Source: transfer.Endpoint{Host: spec.Src, User: j.SrcUser, Password: os.Getenv(fmt.Sprintf("BENCH_SRC_PASSWORD_%d", i)), TLS: transfer.TLSNone},
+				Source: transfer.Endpoint{Host: spec.Src, User: j.SrcUser, Password: os.Getenv(fmt.Sprintf("BENCH_SRC_PASSWORD_%d", i)),
+					TLS: srcTLS, RootCAs: srcRoots},
 				Dest: transfer.Endpoint{Host: spec.Dst, User: j.DstUser, AuthUser: spec.Master,
 					Password: os.Getenv("BENCH_DST_PASSWORD"), TLS: transfer.TLSNone},
 				Reporter: slogReporter{log.With("mailbox", j.DstUser)}}
@@ -94,6 +109,9 @@ func (traslocoTool) batchCommand(ctx context.Context, env *benchEnv, srcs []sour
 		return nil, fmt.Errorf("find the benchmark's own binary: %w", err)
 	}
 	spec := workerSpec{Src: env.Src.PlainAddr(), Dst: env.Dst.PlainAddr(), Master: env.Dst.MasterUser(), DstConns: env.DstConns, InFlight: env.InFlight}
+	if env.SrcStartTLS {
+		spec.SrcCAFile = env.Src.CAFile()
+	}
 	cmd := exec.CommandContext(ctx, self, "-engine-child")
 	cmd.Env = append(os.Environ(), "BENCH_DST_PASSWORD="+env.Dst.MasterPassword())
 	for i, j := range jobs {

@@ -120,6 +120,7 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 	checkpoint := fs.String("checkpoint", "", "JSON file that remembers what was copied (resume, second pass)")
 	dryRun := fs.Bool("dry-run", false, "plan and count, write nothing")
 	asJSON := fs.Bool("json", false, "print a JSON summary of the counters on stdout")
+	verify := fs.Bool("verify", false, "after the copy, verify every folder at the destination (exit 1 when something is missing or twice)")
 	conns := fs.Int("dst-conns", 2, "destination connections: one for folders and lookups, the others append (pipelined when the server has LITERAL+)")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
@@ -141,7 +142,7 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 	if dst.host == "" {
 		return usageErr(errors.New("--dst is required"))
 	}
-	job := transfer.Job{Preset: p, DryRun: *dryRun, DestConns: *conns}
+	job := transfer.Job{Preset: p, DryRun: *dryRun, DestConns: *conns, Verify: *verify}
 	if job.Source, err = src.endpoint("src", env.Getenv); err != nil {
 		return usageErr(err)
 	}
@@ -193,6 +194,9 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 		if *dryRun {
 			fmt.Fprintf(env.Stdout, "dry run: %d messages would be copied\n", res.ToCopy)
 		}
+		if v := res.Verification; v != nil {
+			fmt.Fprintln(env.Stdout, verdictLine(v))
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "trasloco copy: %v\n", err)
@@ -201,10 +205,24 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 		}
 		return ExitPartial
 	}
-	if !res.Complete() {
+	if !res.Complete() || res.Verification != nil && !res.Verification.OK() {
 		return ExitPartial
 	}
 	return ExitOK
+}
+
+// verdictLine sums the verification of every folder in one line.
+func verdictLine(v *transfer.Verification) string {
+	var verified, expected, missing, twice, deleted int
+	for _, c := range v.Folders {
+		verified += c.Verified
+		expected += c.Expected
+		missing += len(c.Missing)
+		twice += len(c.Duplicates) - c.Removed
+		deleted += c.DeletedByCustomer
+	}
+	return fmt.Sprintf("verified: %d of %d present, %d missing, %d twice, %d deleted at the destination since an earlier run, %d folders not verified",
+		verified, expected, missing, twice, deleted, len(v.Unverified))
 }
 
 // cliReporter writes the log to stderr and, on a terminal, a progress line.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/emersion/go-imap/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,6 +232,52 @@ func TestCopyDovecotExitCodesAndJSON(t *testing.T) {
 	r = run(t, f.env(), f.copyArgs("--checkpoint", cp)...)
 	require.Equal(t, 0, r.code)
 	require.Contains(t, r.stdout, "messages found 6, copied 0, already there 6, too large 0, failed 0")
+}
+
+// TestCopyVerify: --verify checks the destination after the copy; a
+// message deleted there after an earlier invocation (recorded in the
+// checkpoint file) is the customer's doing, not missing, and not copied
+// back.
+func TestCopyVerify(t *testing.T) {
+	t.Parallel()
+	f := copySetup(t)
+	c := f.src.Dial(t, f.srcUser, "old-Pa;ss")
+	msgs := make([]testenv.Msg, 4)
+	for j := range msgs {
+		msgs[j] = testenv.BuildMessage(70, j, 2500)
+	}
+	testenv.Append(t, c, "INBOX", msgs...)
+	cp := filepath.Join(t.TempDir(), "cp.json")
+	r := run(t, f.env(), f.copyArgs("--verify", "--checkpoint", cp)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "verified: 4 of 4 present, 0 missing, 0 twice, 0 deleted at the destination since an earlier run, 0 folders not verified")
+
+	dc := f.dst.Dial(t, f.dstUser+"*"+f.dst.MasterUser(), f.dst.MasterPassword())
+	_, err := dc.Select("INBOX", nil).Wait()
+	require.NoError(t, err)
+	require.NoError(t, dc.Store(imap.UIDSetNum(2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close())
+	require.NoError(t, dc.UIDExpunge(imap.UIDSetNum(2)).Close())
+
+	r = run(t, f.env(), f.copyArgs("--verify", "--json", "--checkpoint", cp)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	var out struct {
+		Copied       int `json:"copied"`
+		Verification struct {
+			Folders []struct {
+				Source            string `json:"source"`
+				Expected          int    `json:"expected"`
+				DeletedByCustomer int    `json:"deleted_by_customer"`
+				StillThere        int    `json:"still_there"`
+			} `json:"folders"`
+		} `json:"verification"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
+	require.Zero(t, out.Copied, "not copied back")
+	require.Len(t, out.Verification.Folders, 2, "INBOX and the empty Sent")
+	require.Equal(t, "INBOX", out.Verification.Folders[0].Source)
+	require.Zero(t, out.Verification.Folders[0].Expected)
+	require.Equal(t, 1, out.Verification.Folders[0].DeletedByCustomer)
+	require.Equal(t, 3, out.Verification.Folders[0].StillThere)
 }
 
 // TestCopyTooLargeIsExitZero: a message over --max-size is skipped and

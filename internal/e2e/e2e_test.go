@@ -237,6 +237,7 @@ func TestWholeMigrationThroughThePanel(t *testing.T) {
 		boxes[2].user: {"1": "22", "2": "2"},
 	}, copied)
 	require.Equal(t, 1, d.Find(`[data-testid="skipped-row"]`).Length(), "the one big message is listed")
+	requireReports(t, st, u, d, id)
 
 	// The logs of both runs read in the page and download as text.
 	links := d.Find(`[data-testid="resource-log-txt"]`)

@@ -125,7 +125,7 @@ var catalogs = []struct {
 	name string
 	msgs map[string]Message
 }{
-	{"csv", csvCatalog}, {"web", webCatalog}, {"mail", mailCatalog}, {"panel", panelCatalog}, {"oauth", oauthCatalog}, {"providers", providersCatalog}, {"rules", rulesCatalog}, {"log", logCatalog},
+	{"csv", csvCatalog}, {"web", webCatalog}, {"mail", mailCatalog}, {"panel", panelCatalog}, {"oauth", oauthCatalog}, {"providers", providersCatalog}, {"rules", rulesCatalog}, {"log", logCatalog}, {"verify", verifyCatalog},
 }
 
 func lookup(key string) (Message, bool) {

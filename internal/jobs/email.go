@@ -166,6 +166,7 @@ func (w *RunEmailWorker) report(ctx context.Context, db store.DBTX, tenant store
 			ExcludedFolders: mb.ExcludedFolders,
 			Bytes:           mb.Bytes,
 			Error:           mb.Reason(i18n.Parse(tenant.Language)),
+			Verdict:         VerdictOf(mb),
 		})
 	}
 	return rep, nil

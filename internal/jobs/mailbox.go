@@ -242,6 +242,9 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 		d.Metrics.MailboxFailure("internal")
 		return c.finish(ctx, store.MailboxFailed, rep, i18n.New("run.internal"))
 	}
+	if err := c.verifyOptions(ctx, &tj); err != nil {
+		return err
+	}
 	sliceCtx, cancel := context.WithTimeout(ctx, d.MailboxSlice)
 	defer cancel()
 	// A shutdown ends the slice early (see Deps.Stopping).
@@ -275,13 +278,7 @@ func (c *mailboxCopy) run(ctx context.Context, job *river.Job[MailboxArgs]) erro
 
 	switch {
 	case err == nil:
-		status := store.MailboxCompleted
-		var text i18n.Msg
-		if !res.Complete() {
-			status = store.MailboxCompletedWithErrors
-			text = i18n.New("run.some_failed", res.Failed+len(res.FailedFolders))
-		}
-		return c.finish(ctx, status, rep, text)
+		return c.completed(ctx, rep, res) // verify.go
 	case ctx.Err() == nil && stopped.Load():
 		// Stopped on request: the engine wrote its checkpoints; the
 		// mailbox ends cancelled with what it copied, and "Riprendi"
@@ -409,7 +406,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Preset:         preset,
 		Source:         src,
 		Dest:           dst,
-		Checkpoints:    rep.batchCheckpoints(store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID}),
+		Checkpoints:    rep.batchCheckpoints(store.Checkpoints{DB: d.Pool, TenantID: m.TenantID, LineID: line.ID, MailboxRunID: c.mb.ID}),
 		Reporter:       rep,
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,

@@ -48,6 +48,10 @@ type dbReporter struct {
 	// cp holds the engine's checkpoints until a flush writes them with the
 	// rest (nil: the engine writes its own).
 	cp *batchedCheckpoints
+	// proof are the folder figures and checks to write (verify.go), in
+	// order: proofMu keeps two writers from reordering them.
+	proof   proofPending
+	proofMu sync.Mutex
 
 	flushMu sync.Mutex
 	stop    chan struct{}
@@ -240,7 +244,7 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.mu.Unlock()
 	batch := r.cp.take()
 	if len(logs) == 0 && len(skipped) == 0 && !dirty && batch == nil {
-		return nil
+		return r.flushProof(ctx)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -292,7 +296,7 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.mu.Lock()
 	r.written += len(logs)
 	r.mu.Unlock()
-	return nil
+	return r.flushProof(ctx) // verify.go
 }
 
 func levelName(l slog.Level) string {

@@ -57,7 +57,7 @@ func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		if err != nil {
 			return err
 		}
-		n, err := insertMailboxJobs(ctx, tx, ins, mbs)
+		n, err := insertMailboxJobs(ctx, tx, ins, mbs, 0)
 		if err != nil {
 			return err
 		}
@@ -69,11 +69,14 @@ func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 // insertMailboxJobs inserts the jobs of the mailbox runs still to do, in
 // one statement when ins can (River's InsertManyTx): a run of 200
 // mailboxes inserted them one round trip each before it started any.
-func insertMailboxJobs(ctx context.Context, tx pgx.Tx, ins Inserter, mbs []store.MailboxRun) (int, error) {
+//
+// resume, when not 0, tells them from an earlier job of the same mailbox
+// run (see MailboxArgs.Resume).
+func insertMailboxJobs(ctx context.Context, tx pgx.Tx, ins Inserter, mbs []store.MailboxRun, resume int64) (int, error) {
 	var params []river.InsertManyParams
 	for _, mb := range mbs {
 		if !mb.Status.Ended() {
-			params = append(params, river.InsertManyParams{Args: MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID}})
+			params = append(params, river.InsertManyParams{Args: MailboxArgs{TenantID: mb.TenantID, MailboxRunID: mb.ID, Resume: resume}})
 		}
 	}
 	if many, ok := ins.(manyInserter); ok && len(params) > 1 {
@@ -107,7 +110,10 @@ func RetryFailedMailboxes(ctx context.Context, pool *pgxpool.Pool, ins Inserter,
 		if err != nil {
 			return err
 		}
-		n, err = insertMailboxJobs(ctx, tx, ins, mbs)
+		// The mailbox's earlier job may not be marked completed yet
+		// (River does so just after Work returns): a job unique by
+		// args would be taken for it and never run.
+		n, err = insertMailboxJobs(ctx, tx, ins, mbs, time.Now().UnixNano())
 		return err
 	})
 	if err != nil {

@@ -73,6 +73,9 @@ type MailboxOutcome struct {
 	// Error is the reason the mailbox failed or completed with errors, in
 	// words the tenant can act on; empty otherwise.
 	Error string
+	// Verdict is what the verification after the copy found; its Verified
+	// is nil when the mailbox was not verified.
+	Verdict i18n.Verdict
 }
 
 // Compose returns the subject and the plain-text and HTML bodies of the
@@ -106,13 +109,16 @@ type view struct {
 	Table      string // the rows aligned in columns, for the text body
 	ErrorTitle string
 	Errors     []row // rows with an error, for the text body
-	Excluded   string
-	TooLarge   string
-	Resources  string
-	LinkText   string
-	URL        string
-	Footer     string
-	Why        string // why the reader gets this email
+	// VerifyTitle heads the verdicts, one per verified mailbox (text body).
+	VerifyTitle string
+	Verdicts    []row
+	Excluded    string
+	TooLarge    string
+	Resources   string
+	LinkText    string
+	URL         string
+	Footer      string
+	Why         string // why the reader gets this email
 }
 
 type fact struct{ Label, Value string }
@@ -122,6 +128,8 @@ type row struct {
 	Numbers                  []string // copied, already there, too large, failed, excluded folders
 	Summary                  string   // the numbers in words, for the HTML body
 	Error                    string
+	Verdict                  string // the verification's verdict in words; "" when none
+	VerdictOK                bool
 }
 
 func newView(r RunReport) view {
@@ -142,15 +150,16 @@ func newView(r RunReport) view {
 	name := oneLine(r.MigrationName)
 
 	v := view{
-		Lang:       string(l),
-		Subject:    t("mail.subject."+status, name, r.RunNo),
-		Greeting:   t("mail.greeting"),
-		Intro:      t("mail.intro."+status, r.RunNo, name),
-		ErrorTitle: t("mail.errors.title"),
-		Resources:  t("mail.resources"),
-		LinkText:   t("mail.resources.link"),
-		URL:        r.ResourcesURL,
-		Footer:     t("mail.footer", oneLine(r.TenantName)),
+		Lang:        string(l),
+		Subject:     t("mail.subject."+status, name, r.RunNo),
+		Greeting:    t("mail.greeting"),
+		Intro:       t("mail.intro."+status, r.RunNo, name),
+		ErrorTitle:  t("mail.errors.title"),
+		VerifyTitle: t("verify.title"),
+		Resources:   t("mail.resources"),
+		LinkText:    t("mail.resources.link"),
+		URL:         r.ResourcesURL,
+		Footer:      t("mail.footer", oneLine(r.TenantName)),
 		Cols: []string{
 			t("mail.col.mailbox"), t("mail.col.outcome"), t("mail.col.copied"), t("mail.col.already_there"),
 			t("mail.col.too_large"), t("mail.col.failed"), t("mail.col.excluded"), t("mail.col.error"),
@@ -176,6 +185,12 @@ func newView(r RunReport) view {
 				formatInt(l, int64(m.Failed)), formatInt(l, int64(m.ExcludedFolders)),
 			},
 			Error: oneLine(m.Error),
+			// The same words as Risorse.
+			Verdict:   i18n.VerdictText(l, m.Verdict),
+			VerdictOK: m.Verdict.OK(),
+		}
+		if rw.Verdict != "" {
+			v.Verdicts = append(v.Verdicts, rw)
 		}
 		rw.Summary = summary(l, r.RunNo, m)
 		v.Rows = append(v.Rows, rw)
@@ -320,6 +335,10 @@ var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(`{{.Greeting}}
 {{range .Errors}}- {{.Mailbox}}: {{.Error}}
 {{end}}{{else}}
 {{end}}
+{{- if .Verdicts}}
+{{.VerifyTitle}}
+{{range .Verdicts}}- {{.Mailbox}}: {{.Verdict}}
+{{end}}{{end}}
 {{- with .Excluded}}
 {{.}}
 {{end}}
@@ -364,7 +383,7 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
 <td style="padding:8px 0 8px 8px;border-top:1px solid #e6e9ed;text-align:right;white-space:nowrap;color:{{if eq .Status "completed"}}#1a7f37{{else if eq .Status "cancelled"}}#57606a{{else}}#cf222e{{end}}">{{.Outcome}}</td>
 </tr>
 <tr data-testid="mailbox-detail">
-<td colspan="2" style="padding:0 0 8px;color:#57606a">{{.Summary}}{{with .Error}}<br><span style="color:#cf222e">{{.}}</span>{{end}}</td>
+<td colspan="2" style="padding:0 0 8px;color:#57606a">{{.Summary}}{{if .Verdict}}<br><span data-testid="verdict" style="color:{{if .VerdictOK}}#1a7f37{{else}}#cf222e{{end}}">{{.Verdict}}</span>{{end}}{{with .Error}}<br><span style="color:#cf222e">{{.}}</span>{{end}}</td>
 </tr>
 {{- end}}
 </table>

@@ -22,6 +22,25 @@ const (
 	AuditJobCancelled      = "job_cancelled"
 	AuditTenantChanged     = "tenant_changed"
 	AuditOperatorAction    = "operator_action"
+
+	// The migration's life, the tenant's settings and team, passwords and
+	// the operators' console.
+	AuditMigrationEdited  = "migration_edited"
+	AuditMigrationStarted = "migration_started_now"
+	AuditMigrationStopped = "migration_stopped"
+	AuditMigrationResumed = "migration_resumed"
+	AuditRunAdded         = "run_added"
+	AuditMigrationDeleted = "migration_deleted"
+	AuditLinesAdded       = "lines_added"
+	AuditLineRemoved      = "line_removed"
+	AuditSettingsChanged  = "settings_changed"
+	AuditUserInvited      = "user_invited"
+	AuditUserDisabled     = "user_disabled"
+	AuditUserEnabled      = "user_enabled"
+	AuditUserDeleted      = "user_deleted"
+	AuditPasswordChanged  = "password_changed"
+	AuditPasswordSet      = "password_set"
+	AuditTenantCreated    = "tenant_created"
 )
 
 // AuditEvent is one line of the audit trail.

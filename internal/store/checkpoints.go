@@ -20,6 +20,10 @@ type Checkpoints struct {
 	DB       DBTX
 	TenantID int64
 	LineID   int64
+	// MailboxRunID is the mailbox run recording: a message recorded by
+	// another (an earlier run of the line) loads as Copied.Earlier. 0 when
+	// unknown: nothing is earlier.
+	MailboxRunID int64
 }
 
 var _ transfer.CheckpointStore = Checkpoints{}
@@ -82,8 +86,8 @@ func (c Checkpoints) LoadFolders(ctx context.Context) (map[string]transfer.Folde
 // LoadRecords returns the records of the folder's copied messages.
 func (c Checkpoints) LoadRecords(ctx context.Context, folder string) (map[uint32]transfer.Copied, error) {
 	rows, err := c.DB.Query(ctx, `
-		SELECT src_uid, COALESCE(dst_uid, 0), flags FROM copied_messages
-		WHERE tenant_id = $1 AND line_id = $2 AND folder = $3`, c.TenantID, c.LineID, folder)
+		SELECT src_uid, COALESCE(dst_uid, 0), flags, $4::bigint <> 0 AND mailbox_run_id IS DISTINCT FROM $4::bigint FROM copied_messages
+		WHERE tenant_id = $1 AND line_id = $2 AND folder = $3`, c.TenantID, c.LineID, folder, c.MailboxRunID)
 	if err != nil {
 		return nil, fmt.Errorf("load copied messages: %w", err)
 	}
@@ -92,10 +96,11 @@ func (c Checkpoints) LoadRecords(ctx context.Context, folder string) (map[uint32
 	for rows.Next() {
 		var src, dst int64
 		var flags []string
-		if err := rows.Scan(&src, &dst, &flags); err != nil {
+		var earlier bool
+		if err := rows.Scan(&src, &dst, &flags, &earlier); err != nil {
 			return nil, fmt.Errorf("load copied messages: %w", err)
 		}
-		msgs[uint32(src)] = transfer.Copied{DestUID: uint32(dst), Flags: flags}
+		msgs[uint32(src)] = transfer.Copied{DestUID: uint32(dst), Flags: flags, Earlier: earlier}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load copied messages: %w", err)
@@ -190,12 +195,12 @@ func (c Checkpoints) WriteBatch(ctx context.Context, b CheckpointBatch) error {
 	}
 	if len(srcs) > 0 {
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO copied_messages (line_id, tenant_id, folder, src_uid, dst_uid, flags)
-			SELECT c.line_id, c.tenant_id, c.folder, u.src, NULLIF(u.dst, 0), COALESCE(string_to_array(NULLIF(u.flags, ''), ' '), '{}')
+			INSERT INTO copied_messages (line_id, tenant_id, folder, src_uid, dst_uid, flags, mailbox_run_id)
+			SELECT c.line_id, c.tenant_id, c.folder, u.src, NULLIF(u.dst, 0), COALESCE(string_to_array(NULLIF(u.flags, ''), ' '), '{}'), NULLIF($7::bigint, 0)
 			FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS u(folder, src, dst, flags)
 			JOIN checkpoints c ON c.tenant_id = $1 AND c.line_id = $2 AND c.folder = u.folder
 			ON CONFLICT (line_id, folder, src_uid) DO UPDATE SET dst_uid = EXCLUDED.dst_uid, flags = EXCLUDED.flags`,
-			c.TenantID, c.LineID, folders, srcs, dsts, flags)
+			c.TenantID, c.LineID, folders, srcs, dsts, flags, c.MailboxRunID)
 		if err != nil {
 			return fmt.Errorf("record copied messages: %w", err)
 		}
@@ -208,6 +213,30 @@ func (c Checkpoints) WriteBatch(ctx context.Context, b CheckpointBatch) error {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("write checkpoints: %w", err)
+	}
+	return nil
+}
+
+var _ transfer.CheckpointForgetter = Checkpoints{}
+
+// ForgetMessages implements transfer.CheckpointForgetter: the records of
+// uids that this mailbox run made go (never an earlier run's: those the
+// customer deleted at the destination stay recorded, so they are not
+// copied back).
+func (c Checkpoints) ForgetMessages(ctx context.Context, folder string, uids []uint32) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(uids))
+	for i, u := range uids {
+		ids[i] = int64(u)
+	}
+	_, err := c.DB.Exec(ctx, `
+		DELETE FROM copied_messages WHERE tenant_id = $1 AND line_id = $2 AND folder = $3 AND src_uid = ANY($4)
+			AND ($5::bigint = 0 OR mailbox_run_id = $5::bigint)`,
+		c.TenantID, c.LineID, folder, ids, c.MailboxRunID)
+	if err != nil {
+		return fmt.Errorf("forget copied messages: %w", err)
 	}
 	return nil
 }

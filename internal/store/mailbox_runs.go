@@ -61,6 +61,9 @@ type MailboxRun struct {
 	EndedAt       *time.Time
 	UpdatedAt     time.Time
 
+	// Verdict is the verification after the copy (#12).
+	Verdict Verdict
+
 	MigrationID int64
 	RunNo       int
 	LineNo      int
@@ -88,6 +91,8 @@ const mailboxRunFrom = ` FROM mailbox_runs b
 const mailboxRunColumns = `b.id, b.run_id, b.line_id, b.tenant_id, b.status, b.folders, b.found, b.copied,
 	b.already_there, b.too_large, b.excluded_folders, b.failed, b.flags_updated, b.bytes, b.done, b.total, b.gone,
 	COALESCE(b.current_folder, ''), COALESCE(b.error_text, ''), COALESCE(b.error_code, ''), b.error_args, b.attempts, b.started_at, b.ended_at, b.updated_at,
+	b.verified, b.verify_expected, b.verify_missing, b.verify_duplicates, b.verify_deleted_by_customer,
+	b.verify_excluded_copied, b.verify_flags_behind, b.verify_still_there,
 	r.migration_id, r.run_no, l.line_no, l.local_user, l.remote_host, l.remote_user`
 
 func scanMailboxRun(row pgx.Row) (MailboxRun, error) {
@@ -96,6 +101,8 @@ func scanMailboxRun(row pgx.Row) (MailboxRun, error) {
 	err := row.Scan(&m.ID, &m.RunID, &m.LineID, &m.TenantID, &m.Status, &m.Folders, &m.Found, &m.Copied,
 		&m.AlreadyThere, &m.TooLarge, &m.ExcludedFolders, &m.Failed, &m.FlagsUpdated, &m.Bytes, &m.Done, &m.Total, &m.Gone,
 		&m.CurrentFolder, &m.ErrorText, &m.Error.Code, &args, &m.Attempts, &m.StartedAt, &m.EndedAt, &m.UpdatedAt,
+		&m.Verdict.Verified, &m.Verdict.Expected, &m.Verdict.Missing, &m.Verdict.Duplicates, &m.Verdict.DeletedByCustomer,
+		&m.Verdict.ExcludedCopied, &m.Verdict.FlagsBehind, &m.Verdict.StillThere,
 		&m.MigrationID, &m.RunNo, &m.LineNo, &m.LocalUser, &m.RemoteHost, &m.RemoteUser)
 	if err != nil {
 		return m, err
@@ -113,11 +120,14 @@ func collectMailboxRuns(rows pgx.Rows, err error) ([]MailboxRun, error) {
 
 // CreateMailboxRuns adds a pending mailbox run for every valid line of the
 // run's migration, unless it exists already, and returns all of the run's
-// mailbox runs in line order.
+// mailbox runs in line order. Each keeps what its line's test login counted
+// (preview_messages, unless partial): the total it shows until it starts.
 func CreateMailboxRuns(ctx context.Context, db DBTX, tenantID, runID int64) ([]MailboxRun, error) {
 	_, err := db.Exec(ctx, `
-		INSERT INTO mailbox_runs (run_id, line_id, tenant_id)
-		SELECT r.id, l.id, r.tenant_id FROM runs r
+		INSERT INTO mailbox_runs (run_id, line_id, tenant_id, preview_messages)
+		SELECT r.id, l.id, r.tenant_id,
+			CASE WHEN NOT coalesce((l.preview->>'partial')::boolean, false) THEN (l.preview->>'messages')::int END
+		FROM runs r
 		JOIN migration_lines l ON l.migration_id = r.migration_id AND l.tenant_id = r.tenant_id
 		WHERE r.tenant_id = $1 AND r.id = $2 AND l.status = 'ok'
 		ON CONFLICT (run_id, line_id) DO NOTHING`, tenantID, runID)
@@ -353,9 +363,10 @@ func EndRunIfDone(ctx context.Context, tx pgx.Tx, tenantID, runID int64) (r Run,
 
 // Retryable reports whether "Riprova" can copy the mailbox again: it
 // failed, or it completed with messages that failed (the old server did not
-// deliver them, ours refused them). Its password is kept for that.
+// deliver them, ours refused them), or its verification found messages
+// missing, twice or with flags behind at the destination. Its password is kept for that.
 func (b MailboxRun) Retryable() bool {
-	return b.Status == MailboxFailed || b.Status == MailboxCompletedWithErrors && b.Failed > 0
+	return b.Status == MailboxFailed || b.Status == MailboxCompletedWithErrors && (b.Failed > 0 || b.Verdict.Repairable())
 }
 
 // ReopenFailedMailboxes puts the retryable mailbox runs (see
@@ -375,7 +386,7 @@ func ReopenFailedMailboxes(ctx context.Context, tx pgx.Tx, tenantID, runID int64
 	rows, err := tx.Query(ctx, `
 		UPDATE mailbox_runs b SET status = 'pending', error_text = NULL, error_code = NULL, error_args = NULL, started_at = NULL, ended_at = NULL, attempts = 0, updated_at = now()
 		FROM migration_lines l
-		WHERE b.tenant_id = $1 AND b.run_id = $2 AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0)
+		WHERE b.tenant_id = $1 AND b.run_id = $2 AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND (b.failed > 0 OR b.verify_missing > 0 OR b.verify_duplicates > 0 OR b.verify_flags_behind > 0))
 			AND l.id = b.line_id AND l.tenant_id = b.tenant_id
 			AND (l.remote_password_enc IS NOT NULL OR EXISTS (
 				SELECT 1 FROM migrations m WHERE m.id = l.migration_id AND m.tenant_id = l.tenant_id AND m.master_password_enc IS NOT NULL))
@@ -418,7 +429,7 @@ func EraseFinishedPasswords(ctx context.Context, db DBTX, tenantID, migrationID 
 			UPDATE migration_lines l SET remote_password_enc = NULL
 			WHERE l.tenant_id = $1 AND l.migration_id = $2 AND NOT EXISTS (
 				SELECT 1 FROM mailbox_runs b JOIN runs r ON r.id = b.run_id AND r.tenant_id = b.tenant_id
-				WHERE b.tenant_id = l.tenant_id AND b.line_id = l.id AND (b.status IN ('failed', 'cancelled') OR b.status = 'completed_with_errors' AND b.failed > 0)
+				WHERE b.tenant_id = l.tenant_id AND b.line_id = l.id AND (b.status IN ('failed', 'cancelled') OR b.status = 'completed_with_errors' AND (b.failed > 0 OR b.verify_missing > 0 OR b.verify_duplicates > 0 OR b.verify_flags_behind > 0))
 					AND r.run_no = (SELECT max(r2.run_no) FROM runs r2 WHERE r2.tenant_id = r.tenant_id
 						AND r2.migration_id = r.migration_id AND (r2.status <> 'cancelled' OR r2.stop_requested_at IS NOT NULL)))`, tenantID, migrationID)
 		if err != nil {
@@ -428,7 +439,7 @@ func EraseFinishedPasswords(ctx context.Context, db DBTX, tenantID, migrationID 
 			UPDATE migrations m SET master_password_enc = NULL, updated_at = now()
 			WHERE m.tenant_id = $1 AND m.id = $2 AND m.master_password_enc IS NOT NULL AND NOT EXISTS (
 				SELECT 1 FROM mailbox_runs b JOIN runs r ON r.id = b.run_id AND r.tenant_id = b.tenant_id
-				WHERE r.tenant_id = m.tenant_id AND r.migration_id = m.id AND (b.status IN ('failed', 'cancelled') OR b.status = 'completed_with_errors' AND b.failed > 0)
+				WHERE r.tenant_id = m.tenant_id AND r.migration_id = m.id AND (b.status IN ('failed', 'cancelled') OR b.status = 'completed_with_errors' AND (b.failed > 0 OR b.verify_missing > 0 OR b.verify_duplicates > 0 OR b.verify_flags_behind > 0))
 					AND r.run_no = (SELECT max(r2.run_no) FROM runs r2 WHERE r2.tenant_id = r.tenant_id
 						AND r2.migration_id = r.migration_id AND (r2.status <> 'cancelled' OR r2.stop_requested_at IS NOT NULL)))`, tenantID, migrationID)
 		return err

@@ -1,11 +1,11 @@
 package store
 
 import (
-	"time"
-
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -298,7 +298,7 @@ type RunTotals struct {
 // MigrationRunTotals returns the totals of every run of the tenant's
 // migration that has mailboxes, keyed by run id, at a cost that does not
 // grow with the number of mailboxes: the counters each run keeps of its
-// mailboxes not being copied (migration 101) plus a sum over the few being
+// mailboxes not being copied (migrations 101, 103-105) plus a sum over the few being
 // copied, and index look-ups for the retryable ones, the first start and
 // the last end. It equals SumRunTotals.
 func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (map[int64]RunTotals, error) {
@@ -306,7 +306,8 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 		SELECT r.id, r.tot_mailboxes + lv.n, r.tot_ended, r.tot_failed,
 			(SELECT count(*) FROM mailbox_runs b
 				WHERE b.run_id = r.id AND b.tenant_id = r.tenant_id
-					AND (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0)
+					AND b.status IN ('failed', 'completed_with_errors')
+					AND (b.status = 'failed' OR b.failed > 0 OR b.verify_missing > 0 OR b.verify_duplicates > 0 OR b.verify_flags_behind > 0)
 					AND (m.master_password_enc IS NOT NULL OR EXISTS (SELECT 1 FROM migration_lines l
 						WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id AND l.remote_password_enc IS NOT NULL))),
 			r.tot_done + lv.done, r.tot_total + lv.total, r.tot_copied + lv.copied, r.tot_already_there + lv.already_there,
@@ -319,9 +320,7 @@ func MigrationRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int6
 			SELECT count(*) AS n, coalesce(sum(b.done), 0) AS done, coalesce(sum(b.total), 0) AS total,
 				coalesce(sum(b.copied), 0) AS copied, coalesce(sum(b.already_there), 0) AS already_there,
 				coalesce(sum(b.too_large), 0) AS too_large, coalesce(sum(b.failed), 0) AS failed,
-				coalesce(sum(b.bytes), 0) AS bytes, coalesce(sum(greatest(b.total, b.done, (
-					SELECT (l.preview->>'messages')::int FROM migration_lines l
-					WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id AND NOT coalesce((l.preview->>'partial')::boolean, false)), 0)), 0) AS shown
+				coalesce(sum(b.bytes), 0) AS bytes, coalesce(sum(greatest(b.total, b.done, b.preview_messages, 0)), 0) AS shown
 			FROM mailbox_runs b WHERE b.run_id = r.id AND b.tenant_id = r.tenant_id AND b.status = 'running') lv
 		WHERE r.tenant_id = $1 AND r.migration_id = $2 AND r.tot_mailboxes + lv.n > 0`, tenantID, migrationID)
 	if err != nil {
@@ -357,7 +356,7 @@ func SumRunTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (ma
 		SELECT b.run_id, count(*),
 			count(*) FILTER (WHERE b.status NOT IN ('pending', 'running')),
 			count(*) FILTER (WHERE b.status = 'failed'),
-			count(*) FILTER (WHERE (b.status = 'failed' OR b.status = 'completed_with_errors' AND b.failed > 0) AND (
+			count(*) FILTER (WHERE (b.status = 'failed' OR b.status = 'completed_with_errors' AND (b.failed > 0 OR b.verify_missing > 0 OR b.verify_duplicates > 0 OR b.verify_flags_behind > 0)) AND (
 				EXISTS (SELECT 1 FROM migrations m WHERE m.id = $2 AND m.tenant_id = $1 AND m.master_password_enc IS NOT NULL)
 				OR EXISTS (SELECT 1 FROM migration_lines l WHERE l.id = b.line_id AND l.tenant_id = b.tenant_id
 					AND l.remote_password_enc IS NOT NULL))),
@@ -402,8 +401,28 @@ type PreviewTotals struct {
 }
 
 // MigrationPreviewTotals returns the sum of the previews of the tenant's
-// migration; Lines is 0 when no line has one.
+// migration; Lines is 0 when no line has one. The sums are kept on the
+// migration's row as its lines change (migration 105): one row read at any
+// size. It equals SumPreviewTotals.
 func MigrationPreviewTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (PreviewTotals, error) {
+	var t PreviewTotals
+	err := db.QueryRow(ctx, `
+		SELECT preview_lines, preview_folders, preview_messages, preview_too_large, preview_bytes,
+			preview_too_large_bytes, preview_partial_lines > 0
+		FROM migrations WHERE tenant_id = $1 AND id = $2`,
+		tenantID, migrationID).Scan(&t.Lines, &t.Folders, &t.Messages, &t.TooLarge, &t.Bytes, &t.TooLargeBytes, &t.Partial)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return PreviewTotals{}, nil // no such migration: no lines, as the sum says
+	}
+	if err != nil {
+		return PreviewTotals{}, fmt.Errorf("migration preview totals: %w", err)
+	}
+	return t, nil
+}
+
+// SumPreviewTotals is MigrationPreviewTotals the long way, summing every
+// line: the reference the counters must equal.
+func SumPreviewTotals(ctx context.Context, db DBTX, tenantID, migrationID int64) (PreviewTotals, error) {
 	var t PreviewTotals
 	err := db.QueryRow(ctx, `
 		SELECT count(*), coalesce(sum((preview->>'folders')::int), 0), coalesce(sum((preview->>'messages')::int), 0),
@@ -413,7 +432,7 @@ func MigrationPreviewTotals(ctx context.Context, db DBTX, tenantID, migrationID 
 		WHERE tenant_id = $1 AND migration_id = $2 AND status = 'ok' AND preview IS NOT NULL`,
 		tenantID, migrationID).Scan(&t.Lines, &t.Folders, &t.Messages, &t.TooLarge, &t.Bytes, &t.TooLargeBytes, &t.Partial)
 	if err != nil {
-		return PreviewTotals{}, fmt.Errorf("migration preview totals: %w", err)
+		return PreviewTotals{}, fmt.Errorf("sum preview totals: %w", err)
 	}
 	return t, nil
 }

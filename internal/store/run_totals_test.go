@@ -185,3 +185,67 @@ func TestRunTotalsCountersUnderConcurrentWorkers(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, store.DeleteMigration(f.ctx, f.db, f.acme.ID, m.ID))
 }
+
+// TestPreviewTotalsFollowTheLines checks the preview sums kept on the
+// migration's row against the sum over its lines through a line's life:
+// checked (concurrently), removed, added, the file replaced.
+func TestPreviewTotalsFollowTheLines(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	const n = 30
+	var lines []store.NewLine
+	for i := 1; i <= n; i++ {
+		lines = append(lines, line(i, fmt.Sprintf("box%d@acme.test", i)))
+	}
+	m := f.newMigration(t, f.acme.ID, lines...)
+	requireEqual := func() store.PreviewTotals {
+		t.Helper()
+		got, err := store.MigrationPreviewTotals(f.ctx, f.db, f.acme.ID, m.ID)
+		require.NoError(t, err)
+		want, err := store.SumPreviewTotals(f.ctx, f.db, f.acme.ID, m.ID)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+		return got
+	}
+	require.Zero(t, requireEqual().Lines)
+	ls, err := store.ListLines(f.ctx, f.db, f.acme.ID, m.ID)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := store.LineResult{Status: store.LineOK, Preview: []byte(fmt.Sprintf(`{"folders": 3, "messages": %d, "bytes": %d, "too_large": 1, "too_large_bytes": 40000000}`, i, i*1000))}
+			switch {
+			case i%10 == 0:
+				res = store.LineResult{Status: store.LineFailed, Error: i18n.New("log.text", "no")}
+			case i%7 == 0:
+				res.Preview = []byte(`{"folders": 1, "messages": 5, "partial": true}`)
+			case i%9 == 0:
+				res.Preview = nil
+			}
+			errs <- store.SetLineResult(f.ctx, f.db, f.acme.ID, l.ID, res)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	got := requireEqual()
+	require.Equal(t, n-3-3, got.Lines) // 3 failed, 3 without a preview
+	require.True(t, got.Partial)
+
+	_, err = store.DeleteLine(f.ctx, f.db, f.acme.ID, m.ID, 8) // a partial one
+	require.NoError(t, err)
+	require.Equal(t, got.Messages-5, requireEqual().Messages)
+	_, err = store.AddLines(f.ctx, f.db, f.acme.ID, m.ID, []store.NewLine{line(1, "new@acme.test")})
+	require.NoError(t, err)
+	requireEqual()
+
+	// Another tenant reads nothing.
+	other, err := store.MigrationPreviewTotals(f.ctx, f.db, f.beta.ID, m.ID)
+	require.NoError(t, err)
+	require.Zero(t, other)
+}

@@ -14,6 +14,10 @@ import (
 type Copied struct {
 	DestUID uint32   `json:"d"`
 	Flags   []string `json:"f,omitempty"` // flags last written at the destination, sorted
+	// Earlier is set by a store that knows the message was recorded by an
+	// earlier run of the mailbox: absent from the destination now, it was
+	// deleted there, not lost (see FolderCheck.DeletedByCustomer).
+	Earlier bool `json:"-"`
 }
 
 // FolderState is the checkpoint of one source folder: which source messages
@@ -37,6 +41,13 @@ type CheckpointStore interface {
 	ResetFolder(ctx context.Context, folder string, st FolderState) error
 	// RecordMessages adds or replaces message records of the folder.
 	RecordMessages(ctx context.Context, folder string, msgs map[uint32]Copied) error
+}
+
+// CheckpointForgetter is a CheckpointStore that can forget messages: the
+// verification forgets those the destination no longer holds though this
+// run copied them, so that the next pass (Riprova) copies them again.
+type CheckpointForgetter interface {
+	ForgetMessages(ctx context.Context, folder string, uids []uint32) error
 }
 
 // MemoryCheckpoints is a CheckpointStore in memory, for tests and dry runs.
@@ -84,9 +95,35 @@ func (m *MemoryCheckpoints) RecordMessages(_ context.Context, folder string, msg
 		return fmt.Errorf("record messages: folder %q was never reset", folder)
 	}
 	for k, v := range msgs {
+		v.Earlier = v.Earlier || st.Messages[k].Earlier
 		st.Messages[k] = v
 	}
 	return nil
+}
+
+// ForgetMessages implements CheckpointForgetter.
+func (m *MemoryCheckpoints) ForgetMessages(_ context.Context, folder string, uids []uint32) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st, ok := m.folders[folder]; ok {
+		for _, u := range uids {
+			delete(st.Messages, u)
+		}
+	}
+	return nil
+}
+
+// Seal marks every message recorded so far as recorded by an earlier run
+// (Copied.Earlier): what follows is another run of the same mailbox.
+func (m *MemoryCheckpoints) Seal() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, st := range m.folders {
+		for k, v := range st.Messages {
+			v.Earlier = true
+			st.Messages[k] = v
+		}
+	}
 }
 
 // FileCheckpoints is a CheckpointStore in one JSON file, for the command
@@ -116,6 +153,8 @@ func OpenFileCheckpoints(path string) (*FileCheckpoints, error) {
 		}
 		fc.mem.folders[k] = v
 	}
+	// What an earlier invocation recorded is an earlier run's.
+	fc.mem.Seal()
 	return fc, nil
 }
 
@@ -135,6 +174,14 @@ func (f *FileCheckpoints) ResetFolder(ctx context.Context, folder string, st Fol
 // RecordMessages implements CheckpointStore.
 func (f *FileCheckpoints) RecordMessages(ctx context.Context, folder string, msgs map[uint32]Copied) error {
 	if err := f.mem.RecordMessages(ctx, folder, msgs); err != nil {
+		return err
+	}
+	return f.save()
+}
+
+// ForgetMessages implements CheckpointForgetter.
+func (f *FileCheckpoints) ForgetMessages(ctx context.Context, folder string, uids []uint32) error {
+	if err := f.mem.ForgetMessages(ctx, folder, uids); err != nil {
 		return err
 	}
 	return f.save()

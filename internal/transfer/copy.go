@@ -28,6 +28,8 @@ type runner struct {
 	// that a folder retried after a dropped connection counts them as
 	// copied, not as already there.
 	copiedNow map[string]map[uint32]int64
+	// proof keeps, per folder, what the figures and the verification need.
+	proof proof
 }
 
 // Run copies one mailbox. It returns the counters and, when the copy could not
@@ -81,6 +83,7 @@ func (r *runner) run(ctx context.Context) error {
 		if p.Excluded != "" {
 			r.t.update(func(res *Result) { res.ExcludedFolders++ })
 			r.t.event(slog.LevelInfo, p.Source, "log.folder.excluded", exclusionMsg(p.Excluded))
+			r.folderSkipped(p, p.Excluded)
 		}
 	}
 	r.expect(plans)
@@ -89,6 +92,11 @@ func (r *runner) run(ctx context.Context) error {
 			continue
 		}
 		if err := r.copyFolderWithRetry(ctx, p); err != nil {
+			return err
+		}
+	}
+	if r.job.Verify && !r.job.DryRun {
+		if err := r.verify(ctx, plans); err != nil {
 			return err
 		}
 	}

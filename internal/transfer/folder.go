@@ -35,6 +35,7 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 		if errors.As(err, &fe) {
 			r.t.update(func(res *Result) { res.FailedFolders = append(res.FailedFolders, p.Source) })
 			r.t.event(slog.LevelError, p.Source, "log.folder.not_copied", fe.err)
+			r.folderSkipped(p, ExclFailed)
 			return nil
 		}
 		if !retriable(err) {
@@ -126,6 +127,7 @@ func (r *runner) copyFolder(ctx context.Context, p FolderPlan) error {
 	}
 	r.closeLedger(p)
 	r.listFailed(p.Source)
+	r.folderEnd(p)
 	r.t.progress(true)
 	n := r.t.fates()
 	r.t.event(slog.LevelInfo, p.Source, "log.folder.done",

@@ -54,6 +54,14 @@ type Job struct {
 	// Deadline, when set, is the end of the mailbox's time budget for this
 	// run: past it Run stops with ErrTimeBudget. Default none.
 	Deadline time.Time
+	// Verify, after the copy, compares every folder of the old server with
+	// ours (see FolderCheck): Result.Verification. Repair removes there the
+	// duplicates the verification finds (see repair); VerifiedFolders are
+	// source folders an earlier attempt of the same run verified, not
+	// verified again unless this Run appends to them.
+	Verify          bool
+	Repair          bool
+	VerifiedFolders map[string]bool
 }
 
 // Result is the outcome of a copy.
@@ -70,6 +78,9 @@ type Result struct {
 	RulesWhy RulesWhy `json:"rules_why"`
 	// RulesReason says the same in English words (RulesWhy.English).
 	RulesReason string `json:"rules_reason,omitempty"`
+	// Verification is the verification after the copy (Job.Verify); nil
+	// when there was none.
+	Verification *Verification `json:"verification,omitempty"`
 }
 
 // Complete reports whether every message that should be copied is at the

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
 
@@ -83,8 +85,9 @@ func TestAuditTrail(t *testing.T) {
 		"login_failed " + email,
 	}, actions, "acme sees its own events, the operator's on its migration marked")
 
-	// An operator's action whose handler records nothing itself is
-	// recorded with its path.
+	// An operator's action whose handler records nothing itself (here a
+	// start refused: the migration is still being checked) is recorded
+	// with its path.
 	third := a.createMigration(migrationForm(), goodCSV())
 	require.Less(t, op.post(fmt.Sprintf("/migrations/%d/start", third), nil).status, 400)
 	got = auditRows(t, a.get("/audit"))
@@ -119,4 +122,17 @@ func TestAuditTrail(t *testing.T) {
 	}
 	require.True(t, seen[0], "signed-out requests")
 	require.GreaterOrEqual(t, len(seen), 4, "the three users and nobody: %v", seen)
+}
+
+// requireAudited checks the audit trail of the tenant (every tenant for 0)
+// holds each action at least once.
+func (p *panel) requireAudited(tenantID int64, actions ...string) {
+	p.t.Helper()
+	rows, err := p.pool.Query(context.Background(), `SELECT DISTINCT action FROM audit_events WHERE $1 = 0 OR tenant_id = $1`, tenantID)
+	require.NoError(p.t, err)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(p.t, err)
+	for _, a := range actions {
+		require.Contains(p.t, got, a, "audit trail of tenant %d", tenantID)
+	}
 }

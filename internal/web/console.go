@@ -118,6 +118,8 @@ func (s *server) consoleTenantCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.InfoContext(ctx, "tenant created", "request_id", requestID(r), "user_id", c.User.ID, "tenant_id", t.ID)
+	s.recordAudit(r, store.AuditEvent{Action: store.AuditTenantCreated, TenantID: t.ID, UserID: c.User.ID, Actor: c.User.Email,
+		Operator: true, Detail: t.Name, IP: clientIP(r, s.TrustedProxies)})
 	s.flash(r, i18n.T(l, "web.console.created", t.Name), false)
 	http.Redirect(w, r, "/admin/tenants/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
 }
@@ -173,6 +175,7 @@ func (s *server) consoleTenantChange(action string) http.HandlerFunc {
 			return
 		}
 		s.Logger.InfoContext(ctx, "tenant changed", "request_id", requestID(r), "user_id", c.User.ID, "tenant_id", c.Tenant.ID, "action", action)
+		s.audit(r, store.AuditTenantChanged, 0, strings.TrimSpace(action+" "+domain))
 		s.flash(r, i18n.T(l, "web.console.done"), false)
 		http.Redirect(w, r, consoleBase(r), http.StatusSeeOther)
 	}

@@ -79,4 +79,5 @@ func TestConsoleTenants(t *testing.T) {
 	require.Contains(t, op.get(base).body, "Disabilitato")
 	require.Equal(t, http.StatusSeeOther, op.post(base+"/enable", nil).status)
 	require.True(t, strings.Contains(op.get("/admin/tenants").body, "beta-due.test"))
+	p.requireAudited(0, store.AuditTenantCreated, store.AuditTenantChanged)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/trasloco/trasloco/internal/i18n"
@@ -65,6 +66,7 @@ func (s *server) migrationDelete(w http.ResponseWriter, r *http.Request) {
 	// Its history went with it: the log keeps who did it.
 	s.Logger.InfoContext(ctx, "migration deleted", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 		"migration_id", m.ID, "user_id", c.User.ID, "operator", c.User.Operator, "status", m.Status, "lines", m.LineCount)
+	s.audit(r, store.AuditMigrationDeleted, m.ID, fmt.Sprintf("%q, %d", m.Name, m.LineCount))
 	s.flash(r, i18n.T(l, "web.delete.done", m.Name), false)
 	http.Redirect(w, r, "/migrations", http.StatusSeeOther)
 }

@@ -220,6 +220,7 @@ func (s *server) migrationEditSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "migration changed", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 		"migration_id", m.ID, "user_id", c.User.ID, "changed", changed, "revalidated", revalidated)
+	s.audit(r, store.AuditMigrationEdited, m.ID, strings.Join(changed, ", "))
 	if revalidated {
 		s.flash(r, i18n.T(l, "web.edit.done_revalidate"), false)
 	} else {

@@ -136,6 +136,7 @@ func TestMigrationEditSchedule(t *testing.T) {
 	require.Equal(t, "Ha modificato: nome, prima esecuzione, seconda esecuzione", whats.Eq(1).Text())
 	require.Equal(t, "Ha creato la migrazione", whats.Eq(2).Text())
 	require.Equal(t, email, doc.Find(`[data-testid="history-who"]`).First().Text())
+	p.requireAudited(tn.ID, store.AuditMigrationEdited)
 }
 
 func TestMigrationEditRechecks(t *testing.T) {
@@ -274,6 +275,7 @@ func TestMigrationStartNow(t *testing.T) {
 	doc = b.get(path).doc(t)
 	require.Equal(t, 0, doc.Find(`[data-testid="edit-link"]`).Length())
 	require.Equal(t, 0, doc.Find(`[data-testid="line-remove"]`).Length())
+	p.requireAudited(tn.ID, store.AuditMigrationStarted)
 }
 
 // validationsDone marks the validation jobs completed, as the worker
@@ -345,6 +347,7 @@ func TestMigrationDelete(t *testing.T) {
 	for _, table := range []string{"migrations", "migration_lines", "runs", "mailbox_runs", "mailbox_logs", "skipped_messages", "checkpoints", "migration_events"} {
 		require.Zero(t, p.count(`SELECT count(*) FROM `+table+` WHERE tenant_id = $1`, tn.ID), table)
 	}
+	p.requireAudited(tn.ID, store.AuditMigrationDeleted)
 }
 
 func TestMigrationLinesChange(t *testing.T) {
@@ -416,6 +419,7 @@ func TestMigrationLinesChange(t *testing.T) {
 	for _, body := range p.bodies.all() {
 		requireNoSecret(t, body, "pw-sara", "a page")
 	}
+	p.requireAudited(tn.ID, store.AuditLineRemoved, store.AuditLinesAdded)
 }
 
 // TestMigrationRedLineRemoved: removing a red migration's only failed
@@ -518,6 +522,7 @@ func TestMigrationStopAndResume(t *testing.T) {
 	// Resuming again: nothing to resume.
 	res = b.post(path+"/resume", nil)
 	require.Contains(t, b.get(path).doc(t).Find(`[data-testid="flash"]`).Text(), "niente da riprendere")
+	p.requireAudited(tn.ID, store.AuditMigrationStopped, store.AuditMigrationResumed)
 }
 
 // TestMigrationStopNothingCopying: a stop with no mailbox copying ends the
@@ -596,4 +601,5 @@ func TestMigrationAddRun(t *testing.T) {
 	for _, body := range p.bodies.all() {
 		requireNoSecret(t, body, remotePW1, "a page")
 	}
+	p.requireAudited(tn.ID, store.AuditRunAdded)
 }

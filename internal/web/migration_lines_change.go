@@ -68,6 +68,7 @@ func (s *server) migrationLineRemove(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		s.Logger.InfoContext(ctx, "migration line removed", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 			"migration_id", m.ID, "line", lineNo, "user_id", c.User.ID)
+		s.audit(r, store.AuditLineRemoved, m.ID, fmt.Sprintf("%d %s", lineNo, removed.LocalUser))
 		s.flash(r, i18n.T(l, "web.lines.removed", lineNo, removed.LocalUser), false)
 	case errors.Is(err, store.ErrNotFound):
 		s.notFound(w, r)
@@ -199,6 +200,7 @@ func (s *server) migrationLinesAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "migration lines added", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 		"migration_id", m.ID, "lines", len(lines), "user_id", c.User.ID)
+	s.audit(r, store.AuditLinesAdded, m.ID, strconv.Itoa(len(lines)))
 	s.flash(r, i18n.T(l, "web.lines.added", len(lines)), false)
 	http.Redirect(w, r, views.MigrationPath(m.ID), http.StatusSeeOther)
 }

@@ -59,6 +59,11 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 	for _, sk := range skippedAll {
 		skippedOf[sk.MailboxRunID] = append(skippedOf[sk.MailboxRunID], sk)
 	}
+	proof, err := s.loadProof(ctx, c.Tenant.ID, mbs)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	rules, err := store.MailboxRunRules(ctx, s.Pool, c.Tenant.ID, m.ID)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -92,6 +97,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 		Pager:         q.pager(views.ResourcesPath(m.ID), "", page.HasNext),
 		Filtered:      q.Q != "" || q.Page > 1,
 	}
+	d.Reports = reportLinks(l, m.ID, runs, totals)
 	for _, rn := range runs {
 		d.Runs = append(d.Runs, views.ResourceRun{
 			No:          rn.RunNo,
@@ -156,6 +162,7 @@ func (s *server) migrationResources(w http.ResponseWriter, r *http.Request) {
 			if mb.StartedAt != nil {
 				row.Duration = i18n.Duration(mb.Duration(now))
 			}
+			proof.add(l, c.Loc, &rm, &row, mb) // resources_proof.go
 			rm.Runs = append(rm.Runs, row)
 			skipped := skippedOf[mb.ID]
 			for _, sk := range skipped {
@@ -196,4 +203,22 @@ func skippedReason(l i18n.Lang, code, detail string) string {
 		return i18n.T(l, key)
 	}
 	return i18n.T(l, key) + " (" + detail + ")"
+}
+
+// reportLinks are the CSV reports of Risorse: every run's, then each
+// started run's.
+func reportLinks(l i18n.Lang, migrationID int64, runs []store.Run, totals map[int64]store.RunTotals) []views.ReportLink {
+	links := []views.ReportLink{
+		{Label: i18n.T(l, "web.report.mailboxes"), Href: views.ReportPath(migrationID, "mailboxes", 0), Kind: "mailboxes"},
+		{Label: i18n.T(l, "web.report.messages"), Href: views.ReportPath(migrationID, "messages", 0), Kind: "messages"},
+	}
+	for _, rn := range runs {
+		if totals[rn.ID].Mailboxes == 0 {
+			continue
+		}
+		links = append(links,
+			views.ReportLink{Label: i18n.T(l, "web.report.mailboxes_run", rn.RunNo), Href: views.ReportPath(migrationID, "mailboxes", rn.RunNo), Kind: "mailboxes", RunNo: rn.RunNo},
+			views.ReportLink{Label: i18n.T(l, "web.report.messages_run", rn.RunNo), Href: views.ReportPath(migrationID, "messages", rn.RunNo), Kind: "messages", RunNo: rn.RunNo})
+	}
+	return links
 }

@@ -112,6 +112,7 @@ func (s *server) migrationRunAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.InfoContext(ctx, "run added", "request_id", requestID(r), "tenant_id", c.Tenant.ID, "migration_id", m.ID,
 		"run_no", rn.RunNo, "passwords_given", len(pws), "user_id", c.User.ID)
+	s.audit(r, store.AuditRunAdded, m.ID, strconv.Itoa(rn.RunNo))
 	s.flash(r, i18n.T(l, "web.addrun.done", rn.RunNo, strings.TrimSpace(formatTime(l, sc.First, c.Loc))), false)
 	http.Redirect(w, r, views.MigrationPath(m.ID), http.StatusSeeOther)
 }

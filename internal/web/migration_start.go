@@ -65,6 +65,7 @@ func (s *server) migrationStartNow(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		s.Logger.InfoContext(ctx, "migration started now", "request_id", requestID(r), "tenant_id", c.Tenant.ID, "migration_id", m.ID, "user_id", c.User.ID)
+		s.audit(r, store.AuditMigrationStarted, m.ID, "")
 		s.flash(r, i18n.T(l, "web.start.done"), false)
 	case errors.Is(err, store.ErrNotFound):
 		s.notFound(w, r)

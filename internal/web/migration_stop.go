@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -68,6 +69,7 @@ func (s *server) migrationStop(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		s.Logger.InfoContext(ctx, "migration stop requested", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 			"migration_id", m.ID, "user_id", c.User.ID)
+		s.audit(r, store.AuditMigrationStopped, m.ID, "")
 		s.flash(r, i18n.T(l, "web.stop.done"), false)
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrWrongState), errors.Is(err, errRunStarted):
 		if _, gerr := store.GetMigration(ctx, s.Pool, c.Tenant.ID, m.ID); errors.Is(gerr, store.ErrNotFound) {
@@ -98,6 +100,7 @@ func (s *server) migrationResume(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		s.Logger.InfoContext(ctx, "migration resumed", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 			"migration_id", m.ID, "user_id", c.User.ID, "mailboxes", n)
+		s.audit(r, store.AuditMigrationResumed, m.ID, strconv.Itoa(n))
 		s.flash(r, i18n.T(l, "web.resume.done", n), false)
 	case errors.Is(err, store.ErrNotFound):
 		s.notFound(w, r)

@@ -82,6 +82,7 @@ func (s *server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.InfoContext(ctx, "password changed", "request_id", requestID(r), "user_id", u.ID)
+	s.audit(r, store.AuditPasswordChanged, 0, "")
 	s.flash(r, i18n.T(l, "web.password.done"), false)
 	http.Redirect(w, r, "/migrations", http.StatusSeeOther)
 }
@@ -204,6 +205,9 @@ func (s *server) passwordSetSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.InfoContext(ctx, "password set through a link", "request_id", requestID(r), "user_id", u.ID)
+	// Signed out: the link's user is the actor.
+	s.recordAudit(r, store.AuditEvent{Action: store.AuditPasswordSet, TenantID: u.TenantID, UserID: u.ID, Actor: u.Email,
+		IP: clientIP(r, s.TrustedProxies)})
 	s.flash(r, i18n.T(l, "web.password.set_done"), false)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

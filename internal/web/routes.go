@@ -98,6 +98,8 @@ func (s *server) routes() http.Handler {
 			r.Post("/migrations/{id}/lines", s.migrationReplaceLines)
 			r.Post("/migrations/{id}/runs/{runNo}/retry", s.migrationRunRetry)
 			r.Get("/migrations/{id}/resources", s.migrationResources)
+			r.Get("/migrations/{id}/report/mailboxes.csv", s.migrationReportMailboxes)
+			r.Get("/migrations/{id}/report/messages.csv", s.migrationReportMessages)
 			r.Get("/migrations/{id}/resources/{mailboxRunID}/log", s.mailboxLog)
 			r.Get("/migrations/{id}/resources/{mailboxRunID}/log.txt", s.mailboxLogText)
 		})

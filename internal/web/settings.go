@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -84,6 +85,7 @@ func (s *server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.InfoContext(ctx, "tenant settings changed", "request_id", requestID(r), "tenant_id", c.Tenant.ID, "user_id", c.User.ID)
+	s.audit(r, store.AuditSettingsChanged, 0, fmt.Sprintf("%s, %s, %s", strings.Join(addrs, " "), v.Timezone, v.Language))
 	s.flash(r, i18n.T(l, "web.settings.done"), false)
 	http.Redirect(w, r, consoleBase(r)+"/settings", http.StatusSeeOther)
 }

@@ -99,6 +99,7 @@ func (s *server) teamInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.InfoContext(ctx, "colleague invited", "request_id", requestID(r), "tenant_id", c.Tenant.ID, "user_id", c.User.ID, "admin", v.Admin)
+	s.audit(r, store.AuditUserInvited, 0, email)
 	s.flash(r, i18n.T(l, "web.team.invited_done", email), false)
 	http.Redirect(w, r, consoleBase(r)+"/team", http.StatusSeeOther)
 }
@@ -143,6 +144,7 @@ func (s *server) teamMember(action string) http.HandlerFunc {
 		}
 		s.Logger.InfoContext(ctx, "team member changed", "request_id", requestID(r), "tenant_id", c.Tenant.ID,
 			"user_id", c.User.ID, "member_id", id, "action", action)
+		s.audit(r, map[string]string{"disable": store.AuditUserDisabled, "enable": store.AuditUserEnabled, "delete": store.AuditUserDeleted}[action], 0, m.Email)
 		s.flash(r, i18n.T(l, "web.team.done_"+action, m.Email), false)
 		http.Redirect(w, r, consoleBase(r)+"/team", http.StatusSeeOther)
 	}

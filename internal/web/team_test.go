@@ -141,6 +141,7 @@ func TestTeamInviteAndLink(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, store.CreateUserToken(context.Background(), p.pool, tn.ID, adminID, store.TokenInvite, hash, testNow.Add(-time.Minute)))
 	require.Zero(t, p.count(`SELECT count(*) FROM user_tokens WHERE token_hash = $1 AND expires_at > $2`, hash, testNow))
+	p.requireAudited(tn.ID, store.AuditUserInvited, store.AuditPasswordSet, store.AuditUserDisabled, store.AuditUserEnabled)
 }
 
 func TestForgotPassword(t *testing.T) {
@@ -183,6 +184,7 @@ func TestForgotPassword(t *testing.T) {
 	for _, body := range p.bodies.all() {
 		require.NotContains(t, body, "la terza password")
 	}
+	p.requireAudited(0, store.AuditPasswordSet, store.AuditPasswordChanged)
 }
 
 func TestSettings(t *testing.T) {
@@ -223,6 +225,7 @@ func TestSettings(t *testing.T) {
 	ob := p.browser()
 	ob.login(otherEmail)
 	require.Equal(t, "it@other.test", strings.TrimSpace(ob.get("/settings").doc(t).Find(`#notify_emails`).Text()))
+	p.requireAudited(tn.ID, store.AuditSettingsChanged)
 }
 
 // Reset emails are throttled per address and per client, with the answer

@@ -24,6 +24,8 @@ type Resources struct {
 	Filter   ListFilter
 	Pager    Pager
 	Filtered bool
+	// Reports are the CSV downloads of the migration.
+	Reports []ReportLink
 }
 
 // ResourceTotal is the sum of one run's mailboxes on Risorse.
@@ -55,6 +57,45 @@ type ResourceMailbox struct {
 	LocalUser string
 	Runs      []MailboxRunRow // one per run of the migration, in run order
 	Skipped   []SkippedRow
+	// Folders are, per run that has reached them, the mailbox's folders.
+	Folders []FolderTable
+}
+
+// FolderTable is the folders of one mailbox in one run: the figures of
+// each at the end of its copy and what its verification found.
+type FolderTable struct {
+	RunNo   int
+	Caption string
+	// Verdict is the mailbox run's (as on its row); OK folds the table.
+	Verdict  string
+	OK       bool
+	Rows     []FolderRow
+	Findings []FindingRow
+}
+
+// FolderRow is one folder of a mailbox run, its numbers ready to show.
+type FolderRow struct {
+	Source, Dest string
+	// Excluded says why the folder was not copied; "" when it was (the
+	// numbers are then empty).
+	Excluded                                                string
+	Messages, Bytes, Copied, AlreadyThere, TooLarge, Failed string
+	Gone                                                    string
+	Verified                                                string // "30 di 30"; "" when not verified
+	VerifiedOK                                              bool
+	Problems                                                string // what the verification found wrong, in words
+}
+
+// FindingRow is a message the verification points at.
+type FindingRow struct {
+	Folder    string
+	UID       uint32
+	Kind      string // missing, duplicate, excluded_copied
+	KindLabel string
+	Date      string
+	Sender    string
+	Subject   string
+	Size      string
 }
 
 // MailboxRunRow is one mailbox in one run.
@@ -76,6 +117,10 @@ type MailboxRunRow struct {
 	Duration        string // "" when it has not started
 	Error           string // the user-facing reason of a failure
 	LogPath         string // "" when there is no log yet
+	// Verdict is the verification's verdict in words ("verificato: 4.632
+	// di 4.632 presenti"); "" when there is none.
+	Verdict   string
+	VerdictOK bool
 }
 
 // SkippedRow is a message a run did not copy (over 30 MB, or failed).
@@ -164,4 +209,20 @@ func mailboxClass(status string) string {
 		return "muted"
 	}
 	return "status-" + status
+}
+
+func boolAttr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// problemClass colours what a folder's verification found: red when it
+// failed, muted when only the customer's own deletions are noted.
+func problemClass(ok bool) string {
+	if ok {
+		return "muted"
+	}
+	return "line-failed"
 }
