@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trasloco/trasloco/internal/store"
+	"github.com/trasloco/trasloco/internal/testenv"
 )
 
 // echoServer is a hostile IMAP server: it answers every login with a NO
@@ -115,15 +116,22 @@ func TestServerTextsScrubbed(t *testing.T) {
 	var texts strings.Builder
 	for _, q := range []string{
 		`SELECT COALESCE(string_agg(errors::text, ' '), '') FROM river_job`,
-		`SELECT COALESCE(string_agg(message, ' '), '') FROM mailbox_logs`,
-		`SELECT COALESCE(string_agg(COALESCE(error_text, ''), ' '), '') FROM mailbox_runs`,
-		`SELECT COALESCE(string_agg(COALESCE(error_text, ''), ' '), '') FROM migration_lines`,
+		// The log and the reasons are stored as codes with arguments
+		// (the server's words among them), the text columns only for
+		// rows written before.
+		`SELECT COALESCE(string_agg(COALESCE(message, '') || ' ' || COALESCE(args::text, ''), ' '), '') FROM mailbox_logs`,
+		`SELECT COALESCE(string_agg(COALESCE(error_text, '') || ' ' || COALESCE(error_args::text, ''), ' '), '') FROM mailbox_runs`,
+		`SELECT COALESCE(string_agg(COALESCE(error_text, '') || ' ' || COALESCE(error_args::text, ''), ' '), '') FROM migration_lines`,
 	} {
 		var s string
 		require.NoError(t, f.pool.QueryRow(f.ctx, q).Scan(&s), q)
 		texts.WriteString(s + "\n")
 	}
 	require.Contains(t, texts.String(), "you sent", "the server's words reach River's errors")
+	var lineArgs string
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT COALESCE(string_agg(error_args::text, ' '), '') FROM migration_lines WHERE migration_id = $1`, m.ID).Scan(&lineArgs))
+	require.Contains(t, lineArgs, "you sent", "the server's words reach the line's stored reason…")
+	require.Contains(t, lineArgs, "[redacted]", "…without the password")
 	for _, where := range []string{texts.String(), f.logs.String()} {
 		for _, u := range []string{anna, bob} {
 			for _, s := range secretForms(u, pw) {
@@ -154,5 +162,34 @@ func TestForbidPlainLogin(t *testing.T) {
 		}
 		require.Equal(t, map[int]string{1: want}, f.lineErrors(t, m), "forbid=%v", forbid)
 		require.Equal(t, !forbid, strings.Contains(f.logs.String(), "you sent LOGIN"), "forbid=%v: the password was sent", forbid)
+	}
+}
+
+// A server whose folder names echo the password (its \All folder, which
+// the folder rules name as their reason): the rules kept on the line's
+// preview and on the mailbox run, which the panel shows, are scrubbed as
+// the mailbox's log is.
+func TestRulesFolderNameScrubbed(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.runDeps()
+	rc := f.client(t, 1)
+	const pw = "pw-Folder-S3cret"
+	u := f.user(t, "x", true)
+	srv := testenv.StartHostile(t, testenv.HostileOptions{User: u, Password: pw, TLS: true},
+		testenv.HostileFolder{Name: "INBOX", Messages: testenv.HostileMessages(testenv.BuildMessage(960, 0, 2000))},
+		testenv.HostileFolder{Name: "Tutta " + pw, Attrs: []string{`\All`}, Messages: testenv.HostileMessages(testenv.BuildMessage(960, 0, 2000))})
+	m := f.migration(t, fmt.Sprintf("%s;%s;%s;%s", u, srv.Addr(), u, pw), migrationOpts{insecureTLS: true, first: time.Now().Add(time.Hour)})
+	run := f.validate(t, rc, m)[0]
+	f.startNow(t, rc, run)
+	f.waitRun(t, run.ID, time.Minute)
+
+	var preview, rules string
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT COALESCE(preview::text, '') FROM migration_lines WHERE migration_id = $1`, m.ID).Scan(&preview))
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT COALESCE(rules::text, '') FROM mailbox_runs WHERE run_id = $1`, run.ID).Scan(&rules))
+	for what, s := range map[string]string{"the line's preview": preview, "the mailbox run's rules": rules} {
+		require.Contains(t, s, "all_folder", "%s: the \\All folder decided the rules", what)
+		require.Contains(t, s, "Tutta [redacted]", what)
+		require.NotContains(t, s, pw, what)
 	}
 }

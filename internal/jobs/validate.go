@@ -544,7 +544,13 @@ func (v *validation) previewJSON(m measured, sc scrubber, log *slog.Logger) []by
 		log.Info("validate: no preview", "error", sc.err(m.err))
 		return nil
 	}
-	b, err := json.Marshal(m.pv)
+	pv := *m.pv
+	if pv.RulesWhy != nil {
+		// The panel shows it: the server's words, scrubbed.
+		why := sc.rulesWhy(*pv.RulesWhy)
+		pv.RulesWhy = &why
+	}
+	b, err := json.Marshal(pv)
 	if err != nil {
 		return nil
 	}

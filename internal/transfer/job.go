@@ -76,7 +76,7 @@ type Result struct {
 	Rules Preset `json:"rules,omitempty"`
 	// RulesWhy says why those rules, as codes a page renders.
 	RulesWhy RulesWhy `json:"rules_why"`
-	// RulesReason says the same in English words, for the log.
+	// RulesReason says the same in English words (RulesWhy.English).
 	RulesReason string `json:"rules_reason,omitempty"`
 	// Verification is the verification after the copy (Job.Verify); nil
 	// when there was none.

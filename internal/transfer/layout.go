@@ -35,8 +35,8 @@ const (
 // RulesWhy says why a folder rule set was applied: the preset the customer
 // picked and the sign of the server that decided otherwise or confirmed
 // it (none when the server showed no provider's sign). It is codes and
-// arguments: a page renders it in the reader's language, English says it
-// in the mailbox's log.
+// arguments (Msg): the mailbox's log and the pages render it in the
+// reader's language.
 type RulesWhy struct {
 	Picked Preset `json:"picked"`
 	Sign   string `json:"sign,omitempty"`
@@ -79,7 +79,8 @@ func effectivePreset(p Preset, says serverSays, l Listing) (Preset, RulesWhy) {
 	return p, why
 }
 
-// English says in English words which rules apply and why (Msg's text).
+// English says in words which rules apply and why: Msg in English, for
+// the operator's `trasloco copy` and `check` (Result.RulesReason).
 func (w RulesWhy) English(rules Preset) string { return w.Msg(rules).Text(i18n.English) }
 
 // Provider reports whether p is a provider's preset, with rules of its own.

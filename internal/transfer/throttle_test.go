@@ -30,6 +30,13 @@ func TestThrottleText(t *testing.T) {
 		{text: "Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)", ok: false},
 		{text: "LOGIN failed.", ok: false},
 		{text: "Mailbox is over quota", ok: false},
+		// A hostile server's back-off: the longest it names stays in
+		// range (the caller bounds it), anything else is none.
+		{text: "Request is throttled. Suggested Backoff Time: 999999999 seconds", ok: true, wait: 999999999 * time.Second},
+		{text: "Request is throttled. Suggested Backoff Time: 99999999999999999999 milliseconds", ok: true},
+		{text: "Request is throttled. Suggested Backoff Time: -5000 milliseconds", ok: true},
+		{text: "Request is throttled. Suggested Backoff Time: soon", ok: true},
+		{text: "Suggested Backoff Time: 1e9 milliseconds", ok: false},
 	}
 	for _, tt := range tests {
 		wait, daily, ok := throttleText(tt.text)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
@@ -206,12 +208,17 @@ func reportOptionalTime(t *time.Time, loc *time.Location) string {
 
 // reportCell defuses a text a spreadsheet would take for a formula (CSV or
 // formula injection, OWASP): a cell that begins with = + - @, a tab or a
-// carriage return gets a leading apostrophe, which spreadsheets show as
-// text and do not evaluate. Every text cell goes through it: folder names,
-// senders and subjects come from the old server, addresses and reasons may
-// carry its words. Numbers and times, written by us, never do.
+// carriage return, also after spaces or in the fullwidth forms ＝ ＋ － ＠
+// (some spreadsheets skip the one and read the other as the ASCII sign),
+// gets a leading apostrophe, which spreadsheets show as text and do not
+// evaluate. Every text cell goes through it: folder names, senders and
+// subjects come from the old server, addresses and reasons may carry its
+// words. Numbers and times, written by us, never do.
 func reportCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if strings.ContainsAny(s[:min(len(s), 1)], "\t\r") {
+		return "'" + s
+	}
+	if r, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, unicode.IsSpace)); strings.ContainsRune("=+-@＝＋－＠", r) {
 		return "'" + s
 	}
 	return s
