@@ -42,14 +42,16 @@ var (
 	// 12345 milliseconds".
 	suggestedBackoff = regexp.MustCompile(`(?i)suggested\s+backoff\s+time:?\s*(\d{1,9})\s*(milliseconds?|ms|seconds?|s)\b`)
 	// throttlePhrases are the words of the providers' throttling replies
-	// (lower case).
+	// (lower case). Not RFC 5530's [LIMIT]: that is an implementation limit
+	// (too many flags on a message, a message too big), which waiting does
+	// not lift — a server answering it to one message every time would hold
+	// the whole mailbox in back-offs until its budget ran out.
 	throttlePhrases = []string{
 		"request is throttled",                        // Exchange, Office 365
 		"account exceeded command or bandwidth limit", // Gmail
 		"bandwidth limit exceeded",                    // Gmail
 		"too many simultaneous connections",           // Gmail
 		"[throttled]",                                 // RFC 5530-like code some servers send
-		"[limit]",                                     // RFC 5530: a limit was hit
 		"server is busy",                              // Exchange
 	}
 	// dailyPhrases say the limit is per day (Gmail's download and upload

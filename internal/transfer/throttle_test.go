@@ -30,6 +30,9 @@ func TestThrottleText(t *testing.T) {
 		{text: "Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)", ok: false},
 		{text: "LOGIN failed.", ok: false},
 		{text: "Mailbox is over quota", ok: false},
+		// RFC 5530's LIMIT is an implementation limit, not a request to
+		// wait: the message fails alone, the mailbox goes on.
+		{text: "[LIMIT] Too many flags on this message", ok: false},
 		// A hostile server's back-off: the longest it names stays in
 		// range (the caller bounds it), anything else is none.
 		{text: "Request is throttled. Suggested Backoff Time: 999999999 seconds", ok: true, wait: 999999999 * time.Second},
