@@ -101,8 +101,13 @@ func IsThrottled(err error) (*ThrottledError, bool) {
 	if !errors.As(err, &ierr) {
 		return nil, false
 	}
-	text := ierr.Text
-	if wait, daily, ok := throttleText(text); ok {
+	// go-imap (and our wire) keep the response code apart from the text:
+	// "NO [THROTTLED] …" is Code THROTTLED, and is recognised with it.
+	text, coded := ierr.Text, ierr.Text
+	if ierr.Code != "" {
+		coded = "[" + string(ierr.Code) + "] " + text
+	}
+	if wait, daily, ok := throttleText(coded); ok {
 		return &ThrottledError{Wait: wait, Daily: daily, Text: strings.TrimSpace(text), Err: err}, true
 	}
 	return nil, false

@@ -74,4 +74,12 @@ func TestIsThrottled(t *testing.T) {
 	require.False(t, ok)
 	_, ok = IsThrottled(fmt.Errorf("select %q: %w", "Request is throttled", errors.New("connection reset by peer")))
 	require.False(t, ok, "a folder's name is not the server's reply")
+
+	// The response code is the reply's too: go-imap and our wire keep it
+	// apart from the text ("NO [THROTTLED] Slow down" has Text "Slow down").
+	te, ok = IsThrottled(&imap.Error{Type: imap.StatusResponseTypeNo, Code: "THROTTLED", Text: "Slow down"})
+	require.True(t, ok)
+	require.Equal(t, "Slow down", te.Text, "the server's words, as the customer reads them")
+	_, ok = IsThrottled(&imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Too many flags"})
+	require.False(t, ok, "RFC 5530's LIMIT is not a request to wait")
 }
