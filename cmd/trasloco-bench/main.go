@@ -70,6 +70,7 @@ type options struct {
 	smallMailboxes, smallPer              int
 	workers, perHost                      int
 	workerProfile                         string
+	validateProfile                       string
 	validateLines                         int
 	roundTrips                            bool
 	loginDelay                            time.Duration
@@ -92,6 +93,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 8, "the worker's TRASLOCO_WORKERS and TRASLOCO_PER_TENANT_LIMIT; also how many doveadm and mbsync processes the many-small-mailboxes scenario runs at once")
 	flag.IntVar(&o.perHost, "per-host", 8, "the worker's TRASLOCO_PER_HOST_LIMIT (runs and validation)")
 	flag.StringVar(&o.workerProfile, "worker-cpuprofile", "", "save the worker's CPU profile of its first run of the several-mailboxes scenario here (TRASLOCO_PPROF on its metrics listener)")
+	flag.StringVar(&o.validateProfile, "validate-cpuprofile", "", "save the worker's CPU profile of the validation benchmark here (TRASLOCO_PPROF on its metrics listener)")
 	flag.IntVar(&o.validateLines, "validate-lines", 1000, "lines of the validation benchmark (0: none)")
 	flag.BoolVar(&o.roundTrips, "round-trips", true, "after the timed runs, one more untimed worker run of the one-mailbox and several-mailboxes scenarios through proxies that count the round trips to each server")
 	flag.DurationVar(&o.loginDelay, "login-delay", 50*time.Millisecond, "how long the validation benchmark's old server holds each connection before it answers")
@@ -379,7 +381,7 @@ func run(o options) error {
 
 	var vr *validationResult
 	if o.validateLines > 0 {
-		v, err := validateScaling(ctx, env, pe, dir, o.validateLines, o.loginDelay)
+		v, err := validateScaling(ctx, env, pe, dir, o.validateLines, o.loginDelay, o.validateProfile)
 		if err != nil {
 			return fmt.Errorf("validation benchmark: %w", err)
 		}

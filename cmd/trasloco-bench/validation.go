@@ -75,8 +75,9 @@ func delayProxy(target string, delay time.Duration) (addr string, close func(), 
 	return ln.Addr().String(), func() { ln.Close() }, nil
 }
 
-// validateScaling runs the validation benchmark.
-func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir string, lines int, delay time.Duration) (validationResult, error) {
+// validateScaling runs the validation benchmark; profile, when set, is
+// where the worker's CPU profile of the validation goes.
+func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir string, lines int, delay time.Duration, profile string) (validationResult, error) {
 	vr := validationResult{Lines: lines, Cap: pe.perHost, Delay: delay}
 	logf("validation: creating %d source and destination users", lines)
 	var js []copyJob
@@ -95,7 +96,7 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 		return vr, err
 	}
 	defer closeProxy()
-	w, err := startWorker(ctx, env, pe, filepath.Join(dir, "runs", "validation-worker.log"), pe.perHost, false)
+	w, err := startWorker(ctx, env, pe, filepath.Join(dir, "runs", "validation-worker.log"), pe.perHost, profile != "")
 	if err != nil {
 		return vr, err
 	}
@@ -121,6 +122,13 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 		return vr, fmt.Errorf("insert the validation: %w", err)
 	}
 	logf("validation: %d lines through a proxy holding each connection %s, per-host cap %d", lines, delay, pe.perHost)
+	stopProf := make(chan struct{})
+	defer close(stopProf)
+	var profDone chan error
+	if profile != "" {
+		profDone = make(chan error, 1)
+		go func() { profDone <- profileWorker(w.metrics, profile, stopProf) }()
+	}
 	for {
 		var state string
 		var attempted, finalized *time.Time
@@ -151,6 +159,12 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 				vr.Busy = float64(busy1-busy0) / float64(total1-total0)
 			}
 			vr.WorkerCPU = w.cpu() - cpu0
+			if profDone != nil {
+				stopProf <- struct{}{} // the profile ends with the validation
+				if err := <-profDone; err != nil {
+					logf("worker CPU profile: %v", err)
+				}
+			}
 			time.Sleep(300 * time.Millisecond) // let Dovecot reap its imap processes
 			vr.SrcCPU, vr.DstCPU = serverCPU(env.Src.ConfigPath())-src0, serverCPU(env.Dst.ConfigPath())-dst0
 			return vr, nil
