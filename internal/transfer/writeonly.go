@@ -31,7 +31,8 @@ type MemoryFolder struct {
 // an upper bound for any copy into it. It returns the messages the
 // destination confirmed, and an error when it refused any or the
 // connection failed. The destination must take LITERAL+ (the pipelined
-// appender's condition); a password login only, no token.
+// appender's condition); a password login only, no token; folder names go
+// in modified UTF-7, as a copy sends them to a server without IMAP4rev2.
 func WriteOnly(ctx context.Context, e Endpoint, to Timeouts, pipes int, folders []MemoryFolder) (int, error) {
 	to = to.withDefaults()
 	var pcs []*pipeConn
