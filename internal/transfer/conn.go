@@ -363,7 +363,7 @@ func dialMode(ctx context.Context, t target, e Endpoint, to Timeouts) (*session,
 		s.greeting = p.greetText
 		s.c = imapclient.New(&greetedConn{Conn: s.wire, greeting: strings.NewReader("* OK TLS started\r\n")}, opts)
 	case TLSNone:
-		s.wire = boundConn(raw, to)
+		s.wire = boundConn(readAhead(raw), to)
 		s.c = imapclient.New(s.wire, opts)
 	default:
 		raw.Close()
