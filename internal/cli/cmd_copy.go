@@ -132,6 +132,9 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 	if fs.NArg() > 0 {
 		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
+	if _, _, err := applyCopyGC(env.Getenv); err != nil {
+		return usageErr(err)
+	}
 	p, err := transfer.ParsePreset(*preset)
 	if err != nil {
 		return usageErr(fmt.Errorf("--preset: %w", err))
