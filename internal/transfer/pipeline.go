@@ -138,6 +138,11 @@ func (r *runner) pipelineOnce(ctx context.Context, f opened, todo []meta, alone 
 	}
 	flush()
 	err = g.Wait()
+	// What the appenders left in items, when they stopped first, gives its
+	// memory back: the process's budget outlives the pass.
+	for it := range items {
+		it.done(budget)
+	}
 	if recErr != nil {
 		err = recErr
 	}
