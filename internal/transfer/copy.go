@@ -41,7 +41,7 @@ type runner struct {
 // *PanicError, whose Stack is for the operator's log.
 func Run(ctx context.Context, job Job) (res Result, err error) {
 	job.setDefaults()
-	t := &tally{rep: job.Reporter}
+	t := newTally(job.Reporter)
 	r := &runner{job: job, t: t, dstFolders: map[string]bool{}, copiedNow: map[string]map[uint32]int64{}}
 	r.meter = newMeter(job.MinRate, job.RateWindow)
 	r.c = &conns{job: &r.job, event: t.event, meter: r.meter}
