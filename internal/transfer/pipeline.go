@@ -60,7 +60,10 @@ func (r *runner) pipelineOnce(ctx context.Context, f opened, todo []meta, alone 
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g, gctx := errgroup.WithContext(pctx)
-	budget := newBudget(r.job.InFlightBytes)
+	budget := r.budget
+	if budget == nil {
+		budget = newBudget(r.job.InFlightBytes)
+	}
 	items := make(chan item, 64)
 	outcomes := make(chan outcome, 256)
 	byUID := make(map[uint32]meta, len(todo))

@@ -1,0 +1,183 @@
+package transfer_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/testenv"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// flightLog records, in order, when each folder's copy began (its
+// checkpoint loaded) and ended (its figures reported), and holds the first
+// folder's start until a second folder starts, or until a timeout: one
+// lane after the other cannot meet there, two lanes do.
+type flightLog struct {
+	*transfer.MemoryCheckpoints
+	*logRec
+
+	mu     sync.Mutex
+	events []string // "+folder" at its start, "-folder" at its end
+	second chan struct{}
+	once   sync.Once
+}
+
+func newFlightLog() *flightLog {
+	return &flightLog{MemoryCheckpoints: transfer.NewMemoryCheckpoints(), logRec: &logRec{}, second: make(chan struct{})}
+}
+
+func (f *flightLog) LoadFolder(ctx context.Context, folder string) (transfer.FolderState, error) {
+	f.mu.Lock()
+	f.events = append(f.events, "+"+folder)
+	first := len(f.events) == 1
+	if !first {
+		f.once.Do(func() { close(f.second) })
+	}
+	f.mu.Unlock()
+	if first {
+		select {
+		case <-f.second:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	return f.MemoryCheckpoints.LoadFolder(ctx, folder)
+}
+
+func (f *flightLog) FolderDone(fig transfer.FolderFigures) {
+	if fig.Excluded != "" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, "-"+fig.Source)
+}
+
+func (f *flightLog) FolderVerified(transfer.FolderCheck) {}
+
+// mostInFlight is the most folders begun and not ended at one time.
+func (f *flightLog) mostInFlight() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now, most := 0, 0
+	for _, e := range f.events {
+		if e[0] == '+' {
+			now++
+		} else {
+			now--
+		}
+		most = max(most, now)
+	}
+	return most
+}
+
+func TestFoldersInFlightAtOnceOnDovecot(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c := f.src.Dial(t, f.srcUser, f.srcPass)
+	testenv.Append(t, c, "INBOX", msgs(91, 0, 260, 3000)...)
+	testenv.Append(t, c, "INBOX.Clienti", msgs(92, 0, 180, 4000)...)
+	testenv.Append(t, c, "INBOX.Fatture", msgs(93, 0, 150, 2000)...)
+	testenv.Append(t, c, "INBOX.Fatture.2024", msgs(94, 0, 40, 2000)...)
+	testenv.Append(t, c, "INBOX.Trash", msgs(95, 0, 5, 1000)...)
+	const total = 260 + 180 + 150 + 40
+
+	fl := newFlightLog()
+	job := f.job(fl, fl)
+	res, err := transfer.Run(context.Background(), job)
+	require.NoError(t, err, fl.text())
+	require.Equal(t, 2, fl.mostInFlight(), "folders in flight at once: %v", fl.events)
+	// The test Dovecot's source also has an empty INBOX.Sent and INBOX.Bulk.
+	require.Contains(t, fl.text(), "2 folders at a time (5 to copy)")
+	require.Equal(t, total, res.Found)
+	require.Equal(t, total, res.Copied)
+	require.Equal(t, 5, res.Folders)
+	require.Equal(t, 2, res.ExcludedFolders)
+	require.Equal(t, total, fl.last.Done)
+	require.Equal(t, total, fl.last.Total)
+	require.NoError(t, testenv.SameMail(f.src.Dial(t, f.srcUser, f.srcPass), f.dst.Dial(t, f.dstUser+"*"+f.dst.MasterUser(), f.dst.MasterPassword()),
+		map[string]string{"INBOX": "INBOX", "INBOX.Clienti": "Clienti", "INBOX.Fatture": "Fatture", "INBOX.Fatture.2024": "Fatture/2024"}))
+
+	// Again: everything is there, nothing is copied twice.
+	again := newFlightLog()
+	again.MemoryCheckpoints = fl.MemoryCheckpoints
+	again.once.Do(func() { close(again.second) }) // no rendezvous
+	res, err = transfer.Run(context.Background(), f.job(again, again))
+	require.NoError(t, err, again.text())
+	require.Equal(t, 0, res.Copied)
+	require.Equal(t, total, res.AlreadyThere)
+}
+
+func TestOneLaneForAMailboxOfOneBigFolderOnDovecot(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c := f.src.Dial(t, f.srcUser, f.srcPass)
+	testenv.Append(t, c, "INBOX", msgs(96, 0, 400, 1500)...)
+	testenv.Append(t, c, "INBOX.Poca", msgs(97, 0, 10, 1500)...)
+	rep := &logRec{}
+	res, err := transfer.Run(context.Background(), f.job(transfer.NewMemoryCheckpoints(), rep))
+	require.NoError(t, err, rep.text())
+	require.Equal(t, 410, res.Copied)
+	require.NotContains(t, rep.text(), "at a time")
+	requireSameMail(t, f, map[string]string{"INBOX": "INBOX", "INBOX.Poca": "Poca"})
+}
+
+// TestLaneSourceDroppedMidFolderOnDovecot: the source connection of the
+// second lane breaks in the middle of its folder and its first reconnect
+// fails too: that folder is retried in its lane (its counters taken back
+// and counted again) while the other lane goes on, and every message ends
+// at the destination once.
+func TestLaneSourceDroppedMidFolderOnDovecot(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c := f.src.Dial(t, f.srcUser, f.srcPass)
+	testenv.Append(t, c, "INBOX", msgs(98, 0, 150, 8000)...)
+	testenv.Append(t, c, "INBOX.Clienti", msgs(99, 0, 150, 8000)...)
+	testenv.Append(t, c, "INBOX.Fatture", msgs(100, 0, 100, 1000)...)
+	const total = 400
+
+	var cuts atomic.Int32
+	addr := testenv.Proxy(t, f.src.PlainAddr(), func(c, up net.Conn, n int) {
+		switch n {
+		case 2: // the second lane's: cut in the middle of its bodies
+			go io.Copy(up, c)
+			io.CopyN(c, up, 500_000)
+			cuts.Add(1)
+		case 3: // its first reconnect: refused
+			cuts.Add(1)
+		default:
+			testenv.ProxyPipe(c, up)
+		}
+	})
+	rep := &logRec{}
+	job := f.job(transfer.NewMemoryCheckpoints(), rep)
+	job.Source.Host = addr
+	job.Source.TLS = transfer.TLSNone
+	res, err := transfer.Run(context.Background(), job)
+	require.NoError(t, err, rep.text())
+	require.Equal(t, int32(2), cuts.Load(), rep.text())
+	require.Contains(t, rep.text(), "2 folders at a time")
+	// The folder of the second lane was retried (after its reconnect
+	// inside the FETCH failed), not only resumed.
+	retried := ""
+	for _, l := range strings.Split(rep.text(), "\n") {
+		if strings.Contains(l, ": connection lost") {
+			retried = l[:strings.Index(l, ":")]
+		}
+	}
+	require.NotEmpty(t, retried, rep.text())
+	require.Contains(t, rep.text(), retried+": folder done into")
+	require.Equal(t, total, res.Found, rep.text())
+	require.Equal(t, total, res.Copied+res.AlreadyThere)
+	require.Zero(t, res.Failed)
+	require.Equal(t, total, rep.last.Done)
+	require.Equal(t, total, rep.last.Total)
+	requireSameMail(t, f, map[string]string{"INBOX": "INBOX", "INBOX.Clienti": "Clienti", "INBOX.Fatture": "Fatture"})
+}
