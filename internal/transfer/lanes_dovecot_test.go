@@ -181,3 +181,41 @@ func TestLaneSourceDroppedMidFolderOnDovecot(t *testing.T) {
 	require.Equal(t, total, rep.last.Total)
 	requireSameMail(t, f, map[string]string{"INBOX": "INBOX", "INBOX.Clienti": "Clienti", "INBOX.Fatture": "Fatture"})
 }
+
+// TestThrottledLaneStopsTheMailbox: the old server asks the second lane to
+// slow down; the whole mailbox stops (the first lane in the middle of its
+// folder, no folder begun after), as one lane does, with its checkpoints,
+// for the caller to wait and go on.
+func TestThrottledLaneStopsTheMailbox(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	examined := map[int]string{}
+	begun := map[string]bool{}
+	hook := func(c *testenv.HostileConn, cmd testenv.HostileCommand) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case cmd.Name == "EXAMINE" || cmd.Name == "SELECT":
+			examined[c.N] = strings.Trim(cmd.Args, `"`)
+			begun[examined[c.N]] = true
+		case cmd.Name == "UID FETCH" && examined[c.N] == "Lavoro" && strings.Contains(strings.ToUpper(cmd.Args), "BODY.PEEK[]"):
+			c.Printf("%s NO [THROTTLED] Slow down\r\n", cmd.Tag)
+			return true
+		}
+		return false
+	}
+	h := hostileSetup(t, testenv.HostileOptions{Hook: hook, Faults: testenv.HostileFaults{Folder: "INBOX", Drip: 2 * time.Millisecond, DripBytes: 200}},
+		testenv.HostileFolder{Name: "INBOX", Messages: corpus(181, 300, 1000)},
+		testenv.HostileFolder{Name: "Lavoro", Messages: corpus(182, 250, 1000)},
+		testenv.HostileFolder{Name: "Progetti", Messages: corpus(183, 250, 1000)})
+	res, err := transfer.Run(context.Background(), h.job())
+	te, ok := transfer.IsThrottled(err)
+	require.True(t, ok, "%v", err)
+	require.Equal(t, "Slow down", te.Text)
+	require.Contains(t, h.rep.text(), "2 folders at a time")
+	require.Less(t, res.Copied, 300, "the first lane went on after the throttling")
+	mu.Lock()
+	require.False(t, begun["Progetti"], "a folder was begun after the throttling")
+	mu.Unlock()
+	require.Empty(t, h.srv.Writes())
+}
