@@ -60,7 +60,13 @@ func (f *flightLog) FolderDone(fig transfer.FolderFigures) {
 	f.events = append(f.events, "-"+fig.Source)
 }
 
-func (f *flightLog) FolderVerified(transfer.FolderCheck) {}
+// FolderVerified ends the verification's own look at the folder (its
+// LoadFolder).
+func (f *flightLog) FolderVerified(c transfer.FolderCheck) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, "-"+c.Source)
+}
 
 // mostInFlight is the most folders begun and not ended at one time.
 func (f *flightLog) mostInFlight() int {
@@ -91,8 +97,12 @@ func TestFoldersInFlightAtOnceOnDovecot(t *testing.T) {
 
 	fl := newFlightLog()
 	job := f.job(fl, fl)
+	job.Verify = true
 	res, err := transfer.Run(context.Background(), job)
 	require.NoError(t, err, fl.text())
+	require.NotNil(t, res.Verification)
+	require.True(t, res.Verification.OK(), "%+v", res.Verification)
+	require.Len(t, res.Verification.Folders, 5)
 	require.Equal(t, 2, fl.mostInFlight(), "folders in flight at once: %v", fl.events)
 	// The test Dovecot's source also has an empty INBOX.Sent and INBOX.Bulk.
 	require.Contains(t, fl.text(), "2 folders at a time (5 to copy)")
