@@ -2,6 +2,7 @@ package transfer_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -228,4 +229,54 @@ func TestThrottledLaneStopsTheMailbox(t *testing.T) {
 	require.False(t, begun["Progetti"], "a folder was begun after the throttling")
 	mu.Unlock()
 	require.Empty(t, h.srv.Writes())
+}
+
+// TestGmailLabelsInLanesOnDovecot: Gmail's labels are copied in lanes,
+// All Mail after all of them, bringing into the Archive only what no
+// label has, whichever lane saw the label.
+func TestGmailLabelsInLanesOnDovecot(t *testing.T) {
+	t.Parallel()
+	g := testenv.SharedGmail(t)
+	user := testenv.UniqueUser(t, "gmail.test")
+	require.NoError(t, g.AddUser(user, "app-password"))
+	var corpus []testenv.GmailMessage
+	msg := map[string]testenv.Msg{}
+	where := map[string][]string{}
+	add := func(name string, m testenv.GmailMessage, dest ...string) {
+		m.Msg = testenv.BuildMessage(191, len(corpus), 800+7*len(corpus))
+		msg[name] = m.Msg
+		where[name] = dest
+		corpus = append(corpus, m)
+	}
+	for i := range 220 {
+		add(fmt.Sprintf("i%d", i), testenv.GmailMessage{Labels: []string{"INBOX"}}, "INBOX")
+		add(fmt.Sprintf("l%d", i), testenv.GmailMessage{Labels: []string{"Lavoro"}}, "Lavoro")
+	}
+	for i := range 20 {
+		add(fmt.Sprintf("b%d", i), testenv.GmailMessage{Labels: []string{"INBOX", "Lavoro"}}, "INBOX", "Lavoro")
+	}
+	for i := range 30 {
+		add(fmt.Sprintf("u%d", i), testenv.GmailMessage{}, "Archive")
+	}
+	require.NoError(t, testenv.SeedGmail(g.Dial(t, user, "app-password"), testenv.GmailEnglish, corpus))
+
+	_, dst := testenv.SharedDovecot(t)
+	dstUser := testenv.UniqueUser(t, "acme.test")
+	require.NoError(t, dst.AddUser(dstUser, "dest-pw"))
+	rep := &logRec{}
+	job := transfer.Job{
+		Preset: transfer.PresetGmail,
+		Source: transfer.Endpoint{Host: g.TLSAddr(), TLS: transfer.TLSImplicit, User: user, Password: "app-password", RootCAs: g.CAPool()},
+		Dest: transfer.Endpoint{Host: dst.TLSAddr(), TLS: transfer.TLSImplicit, User: dstUser,
+			AuthUser: dst.MasterUser(), Password: dst.MasterPassword(), RootCAs: dst.CAPool()},
+		Checkpoints: transfer.NewMemoryCheckpoints(), Reporter: rep, Verify: true,
+		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
+	}
+	res, err := transfer.Run(t.Context(), job)
+	require.NoError(t, err, rep.text())
+	require.Contains(t, rep.text(), "2 folders at a time")
+	require.Equal(t, transfer.PresetGmail, res.Rules)
+	require.Equal(t, 220+220+2*20+30, res.Copied, rep.text())
+	require.True(t, res.Verification.OK(), "%+v", res.Verification)
+	require.Equal(t, wantPlaced(msg, where), destinationOf(t, dst.Dial(t, dstUser, "dest-pw")))
 }
