@@ -280,3 +280,31 @@ func TestGmailLabelsInLanesOnDovecot(t *testing.T) {
 	require.True(t, res.Verification.OK(), "%+v", res.Verification)
 	require.Equal(t, wantPlaced(msg, where), destinationOf(t, dst.Dial(t, dstUser, "dest-pw")))
 }
+
+// TestLaneRefusedLeavesItsFoldersToTheOthers: the old server does not let
+// the second lane in (a per-user limit); the first lane copies everything.
+func TestLaneRefusedLeavesItsFoldersToTheOthers(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c := f.src.Dial(t, f.srcUser, f.srcPass)
+	testenv.Append(t, c, "INBOX", msgs(201, 0, 200, 1500)...)
+	testenv.Append(t, c, "INBOX.Clienti", msgs(202, 0, 200, 1500)...)
+	testenv.Append(t, c, "INBOX.Fatture", msgs(203, 0, 100, 1500)...)
+	addr := testenv.Proxy(t, f.src.PlainAddr(), func(c, up net.Conn, n int) {
+		if n == 2 {
+			c.Write([]byte("* BYE Maximum number of connections from user+IP exceeded\r\n"))
+			return
+		}
+		testenv.ProxyPipe(c, up)
+	})
+	rep := &logRec{}
+	job := f.job(transfer.NewMemoryCheckpoints(), rep)
+	job.Source.Host = addr
+	job.Source.TLS = transfer.TLSNone
+	res, err := transfer.Run(context.Background(), job)
+	require.NoError(t, err, rep.text())
+	require.Contains(t, rep.text(), "connections of lane 2 not opened")
+	require.Equal(t, 500, res.Copied)
+	require.Zero(t, res.Failed)
+	requireSameMail(t, f, map[string]string{"INBOX": "INBOX", "INBOX.Clienti": "Clienti", "INBOX.Fatture": "Fatture"})
+}
