@@ -57,6 +57,8 @@ func Run(ctx context.Context, job Job) (res Result, err error) {
 		}
 	}()
 	defer r.c.closeAll()
+	processLanes.hold(1)
+	defer processLanes.hold(-1)
 	stop := make(chan struct{})
 	defer close(stop)
 	go r.meter.run(stop)

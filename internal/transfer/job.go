@@ -35,8 +35,10 @@ type Job struct {
 	// with a source connection and destination connections of its own
 	// (DestConns each); default DefaultLanes. A lane is opened only when
 	// the folders beside the largest hold enough messages to share
-	// (laneCount): a mailbox of one big folder, or a small one, has one
-	// lane and no extra logins. With n lanes a mailbox holds up to n
+	// (laneCount), and only while the process runs fewer lanes than it has
+	// CPUs, at least two (processLanes): a mailbox of one big folder, or a
+	// small one, or one among as many copies as CPUs, has one lane and no
+	// extra logins. With n lanes a mailbox holds up to n
 	// connections at the source and n×DestConns at the destination: keep
 	// them under the per-user limits (Dovecot's default is 10 per user and
 	// IP, Gmail's 15).

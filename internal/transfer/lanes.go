@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -19,6 +21,40 @@ const DefaultLanes = 2
 // (one imap process more on each server) cost more than it saves, and a
 // mailbox of one big folder has nothing to share.
 const laneMin = 200
+
+// processLanes counts the lanes of every Run of the process: each Run
+// holds one, and a Run's extra lanes are taken only while the process has
+// fewer lanes than CPUs (at least two). A worker that copies as many
+// mailboxes as it has CPUs keeps them busy already, and an extra lane there
+// is only an imap process more on each server; one copying alone (the
+// last big mailbox of a migration) fills the idle ones.
+var processLanes = &laneSlots{}
+
+// laneSlots is a count of lanes under a cap.
+type laneSlots struct {
+	mu   sync.Mutex
+	used int
+}
+
+// hold counts a Run's own lane (n 1) or gives back n lanes (n negative).
+func (s *laneSlots) hold(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used += n
+}
+
+// take takes up to n extra lanes while fewer than most are used, and
+// returns how many it took.
+func (s *laneSlots) take(n, most int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	got := max(min(n, most-s.used), 0)
+	s.used += got
+	return got
+}
+
+// laneCap is the most lanes the process has at once.
+func laneCap() int { return max(runtime.GOMAXPROCS(0), 2) }
 
 // laneCount is how many lanes are worth opening for folders of these
 // sizes (messages by STATUS), at most most.
@@ -57,6 +93,11 @@ func (r *runner) copyFolders(ctx context.Context, plans []FolderPlan) error {
 	n := 1
 	if !r.job.DryRun {
 		n = laneCount(r.job.Lanes, sizes)
+	}
+	if n > 1 {
+		extra := processLanes.take(n-1, laneCap())
+		defer processLanes.hold(-extra)
+		n = 1 + extra
 	}
 	if n <= 1 {
 		for _, p := range plans {

@@ -86,7 +86,8 @@ func (f *flightLog) mostInFlight() int {
 }
 
 func TestFoldersInFlightAtOnceOnDovecot(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a second lane is taken only while the process has
+	// fewer lanes than CPUs (processLanes), which other tests would use.
 	f := setup(t)
 	c := f.src.Dial(t, f.srcUser, f.srcPass)
 	testenv.Append(t, c, "INBOX", msgs(91, 0, 260, 3000)...)
@@ -146,7 +147,8 @@ func TestOneLaneForAMailboxOfOneBigFolderOnDovecot(t *testing.T) {
 // and counted again) while the other lane goes on, and every message ends
 // at the destination once.
 func TestLaneSourceDroppedMidFolderOnDovecot(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a second lane is taken only while the process has
+	// fewer lanes than CPUs (processLanes), which other tests would use.
 	f := setup(t)
 	c := f.src.Dial(t, f.srcUser, f.srcPass)
 	testenv.Append(t, c, "INBOX", msgs(98, 0, 150, 8000)...)
@@ -198,7 +200,8 @@ func TestLaneSourceDroppedMidFolderOnDovecot(t *testing.T) {
 // folder, no folder begun after), as one lane does, with its checkpoints,
 // for the caller to wait and go on.
 func TestThrottledLaneStopsTheMailbox(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a second lane is taken only while the process has
+	// fewer lanes than CPUs (processLanes), which other tests would use.
 	var mu sync.Mutex
 	examined := map[int]string{}
 	begun := map[string]bool{}
@@ -235,7 +238,8 @@ func TestThrottledLaneStopsTheMailbox(t *testing.T) {
 // All Mail after all of them, bringing into the Archive only what no
 // label has, whichever lane saw the label.
 func TestGmailLabelsInLanesOnDovecot(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a second lane is taken only while the process has
+	// fewer lanes than CPUs (processLanes), which other tests would use.
 	g := testenv.SharedGmail(t)
 	user := testenv.UniqueUser(t, "gmail.test")
 	require.NoError(t, g.AddUser(user, "app-password"))
@@ -284,7 +288,8 @@ func TestGmailLabelsInLanesOnDovecot(t *testing.T) {
 // TestLaneRefusedLeavesItsFoldersToTheOthers: the old server does not let
 // the second lane in (a per-user limit); the first lane copies everything.
 func TestLaneRefusedLeavesItsFoldersToTheOthers(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a second lane is taken only while the process has
+	// fewer lanes than CPUs (processLanes), which other tests would use.
 	f := setup(t)
 	c := f.src.Dial(t, f.srcUser, f.srcPass)
 	testenv.Append(t, c, "INBOX", msgs(201, 0, 200, 1500)...)

@@ -32,3 +32,18 @@ func TestLaneCount(t *testing.T) {
 		})
 	}
 }
+
+func TestLaneSlots(t *testing.T) {
+	t.Parallel()
+	s := &laneSlots{}
+	s.hold(1)                         // a Run alone
+	require.Equal(t, 1, s.take(1, 2)) // gets its second lane
+	s.hold(1)                         // another Run starts meanwhile
+	require.Equal(t, 0, s.take(1, 2), "no extra lane while the process has as many as CPUs")
+	s.hold(-1) // the first Run's extra lane ends
+	require.Equal(t, 1, s.take(3, 3), "only up to the cap")
+	s.hold(-1)
+	s.hold(-1)
+	s.hold(-1)
+	require.Equal(t, 0, s.used)
+}
