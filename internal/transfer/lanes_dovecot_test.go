@@ -153,24 +153,28 @@ func TestLaneSourceDroppedMidFolderOnDovecot(t *testing.T) {
 	c := f.src.Dial(t, f.srcUser, f.srcPass)
 	testenv.Append(t, c, "INBOX", msgs(98, 0, 150, 8000)...)
 	testenv.Append(t, c, "INBOX.Clienti", msgs(99, 0, 150, 8000)...)
-	testenv.Append(t, c, "INBOX.Fatture", msgs(100, 0, 100, 1000)...)
-	const total = 400
+	testenv.Append(t, c, "INBOX.Fatture", msgs(100, 0, 150, 8000)...)
+	const total = 450
 
 	var cuts atomic.Int32
 	addr := testenv.Proxy(t, f.src.PlainAddr(), func(c, up net.Conn, n int) {
 		switch n {
 		case 2: // the second lane's: cut in the middle of its bodies
 			go io.Copy(up, c)
-			io.CopyN(c, up, 500_000)
-			cuts.Add(1)
+			if n, _ := io.CopyN(c, up, 500_000); n == 500_000 {
+				cuts.Add(1)
+			}
 		case 3: // its first reconnect: refused
 			cuts.Add(1)
 		default:
 			testenv.ProxyPipe(c, up)
 		}
 	})
-	rep := &logRec{}
-	job := f.job(transfer.NewMemoryCheckpoints(), rep)
+	// The first lane holds its first folder until the second lane began
+	// one (flightLog), so that the second lane has a folder of 1.2 MB.
+	fl := newFlightLog()
+	rep := fl.logRec
+	job := f.job(fl, fl)
 	job.Source.Host = addr
 	job.Source.TLS = transfer.TLSNone
 	res, err := transfer.Run(context.Background(), job)
@@ -192,6 +196,7 @@ func TestLaneSourceDroppedMidFolderOnDovecot(t *testing.T) {
 	require.Zero(t, res.Failed)
 	require.Equal(t, total, rep.last.Done)
 	require.Equal(t, total, rep.last.Total)
+	require.Equal(t, 2, fl.mostInFlight())
 	requireSameMail(t, f, map[string]string{"INBOX": "INBOX", "INBOX.Clienti": "Clienti", "INBOX.Fatture": "Fatture"})
 }
 
@@ -222,7 +227,10 @@ func TestThrottledLaneStopsTheMailbox(t *testing.T) {
 		testenv.HostileFolder{Name: "INBOX", Messages: corpus(181, 300, 1000)},
 		testenv.HostileFolder{Name: "Lavoro", Messages: corpus(182, 250, 1000)},
 		testenv.HostileFolder{Name: "Progetti", Messages: corpus(183, 250, 1000)})
-	res, err := transfer.Run(context.Background(), h.job())
+	job := h.job()
+	// The first lane holds INBOX until the second lane began a folder.
+	job.Checkpoints = newFlightLog()
+	res, err := transfer.Run(context.Background(), job)
 	te, ok := transfer.IsThrottled(err)
 	require.True(t, ok, "%v", err)
 	require.Equal(t, "Slow down", te.Text)
