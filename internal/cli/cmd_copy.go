@@ -122,6 +122,7 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 	asJSON := fs.Bool("json", false, "print a JSON summary of the counters on stdout")
 	verify := fs.Bool("verify", false, "after the copy, verify every folder at the destination (exit 1 when something is missing or twice)")
 	conns := fs.Int("dst-conns", 2, "destination connections: one for folders and lookups, the others append (pipelined when the server has LITERAL+)")
+	lanes := fs.Int("lanes", transfer.DefaultLanes, "most folders copied at once, each with a source connection and --dst-conns destination connections of its own (only when the folders beside the largest are worth it)")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
@@ -145,7 +146,7 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 	if dst.host == "" {
 		return usageErr(errors.New("--dst is required"))
 	}
-	job := transfer.Job{Preset: p, DryRun: *dryRun, DestConns: *conns, Verify: *verify}
+	job := transfer.Job{Preset: p, DryRun: *dryRun, DestConns: *conns, Lanes: *lanes, Verify: *verify}
 	if job.Source, err = src.endpoint("src", env.Getenv); err != nil {
 		return usageErr(err)
 	}

@@ -248,6 +248,7 @@ func newJobsClient(cfg config.Config, pool *pgxpool.Pool, box *secret.Box, m *me
 		RetryBase:        cfg.RetryBackoff,
 		Poll:             cfg.JobPoll,
 		FlushInterval:    cfg.FlushInterval,
+		FolderLanes:      cfg.FolderLanes,
 		Mailer:           mailer,
 		BaseURL:          cfg.BaseURL,
 		Metrics:          m,

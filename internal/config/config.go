@@ -39,6 +39,7 @@ const (
 	EnvRetryBackoff       = "TRASLOCO_RETRY_BACKOFF"
 	EnvJobPoll            = "TRASLOCO_JOB_POLL"
 	EnvFlushInterval      = "TRASLOCO_FLUSH_INTERVAL"
+	EnvFolderLanes        = "TRASLOCO_FOLDER_LANES"
 	EnvMetricsListen      = "TRASLOCO_METRICS_LISTEN"
 	EnvPprof              = "TRASLOCO_PPROF"
 	EnvMemoryLimit        = "TRASLOCO_MEMORY_LIMIT"
@@ -140,6 +141,11 @@ type Config struct {
 	// FlushInterval is how often a copying mailbox writes its counters,
 	// log and checkpoints, in one transaction.
 	FlushInterval time.Duration
+	// FolderLanes is the most folders of one mailbox a copy has in flight
+	// at once, each with a connection of its own to the old server and
+	// its own to ours (TRASLOCO_FOLDER_LANES, 1 to 8). Default 2; a
+	// mailbox whose folders are not worth it copies one at a time.
+	FolderLanes int
 	// MetricsListen is the address of a small HTTP server with /healthz,
 	// /readyz and /metrics, without login, for probes and Prometheus
 	// (TRASLOCO_METRICS_LISTEN, host:port, e.g. 127.0.0.1:9090). Default
@@ -427,6 +433,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RetryBackoff = positiveDuration(get, EnvRetryBackoff, 30*time.Second, fail)
 	c.JobPoll = positiveDuration(get, EnvJobPoll, 10*time.Second, fail)
 	c.FlushInterval = positiveDuration(get, EnvFlushInterval, time.Second, fail)
+	if c.FolderLanes = positiveInt(get, EnvFolderLanes, 2, fail); c.FolderLanes > 8 {
+		fail(bad(EnvFolderLanes, "want a whole number from 1 to 8, got %q", get(EnvFolderLanes)))
+	}
 	c.MemoryLimit = memoryLimit(get, fail)
 
 	if len(errs) > 0 {

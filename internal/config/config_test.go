@@ -58,6 +58,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 30*time.Second, c.RetryBackoff)
 	require.Equal(t, 10*time.Second, c.JobPoll)
 	require.Equal(t, time.Second, c.FlushInterval)
+	require.Equal(t, 2, c.FolderLanes)
 	require.Empty(t, c.MetricsListen)
 }
 
@@ -145,6 +146,8 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, 2*time.Second, c.RetryBackoff)
 				require.Equal(t, 500*time.Millisecond, c.JobPoll)
 			}},
+		{"folder lanes", map[string]string{config.EnvFolderLanes: "3"},
+			func(t *testing.T, c config.Config) { require.Equal(t, 3, c.FolderLanes) }},
 		{"rate floor and budget", map[string]string{config.EnvMinRate: "512", config.EnvRateWindow: "10m", config.EnvMailboxBudget: "6h"},
 			func(t *testing.T, c config.Config) {
 				require.Equal(t, 512, c.MinRate)

@@ -20,6 +20,10 @@ var logCatalog = map[string]Message{
 	"log.copy.time_budget": {IT: "fermata: la casella ha esaurito il tempo a disposizione per questa esecuzione (fino alle %s)", EN: "stopped: the mailbox used up its time budget for this run (until %s)"},
 	"log.copy.finished":    {IT: "finito: %s cartelle, %s messaggi trovati, %s copiati, %s già presenti, %s troppo grandi, %s spariti dal vecchio server, %s non riusciti, %s aggiornamenti dei flag", EN: "finished: %s folders, %s messages found, %s copied, %s already there, %s too large, %s gone from the source, %s failed, %s flag updates"},
 
+	// Folders copied at once (internal/transfer/lanes.go).
+	"log.copy.lanes":           {IT: "%s cartelle alla volta (%s da copiare), ognuna con connessioni proprie su entrambi i server", EN: "%s folders at a time (%s to copy), each with connections of its own on both sides"},
+	"log.copy.lane_not_opened": {IT: "connessioni per la copia parallela n. %d non aperte (%s): le sue cartelle vanno alle altre", EN: "connections of lane %d not opened (%s): the other lanes take its folders"},
+
 	// Connections (internal/transfer/conns.go, conn.go).
 	"log.conn.endpoint":              {IT: "%s su %s", EN: "%s at %s"},
 	"log.conn.endpoint_master":       {IT: "%s (come %s) su %s", EN: "%s (as %s) at %s"},

@@ -104,6 +104,9 @@ type Deps struct {
 	// DestConns is the number of connections each copy opens to the
 	// destination (transfer default when zero).
 	DestConns int
+	// FolderLanes is the most folders of a mailbox each copy has in flight
+	// at once (transfer.Job.Lanes; transfer default when zero).
+	FolderLanes int
 	// MinRate and RateWindow are the source's rate floor (transfer
 	// defaults when zero: 2 KiB/s over 5 minutes of waiting for it).
 	MinRate    int64

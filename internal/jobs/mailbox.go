@@ -411,6 +411,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Reporter:       rep,
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,
+		Lanes:          d.FolderLanes,
 		MaxMessageSize: d.MaxMessageSize,
 		MinRate:        d.MinRate,
 		RateWindow:     d.RateWindow,

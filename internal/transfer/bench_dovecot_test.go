@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -38,7 +39,11 @@ import (
 // profile of each iteration's copy alone to FILE.0, FILE.1, ….
 // TRASLOCO_BENCH_MESSAGES sets the messages per mailbox
 // (default 500); TRASLOCO_BENCH_TLS=1 reaches the source over STARTTLS, as
-// the panel's Standard-no-SSL preset does when the server offers it.
+// the panel's Standard-no-SSL preset does when the server offers it;
+// TRASLOCO_BENCH_LANES sets Job.Lanes (default the engine's), so that one
+// binary compares one lane with several back to back;
+// TRASLOCO_BENCH_SRC_DELAY (a Go duration) reaches the source through a
+// proxy that delays every chunk by it each way, as a distant old server.
 //
 // On a machine shared with other work CPU times move from run to run; the
 // servers' instructions do not: TRASLOCO_BENCH_DOVECOT_CALLGRIND=DIR starts
@@ -150,10 +155,15 @@ func benchCopy(b *testing.B, mailboxes int) {
 	if os.Getenv("TRASLOCO_BENCH_TLS") == "1" {
 		srcTLS = transfer.TLSStartTLS
 	}
+	lanes, _ := strconv.Atoi(os.Getenv("TRASLOCO_BENCH_LANES"))
 	src, dst := testenv.SharedDovecot(b)
 	cgDir := os.Getenv("TRASLOCO_BENCH_DOVECOT_CALLGRIND")
 	if cgDir != "" {
 		src, dst = callgrindDovecots(b, cgDir)
+	}
+	srcAddr := src.PlainAddr()
+	if d, err := time.ParseDuration(os.Getenv("TRASLOCO_BENCH_SRC_DELAY")); err == nil && d > 0 {
+		srcAddr = benchDelayProxy(b, srcAddr, d)
 	}
 	type box struct {
 		srcUser, dstUser string
@@ -195,7 +205,8 @@ func benchCopy(b *testing.B, mailboxes int) {
 			wg.Go(func() {
 				res[i], errs[i] = transfer.Run(context.Background(), transfer.Job{
 					Preset: transfer.PresetStandardNoSSL,
-					Source: transfer.Endpoint{Host: src.PlainAddr(), TLS: srcTLS, User: bx.srcUser, Password: "pw", RootCAs: src.CAPool()},
+					Lanes:  lanes,
+					Source: transfer.Endpoint{Host: srcAddr, TLS: srcTLS, User: bx.srcUser, Password: "pw", RootCAs: src.CAPool()},
 					Dest: transfer.Endpoint{Host: dst.PlainAddr(), TLS: transfer.TLSNone, User: bx.dstUser,
 						AuthUser: dst.MasterUser(), Password: dst.MasterPassword()},
 				})
@@ -263,6 +274,42 @@ func startProfile(b *testing.B, file string, iter int) (stop func()) {
 		pprof.StopCPUProfile()
 		require.NoError(b, f.Close())
 	}
+}
+
+// benchDelayProxy forwards to target, every chunk delay after it was read,
+// each way.
+func benchDelayProxy(b *testing.B, target string, delay time.Duration) string {
+	copyLate := func(dst net.Conn, src net.Conn) {
+		type chunk struct {
+			due time.Time
+			b   []byte
+		}
+		q := make(chan chunk, 1<<14)
+		go func() {
+			defer close(q)
+			for {
+				buf := make([]byte, 32<<10)
+				n, err := src.Read(buf)
+				if n > 0 {
+					q <- chunk{time.Now().Add(delay), buf[:n]}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		for c := range q {
+			time.Sleep(time.Until(c.due))
+			if _, err := dst.Write(c.b); err != nil {
+				break
+			}
+		}
+		dst.Close()
+	}
+	return testenv.Proxy(b, target, func(c, up net.Conn, _ int) {
+		go copyLate(up, c)
+		copyLate(c, up)
+	})
 }
 
 // settle lets Dovecot reap the processes that just logged out, so their CPU

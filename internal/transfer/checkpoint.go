@@ -131,6 +131,9 @@ func (m *MemoryCheckpoints) Seal() {
 type FileCheckpoints struct {
 	path string
 	mem  *MemoryCheckpoints
+	// saving makes the saves one at a time, so that the file renamed last
+	// is the latest state (folders copied at once record at once).
+	saving sync.Mutex
 }
 
 // OpenFileCheckpoints loads path, or starts empty when it does not exist.
@@ -188,6 +191,8 @@ func (f *FileCheckpoints) ForgetMessages(ctx context.Context, folder string, uid
 }
 
 func (f *FileCheckpoints) save() error {
+	f.saving.Lock()
+	defer f.saving.Unlock()
 	f.mem.mu.Lock()
 	b, err := json.Marshal(f.mem.folders)
 	f.mem.mu.Unlock()

@@ -146,6 +146,14 @@ func (c *conns) appenders() []appender {
 	return out
 }
 
+// closePipes closes the pipelined appenders; the next folder opens new ones.
+func (c *conns) closePipes() {
+	for _, pc := range c.pipes {
+		pc.Close()
+	}
+	c.pipes = nil
+}
+
 // dropBrokenPipes closes the pipes that failed; the next folder opens new
 // ones.
 func (c *conns) dropBrokenPipes() {

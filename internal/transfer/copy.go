@@ -29,7 +29,13 @@ type runner struct {
 	// copied, not as already there.
 	copiedNow map[string]map[uint32]int64
 	// proof keeps, per folder, what the figures and the verification need.
-	proof proof
+	proof *proof
+	// sizes are the folders' messages by STATUS (expect), which decide the
+	// lanes.
+	sizes map[string]int
+	// budget, when set, is the in-flight budget the lanes of the Run share;
+	// else every pass has one of its own.
+	budget *budget
 }
 
 // Run copies one mailbox. It returns the counters and, when the copy could not
@@ -41,8 +47,8 @@ type runner struct {
 // *PanicError, whose Stack is for the operator's log.
 func Run(ctx context.Context, job Job) (res Result, err error) {
 	job.setDefaults()
-	t := &tally{rep: job.Reporter}
-	r := &runner{job: job, t: t, dstFolders: map[string]bool{}, copiedNow: map[string]map[uint32]int64{}}
+	t := newTally(job.Reporter)
+	r := &runner{job: job, t: t, dstFolders: map[string]bool{}, copiedNow: map[string]map[uint32]int64{}, proof: &proof{}}
 	r.meter = newMeter(job.MinRate, job.RateWindow)
 	r.c = &conns{job: &r.job, event: t.event, meter: r.meter}
 	defer func() {
@@ -51,6 +57,8 @@ func Run(ctx context.Context, job Job) (res Result, err error) {
 		}
 	}()
 	defer r.c.closeAll()
+	processLanes.hold(1)
+	defer processLanes.hold(-1)
 	stop := make(chan struct{})
 	defer close(stop)
 	go r.meter.run(stop)
@@ -87,13 +95,8 @@ func (r *runner) run(ctx context.Context) error {
 		}
 	}
 	r.expect(plans)
-	for _, p := range plans {
-		if p.Excluded != "" {
-			continue
-		}
-		if err := r.copyFolderWithRetry(ctx, p); err != nil {
-			return err
-		}
+	if err := r.copyFolders(ctx, plans); err != nil {
+		return err
 	}
 	if r.job.Verify && !r.job.DryRun {
 		if err := r.verify(ctx, plans); err != nil {
@@ -112,12 +115,14 @@ func (r *runner) run(ctx context.Context) error {
 // the start. A folder STATUS does not answer for counts for nothing.
 func (r *runner) expect(plans []FolderPlan) {
 	n := 0
+	r.sizes = map[string]int{}
 	for _, p := range plans {
 		if p.Excluded != "" {
 			continue
 		}
 		if m, err := r.c.src.messages(p.Source); err == nil {
 			n += int(m)
+			r.sizes[p.Source] = int(m)
 		}
 	}
 	r.t.expect(n)

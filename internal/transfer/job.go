@@ -31,6 +31,18 @@ type Job struct {
 	// through go-imap, one round trip per message. Keep it under the
 	// per-user limit.
 	DestConns int
+	// Lanes is the most folders of the mailbox copied at once, each lane
+	// with a source connection and destination connections of its own
+	// (DestConns each); default DefaultLanes. A lane is opened only when
+	// the folders beside the largest hold enough messages to share
+	// (laneCount), and only while the process runs fewer lanes than it has
+	// CPUs, at least two (processLanes): a mailbox of one big folder, or a
+	// small one, or one among as many copies as CPUs, has one lane and no
+	// extra logins. With n lanes a mailbox holds up to n
+	// connections at the source and n×DestConns at the destination: keep
+	// them under the per-user limits (Dovecot's default is 10 per user and
+	// IP, Gmail's 15).
+	Lanes int
 	// Timeouts bound every network operation.
 	Timeouts Timeouts
 	// MaxAttempts bounds the reconnects after a dropped connection, per
@@ -102,6 +114,9 @@ func (j *Job) setDefaults() {
 	}
 	if j.DestConns <= 0 {
 		j.DestConns = 2
+	}
+	if j.Lanes <= 0 {
+		j.Lanes = DefaultLanes
 	}
 	if j.MaxAttempts <= 0 {
 		j.MaxAttempts = 5

@@ -60,7 +60,10 @@ func (r *runner) pipelineOnce(ctx context.Context, f opened, todo []meta, alone 
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g, gctx := errgroup.WithContext(pctx)
-	budget := newBudget(r.job.InFlightBytes)
+	budget := r.budget
+	if budget == nil {
+		budget = newBudget(r.job.InFlightBytes)
+	}
 	items := make(chan item, 64)
 	outcomes := make(chan outcome, 256)
 	byUID := make(map[uint32]meta, len(todo))
@@ -138,6 +141,11 @@ func (r *runner) pipelineOnce(ctx context.Context, f opened, todo []meta, alone 
 	}
 	flush()
 	err = g.Wait()
+	// What the appenders left in items, when they stopped first, gives its
+	// memory back: the process's budget outlives the pass.
+	for it := range items {
+		it.done(budget)
+	}
 	if recErr != nil {
 		err = recErr
 	}

@@ -26,23 +26,37 @@ const (
 // must end in exactly one fate, and finish says which did not.
 //
 // Its methods are safe from any goroutine; the Reporter is called under its
-// lock, so it sees one call at a time.
+// lock, so it sees one call at a time. The counters are the Run's
+// (tallyCore); the ledger is a lane's: with several folders in flight
+// (lanes.go) each lane has a tally of its own over the one core, and its
+// rewind takes back only what the lane added.
 type tally struct {
-	rep Reporter
+	*tallyCore
 
-	mu     sync.Mutex
-	res    Result
+	// folder is the folder whose ledger this is.
 	folder string
-	done   int
-	total  int
-	lastPr time.Time
-	lastN  int // done at the last progress report
-	// expected is the mailbox's total by STATUS (Progress.Expected).
-	expected int
-
 	// ledger maps every UID the folder's metadata FETCH listed to its
 	// fate, zero while it has none yet.
 	ledger map[uint32]entry
+	// added is what this tally added to the counters since its last mark.
+	added mark
+}
+
+// tallyCore is what the lanes of one Run share.
+type tallyCore struct {
+	rep Reporter
+
+	mu  sync.Mutex
+	res Result
+	// current is the folder opened last, for Progress.
+	current string
+	done    int
+	total   int
+	lastPr  time.Time
+	lastN   int // done at the last progress report
+	// expected is the mailbox's total by STATUS (Progress.Expected).
+	expected int
+
 	// decided are, per source folder, the fates found during this Run
 	// that a retried folder must not try again (a message the source
 	// does not deliver, one the destination refuses); they survive
@@ -51,6 +65,12 @@ type tally struct {
 	// decidedUV is the source UIDVALIDITY the folder's decisions hold for.
 	decidedUV map[string]uint32
 }
+
+func newTally(rep Reporter) *tally { return &tally{tallyCore: &tallyCore{rep: rep}} }
+
+// lane is a tally of another lane of the same Run: the same counters, a
+// ledger of its own.
+func (t *tally) lane() *tally { return &tally{tallyCore: t.tallyCore} }
 
 // entry is a message of the ledger and its fate, zero while it has none.
 type entry struct {
@@ -67,10 +87,34 @@ type verdict struct {
 	listed bool   // already in the log's list of messages not copied
 }
 
-// mark is a copy of the counters, to go back to when a folder is retried.
+// mark is what a tally added to the counters since its last mark, taken
+// back when a folder is retried.
 type mark struct {
-	res         Result
+	res         Counters
 	done, total int
+}
+
+// plus adds d to c, times sign (1 or -1).
+func (c Counters) plus(d Counters, sign int) Counters {
+	c.Folders += sign * d.Folders
+	c.ExcludedFolders += sign * d.ExcludedFolders
+	c.Found += sign * d.Found
+	c.Copied += sign * d.Copied
+	c.AlreadyThere += sign * d.AlreadyThere
+	c.TooLarge += sign * d.TooLarge
+	c.Gone += sign * d.Gone
+	c.Failed += sign * d.Failed
+	c.FlagsUpdated += sign * d.FlagsUpdated
+	c.Bytes += int64(sign) * d.Bytes
+	return c
+}
+
+// note adds to t.added what changed in the counters since before, done
+// and total; under t.mu.
+func (t *tally) note(before Counters, done, total int) {
+	t.added.res = t.added.res.plus(t.res.Counters, 1).plus(before, -1)
+	t.added.done += t.done - done
+	t.added.total += t.total - total
 }
 
 // event logs the event key (a key of i18n's log catalog) with args, as
@@ -104,7 +148,7 @@ func (t *tally) progress(force bool) {
 		return
 	}
 	t.lastPr, t.lastN = time.Now(), t.done
-	t.rep.Progress(Progress{Counters: t.res.Counters, Done: t.done, Total: t.total, Expected: t.expected, Folder: t.folder})
+	t.rep.Progress(Progress{Counters: t.res.Counters, Done: t.done, Total: t.total, Expected: t.expected, Folder: t.current})
 }
 
 // expect sets the mailbox's total by STATUS.
@@ -121,24 +165,33 @@ func (t *tally) result() Result {
 	return t.res
 }
 
+// mark starts counting what this tally adds, for rewind.
 func (t *tally) mark() mark {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return mark{res: t.res, done: t.done, total: t.total}
+	t.added = mark{}
+	return t.added
 }
 
-// rewind goes back to m: a retried folder is counted from scratch.
-func (t *tally) rewind(m mark) {
+// rewind takes back what this tally added to the counters since its mark
+// (and not what other lanes did meanwhile): a retried folder is counted
+// from scratch.
+func (t *tally) rewind(mark) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.res, t.done, t.total = m.res, m.done, m.total
+	t.res.Counters = t.res.Counters.plus(t.added.res, -1)
+	t.done -= t.added.done
+	t.total -= t.added.total
+	t.added = mark{}
 	t.ledger = nil
 }
 
 func (t *tally) update(f func(res *Result)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	before, done, total := t.res.Counters, t.done, t.total
 	f(&t.res)
+	t.note(before, done, total)
 }
 
 // open starts the ledger of a folder with the messages its metadata FETCH
@@ -146,7 +199,9 @@ func (t *tally) update(f func(res *Result)) {
 func (t *tally) open(folder string, metas []meta) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.folder = folder
+	before, done, total := t.res.Counters, t.done, t.total
+	defer func() { t.note(before, done, total) }()
+	t.folder, t.current = folder, folder
 	t.res.Folders++
 	t.res.Found += len(metas)
 	t.total += len(metas)
@@ -166,6 +221,8 @@ func (t *tally) settle(m meta, f fate, size int64) bool {
 	if !listed || e.f != 0 {
 		return false
 	}
+	before, done, total := t.res.Counters, t.done, t.total
+	defer func() { t.note(before, done, total) }()
 	e.f = f
 	t.ledger[m.uid] = e
 	switch f {
