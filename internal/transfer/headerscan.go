@@ -132,9 +132,18 @@ func (f *idFields) key() string {
 	return "h:" + hex.EncodeToString(h.Sum(sum[:0])[:12])
 }
 
+// maxKeyID is the longest Message-ID a key holds as it is; a longer one
+// (a hostile header's) is held as its hash, so that what the verification
+// keeps of a message is bounded whatever the old server sends.
+const maxKeyID = 256
+
 // idKey is "id:" + strings.ToLower(string(id)), in one allocation when id
-// is ASCII.
+// is ASCII; for an id longer than maxKeyID, "id:sha256:" and a hash of it.
 func idKey(id []byte) string {
+	if len(id) > maxKeyID {
+		sum := sha256.Sum256([]byte(strings.ToLower(string(id))))
+		return "id:sha256:" + hex.EncodeToString(sum[:16])
+	}
 	for _, c := range id {
 		if c >= 0x80 {
 			return "id:" + strings.ToLower(string(id))

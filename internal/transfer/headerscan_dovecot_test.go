@@ -38,6 +38,7 @@ var hostileHeaders = map[string]string{
 	"a header across chunks":   "X-Pad: " + strings.Repeat("p", 20<<10) + "\r\nMessage-ID: <across@hostile>\r\n\r\nbody\r\n",
 	"a header over 64 KiB":     "X-Pad: " + strings.Repeat("p", 70<<10) + "\r\nMessage-ID: <beyond@hostile>\r\n\r\nbody\r\n",
 	"the ID in the body only":  "Subject: s\r\n\r\nMessage-ID: <body@hostile>\r\n",
+	"a Message-ID of 4 KiB":    "Message-ID: <" + strings.Repeat("Long", 1<<10) + "@hostile>\r\n\r\nbody\r\n",
 }
 
 // TestKeyFromBytesIsDovecots: the key the copy takes from a message's bytes

@@ -29,6 +29,10 @@ func viaTextproto(raw []byte) (key, from, subject string, date time.Time, err er
 	subject, _ = dec.DecodeHeader(h.Get("Subject"))
 	date, _ = mail.ParseDate(h.Get("Date"))
 	if id := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"); id != "" {
+		if len(id) > maxKeyID { // bounded since: see idKey
+			sum := sha256.Sum256([]byte(strings.ToLower(id)))
+			return "id:sha256:" + hex.EncodeToString(sum[:16]), from, subject, date, err
+		}
 		return "id:" + strings.ToLower(id), from, subject, date, err
 	}
 	sum := sha256.Sum256([]byte(h.Get("Date") + "\x00" + h.Get("From") + "\x00" + h.Get("Subject")))
@@ -159,6 +163,21 @@ func FuzzScanFields(f *testing.F) {
 			t.Fatalf("%q: scanner %q %q %q %v, textproto %q %q %q %v", raw, k, fr, s, d, key, from, subject, date)
 		}
 	})
+}
+
+// TestKeyIsBounded: the key of a message is short whatever its Message-ID
+// (the verification keeps one per message read), and still tells a long
+// Message-ID from another.
+func TestKeyIsBounded(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 60<<10)
+	a, b := viaKey("Message-ID: <"+long+"a@X>\r\n"), viaKey("Message-ID: <"+long+"b@X>\r\n")
+	require.LessOrEqual(t, len(a), 64)
+	require.True(t, strings.HasPrefix(a, "id:"), "a Message-ID still: %s", a)
+	require.NotEqual(t, a, b)
+	require.Equal(t, a, viaKey("Message-ID: <"+strings.ToUpper(long)+"A@x>\r\n"), "in any case")
+	id := strings.Repeat("y", maxKeyID)
+	require.Equal(t, "id:"+id, viaKey("Message-ID: <"+id+">\r\n"), "up to maxKeyID as it is")
 }
 
 // TestBodyKey: the key taken from a message's bytes as the copy holds them
