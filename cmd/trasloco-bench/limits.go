@@ -13,16 +13,19 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/trasloco/trasloco/internal/testenv"
+	"github.com/trasloco/trasloco/internal/transfer"
 )
 
 // The "limit" rows: what each of the two servers can do on its own with
 // the scenario's corpus, so that a copy's rate reads as a fraction of it.
 // src-read fetches every body of every folder to copy from the old server
-// and throws it away; dst-write appends every message of those folders,
-// built in memory before the clock starts, to our server (flags and
-// internal date as the copy sets them). Each uses -dst-conns connections
-// per mailbox, every mailbox at once (as the copies do). A copy can be no
-// faster than the slower of the two.
+// and throws it away, on -dst-conns connections per mailbox (a copy reads
+// on one); dst-write appends every message of those folders, built in
+// memory before the clock starts, to our server (flags and internal date
+// as the copy sets them) with the copy's own pipelined appender, on as
+// many appenders per mailbox as a copy opens (writePipes). Every mailbox
+// at once, as the copies do. A copy can be no faster than the slower of
+// the two.
 
 // connectSource logs in to d as user, over STARTTLS on the plain port
 // when startTLS, else in plain text.
@@ -154,40 +157,41 @@ func readFolders(ctx context.Context, d *testenv.Dovecot, startTLS bool, user, p
 	return n, bytes, nil
 }
 
-// pendingAppend is one message to append to a destination folder.
-type pendingAppend struct {
-	folder string
-	msg    testenv.Msg
-}
-
 // writeOnly appends sc's messages of the folders to copy, from memory, to
-// fresh destination users.
+// fresh destination users, the way the copy appends at its best
+// (transfer.WriteOnly: the engine's pipelined appender, LITERAL+ and
+// MULTIAPPEND, as many appenders per mailbox as a copy with -dst-conns
+// opens, folder after folder, every message ready at once).
 func writeOnly(ctx context.Context, env *benchEnv, sc *scenario, seq int) (runResult, error) {
 	var res runResult
 	res.Procs = 1
 	// Build every message before the clock starts.
 	users := make([]string, len(sc.Sources))
-	queues := make([]chan pendingAppend, len(sc.Sources))
+	folders := make([][]transfer.MemoryFolder, len(sc.Sources))
 	for i, src := range sc.Sources {
 		users[i] = fmt.Sprintf("r%d-dst-write-%d@dst.test", seq, i+1)
 		if err := env.Dst.AddUser(users[i], randomHex(8)); err != nil {
 			return res, err
 		}
-		var all []pendingAppend
+		byFolder := make([][]transfer.MemoryMessage, len(corpusFolders))
 		for _, m := range src.Spec.plan() {
-			f := corpusFolders[m.Folder]
-			if !f.Copied {
+			if !corpusFolders[m.Folder].Copied {
 				continue
 			}
-			all = append(all, pendingAppend{relName(f.Name), testenv.BuildMessage(src.Spec.Seed, m.Index, m.Size)})
+			msg := testenv.BuildMessage(src.Spec.Seed, m.Index, m.Size)
+			flags := make([]string, len(msg.Flags))
+			for k, f := range msg.Flags {
+				flags[k] = string(f)
+			}
+			byFolder[m.Folder] = append(byFolder[m.Folder], transfer.MemoryMessage{Raw: msg.Raw, Flags: flags, Date: msg.Date})
 			res.Messages++
 			res.Bytes += int64(m.Size)
 		}
-		queues[i] = make(chan pendingAppend, len(all))
-		for _, a := range all {
-			queues[i] <- a
+		for k, f := range corpusFolders {
+			if f.Copied && len(byFolder[k]) > 0 {
+				folders[i] = append(folders[i], transfer.MemoryFolder{Name: relName(f.Name), Messages: byFolder[k]})
+			}
 		}
-		close(queues[i])
 		// The folders exist before the clock starts, as the copy
 		// creates them once per mailbox.
 		c, err := env.Dst.Connect(users[i]+"*"+env.Dst.MasterUser(), env.Dst.MasterPassword())
@@ -206,17 +210,13 @@ func writeOnly(ctx context.Context, env *benchEnv, sc *scenario, seq int) (runRe
 	busy0, total0 := cpuTimes()
 	start := time.Now()
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
+	errs := make([]error, len(sc.Sources))
 	for i := range sc.Sources {
-		for range max(env.DstConns, 1) {
-			wg.Go(func() {
-				err := appendAll(ctx, env.Dst, users[i], queues[i])
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			})
-		}
+		wg.Go(func() {
+			e := transfer.Endpoint{Host: env.Dst.PlainAddr(), TLS: transfer.TLSNone, User: users[i],
+				AuthUser: env.Dst.MasterUser(), Password: env.Dst.MasterPassword()}
+			_, errs[i] = transfer.WriteOnly(ctx, e, transfer.Timeouts{}, writePipes(env.DstConns), folders[i])
+		})
 	}
 	wg.Wait()
 	res.Wall = time.Since(start)
@@ -229,30 +229,7 @@ func writeOnly(ctx context.Context, env *benchEnv, sc *scenario, seq int) (runRe
 	return res, errors.Join(errs...)
 }
 
-// appendAll appends the queued messages to user's mailbox, logged in as
-// the master user.
-func appendAll(ctx context.Context, d *testenv.Dovecot, user string, q <-chan pendingAppend) error {
-	c, err := d.Connect(user+"*"+d.MasterUser(), d.MasterPassword())
-	if err != nil {
-		for range q {
-		}
-		return err
-	}
-	defer c.Close()
-	for a := range q {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		cmd := c.Append(a.folder, int64(len(a.msg.Raw)), &imap.AppendOptions{Flags: a.msg.Flags, Time: a.msg.Date})
-		if _, err := cmd.Write(a.msg.Raw); err != nil {
-			return fmt.Errorf("append to %s: %w", a.folder, err)
-		}
-		if err := cmd.Close(); err != nil {
-			return fmt.Errorf("append to %s: %w", a.folder, err)
-		}
-		if _, err := cmd.Wait(); err != nil {
-			return fmt.Errorf("append to %s: %w", a.folder, err)
-		}
-	}
-	return nil
-}
+// writePipes is how many pipelined appenders a copy with dstConns
+// destination connections opens per mailbox: all but the one that creates
+// folders and looks messages up, at least one.
+func writePipes(dstConns int) int { return max(dstConns-1, 1) }

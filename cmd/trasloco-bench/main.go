@@ -70,6 +70,7 @@ type options struct {
 	smallMailboxes, smallPer              int
 	workers, perHost                      int
 	workerProfile                         string
+	validateProfile                       string
 	validateLines                         int
 	roundTrips                            bool
 	loginDelay                            time.Duration
@@ -92,6 +93,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 8, "the worker's TRASLOCO_WORKERS and TRASLOCO_PER_TENANT_LIMIT; also how many doveadm and mbsync processes the many-small-mailboxes scenario runs at once")
 	flag.IntVar(&o.perHost, "per-host", 8, "the worker's TRASLOCO_PER_HOST_LIMIT (runs and validation)")
 	flag.StringVar(&o.workerProfile, "worker-cpuprofile", "", "save the worker's CPU profile of its first run of the several-mailboxes scenario here (TRASLOCO_PPROF on its metrics listener)")
+	flag.StringVar(&o.validateProfile, "validate-cpuprofile", "", "save the worker's CPU profile of the validation benchmark here (TRASLOCO_PPROF on its metrics listener)")
 	flag.IntVar(&o.validateLines, "validate-lines", 1000, "lines of the validation benchmark (0: none)")
 	flag.BoolVar(&o.roundTrips, "round-trips", true, "after the timed runs, one more untimed worker run of the one-mailbox and several-mailboxes scenarios through proxies that count the round trips to each server")
 	flag.DurationVar(&o.loginDelay, "login-delay", 50*time.Millisecond, "how long the validation benchmark's old server holds each connection before it answers")
@@ -379,7 +381,7 @@ func run(o options) error {
 
 	var vr *validationResult
 	if o.validateLines > 0 {
-		v, err := validateScaling(ctx, env, pe, dir, o.validateLines, o.loginDelay)
+		v, err := validateScaling(ctx, env, pe, dir, o.validateLines, o.loginDelay, o.validateProfile)
 		if err != nil {
 			return fmt.Errorf("validation benchmark: %w", err)
 		}
@@ -588,7 +590,7 @@ func markdown(o options, scenarios []*scenario, tools []tool, vr *validationResu
 	}
 	fmt.Fprintf(&b, "Messages/s and MB/s count the messages of the folders to copy (Trash and Junk excluded for every tool) over the wall time of the copying process(es). ")
 	fmt.Fprintf(&b, "worker: the scenario's mailboxes as one migration through a fresh `trasloco worker` process with PostgreSQL (TRASLOCO_WORKERS %d, TRASLOCO_PER_HOST_LIMIT %d, preset standard-nossl), timed from the run's start to its end as the database records them (runs.started_at, runs.ended_at). ", o.workers, o.perHost)
-	fmt.Fprintf(&b, "src-read and dst-write are not copies but the two servers' one-sided rates on the same corpus (every body fetched and discarded; every message appended from memory), %d connection(s) per mailbox. ", o.dstConns)
+	fmt.Fprintf(&b, "src-read and dst-write are not copies but the two servers' one-sided rates on the same corpus, every mailbox at once: src-read reads no less efficiently than the copy, on %d connection(s) per mailbox (the copy reads on one), each of which EXAMINEs a folder and fetches all its bodies (UID FETCH 1:* BODY.PEEK[], discarded; the copy fetches them in UID chunks after a metadata FETCH); dst-write appends every message, built in memory before the clock starts, with the copy's own pipelined appender (transfer.WriteOnly: LITERAL+, MULTIAPPEND groups of up to 50 messages / 2 MiB, 2 commands in flight, flags and internal dates), on the %d appender(s) per mailbox a copy with --dst-conns %d opens, folder after folder, every message ready at once. ", o.dstConns, writePipes(o.dstConns), o.dstConns)
 	fmt.Fprintf(&b, "The %d small mailboxes are copied by the worker and by doveadm only, doveadm %d processes at a time.\n\n", o.smallMailboxes, o.workers)
 	for _, sc := range scenarios {
 		var msgs int

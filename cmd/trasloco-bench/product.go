@@ -511,6 +511,16 @@ func profileWorker(metrics, path string, stop <-chan struct{}) error {
 	}
 }
 
+// postmasterPID is the pid of the bench's PostgreSQL server (the parent of
+// a backend of its pool); 0 when unknown.
+func (pe *productEnv) postmasterPID(ctx context.Context) int {
+	var backend int
+	if err := pe.pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		return 0
+	}
+	return parentPID(backend)
+}
+
 // dbCounters are the database's cumulative transaction and row counters
 // (pg_stat_database), to count what a run wrote.
 type dbCounters struct{ Commits, Inserted, Updated, Deleted, WALRecords, WALBytes int64 }

@@ -423,3 +423,72 @@ func serverCPU(confPath string) time.Duration {
 	}
 	return 0
 }
+
+// treeCPU is the CPU time of process pid and its children so far: its
+// own, that of its children it reaped, and that of those still running
+// (a Dovecot's auth, config, log and login processes in performance mode;
+// PostgreSQL's backends), which serverCPU leaves out.
+func treeCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	entries, _ := os.ReadDir("/proc")
+	var ticks int64
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		ppid, _ := strconv.Atoi(f[1])
+		fields := f[11:13] // utime, stime
+		if p == pid {
+			fields = f[11:15] // and cutime, cstime
+		} else if ppid != pid {
+			continue
+		}
+		for _, v := range fields {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+// dovecotPID is the pid of the master process of the Dovecot with
+// configuration confPath; 0 when it is not found.
+func dovecotPID(confPath string) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		if len(args) >= 2 && filepath.Base(args[0]) == "dovecot" && slices.Contains(args, confPath) {
+			return pid
+		}
+	}
+	return 0
+}
+
+// parentPID is the parent of process pid; 0 when unknown.
+func parentPID(pid int) int {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}

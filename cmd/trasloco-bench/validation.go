@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -30,10 +31,17 @@ type validationResult struct {
 	Lines, Cap, OK, Failed, Attempts int
 	Delay, Elapsed                   time.Duration
 	Status                           store.MigrationStatus
-	// CPU time during the validation: the worker, the old and our Dovecot,
-	// and how busy the machine's CPUs were.
+	// CPU time during the validation: the worker, the old and our Dovecot
+	// (the processes they reaped: login and imap processes), and how busy
+	// the machine's CPUs were.
 	WorkerCPU, SrcCPU, DstCPU time.Duration
 	Busy                      float64
+	// SrcAll and DstAll are each Dovecot's whole CPU time, its long-lived
+	// processes (auth, config, log, anvil, stats) included; PgCPU is
+	// PostgreSQL's (the postmaster and every backend: the worker's, River's
+	// and the bench's polling); Commits the database's transactions.
+	SrcAll, DstAll, PgCPU time.Duration
+	Commits               int64
 }
 
 // delayProxy forwards connections to target, each after holding it for
@@ -75,8 +83,9 @@ func delayProxy(target string, delay time.Duration) (addr string, close func(), 
 	return ln.Addr().String(), func() { ln.Close() }, nil
 }
 
-// validateScaling runs the validation benchmark.
-func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir string, lines int, delay time.Duration) (validationResult, error) {
+// validateScaling runs the validation benchmark; profile, when set, is
+// where the worker's CPU profile of the validation goes.
+func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir string, lines int, delay time.Duration, profile string) (validationResult, error) {
 	vr := validationResult{Lines: lines, Cap: pe.perHost, Delay: delay}
 	logf("validation: creating %d source and destination users", lines)
 	var js []copyJob
@@ -95,7 +104,7 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 		return vr, err
 	}
 	defer closeProxy()
-	w, err := startWorker(ctx, env, pe, filepath.Join(dir, "runs", "validation-worker.log"), pe.perHost, false)
+	w, err := startWorker(ctx, env, pe, filepath.Join(dir, "runs", "validation-worker.log"), pe.perHost, profile != "")
 	if err != nil {
 		return vr, err
 	}
@@ -109,6 +118,8 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 	}
 	var jobID int64
 	src0, dst0, cpu0 := serverCPU(env.Src.ConfigPath()), serverCPU(env.Dst.ConfigPath()), w.cpu()
+	srcPID, dstPID, pgPID := dovecotPID(env.Src.ConfigPath()), dovecotPID(env.Dst.ConfigPath()), pe.postmasterPID(ctx)
+	srcAll0, dstAll0, pg0, db0 := treeCPU(srcPID), treeCPU(dstPID), treeCPU(pgPID), pe.dbCounters(ctx)
 	busy0, total0 := cpuTimes()
 	err = pgx.BeginFunc(ctx, pe.pool, func(tx pgx.Tx) error {
 		res, err := pe.ins.InsertTx(ctx, tx, jobs.ValidateMigrationArgs{TenantID: pe.tenant.ID, MigrationID: m.ID}, nil)
@@ -121,6 +132,13 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 		return vr, fmt.Errorf("insert the validation: %w", err)
 	}
 	logf("validation: %d lines through a proxy holding each connection %s, per-host cap %d", lines, delay, pe.perHost)
+	stopProf := make(chan struct{})
+	defer close(stopProf)
+	var profDone chan error
+	if profile != "" {
+		profDone = make(chan error, 1)
+		go func() { profDone <- profileWorker(w.metrics, profile, stopProf) }()
+	}
 	for {
 		var state string
 		var attempted, finalized *time.Time
@@ -151,8 +169,16 @@ func validateScaling(ctx context.Context, env *benchEnv, pe *productEnv, dir str
 				vr.Busy = float64(busy1-busy0) / float64(total1-total0)
 			}
 			vr.WorkerCPU = w.cpu() - cpu0
+			if profDone != nil {
+				stopProf <- struct{}{} // the profile ends with the validation
+				if err := <-profDone; err != nil {
+					logf("worker CPU profile: %v", err)
+				}
+			}
 			time.Sleep(300 * time.Millisecond) // let Dovecot reap its imap processes
 			vr.SrcCPU, vr.DstCPU = serverCPU(env.Src.ConfigPath())-src0, serverCPU(env.Dst.ConfigPath())-dst0
+			vr.SrcAll, vr.DstAll, vr.PgCPU = treeCPU(srcPID)-srcAll0, treeCPU(dstPID)-dstAll0, treeCPU(pgPID)-pg0
+			vr.Commits = pe.dbCounters(ctx).Commits - db0.Commits
 			return vr, nil
 		}
 		select {
@@ -170,10 +196,14 @@ func (vr validationResult) String() string {
 	floor := time.Duration(float64(vr.Lines) / float64(vr.Cap) * float64(vr.Delay))
 	serial := time.Duration(vr.Lines) * vr.Delay
 	perLine := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(max(vr.Lines, 1)) }
-	return fmt.Sprintf("validation of %d lines on one old server (each connection held %s), per-host cap %d: %s, %d attempt(s), %d ok, %d failed, migration %s; lines ÷ cap × delay = %s (%.2f× of it), lines × delay = %s (%.2f× of it); CPU per line (a test login to each server): worker %.1f ms, old Dovecot %.1f ms, our Dovecot %.1f ms, CPUs %.0f%% busy",
+	all := vr.WorkerCPU + vr.SrcAll + vr.DstAll + vr.PgCPU
+	cpus := runtime.NumCPU()
+	cpuFloor := all / time.Duration(cpus)
+	return fmt.Sprintf("validation of %d lines on one old server (each connection held %s), per-host cap %d: %s, %d attempt(s), %d ok, %d failed, migration %s; lines ÷ cap × delay = %s (%.2f× of it), lines × delay = %s (%.2f× of it); CPU per line (a test login to each server): worker %.1f ms, old Dovecot %.1f ms, our Dovecot %.1f ms (their login and imap processes; %.1f and %.1f ms with their long-lived auth, config, log processes), PostgreSQL %.1f ms (%.1f commits per line), %.1f ms in all: on this machine's %d CPUs the validation needs at least %s of CPU alone; CPUs %.0f%% busy",
 		vr.Lines, vr.Delay, vr.Cap, vr.Elapsed.Round(time.Millisecond), vr.Attempts, vr.OK, vr.Failed, vr.Status,
 		floor.Round(time.Millisecond), vr.Elapsed.Seconds()/floor.Seconds(), serial.Round(time.Millisecond), vr.Elapsed.Seconds()/serial.Seconds(),
-		perLine(vr.WorkerCPU), perLine(vr.SrcCPU), perLine(vr.DstCPU), 100*vr.Busy)
+		perLine(vr.WorkerCPU), perLine(vr.SrcCPU), perLine(vr.DstCPU), perLine(vr.SrcAll), perLine(vr.DstAll),
+		perLine(vr.PgCPU), float64(vr.Commits)/float64(max(vr.Lines, 1)), perLine(all), cpus, cpuFloor.Round(time.Millisecond), 100*vr.Busy)
 }
 
 // turnProxy forwards connections to target and counts the client's turns:

@@ -38,7 +38,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		return usageErr(err)
 	}
 	ep.MasterForm = transfer.MasterFormFor(p) // Exchange's DOMAIN\admin\user
-	if ep.RootCAs, err = loadCAs(*caFile); err != nil {
+	if ep.ExtraRootCAs, err = loadCAs(*caFile); err != nil {
 		return usageErr(fmt.Errorf("--ca-file: %w", err))
 	}
 	ep.InsecureSkipVerify = *insecure

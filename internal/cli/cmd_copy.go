@@ -89,6 +89,9 @@ func parseSize(s string) (int64, error) {
 	return int64(n * float64(mult)), nil
 }
 
+// loadCAs reads the certificates of --ca-file, to be trusted beside the
+// system's roots (Endpoint.ExtraRootCAs): the system's are parsed only
+// if a server's certificate is not signed by these.
 func loadCAs(path string) (*x509.CertPool, error) {
 	if path == "" {
 		return nil, nil
@@ -97,10 +100,7 @@ func loadCAs(path string) (*x509.CertPool, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
+	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(b) {
 		return nil, fmt.Errorf("no PEM certificate in %s", path)
 	}
@@ -132,6 +132,9 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 	if fs.NArg() > 0 {
 		return usageErr(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
+	if _, _, err := applyCopyGC(env.Getenv); err != nil {
+		return usageErr(err)
+	}
 	p, err := transfer.ParsePreset(*preset)
 	if err != nil {
 		return usageErr(fmt.Errorf("--preset: %w", err))
@@ -158,7 +161,7 @@ func runCopy(ctx context.Context, args []string, env Env) int {
 		return usageErr(fmt.Errorf("--ca-file: %w", err))
 	}
 	for _, e := range []*transfer.Endpoint{&job.Source, &job.Dest} {
-		e.RootCAs = cas
+		e.ExtraRootCAs = cas
 		e.InsecureSkipVerify = *insecure
 	}
 	if *checkpoint != "" {

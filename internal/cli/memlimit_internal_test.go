@@ -42,3 +42,49 @@ func TestApplyMemoryLimit(t *testing.T) {
 	require.Equal(t, int64(300<<20), debug.SetMemoryLimit(-1))
 	require.Contains(t, logs.String(), `"from":"GOMEMLIMIT"`)
 }
+
+// A trasloco copy collects at copyGCPercent unless GOGC says otherwise,
+// under the memory limit serve and worker have. Not parallel: both belong
+// to the process.
+func TestApplyCopyGC(t *testing.T) {
+	gc := debug.SetGCPercent(100)
+	limit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() {
+		debug.SetGCPercent(gc)
+		debug.SetMemoryLimit(limit)
+	})
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+
+	percent, got, err := applyCopyGC(env())
+	require.NoError(t, err)
+	require.Equal(t, copyGCPercent, percent)
+	require.Equal(t, copyGCPercent, debug.SetGCPercent(copyGCPercent), "the runtime's GOGC")
+	require.Equal(t, int64(config.DefaultMemoryLimit), got)
+	require.Equal(t, int64(config.DefaultMemoryLimit), debug.SetMemoryLimit(-1))
+
+	_, got, err = applyCopyGC(env(config.EnvMemoryLimit, "256MiB"))
+	require.NoError(t, err)
+	require.Equal(t, int64(256<<20), got)
+
+	_, _, err = applyCopyGC(env(config.EnvMemoryLimit, "lots"))
+	require.ErrorContains(t, err, config.EnvMemoryLimit)
+
+	// GOGC and GOMEMLIMIT set: what the runtime has (here set by hand,
+	// standing in for what it read at start) is kept.
+	debug.SetGCPercent(150)
+	debug.SetMemoryLimit(300 << 20)
+	percent, got, err = applyCopyGC(env("GOGC", "150", "GOMEMLIMIT", "300MiB", config.EnvMemoryLimit, "2GiB"))
+	require.NoError(t, err)
+	require.Equal(t, 150, percent)
+	require.Equal(t, 150, debug.SetGCPercent(150))
+	require.Equal(t, int64(300<<20), got)
+}

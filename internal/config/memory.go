@@ -11,6 +11,14 @@ import (
 // messages (or a hostile server) slows a process down before it is killed.
 const DefaultMemoryLimit = 1 << 30
 
+// MemoryLimit reads TRASLOCO_MEMORY_LIMIT alone, as Load does: for
+// `trasloco copy`, which loads no other configuration.
+func MemoryLimit(getenv func(string) string) (int64, error) {
+	var err error
+	n := memoryLimit(getenv, func(e error) { err = e })
+	return n, err
+}
+
 // memoryLimit reads TRASLOCO_MEMORY_LIMIT: a size with an optional unit
 // (B, KiB, MiB, GiB, TiB, or KB, MB, GB, TB as powers of 1024 too), or
 // "off" (math.MaxInt64: no limit).

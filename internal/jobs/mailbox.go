@@ -401,7 +401,7 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 	d.noPlainText(preset, &src)
 	dst := d.Dest
 	dst.User = line.LocalUser
-	c.scrub = newScrubber(src.User, src.AuthUser, src.Password).with(newScrubber(dst.User, dst.AuthUser, dst.Password))
+	c.scrub = newScrubber(src.User, src.AuthUser, src.Password).with(newScrubber(dst.User, dst.AuthUser, dst.Password)).with(d.oauthSecrets())
 	rep.setScrubber(c.scrub)
 	return transfer.Job{
 		Preset:         preset,

@@ -79,14 +79,16 @@ func (d Deps) tokenHostAllowed(p transfer.Preset, host string) bool {
 
 // oauthReason is the customer's reason for a failed login of a line, when
 // OAuth2 explains it (a refused grant, a token Exchange refused, a password
-// Office 365 no longer takes); "" otherwise.
-func (d Deps) oauthReason(p transfer.Preset, e transfer.Endpoint, ce *transfer.ConnError) i18n.Msg {
+// Office 365 no longer takes); "" otherwise. The provider's words are
+// stored and shown: what sc knows is scrubbed from them (see
+// Deps.oauthSecrets).
+func (d Deps) oauthReason(p transfer.Preset, e transfer.Endpoint, ce *transfer.ConnError, sc scrubber) i18n.Msg {
 	switch {
 	case ce.Reason == transfer.ReasonOAuth:
 		var oe *oauth.Error
-		detail := ce.Detail
+		detail := sc.text(ce.Detail)
 		if errors.As(ce.Err, &oe) {
-			detail = oe.Code
+			detail = sc.text(oe.Code)
 		}
 		switch step := oauth.MissingStep(ce.Err); {
 		case p == transfer.PresetGmail && step == oauth.StepConsent:
@@ -96,7 +98,7 @@ func (d Deps) oauthReason(p transfer.Preset, e transfer.Endpoint, ce *transfer.C
 		case step == oauth.StepTenant:
 			return i18n.New("oauth.reason.tenant", detail)
 		}
-		return i18n.New("oauth.reason.refused", ce.Detail)
+		return i18n.New("oauth.reason.refused", sc.text(ce.Detail))
 	case ce.Reason == transfer.ReasonAuth && e.TokenSource != nil && p == transfer.PresetGmail:
 		return i18n.New("oauth.reason.google_mailbox", e.User)
 	case ce.Reason == transfer.ReasonAuth && e.TokenSource != nil:
@@ -105,4 +107,14 @@ func (d Deps) oauthReason(p transfer.Preset, e transfer.Endpoint, ce *transfer.C
 		return i18n.New("oauth.reason.o365_password")
 	}
 	return i18n.Msg{}
+}
+
+// oauthSecrets scrubs the OAuth client's own secrets (the Microsoft app's
+// secret, the Google service account's key), which a provider's error
+// might repeat.
+func (d Deps) oauthSecrets() scrubber {
+	if d.OAuth == nil {
+		return scrubber{}
+	}
+	return newScrubber("", "", d.OAuth.Microsoft.ClientSecret, string(d.OAuth.Google.PrivateKey), d.OAuth.Google.PrivateKeyID)
 }

@@ -123,6 +123,22 @@ func TestValidateOffice365NamesTheMissingStep(t *testing.T) {
 	})
 }
 
+// TestOAuthErrorKeepsNoSecret: a token endpoint whose error repeats the
+// client secret it was sent leaves it neither in the line's reason nor in
+// the logs.
+func TestOAuthErrorKeepsNoSecret(t *testing.T) {
+	t.Parallel()
+	o := setupO365(t)
+	o.env.Server.EchoSecretInErrors(true)
+	const wrong = "wrong-secret-0f3a9c"
+	o.deps.OAuth.Microsoft.ClientSecret = wrong
+	errs := o.validate(t, o.line(t, ""))
+	require.Contains(t, errs[1], "AADSTS7000215", "the provider's own words are kept")
+	require.Contains(t, errs[1], "[redacted]")
+	require.NotContains(t, errs[1], wrong)
+	require.NotContains(t, o.logs.String(), wrong)
+}
+
 // TestOffice365RunWithEmptyPasswords: validated, then run 1 copies the mail
 // of an OAuth-only server with the directory's tokens.
 func TestOffice365RunWithEmptyPasswords(t *testing.T) {

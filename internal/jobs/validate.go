@@ -448,7 +448,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line, slots *lineSlo
 	var pv measured
 	err = v.login(ctx, "remote", v.preset, remote, &res, &pv)
 	// What the servers said goes to the log without the passwords.
-	sc := newScrubber(remote.User, remote.AuthUser, remote.Password).with(newScrubber(dest.User, dest.AuthUser, dest.Password))
+	sc := newScrubber(remote.User, remote.AuthUser, remote.Password).with(newScrubber(dest.User, dest.AuthUser, dest.Password)).with(d.oauthSecrets())
 	err = sc.err(err)
 	if ce, isConn := transfer.IsConnError(err); !isConn || ce.Reason != transfer.ReasonAuth {
 		// Only a refused password counts against the limits.
@@ -477,7 +477,7 @@ func (v *validation) checkLine(ctx context.Context, l store.Line, slots *lineSlo
 				return true, nil // checked again at the next attempt
 			}
 		}
-		if why := d.oauthReason(v.preset, remote, ce); !why.IsZero() {
+		if why := d.oauthReason(v.preset, remote, ce, sc); !why.IsZero() {
 			return fail("check.failed", why)
 		}
 		return fail("check.failed", explainLogin(ce, d.ForbidPlainLogin, sc))

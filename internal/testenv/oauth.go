@@ -48,6 +48,7 @@ type OAuthServer struct {
 	issued         map[string]int            // tenant id or mailbox -> tokens issued
 	next           string                    // the tenant the consent page acts for
 	introspections int                       // requests from Dovecot
+	echo           bool                      // errors repeat the client secret sent
 }
 
 type oauthToken struct {
@@ -200,6 +201,16 @@ func (s *OAuthServer) Issued(tenantOrMailbox string) int {
 	return s.issued[strings.ToLower(tenantOrMailbox)]
 }
 
+// EchoSecretInErrors makes the Microsoft token endpoint's error
+// descriptions repeat the client secret it was sent, as a broken provider
+// or a proxy in front of it might: what the panel stores of such an error
+// must not.
+func (s *OAuthServer) EchoSecretInErrors(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.echo = on
+}
+
 func oauthFail(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -242,12 +253,16 @@ func (s *OAuthServer) microsoftToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	want, known := s.apps[id]
 	granted := s.consent[tenant]
+	echo := ""
+	if s.echo {
+		echo = " (client_secret=" + secret + ")"
+	}
 	s.mu.Unlock()
 	switch {
 	case !known || want != secret:
-		oauthFail(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+		oauthFail(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided."+echo)
 	case !granted:
-		oauthFail(w, http.StatusBadRequest, "invalid_grant", "AADSTS65001: The user or administrator has not consented to use the application.")
+		oauthFail(w, http.StatusBadRequest, "invalid_grant", "AADSTS65001: The user or administrator has not consented to use the application."+echo)
 	default:
 		s.issue(w, oauthToken{tenant: tenant}, tenant)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,9 +31,12 @@ import (
 // Each iteration copies freshly seeded-once source mailboxes into new
 // destination mailboxes, all mailboxes at once (as a worker runs them), and
 // reports messages/s and the CPU time per 1,000 messages of this process
-// and of each Dovecot (master plus every child it reaped). After the last
+// and of each Dovecot (master plus every child it reaped), and this
+// process's read and write system calls per 1,000 messages. After the last
 // iteration every copied folder is compared message by message
-// (testenv.SameMail). TRASLOCO_BENCH_MESSAGES sets the messages per mailbox
+// (testenv.SameMail). TRASLOCO_BENCH_CPUPROFILE=FILE writes the CPU
+// profile of each iteration's copy alone to FILE.0, FILE.1, ….
+// TRASLOCO_BENCH_MESSAGES sets the messages per mailbox
 // (default 500); TRASLOCO_BENCH_TLS=1 reaches the source over STARTTLS, as
 // the panel's Standard-no-SSL preset does when the server offers it.
 //
@@ -88,7 +92,7 @@ func benchMapping() map[string]string {
 
 // seedBench fills user's mailbox with n messages of the bench's shape:
 // sizes log-normal around 20 KB (2–200 KB), 1 % of 1–5 MB.
-func seedBench(b *testing.B, src *testenv.Dovecot, user, pass string, seed int64, n int) (copied int) {
+func seedBench(b testing.TB, src *testenv.Dovecot, user, pass string, seed int64, n int) (copied int) {
 	b.Helper()
 	total := 0
 	for _, f := range benchFolders {
@@ -165,8 +169,10 @@ func benchCopy(b *testing.B, mailboxes int) {
 	var srcIr, dstIr, srcHdr int64
 	var alloc uint64
 	var gcs uint32
+	var sysr, sysw int64
 	b.ResetTimer()
-	for range b.N {
+	prof := os.Getenv("TRASLOCO_BENCH_CPUPROFILE")
+	for iter := range b.N {
 		b.StopTimer()
 		for i := range boxes {
 			boxes[i].dstUser = testenv.UniqueUser(b, "acme.test")
@@ -177,9 +183,11 @@ func benchCopy(b *testing.B, mailboxes int) {
 		var m0 runtime.MemStats
 		runtime.ReadMemStats(&m0)
 		u0, s0, d0 := selfCPU(), dovecotCPU(src), dovecotCPU(dst)
+		r0, w0 := selfSyscalls()
 		before := callgrindFiles(cgDir)
 		logAt := logSize(src)
 		start := time.Now()
+		stopProf := startProfile(b, prof, iter)
 		b.StartTimer()
 		var wg sync.WaitGroup
 		res := make([]transfer.Result, len(boxes))
@@ -197,8 +205,12 @@ func benchCopy(b *testing.B, mailboxes int) {
 		}
 		wg.Wait()
 		b.StopTimer()
+		stopProf()
 		wall += time.Since(start)
 		ours += selfCPU() - u0
+		r1, w1 := selfSyscalls()
+		sysr += r1 - r0
+		sysw += w1 - w0
 		var m1 runtime.MemStats
 		runtime.ReadMemStats(&m1)
 		alloc += m1.TotalAlloc - m0.TotalAlloc
@@ -229,6 +241,8 @@ func benchCopy(b *testing.B, mailboxes int) {
 	b.ReportMetric(float64(alloc)/(1<<20)/k, "MB-alloc/1k-msg")
 	b.ReportMetric(float64(gcs)/k, "gc/1k-msg")
 	b.ReportMetric(dstCPU.Seconds()*1000/k, "ms-cpu-dst/1k-msg")
+	b.ReportMetric(float64(sysr)/k, "reads/1k-msg")
+	b.ReportMetric(float64(sysw)/k, "writes/1k-msg")
 	b.ReportMetric(float64(srcHdr)/k, "src-hdr-msgs/1k-msg")
 	if cgDir != "" {
 		b.ReportMetric(float64(srcIr)/1e9/k, "Ginstr-src/1k-msg")
@@ -237,6 +251,22 @@ func benchCopy(b *testing.B, mailboxes int) {
 	for _, bx := range boxes {
 		sc, dc := src.Dial(b, bx.srcUser, "pw"), dst.Dial(b, bx.dstUser, "pw")
 		require.NoError(b, testenv.SameMail(sc, dc, benchMapping()))
+	}
+}
+
+// startProfile writes the CPU profile of this iteration's copy, seeding
+// and checks left out, to FILE.N when TRASLOCO_BENCH_CPUPROFILE=FILE
+// (read them together: go tool pprof -top FILE.*).
+func startProfile(b *testing.B, file string, iter int) (stop func()) {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file + "." + strconv.Itoa(iter))
+	require.NoError(b, err)
+	require.NoError(b, pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		require.NoError(b, f.Close())
 	}
 }
 
@@ -249,6 +279,27 @@ func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfSyscalls counts this process's read and write system calls (every
+// thread's; /proc/self/io's syscr and syscw: read(2), write(2) and their
+// vector forms, on sockets too), a count that CPU noise does not move.
+func selfSyscalls() (reads, writes int64) {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes
 }
 
 // dovecotCPU is the CPU time of d's master process and of every child it

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"sync"
 
 	"golang.org/x/sync/semaphore"
@@ -121,6 +122,19 @@ func (b *body) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// buffers is the body's bytes as they are held, for a vectored write: no
+// copy.
+func (b *body) buffers() net.Buffers {
+	bufs := make(net.Buffers, 0, len(b.chunks)+1)
+	for _, c := range b.chunks {
+		bufs = append(bufs, c[:])
+	}
+	if len(b.tail) > 0 {
+		bufs = append(bufs, b.tail)
+	}
+	return bufs
 }
 
 // free recycles the chunks; the body must not be used afterwards.

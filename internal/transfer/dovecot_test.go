@@ -3,6 +3,7 @@ package transfer_test
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -448,6 +449,32 @@ func TestLoginAndConnectionErrors(t *testing.T) {
 	t.Run("implicit TLS verified against the CA", func(t *testing.T) {
 		_, err := transfer.Check(ctx, transfer.PresetStandardSSL, transfer.Endpoint{Host: f.src.TLSAddr(), User: f.srcUser, Password: f.srcPass, RootCAs: f.src.CAPool()}, transfer.Timeouts{}, false)
 		require.NoError(t, err)
+	})
+	t.Run("extra roots are trusted beside the system's, and only they", func(t *testing.T) {
+		ep := transfer.Endpoint{Host: f.src.TLSAddr(), User: f.srcUser, Password: f.srcPass, ExtraRootCAs: f.src.CAPool()}
+		_, err := transfer.Check(ctx, transfer.PresetStandardSSL, ep, transfer.Timeouts{}, false)
+		require.NoError(t, err)
+		ep.TLS = transfer.TLSStartTLS
+		ep.Host = f.src.PlainAddr()
+		_, err = transfer.Check(ctx, transfer.PresetStandardNoSSL, ep, transfer.Timeouts{}, false)
+		require.NoError(t, err, "STARTTLS too")
+		// Neither the extra pool nor the system's roots sign it.
+		require.False(t, f.src.CAPool().Equal(f.dst.CAPool()), "each Dovecot has its own CA")
+		for name, extra := range map[string]*x509.CertPool{"empty": x509.NewCertPool(), "another CA": f.dst.CAPool()} {
+			ep := transfer.Endpoint{Host: f.src.TLSAddr(), User: f.srcUser, Password: f.srcPass, ExtraRootCAs: extra}
+			_, err := transfer.Check(ctx, transfer.PresetStandardSSL, ep, transfer.Timeouts{}, false)
+			ce, ok := transfer.IsConnError(err)
+			require.True(t, ok, "%s: %v", name, err)
+			require.Equal(t, transfer.ReasonCertificate, ce.Reason, name)
+		}
+		// The right CA, the wrong name.
+		_, port, _ := net.SplitHostPort(f.src.TLSAddr())
+		ep = transfer.Endpoint{Host: "mail.example.org:" + port, DialAddr: f.src.TLSAddr(), User: f.srcUser, Password: f.srcPass, ExtraRootCAs: f.src.CAPool()}
+		_, err = transfer.Check(ctx, transfer.PresetStandardSSL, ep, transfer.Timeouts{}, false)
+		ce, ok := transfer.IsConnError(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, transfer.ReasonCertificate, ce.Reason)
+		require.Contains(t, err.Error(), "not valid for this host name")
 	})
 	t.Run("pinned address still verifies the host name", func(t *testing.T) {
 		_, port, _ := net.SplitHostPort(f.src.TLSAddr())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -360,7 +361,7 @@ func (w *batchWriter) run(inflight chan<- pending) {
 			d := p.to.forSize(it.size())
 			_ = p.conn.SetWriteDeadline(time.Now().Add(d))
 			p.bw.WriteString(part)
-			_, err := it.body.WriteTo(p.bw)
+			err := p.writeBody(it.body)
 			w.release(it)
 			if err != nil {
 				w.fail(p.watchdogErr(err, d))
@@ -414,6 +415,25 @@ func (w *batchWriter) slot() bool {
 	case <-w.ctx.Done():
 		return false
 	}
+}
+
+// writeBody writes a message's body after what is buffered. On a plain
+// TCP connection a body larger than the buffer goes from its own chunks in
+// vectored writes (writev), instead of being copied into the buffer and
+// written 64 KiB at a time; under TLS, and a smaller body, through the
+// buffer.
+func (p *pipeConn) writeBody(b *body) error {
+	tcp, ok := p.raw.(*net.TCPConn)
+	if !ok || p.encrypted() || b.Len() < int64(p.bw.Size()) {
+		_, err := b.WriteTo(p.bw)
+		return err
+	}
+	if err := p.bw.Flush(); err != nil {
+		return err
+	}
+	bufs := b.buffers()
+	_, err := bufs.WriteTo(tcp)
+	return err
 }
 
 // awaitAppend reads up to tag's answer; untagged data is skipped.

@@ -6,9 +6,9 @@ import (
 	"io"
 	"math"
 	"net"
-	"regexp"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Bounds on what a server may send, and the net.Conn that enforces them
@@ -174,9 +174,86 @@ func (l *wireLexer) endOfLine() {
 	l.literal = n
 }
 
-// capsStart matches the start of a line that carries a capability list,
-// up to the list.
-var capsStart = regexp.MustCompile(`^(?:\* (?i:CAPABILITY|ENABLED)|[^ ]{1,64} (?i:OK|NO|BAD|PREAUTH|BYE) \[(?i:CAPABILITY))`)
+// The lexer reads the start of every line and the end of every literal's
+// announcement: scanned byte by byte here, not by regular expressions,
+// whose matching cost a copy a few per cent of its CPU. Each scanner is the
+// exact equal of the expression in its comment (wire_match_test.go holds
+// the expressions, and a fuzzer that compares the two): letters in any
+// case, and K also as the Kelvin sign, U+212A, which Unicode folds to k.
+
+// capsStart returns the end of the start of a line that carries a
+// capability list, up to the list, or -1 when head does not start so:
+//
+//	^(?:\* (?i:CAPABILITY|ENABLED)|[^ ]{1,64} (?i:OK|NO|BAD|PREAUTH|BYE) \[(?i:CAPABILITY))
+func capsStart(head []byte) int {
+	for _, w := range []string{"* CAPABILITY", "* ENABLED"} {
+		if n, ok := prefixFold(head, w); ok {
+			return n
+		}
+	}
+	// A tag of 1 to 64 characters (UTF-8 runes, an invalid byte one
+	// each), up to the first space.
+	i, runes := 0, 0
+	for ; i < len(head) && head[i] != ' '; runes++ {
+		if runes == 64 {
+			return -1
+		}
+		_, w := utf8.DecodeRune(head[i:])
+		i += w
+	}
+	if runes == 0 || i == len(head) {
+		return -1
+	}
+	i++
+	for _, st := range []string{"OK", "NO", "BAD", "PREAUTH", "BYE"} {
+		if n, ok := prefixFold(head[i:], st); ok {
+			m, ok := prefixFold(head[i+n:], " [CAPABILITY")
+			if !ok {
+				return -1
+			}
+			return i + n + m
+		}
+	}
+	return -1
+}
+
+// kelvin is U+212A, the Kelvin sign, in UTF-8.
+const kelvin = "\u212a"
+
+// prefixFold reports whether b starts with word (upper case), letters in
+// any case, and how many bytes of b it took.
+func prefixFold(b []byte, word string) (int, bool) {
+	n := 0
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		switch {
+		case n < len(b) && (b[n] == c || 'A' <= c && c <= 'Z' && b[n] == c+'a'-'A'):
+			n++
+		case c == 'K' && bytes.HasPrefix(b[n:], []byte(kelvin)):
+			n += len(kelvin)
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// suffixFold reports whether b ends with word (upper case, none of K or
+// S, the letters Unicode folds beyond ASCII), letters in any case.
+func suffixFold(b []byte, word string) bool {
+	if len(b) < len(word) {
+		return false
+	}
+	b = b[len(b)-len(word):]
+	for i := 0; i < len(word); i++ {
+		if c := word[i]; b[i] != c && !('A' <= c && c <= 'Z' && b[i] == c+'a'-'A') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // guardCaps checks seg, the bytes of the current line from offset at on,
 // for a '(' in a capability list; it returns the line offset of the byte
@@ -184,9 +261,9 @@ var capsStart = regexp.MustCompile(`^(?:\* (?i:CAPABILITY|ENABLED)|[^ ]{1,64} (?
 func (l *wireLexer) guardCaps(seg []byte, at int64) (int64, error) {
 	g := &l.caps
 	if !g.checked {
-		if m := capsStart.FindIndex(l.head); m != nil {
-			g.checked, g.from = true, int64(m[1])
-			g.code = bytes.IndexByte(l.head[:m[1]], '[') >= 0
+		if end := capsStart(l.head); end >= 0 {
+			g.checked, g.from = true, int64(end)
+			g.code = bytes.IndexByte(l.head[:end], '[') >= 0
 		} else if tagTooLong(l.head) {
 			// A tagged answer's resp-code is read whatever its tag: the
 			// start of a line must be short enough to be matched.
@@ -262,23 +339,66 @@ func announcedLiteral(tail []byte) (n int64, item []byte, ok bool) {
 	return n, bytes.TrimSuffix(t[:open], []byte{'~'}), true
 }
 
-// fetchHead matches the start of a FETCH response: "* 12 FETCH ".
-var fetchHead = regexp.MustCompile(`^\* ([0-9]+) (?i:FETCH) `)
+// fetchHead reads the start of a FETCH response, "* 12 FETCH ", and
+// returns its sequence number's digits (the expression ends with a space):
+//
+//	^\* ([0-9]+) (?i:FETCH)[ ]
+func fetchHead(head []byte) ([]byte, bool) {
+	if len(head) < 2 || head[0] != '*' || head[1] != ' ' {
+		return nil, false
+	}
+	i := 2
+	for i < len(head) && isDigit(head[i]) {
+		i++
+	}
+	if i == 2 {
+		return nil, false
+	}
+	if _, ok := prefixFold(head[i:], " FETCH "); !ok {
+		return nil, false
+	}
+	return head[2:i], true
+}
 
-func isFetchResponse(head []byte) bool { return fetchHead.Match(head) }
+func isFetchResponse(head []byte) bool {
+	_, ok := fetchHead(head)
+	return ok
+}
 
-// fetchUID finds a UID item: "(UID 7 " or " UID 7)".
-var fetchUID = regexp.MustCompile(`[ (](?i:UID) ([0-9]+)[ )]`)
+// fetchUID finds the first UID item, "(UID 7 " or " UID 7)", and returns
+// its digits:
+//
+//	[ (](?i:UID) ([0-9]+)[ )]
+func fetchUID(b []byte) ([]byte, bool) {
+	for i := range b {
+		if b[i] != ' ' && b[i] != '(' {
+			continue
+		}
+		n, ok := prefixFold(b[i+1:], "UID ")
+		if !ok {
+			continue
+		}
+		from := i + 1 + n
+		to := from
+		for to < len(b) && isDigit(b[to]) {
+			to++
+		}
+		if to > from && to < len(b) && (b[to] == ' ' || b[to] == ')') {
+			return b[from:to], true
+		}
+	}
+	return nil, false
+}
 
 // fetchIDs reads the sequence number of a FETCH response from its head,
 // and its UID from the head or the tail, whichever has it (0 if none).
 func fetchIDs(head, tail []byte) (seq, uid uint32) {
-	if m := fetchHead.FindSubmatch(head); m != nil {
-		seq = parseUint32(m[1])
+	if d, ok := fetchHead(head); ok {
+		seq = parseUint32(d)
 	}
 	for _, b := range [][]byte{head, tail} {
-		if m := fetchUID.FindSubmatch(b); m != nil {
-			return seq, parseUint32(m[1])
+		if d, ok := fetchUID(b); ok {
+			return seq, parseUint32(d)
 		}
 	}
 	return seq, 0
@@ -296,13 +416,55 @@ func parseUint32(d []byte) uint32 {
 	return uint32(n)
 }
 
-// bodyItem matches the end of what precedes the literal of a message's
-// body or a part of it in a FETCH response: BODY[], BODY[TEXT],
-// BODY[1.2], BINARY[1], RFC822, RFC822.TEXT, with a partial's <origin>.
-// Headers, MIME parts and everything else are bounded as line bytes.
-var bodyItem = regexp.MustCompile(`(?i)(?:(?:^|[ (])(?:BODY|BINARY)\[[0-9.]*(?:TEXT)?\](?:<[0-9]+>)?|(?:^|[ (])RFC822(?:\.TEXT)?) ?$`)
-
-func isBodyItem(item []byte) bool { return bodyItem.Match(item) }
+// isBodyItem reports whether item, what precedes a literal in a FETCH
+// response, ends with the name of a message's body or a part of it:
+// BODY[], BODY[TEXT], BODY[1.2], BINARY[1], RFC822, RFC822.TEXT, with a
+// partial's <origin>, then at most one space. Headers, MIME parts and
+// everything else are bounded as line bytes.
+//
+//	(?i)(?:(?:^|[ (])(?:BODY|BINARY)\[[0-9.]*(?:TEXT)?\](?:<[0-9]+>)?|(?:^|[ (])RFC822(?:\.TEXT)?) ?$
+func isBodyItem(item []byte) bool {
+	t := bytes.TrimSuffix(item, []byte{' '})
+	// What stands before the name: the start, a space or a '('.
+	starts := func(rest []byte) bool {
+		return len(rest) == 0 || rest[len(rest)-1] == ' ' || rest[len(rest)-1] == '('
+	}
+	for _, w := range []string{"RFC822", "RFC822.TEXT"} {
+		if suffixFold(t, w) && starts(t[:len(t)-len(w)]) {
+			return true
+		}
+	}
+	if len(t) > 0 && t[len(t)-1] == '>' { // <origin>
+		i := len(t) - 1
+		for i > 0 && isDigit(t[i-1]) {
+			i--
+		}
+		if i == len(t)-1 || i == 0 || t[i-1] != '<' {
+			return false
+		}
+		t = t[:i-1]
+	}
+	if len(t) == 0 || t[len(t)-1] != ']' {
+		return false
+	}
+	t = t[:len(t)-1]
+	if suffixFold(t, "TEXT") {
+		t = t[:len(t)-len("TEXT")]
+	}
+	for len(t) > 0 && (isDigit(t[len(t)-1]) || t[len(t)-1] == '.') {
+		t = t[:len(t)-1]
+	}
+	if len(t) == 0 || t[len(t)-1] != '[' {
+		return false
+	}
+	t = t[:len(t)-1]
+	for _, w := range []string{"BODY", "BINARY"} {
+		if suffixFold(t, w) && starts(t[:len(t)-len(w)]) {
+			return true
+		}
+	}
+	return false
+}
 
 // wireConn is a net.Conn whose reads pass through a wireLexer: a read that
 // passes a bound fails with its error, and so does every read after it.
