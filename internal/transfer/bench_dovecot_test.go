@@ -176,7 +176,7 @@ func benchCopy(b *testing.B, mailboxes int) {
 		msgs += seedBench(b, src, boxes[i].srcUser, "pw", int64(i+1), per)
 	}
 	var wall, ours, srcCPU, dstCPU time.Duration
-	var srcIr, dstIr int64
+	var srcIr, dstIr, srcHdr int64
 	var alloc uint64
 	var gcs uint32
 	var sysr, sysw int64
@@ -195,6 +195,7 @@ func benchCopy(b *testing.B, mailboxes int) {
 		u0, s0, d0 := selfCPU(), dovecotCPU(src), dovecotCPU(dst)
 		r0, w0 := selfSyscalls()
 		before := callgrindFiles(cgDir)
+		logAt := logSize(src)
 		start := time.Now()
 		stopProf := startProfile(b, prof, iter)
 		b.StartTimer()
@@ -209,6 +210,7 @@ func benchCopy(b *testing.B, mailboxes int) {
 					Source: transfer.Endpoint{Host: srcAddr, TLS: srcTLS, User: bx.srcUser, Password: "pw", RootCAs: src.CAPool()},
 					Dest: transfer.Endpoint{Host: dst.PlainAddr(), TLS: transfer.TLSNone, User: bx.dstUser,
 						AuthUser: dst.MasterUser(), Password: dst.MasterPassword()},
+					Verify: true, // as the worker does
 				})
 			})
 		}
@@ -226,6 +228,7 @@ func benchCopy(b *testing.B, mailboxes int) {
 		gcs += m1.NumGC - m0.NumGC
 		settle() // Dovecot reaps the imap processes of the logouts
 		srcCPU += dovecotCPU(src) - s0
+		srcHdr += headersServed(b, src, logAt)
 		dstCPU += dovecotCPU(dst) - d0
 		if cgDir != "" {
 			callgrindQuiet(b, cgDir)
@@ -237,6 +240,7 @@ func benchCopy(b *testing.B, mailboxes int) {
 		for i := range res {
 			require.NoError(b, errs[i])
 			require.Zero(b, res[i].Failed)
+			require.True(b, res[i].Verification.OK(), "%+v", res[i].Verification)
 			copied += res[i].Copied
 		}
 		require.Equal(b, msgs, copied)
@@ -250,6 +254,7 @@ func benchCopy(b *testing.B, mailboxes int) {
 	b.ReportMetric(dstCPU.Seconds()*1000/k, "ms-cpu-dst/1k-msg")
 	b.ReportMetric(float64(sysr)/k, "reads/1k-msg")
 	b.ReportMetric(float64(sysw)/k, "writes/1k-msg")
+	b.ReportMetric(float64(srcHdr)/k, "src-hdr-msgs/1k-msg")
 	if cgDir != "" {
 		b.ReportMetric(float64(srcIr)/1e9/k, "Ginstr-src/1k-msg")
 		b.ReportMetric(float64(dstIr)/1e9/k, "Ginstr-dst/1k-msg")
@@ -374,6 +379,34 @@ func dovecotCPU(d *testenv.Dovecot) time.Duration {
 		return time.Duration(ticks) * time.Second / 100
 	}
 	return 0
+}
+
+// logSize is the size of d's log now.
+func logSize(d *testenv.Dovecot) int64 {
+	fi, err := os.Stat(d.LogPath())
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// headersServed sums, over the imap sessions of d that ended since its log
+// had the size at, the messages whose header the session sent (Dovecot's
+// logout line: hdr_count, a message counted once per command that fetched
+// its header).
+func headersServed(b *testing.B, d *testenv.Dovecot, at int64) int64 {
+	data, err := os.ReadFile(d.LogPath())
+	require.NoError(b, err)
+	var n int64
+	for line := range strings.SplitSeq(string(data[min(at, int64(len(data))):]), "\n") {
+		_, v, ok := strings.Cut(line, " hdr_count=")
+		if !ok {
+			continue
+		}
+		c, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		n += c
+	}
+	return n
 }
 
 // callgrindDovecots starts a Dovecot pair whose imap processes run under

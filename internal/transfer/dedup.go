@@ -1,17 +1,11 @@
 package transfer
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
-	"net/mail"
-	"net/textproto"
 	"strings"
 	"time"
 
@@ -35,30 +29,27 @@ type header struct {
 	internal time.Time // INTERNALDATE
 	flags    []string
 	key      string
-	from     string
-	subject  string
-	date     time.Time
+	// fields are the identifying fields as the server sent them, kept
+	// when the caller shows the message to the customer (see shown);
+	// empty otherwise.
+	fields string
 }
 
-// messageKey identifies a message by its Message-ID, or, for a message
-// without one, by a hash of its Date, From and Subject.
-func parseHeader(raw []byte) (key, from, subject string, date time.Time) {
-	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(append(bytes.TrimRight(raw, "\r\n"), "\r\n\r\n"...))))
-	h, _ := tp.ReadMIMEHeader()
-	dec := new(mime.WordDecoder)
-	from, _ = dec.DecodeHeader(h.Get("From"))
-	subject, _ = dec.DecodeHeader(h.Get("Subject"))
-	date, _ = mail.ParseDate(h.Get("Date"))
-	if id := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"); id != "" {
-		return "id:" + strings.ToLower(id), from, subject, date
+// shown is what the customer reads of the message: its sender, subject
+// and the date of its header, decoded from fields now (for the few
+// messages shown, not for every message read).
+func (h header) shown() (from, subject string, date time.Time) {
+	if h.fields == "" {
+		return "", "", time.Time{}
 	}
-	sum := sha256.Sum256([]byte(h.Get("Date") + "\x00" + h.Get("From") + "\x00" + h.Get("Subject")))
-	return "h:" + hex.EncodeToString(sum[:12]), from, subject, date
+	f, _ := scanFields([]byte(h.fields))
+	return f.shown()
 }
 
 // fetchHeaders fetches the identifying header fields of uids (all messages
-// when uids is nil) of the folder selected on s.
-func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
+// when uids is nil) of the folder selected on s. With shown, each header
+// keeps its fields for header.shown; else only their key.
+func (r *runner) fetchHeaders(s fetcher, uids []uint32, shown bool) ([]header, error) {
 	var set imap.UIDSet
 	if uids == nil {
 		set.AddRange(1, 0)
@@ -75,10 +66,12 @@ func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
 	defer wd.Stop()
 	cmd := s.fetch(set, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{section}})
 	var out []header
+	var buf []byte // one message's fields at a time
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		wd.Reset(r.job.Timeouts.Command)
 		var h header
-		var raw []byte
+		read := false
+		buf = buf[:0]
 		for it := msg.Next(); it != nil; it = msg.Next() {
 			switch it := it.(type) {
 			case imapclient.FetchItemDataUID:
@@ -90,25 +83,55 @@ func (r *runner) fetchHeaders(s fetcher, uids []uint32) ([]header, error) {
 			case imapclient.FetchItemDataInternalDate:
 				h.internal = it.Time
 			case imapclient.FetchItemDataBodySection:
-				if it.Literal == nil || raw != nil {
+				if it.Literal == nil || read {
 					continue
 				}
+				read = true
 				// A few header fields: what a server sends beyond
 				// maxHeader is not kept (go-imap discards it).
 				var err error
-				if raw, err = io.ReadAll(io.LimitReader(it.Literal, maxHeader)); err != nil {
+				if buf, err = readUpTo(buf, it.Literal, min(it.Literal.Size(), maxHeader)); err != nil {
 					cmd.Close()
 					return nil, r.netErr(s, "FETCH", err)
 				}
 			}
 		}
-		h.key, h.from, h.subject, h.date = parseHeader(raw)
+		raw := bytes.TrimRight(buf, "\r\n")
+		f, _ := scanFields(raw)
+		h.key = f.key()
+		if shown {
+			h.fields = string(raw)
+		}
 		out = append(out, h)
 	}
 	if err := cmd.Close(); err != nil {
 		return nil, r.netErr(s, "FETCH", err)
 	}
 	return out, nil
+}
+
+// readUpTo reads n bytes of rd (fewer if it ends first) into buf, reusing
+// its memory.
+func readUpTo(buf []byte, rd io.Reader, n int64) ([]byte, error) {
+	if n < 0 {
+		n = 0
+	}
+	if int64(cap(buf)) < n {
+		buf = make([]byte, 0, n)
+	}
+	buf = buf[:n]
+	m := 0
+	for m < len(buf) {
+		k, err := rd.Read(buf[m:])
+		m += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return buf[:m], err
+		}
+	}
+	return buf[:m], nil
 }
 
 // sameMessage returns which of the destination messages cands (which share
@@ -181,7 +204,7 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 	if len(dstUIDs) == 0 {
 		return todo, nil
 	}
-	dstHeaders, err := r.fetchHeaders(dst, dstUIDs)
+	dstHeaders, err := r.fetchHeaders(dst, dstUIDs, false)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +212,7 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 	for _, h := range dstHeaders {
 		avail[h.key] = append(avail[h.key], h)
 	}
-	srcHeaders, err := r.fetchHeaders(r.c.src, uidsOf(todo))
+	srcHeaders, err := r.fetchHeaders(r.c.src, uidsOf(todo), false)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +252,7 @@ func (r *runner) matchExisting(ctx context.Context, p FolderPlan, dst *session, 
 // reportLarge logs every message skipped for its size, with what the
 // customer needs to find it.
 func (r *runner) reportLarge(src *source, folder string, large []meta) {
-	hs, err := r.fetchHeaders(src, uidsOf(large))
+	hs, err := r.fetchHeaders(src, uidsOf(large), true)
 	byUID := map[uint32]header{}
 	if err == nil {
 		for _, h := range hs {
@@ -238,7 +261,8 @@ func (r *runner) reportLarge(src *source, folder string, large []meta) {
 	}
 	for _, m := range large {
 		h := byUID[m.uid]
-		sk := &SkippedMessage{Folder: folder, UID: m.uid, Size: m.size, Date: h.date, From: h.from, Subject: h.subject, Reason: ReasonTooLarge}
+		from, subject, date := h.shown()
+		sk := &SkippedMessage{Folder: folder, UID: m.uid, Size: m.size, Date: date, From: from, Subject: subject, Reason: ReasonTooLarge}
 		if sk.Date.IsZero() {
 			sk.Date = m.date
 		}
@@ -262,15 +286,15 @@ func (r *runner) listFailed(folder string) {
 		for i, v := range vs {
 			uids[i] = v.m.uid
 		}
-		if hs, err := r.fetchHeaders(r.c.src, uids); err == nil {
+		if hs, err := r.fetchHeaders(r.c.src, uids, true); err == nil {
 			for _, h := range hs {
 				byUID[h.uid] = h
 			}
 		}
 	}
 	for _, v := range vs {
-		h := byUID[v.m.uid]
-		sk := &SkippedMessage{Folder: folder, UID: v.m.uid, Size: v.m.size, Date: h.date, From: h.from, Subject: h.subject, Reason: v.code, Detail: v.detail}
+		from, subject, date := byUID[v.m.uid].shown()
+		sk := &SkippedMessage{Folder: folder, UID: v.m.uid, Size: v.m.size, Date: date, From: from, Subject: subject, Reason: v.code, Detail: v.detail}
 		if sk.Date.IsZero() {
 			sk.Date = v.m.date
 		}
@@ -302,7 +326,7 @@ func (r *runner) rememberLabelled(src *source, metas []meta) error {
 	if len(metas) == 0 {
 		return nil
 	}
-	hs, err := r.fetchHeaders(src, nil)
+	hs, err := r.fetchHeaders(src, nil, false)
 	if err != nil {
 		return err
 	}
@@ -317,7 +341,7 @@ func (r *runner) dropLabelled(src *source, folder string, todo []meta) ([]meta, 
 	if len(todo) == 0 {
 		return todo, nil
 	}
-	hs, err := r.fetchHeaders(src, uidsOf(todo))
+	hs, err := r.fetchHeaders(src, uidsOf(todo), false)
 	if err != nil {
 		return nil, err
 	}

@@ -395,6 +395,7 @@ func (b *bodyFetch) fetch(ctx context.Context, uids []uint32) (fetched, error) {
 				continue
 			}
 			res.delivered[uid] = true
+			r.heard(b.f, uid, data)
 			waiting()
 			select {
 			case b.items <- item{m: m, body: data, held: held}:

@@ -40,6 +40,50 @@ type FolderReporter interface {
 type proof struct {
 	mu   sync.Mutex
 	seen map[string]map[uint32]entry
+	// read are, per source folder, the keys of the messages whose bodies
+	// this Run read (see runner.heard).
+	read map[string]*readKeys
+}
+
+// readKeys are the keys of a folder's messages read by the copy, under
+// the source UIDVALIDITY they were read with.
+type readKeys struct {
+	uv   uint32
+	keys map[uint32]string
+}
+
+// heard keeps the key of the message uid of folder (UIDVALIDITY uv) from
+// its header.
+func (p *proof) heard(folder string, uv, uid uint32, key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.read == nil {
+		p.read = map[string]*readKeys{}
+	}
+	rk := p.read[folder]
+	if rk == nil || rk.uv != uv {
+		rk = &readKeys{uv: uv, keys: map[uint32]string{}}
+		p.read[folder] = rk
+	}
+	rk.keys[uid] = key
+}
+
+// readOf are the keys of folder's messages read under UIDVALIDITY uv;
+// none when it was renumbered since.
+func (p *proof) readOf(folder string, uv uint32) map[uint32]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rk := p.read[folder]; rk != nil && rk.uv == uv && uv != 0 {
+		return rk.keys
+	}
+	return nil
+}
+
+// forgetRead lets the keys of folder go, once it is verified.
+func (p *proof) forgetRead(folder string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.read, folder)
 }
 
 func (p *proof) keep(folder string, led map[uint32]entry) {

@@ -124,6 +124,7 @@ func (r *runner) verify(ctx context.Context, plans []FolderPlan) error {
 			continue
 		}
 		c, err := r.verifyFolderWithRetry(ctx, p, led)
+		r.proof.forgetRead(p.Source)
 		var fe folderError
 		if errors.As(err, &fe) {
 			v.Unverified = append(v.Unverified, p.Source)
@@ -199,35 +200,68 @@ func (r *runner) verifyFolderWithRetry(ctx context.Context, p FolderPlan, led ma
 }
 
 // verifyFolder verifies one folder: see FolderCheck.
+//
+// The source's side of a message whose body this Run read is its key,
+// taken from its bytes then (heard): its header is fetched from the source
+// again only when the destination does not show it or a finding names it.
+// The other messages' headers (already there, failed, too large) are
+// fetched from the source, as are those of every message of a folder
+// renumbered since it was read.
 func (r *runner) verifyFolder(ctx context.Context, p FolderPlan, led map[uint32]entry) (FolderCheck, error) {
 	c := FolderCheck{Source: p.Source, Dest: p.Dest}
 	to := r.job.Timeouts
-	src := r.c.src
-	sel, err := src.examine(p.Source)
-	if err != nil {
-		return c, asFolderError(err)
-	}
 	st, err := r.job.Checkpoints.LoadFolder(ctx, p.Source)
 	if err != nil {
 		return c, fmt.Errorf("load checkpoint: %w", err)
 	}
-	if st.UIDValidity != 0 && sel.UIDValidity != st.UIDValidity {
-		return c, folderError{errors.New("the source folder was renumbered (UIDVALIDITY) since the copy")}
-	}
+	read := r.proof.readOf(p.Source, st.UIDValidity)
+	srcOf := make(map[uint32]header, len(led))
+	byBytes := map[uint32]bool{} // srcOf has the key from the message's bytes
 	var want []uint32
 	for uid, e := range led {
-		if e.f != fateGone && e.f != 0 {
-			want = append(want, uid)
+		if e.f == fateGone || e.f == 0 {
+			continue
 		}
+		if k, ok := read[uid]; ok && e.f == fateCopied {
+			srcOf[uid] = header{uid: uid, size: e.m.size, internal: e.m.date, key: k}
+			byBytes[uid] = true
+			continue
+		}
+		want = append(want, uid)
 	}
-	slices.Sort(want)
-	srcHs, err := r.fetchHeaders(src, want)
-	if err != nil {
+	examined := false
+	fromSource := func(uids []uint32) error {
+		if len(uids) == 0 {
+			return nil
+		}
+		if !examined {
+			sel, err := r.c.src.examine(p.Source)
+			if err != nil {
+				return asFolderError(err)
+			}
+			if st.UIDValidity != 0 && sel.UIDValidity != st.UIDValidity {
+				return folderError{errors.New("the source folder was renumbered (UIDVALIDITY) since the copy")}
+			}
+			examined = true
+		}
+		slices.Sort(uids)
+		hs, err := r.fetchHeaders(r.c.src, uids, true)
+		if err != nil {
+			return err
+		}
+		for _, u := range uids {
+			delete(srcOf, u) // not in the answer: expunged since the copy
+			delete(byBytes, u)
+		}
+		for _, h := range hs {
+			if _, asked := slices.BinarySearch(uids, h.uid); asked {
+				srcOf[h.uid] = h
+			}
+		}
+		return nil
+	}
+	if err := fromSource(want); err != nil {
 		return c, err
-	}
-	srcOf := make(map[uint32]header, len(srcHs))
-	for _, h := range srcHs {
-		srcOf[h.uid] = h
 	}
 
 	dst := r.c.dst()
@@ -243,7 +277,7 @@ func (r *runner) verifyFolder(ctx context.Context, p FolderPlan, led map[uint32]
 	}
 	var dstHs []header
 	if n > 0 {
-		if dstHs, err = r.fetchHeaders(dst, nil); err != nil {
+		if dstHs, err = r.fetchHeaders(dst, nil, false); err != nil {
 			return c, err
 		}
 	}
@@ -251,7 +285,17 @@ func (r *runner) verifyFolder(ctx context.Context, p FolderPlan, led map[uint32]
 		return c, err
 	}
 
-	m := match(p, led, st, srcOf, dstHs, r.t.reasonsOf(p.Source))
+	failed := r.t.reasonsOf(p.Source)
+	m := match(p, led, st, srcOf, dstHs, failed)
+	// A message known by its bytes that the destination does not show,
+	// or that a finding names, is looked up at the source as before: the
+	// same proof for it, and its sender and subject for the customer.
+	if again := namedByBytes(m, byBytes); len(again) > 0 {
+		if err := fromSource(again); err != nil {
+			return c, err
+		}
+		m = match(p, led, st, srcOf, dstHs, failed)
+	}
 	c.Expected, c.Verified, c.Missing, c.Duplicates = m.expected, m.verified, m.missing, m.duplicates
 	c.DeletedByCustomer, c.StillThere, c.ExcludedCopied, c.FlagsBehind = m.deleted, m.still, m.excluded, m.flagsBehind
 	// What this run copied and the destination no longer holds is copied
@@ -269,6 +313,32 @@ func (r *runner) verifyFolder(ctx context.Context, p FolderPlan, led map[uint32]
 		}
 	}
 	return c, nil
+}
+
+// namedByBytes are the source messages of m's findings whose key came from
+// their bytes (byBytes): those to look up at the source after all.
+func namedByBytes(m matched, byBytes map[uint32]bool) []uint32 {
+	var out []uint32
+	for _, fs := range [][]Finding{m.missing, m.duplicates, m.excluded} {
+		for _, f := range fs {
+			if byBytes[f.UID] && !slices.Contains(out, f.UID) {
+				out = append(out, f.UID)
+			}
+		}
+	}
+	return out
+}
+
+// heard keeps, for the verification, the key of a message of folder f
+// whose body the copy read (see verifyFolder): one scan of its header
+// while its bytes are in memory.
+func (r *runner) heard(f opened, uid uint32, b *body) {
+	if !r.job.Verify || r.job.DryRun {
+		return
+	}
+	if k, ok := b.key(); ok {
+		r.proof.heard(f.p.Source, f.sel.UIDValidity, uid, k)
+	}
 }
 
 // matched is what match makes of a folder.
@@ -317,8 +387,8 @@ func match(p FolderPlan, led map[uint32]entry, st FolderState, srcOf map[uint32]
 	}
 	slices.Sort(uids)
 	finding := func(e entry, reason string) Finding {
-		h := srcOf[e.m.uid]
-		f := Finding{UID: e.m.uid, Size: e.m.size, Date: h.date, From: h.from, Subject: h.subject, Reason: reason}
+		from, subject, date := srcOf[e.m.uid].shown()
+		f := Finding{UID: e.m.uid, Size: e.m.size, Date: date, From: from, Subject: subject, Reason: reason}
 		if f.Date.IsZero() {
 			f.Date = e.m.date
 		}

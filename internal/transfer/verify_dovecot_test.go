@@ -1,9 +1,13 @@
 package transfer_test
 
 import (
+	"bytes"
 	"context"
+	"mime"
+	"net/mail"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -118,6 +122,30 @@ func TestVerifyCorrectRun(t *testing.T) {
 	require.True(t, res.Verification.OK())
 }
 
+// shownFields are a message's sender, subject and date as the customer
+// reads them.
+type shownFields struct {
+	from, subject string
+	date          time.Time
+}
+
+func headerFields(t *testing.T, raw []byte) shownFields {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	require.NoError(t, err)
+	dec := new(mime.WordDecoder)
+	var h shownFields
+	h.from, err = dec.DecodeHeader(m.Header.Get("From"))
+	require.NoError(t, err)
+	h.subject, err = dec.DecodeHeader(m.Header.Get("Subject"))
+	require.NoError(t, err)
+	h.date, err = mail.ParseDate(m.Header.Get("Date"))
+	require.NoError(t, err)
+	require.NotEmpty(t, h.from)
+	require.NotEmpty(t, h.subject)
+	return h
+}
+
 // A message removed from the destination behind the copy's back, and one
 // put there twice, are caught in their folder with their counts; a second
 // pass with Repair copies the missing one and removes the duplicate.
@@ -150,6 +178,13 @@ func TestVerifyCatchesMissingAndDuplicateThenRepairs(t *testing.T) {
 	require.Equal(t, transfer.ReasonNotAtDest, c.Missing[0].Reason)
 	require.Len(t, c.Duplicates, 1)
 	require.Equal(t, uint32(8), c.Duplicates[0].UID)
+	// What the customer reads of them is the old server's header.
+	for _, f := range []transfer.Finding{c.Missing[0], c.Duplicates[0]} {
+		h := headerFields(t, inbox[f.UID-1].Raw)
+		require.Equal(t, h.from, f.From, "finding %d", f.UID)
+		require.Equal(t, h.subject, f.Subject, "finding %d", f.UID)
+		require.True(t, h.date.Equal(f.Date), "finding %d: %v, want %v", f.UID, f.Date, h.date)
+	}
 	require.Zero(t, c.Removed, "the verification alone removes nothing")
 	for src, other := range rep.checks {
 		if src != "INBOX" {
