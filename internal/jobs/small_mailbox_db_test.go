@@ -92,7 +92,8 @@ var smallFolders = []string{"INBOX", "INBOX.Sent", "INBOX.Posta inviata", "INBOX
 // the mailbox worker, one after the other: what each attempt costs the
 // database. A flush per folder and a commit per folder's figures made it
 // 63 transactions; now the figures go with the checkpoints and the log in
-// the flushes.
+// the flushes, and the second job takes the first one's lock connection
+// instead of opening one.
 func TestSmallMailboxDatabaseWork(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -155,6 +156,7 @@ func TestSmallMailboxDatabaseWork(t *testing.T) {
 		require.NotNil(t, folders["INBOX"].Verified)
 		require.Equal(t, 2, *folders["INBOX"].Verified)
 	}
+	require.Len(t, cc.lockPIDs, 1, "the second mailbox job's locks on the first one's connection: %v", cc.lockPIDs)
 	require.NoError(t, testenv.SameMail(f.src.Dial(t, users[1], "pw-small"),
 		f.dst.Dial(t, users[1]+"*"+f.dst.MasterUser(), f.dst.MasterPassword()), map[string]string{"INBOX.Clienti.Società": "Clienti/Società"}))
 }
