@@ -1,0 +1,180 @@
+package transfer_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trasloco/trasloco/internal/testenv"
+	"github.com/trasloco/trasloco/internal/transfer"
+)
+
+// commandLog records the IMAP commands clients send through a proxy, per
+// connection: what each copy costs a server, command by command.
+type commandLog struct {
+	mu    sync.Mutex
+	conns [][]string // per connection, the command names ("UID FETCH", "STATUS", …) with their mailbox when they name one
+}
+
+// literalAtEnd matches the literal a client line announces: {N} or {N+}.
+var literalAtEnd = regexp.MustCompile(`\{(\d+)\+?\}\r?\n$`)
+
+// proxy forwards to target in plain text and records the client's commands.
+func (l *commandLog) proxy(t *testing.T, target string) string {
+	return testenv.Proxy(t, target, func(client, upstream net.Conn, _ int) {
+		l.mu.Lock()
+		l.conns = append(l.conns, nil)
+		n := len(l.conns) - 1
+		l.mu.Unlock()
+		go func() {
+			_, _ = io.Copy(client, upstream)
+			client.Close()
+		}()
+		r := bufio.NewReader(io.TeeReader(client, upstream))
+		first := true // a line that starts a command, not the rest of one after a literal
+		for {
+			line, err := r.ReadBytes('\n')
+			if err != nil {
+				return
+			}
+			if first {
+				l.add(n, line)
+			}
+			first = true
+			if m := literalAtEnd.FindSubmatch(line); m != nil {
+				size, _ := strconv.ParseInt(string(m[1]), 10, 64)
+				if _, err := io.CopyN(io.Discard, r, size); err != nil {
+					return
+				}
+				first = false
+			}
+		}
+	})
+}
+
+func (l *commandLog) add(conn int, line []byte) {
+	f := strings.Fields(string(bytes.TrimSpace(line)))
+	if len(f) < 2 {
+		return // a continuation (AUTHENTICATE) or DONE
+	}
+	cmd := strings.ToUpper(f[1])
+	if cmd == "UID" && len(f) > 2 {
+		cmd += " " + strings.ToUpper(f[2])
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.conns[conn] = append(l.conns[conn], cmd)
+}
+
+// count is how many times each command was sent, on every connection.
+func (l *commandLog) count() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]int{}
+	for _, c := range l.conns {
+		for _, cmd := range c {
+			out[cmd]++
+		}
+	}
+	return out
+}
+
+func (l *commandLog) connections() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.conns)
+}
+
+// seedSmall fills user's mailbox with n messages spread over the bench's
+// folders (benchFolders), a few KB each.
+func seedSmall(t *testing.T, src *testenv.Dovecot, user, pass string, n int) {
+	t.Helper()
+	c := src.Dial(t, user, pass)
+	byFolder := map[string][]testenv.Msg{}
+	for i := range n {
+		f := benchFolders[i%len(benchFolders)].name
+		byFolder[f] = append(byFolder[f], testenv.BuildMessage(int64(n), i, 3000+i*100))
+	}
+	for _, f := range benchFolders {
+		testenv.Append(t, c, f.name, byFolder[f.name]...)
+	}
+}
+
+// expectRec is a Reporter that keeps the first Expected the copy reported.
+type expectRec struct {
+	logRec
+	first int
+}
+
+func (e *expectRec) Progress(p Progress) {
+	e.mu.Lock()
+	if e.first == 0 {
+		e.first = p.Expected
+	}
+	e.mu.Unlock()
+	e.logRec.Progress(p)
+}
+
+// Progress is transfer's, short.
+type Progress = transfer.Progress
+
+// smallCopy copies a small mailbox of the bench's layout (20 messages,
+// Trash and Junk excluded) through two command-recording proxies, both
+// sides in plain text, with the verification, and checks the copy.
+func smallCopy(t *testing.T) (src, dst *commandLog, rep *expectRec) {
+	t.Helper()
+	f := setup(t)
+	seedSmall(t, f.src, f.srcUser, f.srcPass, 20)
+	src, dst, rep = &commandLog{}, &commandLog{}, &expectRec{}
+	job := f.job(transfer.NewMemoryCheckpoints(), rep)
+	job.Source.Host, job.Source.TLS = src.proxy(t, f.src.PlainAddr()), transfer.TLSNone
+	job.Dest.Host, job.Dest.TLS = dst.proxy(t, f.dst.PlainAddr()), transfer.TLSNone
+	job.Verify = true
+	res, err := transfer.Run(context.Background(), job)
+	require.NoError(t, err)
+	require.Equal(t, 16, res.Copied, "the 20 messages but Trash's and Junk's")
+	sc := f.src.Dial(t, f.srcUser, f.srcPass)
+	dc := f.dst.Dial(t, f.dstUser, f.dstPass)
+	require.NoError(t, testenv.SameMail(sc, dc, benchMapping()))
+	return src, dst, rep
+}
+
+func (l *commandLog) logTrace(t *testing.T, side string) {
+	t.Helper()
+	cnt := l.count()
+	keys := slices.Sorted(maps.Keys(cnt))
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s %d,", k, cnt[k])
+	}
+	t.Logf("%s: %d connection(s):%s", side, l.connections(), b.String())
+}
+
+// What a small mailbox costs the two servers, command by command: the
+// totals come from the source's listing (LIST-STATUS) rather than a STATUS
+// per folder. Before: 53 commands to the old server (8 STATUS); after: 45.
+func TestCopySmallMailboxCommands(t *testing.T) {
+	t.Parallel()
+	src, dst, rep := smallCopy(t)
+	src.logTrace(t, "old server")
+	dst.logTrace(t, "our server")
+	s, d := src.count(), dst.count()
+	require.Equal(t, 1, src.connections(), "one connection to the old server")
+	require.Equal(t, 1, dst.connections(), "one connection to ours: no folder is worth a pipelined appender")
+	require.Equal(t, 1, s["LIST"])
+	require.Zero(t, s["STATUS"], "the listing gave every folder's count")
+	require.Equal(t, 16, rep.first, "the total known before the first body, from the listing")
+	require.Equal(t, 16, d["APPEND"])
+}
