@@ -134,18 +134,41 @@ func (r *dbReporter) requeueProof(items []proofItem) {
 	r.proof.items = append(append([]proofItem(nil), items...), r.proof.items...)
 }
 
-// writeProof writes folder figures and checks, in order, in tx.
+// writeProof writes folder figures and checks in tx: a statement for the
+// figures of several folders and at most three for their checks (a
+// statement or three per folder made them most of a small mailbox's
+// statements). Figures and checks write columns of their own, so only the
+// order of one folder's figures (or checks) matters: a folder met again
+// starts the next group.
 func (r *dbReporter) writeProof(ctx context.Context, tx pgx.Tx, items []proofItem) error {
-	for _, it := range items {
-		var err error
-		if it.figures != nil {
-			err = store.SaveFolderFigures(ctx, tx, r.mb.TenantID, r.mb.ID, it.position, *it.figures)
-		} else {
-			err = store.SaveFolderCheck(ctx, tx, r.mb.TenantID, r.mb.ID, *it.check, it.findings)
+	for len(items) > 0 {
+		var figs []store.PositionedFolder
+		var checks []store.FolderCheck
+		seenFig, seenCheck := map[string]bool{}, map[string]bool{}
+		n := 0
+		for ; n < len(items); n++ {
+			it := items[n]
+			if it.figures != nil {
+				if seenFig[it.figures.Source] {
+					break
+				}
+				seenFig[it.figures.Source] = true
+				figs = append(figs, store.PositionedFolder{Position: it.position, Row: *it.figures})
+				continue
+			}
+			if seenCheck[it.check.Source] {
+				break
+			}
+			seenCheck[it.check.Source] = true
+			checks = append(checks, store.FolderCheck{Row: *it.check, Findings: it.findings})
 		}
-		if err != nil {
+		if err := store.SaveFoldersFigures(ctx, tx, r.mb.TenantID, r.mb.ID, figs); err != nil {
 			return err
 		}
+		if err := store.SaveFolderChecks(ctx, tx, r.mb.TenantID, r.mb.ID, checks); err != nil {
+			return err
+		}
+		items = items[n:]
 	}
 	return nil
 }
