@@ -368,3 +368,50 @@ func clip(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// inOneTx runs fn in a transaction that also writes the log lines and
+// skipped messages pending once fn returns (fn may add some): the end of
+// a mailbox and its last lines in one commit instead of a flush and then
+// the end. It does nothing and reports ok false while checkpoints or
+// folder figures wait to be written (a flush orders those); on an error
+// the lines stay pending, in order, for the caller's flush.
+func (r *dbReporter) inOneTx(ctx context.Context, fn func(tx pgx.Tx) error) (ok bool, err error) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	r.mu.Lock()
+	waiting := len(r.proof.items) > 0
+	r.mu.Unlock()
+	if waiting || !r.cp.idle() {
+		return false, nil
+	}
+	var logs []store.LogLine
+	var skipped []store.SkippedMessage
+	err = pgx.BeginFunc(ctx, r.d.Pool, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		logs, skipped = r.logs, r.skipped
+		r.logs, r.skipped = nil, nil
+		r.mu.Unlock()
+		for _, s := range skipped {
+			if err := store.AddSkippedMessage(ctx, tx, r.mb.TenantID, s); err != nil {
+				return err
+			}
+		}
+		if len(logs) == 0 {
+			return nil
+		}
+		return store.AppendMailboxLogs(ctx, tx, r.mb.TenantID, r.mb.ID, logs)
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.skipped = append(slices.Clone(skipped), r.skipped...)
+		r.logs = append(logs, r.logs...)
+		return true, err
+	}
+	r.written += len(logs)
+	r.dirty = false // fn's end of the mailbox wrote the counters
+	return true, nil
+}
