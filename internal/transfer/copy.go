@@ -30,9 +30,6 @@ type runner struct {
 	copiedNow map[string]map[uint32]int64
 	// proof keeps, per folder, what the figures and the verification need.
 	proof proof
-	// srcCounts are the source folders' numbers of messages its listing
-	// gave (LIST-STATUS); nil when it gave none.
-	srcCounts map[string]uint32
 }
 
 // Run copies one mailbox. It returns the counters and, when the copy could not
@@ -111,17 +108,12 @@ func (r *runner) run(ctx context.Context) error {
 }
 
 // expect reports, before the first body, how many messages the folders to
-// copy hold (as the listing said, else a STATUS of each), so that a page
-// can show an honest total from the start. A folder STATUS does not answer
-// for counts for nothing.
+// copy hold (STATUS of each), so that a page can show an honest total from
+// the start. A folder STATUS does not answer for counts for nothing.
 func (r *runner) expect(plans []FolderPlan) {
 	n := 0
 	for _, p := range plans {
 		if p.Excluded != "" {
-			continue
-		}
-		if m, ok := r.srcCounts[p.Source]; ok {
-			n += int(m)
 			continue
 		}
 		if m, err := r.c.src.messages(p.Source); err == nil {
@@ -133,7 +125,7 @@ func (r *runner) expect(plans []FolderPlan) {
 }
 
 func (r *runner) plan() ([]FolderPlan, error) {
-	srcL, err := r.sourceListing()
+	srcL, err := r.c.src.listing()
 	if err != nil {
 		return nil, err
 	}
@@ -159,27 +151,6 @@ func (r *runner) plan() ([]FolderPlan, error) {
 	r.t.update(func(res *Result) { res.Rules, res.RulesWhy, res.RulesReason = rules, why, text })
 	r.t.logMsg(slog.LevelInfo, "", why.Msg(rules))
 	return PlanFolders(rules, srcL, dstL), nil
-}
-
-// sourceListing lists the source's folders, with their numbers of
-// messages when it offers LIST-STATUS (a STATUS per folder less, each a
-// command the old server parses and answers). A server that offers it and
-// then fails it is listed again the plain way, on a new connection when
-// that one broke.
-func (r *runner) sourceListing() (Listing, error) {
-	l, counts, err := r.c.src.listingCounts()
-	if err == nil || !r.c.src.offersListStatus() {
-		r.srcCounts = counts
-		return l, err
-	}
-	var ierr *imap.Error
-	if !errors.As(err, &ierr) {
-		if err := r.c.reopenSource(); err != nil {
-			return Listing{}, err
-		}
-	}
-	r.srcCounts = nil
-	return r.c.src.listing()
 }
 
 // folderError is a failure that concerns one folder only (it cannot be

@@ -9,20 +9,6 @@ import (
 // listing asks the server for its namespaces and every folder with its
 // special-use attributes.
 func (s *session) listing() (Listing, error) {
-	l, _, err := s.listingCounts(false)
-	return l, err
-}
-
-// offersListStatus reports whether the server takes LIST … RETURN (STATUS
-// …) (RFC 5819, part of IMAP4rev2).
-func (s *session) offersListStatus() bool {
-	return s.caps.Has(imap.CapIMAP4rev2) || s.caps.Has(imap.CapListStatus) && s.caps.Has(imap.CapListExtended)
-}
-
-// listingCounts is listing and, when counts is set and the server offers
-// LIST-STATUS, the number of messages of every folder the LIST answered a
-// STATUS for (by name): one command instead of a STATUS per folder.
-func (s *session) listingCounts(counts bool) (Listing, map[string]uint32, error) {
 	var l Listing
 	if s.caps.Has(imap.CapNamespace) {
 		err := s.do("NAMESPACE", s.timeouts.Command, func() error {
@@ -39,19 +25,12 @@ func (s *session) listingCounts(counts bool) (Listing, map[string]uint32, error)
 			return nil
 		})
 		if err != nil {
-			return l, nil, err
+			return l, err
 		}
 	}
 	var opts *imap.ListOptions
 	if s.caps.Has(imap.CapListExtended) {
 		opts = &imap.ListOptions{ReturnSpecialUse: true}
-	}
-	counts = counts && s.offersListStatus()
-	if counts {
-		if opts == nil {
-			opts = &imap.ListOptions{}
-		}
-		opts.ReturnStatus = &imap.StatusOptions{NumMessages: true}
 	}
 	var data []*imap.ListData
 	err := s.do("LIST", s.timeouts.Command, func() error {
@@ -60,17 +39,10 @@ func (s *session) listingCounts(counts bool) (Listing, map[string]uint32, error)
 		return err
 	})
 	if err != nil {
-		return l, nil, err
-	}
-	var n map[string]uint32
-	if counts {
-		n = map[string]uint32{}
+		return l, err
 	}
 	for _, d := range data {
 		l.Folders = append(l.Folders, RemoteFolder{Name: d.Mailbox, Delim: d.Delim, Attrs: d.Attrs})
-		if n != nil && d.Status != nil && d.Status.NumMessages != nil {
-			n[d.Mailbox] = *d.Status.NumMessages
-		}
 	}
 	if l.Personal.Delim == 0 {
 		for _, f := range l.Folders {
@@ -93,5 +65,5 @@ func (s *session) listingCounts(counts bool) (Listing, map[string]uint32, error)
 			l.Personal.Prefix = pfx
 		}
 	}
-	return l, n, nil
+	return l, nil
 }

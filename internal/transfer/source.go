@@ -38,15 +38,6 @@ func (src *source) says() serverSays { return src.s.says() }
 // listing lists the namespaces and the folders.
 func (src *source) listing() (Listing, error) { return src.s.listing() }
 
-// listingCounts lists the namespaces and the folders with their numbers
-// of messages, when the server answers them in the LIST (LIST-STATUS).
-func (src *source) listingCounts() (Listing, map[string]uint32, error) {
-	return src.s.listingCounts(true)
-}
-
-// offersListStatus reports whether the old server announced LIST-STATUS.
-func (src *source) offersListStatus() bool { return src.s.offersListStatus() }
-
 // fetch sends a UID FETCH; every body section is a PEEK.
 func (src *source) fetch(set imap.UIDSet, opts *imap.FetchOptions) *imapclient.FetchCommand {
 	return src.s.fetch(set, opts)
