@@ -414,10 +414,24 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		Timeouts:       d.Timeouts,
 		DestConns:      d.DestConns,
 		MaxMessageSize: d.MaxMessageSize,
+		Expected:       previewExpected(line.Preview),
 		MinRate:        d.MinRate,
 		RateWindow:     d.RateWindow,
 		Deadline:       c.deadline(),
 	}, nil
+}
+
+// previewExpected is how many messages the line's test login counted in
+// the folders to copy (its stored transfer.Preview), for the engine's
+// total before the first body (transfer.Job.Expected); 0, and the engine
+// counts with STATUS, when the test did not count or could not count them
+// all (Gmail's All Mail).
+func previewExpected(preview []byte) int {
+	var pv transfer.Preview
+	if len(preview) == 0 || json.Unmarshal(preview, &pv) != nil || pv.Partial {
+		return 0
+	}
+	return pv.Messages + pv.TooLarge
 }
 
 // deadline is the end of the mailbox's time budget for this run, counted
