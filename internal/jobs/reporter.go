@@ -262,8 +262,9 @@ func (r *dbReporter) flush(ctx context.Context) {
 // flushOnce writes what is pending once, in one transaction: the skipped
 // messages, the log, the counters, the checkpoints the engine recorded
 // since the last flush (see batchedCheckpoints), so the counters never run
-// ahead of the checkpoints, and the folder figures and checks (verify.go). What the database refused stays pending, in
-// order, for the next flush; the error is logged and returned.
+// ahead of the checkpoints, and the folder figures and checks (verify.go).
+// What the database refused stays pending, in order, for the next flush;
+// the error is logged and returned.
 func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
