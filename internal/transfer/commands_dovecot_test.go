@@ -165,13 +165,17 @@ func (l *commandLog) logTrace(t *testing.T, side string) {
 	t.Logf("%s: %d connection(s):%s", side, l.connections(), b.String())
 }
 
-// What a small mailbox costs the two servers, command by command: neither
-// side is asked for the capabilities its login's reply gave (before: 53
-// commands to the old server, 69 to ours; after: 52 and 68). The totals
-// come from a STATUS of each folder to copy: Dovecot's LIST … RETURN
-// (STATUS …) was tried and costs it more (it opens every folder listed,
-// Trash and Junk too: 12.3 M instructions against 8 M for a plain LIST and
-// eight STATUS, callgrind, 20 messages).
+// What a small mailbox costs the two servers, command by command: 53 to
+// the old server (LOGIN, CAPABILITY, NAMESPACE, LIST, a STATUS of each of
+// the 8 folders to copy for the total shown before the first body, an
+// EXAMINE and two UID FETCH for each, the verification's EXAMINE and UID
+// FETCH, LOGOUT), 69 to ours. Dovecot's LIST … RETURN (STATUS …) was tried
+// for the totals and costs it more (it opens every folder listed, Trash and
+// Junk too: 12.3 M instructions against 8 M for a plain LIST and eight
+// STATUS, callgrind, 20 messages); taking the capabilities from the
+// login's reply instead of a CAPABILITY was tried and left: go-imap clears
+// them only after the login's Wait returns, so a server whose reply has
+// none could be read with its capabilities from before the login.
 func TestCopySmallMailboxCommands(t *testing.T) {
 	t.Parallel()
 	src, dst, rep := smallCopy(t)
@@ -183,8 +187,6 @@ func TestCopySmallMailboxCommands(t *testing.T) {
 	require.Equal(t, 1, s["LIST"])
 	require.Equal(t, 8, s["STATUS"], "one for each folder to copy, none for Trash and Junk")
 	require.Equal(t, 16, rep.first, "the total known before the first body")
-	require.Zero(t, s["CAPABILITY"], "the login's reply gave the capabilities")
-	require.Zero(t, d["CAPABILITY"], "the login's reply gave the capabilities")
 	require.Equal(t, 16, d["APPEND"])
 }
 

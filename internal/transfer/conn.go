@@ -307,12 +307,6 @@ func dial(ctx context.Context, side Side, p Preset, e Endpoint, to Timeouts, not
 	}
 	s.stopCtx = context.AfterFunc(ctx, s.cut)
 	if err := s.do("CAPABILITY", to.Command, func() error {
-		// The login's reply mostly carries them ([CAPABILITY …]): then no
-		// command, a round trip less for every connection.
-		if caps := s.c.Caps(); caps != nil {
-			s.caps = caps
-			return nil
-		}
 		caps, err := s.c.Capability().Wait()
 		s.caps = caps
 		return err
