@@ -116,17 +116,6 @@ func (b *batchedCheckpoints) RecordMessages(_ context.Context, folder string, ms
 	return nil
 }
 
-// idle reports whether nothing waits to be written (nil: the engine
-// writes its own).
-func (b *batchedCheckpoints) idle() bool {
-	if b == nil {
-		return true
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.pending) == 0 && b.inflight == nil
-}
-
 // take hands what waits to be written to a flush (nil when nothing
 // does); the flush then calls done.
 func (b *batchedCheckpoints) take() store.CheckpointBatch {

@@ -499,50 +499,12 @@ func failureCause(err error) string {
 }
 
 // finish ends the mailbox run and, when it was the run's last mailbox,
-// the run (with its email job), in one transaction with the log's last
-// lines.
+// the run (with its email job), in one transaction.
 func (c *mailboxCopy) finish(ctx context.Context, status store.MailboxStatus, rep *dbReporter, text i18n.Msg) error {
 	ctx = context.WithoutCancel(ctx)
 	rep.event(slog.LevelInfo, "log.run.ended", i18n.New("web.mailbox."+string(status)))
-	return c.end(ctx, rep, func(store.DBTX, bool) (store.MailboxStatus, i18n.Msg, error) { return status, text, nil })
-}
-
-// end ends the mailbox run with the status decide gives (it may read and
-// write through db and, when logs is set, add the log's last lines), with
-// those lines, in one transaction; when that fails, the lines are flushed
-// and decide's writes and the end made again in two, as before.
-func (c *mailboxCopy) end(ctx context.Context, rep *dbReporter, decide func(db store.DBTX, logs bool) (store.MailboxStatus, i18n.Msg, error)) error {
-	ctx = context.WithoutCancel(ctx)
-	d := c.w.d
-	var (
-		status  store.MailboxStatus
-		text    i18n.Msg
-		decided bool
-		ended   bool
-	)
-	ok, err := rep.inOneTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if status, text, err = decide(tx, true); err != nil {
-			return err
-		}
-		decided = true // its lines are in the log
-		ended, err = finishMailboxTx(ctx, tx, d, c.mb, status, rep.counters(), text, c.log)
-		return err
-	})
-	if ok && err == nil {
-		if ended {
-			d.Metrics.MailboxEnded(status)
-		}
-		return nil
-	}
-	if err != nil {
-		c.log.Warn("mailbox: cannot end with its log in one transaction, trying in two", "error", err)
-	}
-	if status, text, err = decide(d.Pool, !decided); err != nil {
-		return err
-	}
 	rep.flush(ctx)
-	return finishMailbox(ctx, d, c.mb, status, rep.counters(), text, c.log)
+	return finishMailbox(ctx, c.w.d, c.mb, status, rep.counters(), text, c.log)
 }
 
 // finishMailbox ends a mailbox run and, if it was the last of its run,
@@ -551,27 +513,20 @@ func (c *mailboxCopy) end(ctx context.Context, rep *dbReporter, decide func(db s
 func finishMailbox(ctx context.Context, d Deps, mb store.MailboxRun, status store.MailboxStatus, counters store.MailboxCounters, text i18n.Msg, log *slog.Logger) error {
 	ended := false
 	err := pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
-		var err error
-		ended, err = finishMailboxTx(ctx, tx, d, mb, status, counters, text, log)
-		return err
+		err := store.FinishMailboxRun(ctx, tx, mb.TenantID, mb.ID, status, counters, text)
+		if errors.Is(err, store.ErrWrongState) {
+			return nil // ended by someone else
+		}
+		if err != nil {
+			return err
+		}
+		ended = true
+		return endRunIfDone(ctx, tx, d, mb.TenantID, mb.RunID, log)
 	})
 	if err == nil && ended {
 		d.Metrics.MailboxEnded(status)
 	}
 	return err
-}
-
-// finishMailboxTx is finishMailbox's work in tx; ended is false when the
-// mailbox run had ended already (someone else ended it).
-func finishMailboxTx(ctx context.Context, tx pgx.Tx, d Deps, mb store.MailboxRun, status store.MailboxStatus, counters store.MailboxCounters, text i18n.Msg, log *slog.Logger) (ended bool, err error) {
-	err = store.FinishMailboxRun(ctx, tx, mb.TenantID, mb.ID, status, counters, text)
-	if errors.Is(err, store.ErrWrongState) {
-		return false, nil // ended by someone else
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, endRunIfDone(ctx, tx, d, mb.TenantID, mb.RunID, log)
 }
 
 // endRunIfDone ends the run when none of its mailboxes is still going.

@@ -88,13 +88,21 @@ func (c *txCounter) report(t *testing.T) {
 var smallFolders = []string{"INBOX", "INBOX.Sent", "INBOX.Posta inviata", "INBOX.Clienti", "INBOX.Clienti.Società",
 	"INBOX.Fatture 2024", "INBOX.Progetti.Attività già svolte", "INBOX.Archivio.2023", "INBOX.Trash", "INBOX.Junk"}
 
-// smallRun is a started run of n small mailboxes (smallFolders, 20
-// messages each), with its mailbox runs, and their users.
-func (f *fixture) smallRun(t *testing.T, n int) ([]store.MailboxRun, []string) {
-	t.Helper()
+// Small mailboxes (20 messages in 10 folders, the bench's layout) through
+// the mailbox worker, one after the other: what each attempt costs the
+// database. A flush per folder and a commit per folder's figures made it
+// 63 transactions and 153 statements; now the figures go with the
+// checkpoints and the log in the flushes, a statement or three for all the
+// folders (21 and 36), and the second job takes the first one's lock
+// connection instead of opening one.
+func TestSmallMailboxDatabaseWork(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.runDeps()
+	f.deps.FlushInterval = time.Hour // the flushes a copy makes itself, not the clock's
 	var csv strings.Builder
 	var users []string
-	for range n {
+	for range 2 {
 		user := f.user(t, "pw-small", true)
 		c := f.src.Dial(t, user, "pw-small")
 		for i := range 20 {
@@ -119,73 +127,8 @@ func (f *fixture) smallRun(t *testing.T, n int) ([]store.MailboxRun, []string) {
 		mbs, err = store.CreateMailboxRuns(ctx, tx, f.tenant.ID, r.ID)
 		return err
 	}))
-	require.Len(t, mbs, n)
-	return mbs, users
-}
+	require.Len(t, mbs, 2)
 
-// workMailbox works mb's job with w the way River does, and requires it
-// completed.
-func (f *fixture) workMailbox(t *testing.T, w *rivertest.Worker[jobs.MailboxArgs, pgx.Tx], mb store.MailboxRun) {
-	t.Helper()
-	tx, err := f.pool.Begin(f.ctx)
-	require.NoError(t, err)
-	res, err := w.Work(f.ctx, t, tx, jobs.MailboxArgs{TenantID: f.tenant.ID, MailboxRunID: mb.ID}, nil)
-	if err != nil {
-		_ = tx.Rollback(f.ctx)
-	}
-	require.NoError(t, err, "%s", f.logs.String())
-	require.NoError(t, tx.Commit(f.ctx))
-	require.Equal(t, river.EventKindJobCompleted, res.EventKind)
-}
-
-// A database that refuses the mailbox's end once, in the transaction that
-// writes it with the log's last lines: the end is written again with its
-// verdict, every line once.
-func TestSmallMailboxEndRefusedOnce(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	f.runDeps()
-	mbs, _ := f.smallRun(t, 1)
-	_, err := f.pool.Exec(f.ctx, `
-		CREATE SEQUENCE fail_end;
-		CREATE FUNCTION fail_end() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN
-			IF NEW.status <> OLD.status AND nextval('fail_end') = 1 THEN
-				RAISE EXCEPTION 'injected failure of the end';
-			END IF;
-			RETURN NEW;
-		END $$;
-		CREATE TRIGGER fail_end BEFORE UPDATE ON mailbox_runs FOR EACH ROW
-			WHEN (NEW.status IN ('completed', 'completed_with_errors', 'failed')) EXECUTE FUNCTION fail_end();`)
-	require.NoError(t, err)
-	w := rivertest.NewWorker(t, riverpgxv5.New(f.pool), &river.Config{}, jobs.NewMailboxWorker(f.deps))
-	f.workMailbox(t, w, mbs[0])
-	got, err := store.GetMailboxRun(f.ctx, f.pool, f.tenant.ID, mbs[0].ID)
-	require.NoError(t, err)
-	require.Equal(t, store.MailboxCompleted, got.Status)
-	require.NotNil(t, got.Verdict.Verified, "the verdict written again")
-	require.Equal(t, 16, *got.Verdict.Verified)
-	log := f.logText(t, mbs[0].ID)
-	require.Equal(t, 1, strings.Count(log, "ended: Completed"), "written once:\n%s", log)
-	require.Equal(t, 1, strings.Count(log, "verified: 16 of 16"), "written once:\n%s", log)
-	require.Contains(t, f.logs.String(), "cannot end with its log in one transaction")
-}
-
-// Small mailboxes (20 messages in 10 folders, the bench's layout) through
-// the mailbox worker, one after the other: what each attempt costs the
-// database. A flush per folder and a commit per folder's figures made it
-// 63 transactions and 153 statements; now the figures go with the
-// checkpoints and the log in the flushes, a statement or three for all the
-// folders (21 and 36), the verdict and the end with the log's last lines
-// (19 and 34), and the second job takes the first one's lock connection
-// instead of opening one.
-func TestSmallMailboxDatabaseWork(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	f.runDeps()
-	f.deps.FlushInterval = time.Hour // the flushes a copy makes itself, not the clock's
-	mbs, users := f.smallRun(t, 2)
-	ctx := f.ctx
 	cc := &txCounter{}
 	cfg := f.pool.Config().Copy()
 	cfg.ConnConfig.Tracer = cc
@@ -197,13 +140,21 @@ func TestSmallMailboxDatabaseWork(t *testing.T) {
 	w := rivertest.NewWorker(t, riverpgxv5.New(f.pool), &river.Config{}, jobs.NewMailboxWorker(d))
 	for i, mb := range mbs {
 		cc.reset()
-		f.workMailbox(t, w, mb)
+		tx, err := f.pool.Begin(ctx)
+		require.NoError(t, err)
+		res, err := w.Work(ctx, t, tx, jobs.MailboxArgs{TenantID: f.tenant.ID, MailboxRunID: mb.ID}, nil)
+		if err != nil {
+			_ = tx.Rollback(ctx)
+		}
+		require.NoError(t, err, "%s", f.logs.String())
+		require.NoError(t, tx.Commit(ctx))
+		require.Equal(t, river.EventKindJobCompleted, res.EventKind)
 		cc.report(t)
 		got, err := store.GetMailboxRun(ctx, f.pool, f.tenant.ID, mb.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.MailboxCompleted, got.Status, "mailbox %d", i)
 		require.Equal(t, 16, got.Copied, "the 20 messages but Trash's and Junk's")
-		require.LessOrEqual(t, cc.txs, 20, "mailbox %d: transactions of one small mailbox", i)
+		require.LessOrEqual(t, cc.txs, 25, "mailbox %d: transactions of one small mailbox", i)
 		require.LessOrEqual(t, cc.statements, 60, "mailbox %d: statements of one small mailbox", i)
 		folders := folderRows(t, f, mb.ID)
 		require.Equal(t, 2, folders["INBOX"].Copied, "the figures count the checkpoint's records")

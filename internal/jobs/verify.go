@@ -230,48 +230,41 @@ func (c *mailboxCopy) verifyOptions(ctx context.Context, tj *transfer.Job) error
 // summed from its folders, and a verification that found something wrong
 // ends it completed with errors, so "Riprova" can mend it.
 func (c *mailboxCopy) completed(ctx context.Context, rep *dbReporter, res transfer.Result) error {
+	d := c.w.d
 	rep.flush(context.WithoutCancel(ctx))
 	if err := rep.flushProof(context.WithoutCancel(ctx)); err != nil {
 		return err // the folders are written again by the next attempt
 	}
-	// The verdict, the status it gives and the mailbox's end go in one
-	// transaction with the log's last lines (end).
-	return c.end(ctx, rep, func(db store.DBTX, logs bool) (store.MailboxStatus, i18n.Msg, error) {
-		v, err := store.SaveVerdict(context.WithoutCancel(ctx), db, c.mb.TenantID, c.mb.ID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return "", i18n.Msg{}, err
+	v, err := store.SaveVerdict(context.WithoutCancel(ctx), d.Pool, c.mb.TenantID, c.mb.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	status := store.MailboxCompleted
+	var text i18n.Msg
+	if !res.Complete() {
+		status = store.MailboxCompletedWithErrors
+		text = i18n.New("run.some_failed", res.Failed+len(res.FailedFolders))
+	}
+	if res.Verification != nil && (!v.OK() || !res.Verification.OK()) {
+		status = store.MailboxCompletedWithErrors
+		switch {
+		case !text.IsZero():
+		case v.OK():
+			// Every folder verified holds what it should, but some
+			// folder could not be verified (gone from a server meanwhile).
+			text = i18n.New("run.verify_incomplete", len(res.Verification.Unverified))
+		default:
+			text = i18n.New("run.verify_failed", v.Missing, v.Duplicates, v.FlagsBehind+v.ExcludedCopied)
 		}
-		status := store.MailboxCompleted
-		var text i18n.Msg
-		if !res.Complete() {
-			status = store.MailboxCompletedWithErrors
-			text = i18n.New("run.some_failed", res.Failed+len(res.FailedFolders))
-		}
-		if res.Verification != nil && (!v.OK() || !res.Verification.OK()) {
-			status = store.MailboxCompletedWithErrors
-			switch {
-			case !text.IsZero():
-			case v.OK():
-				// Every folder verified holds what it should, but some
-				// folder could not be verified (gone from a server meanwhile).
-				text = i18n.New("run.verify_incomplete", len(res.Verification.Unverified))
-			default:
-				text = i18n.New("run.verify_failed", v.Missing, v.Duplicates, v.FlagsBehind+v.ExcludedCopied)
-			}
-		}
-		if !logs {
-			return status, text, nil
-		}
-		if v.Done() {
-			rep.event(slog.LevelInfo, "log.verify.verdict", *v.Verified, v.Expected, v.Missing, v.Duplicates, v.DeletedByCustomer)
-		} else {
-			rep.event(slog.LevelInfo, "log.verify.none")
-		}
-		c.log.Info("mailbox: verified", "verified", v.Verified, "expected", v.Expected, "missing", v.Missing,
-			"duplicates", v.Duplicates, "deleted_by_customer", v.DeletedByCustomer)
-		rep.event(slog.LevelInfo, "log.run.ended", i18n.New("web.mailbox."+string(status)))
-		return status, text, nil
-	})
+	}
+	if v.Done() {
+		rep.event(slog.LevelInfo, "log.verify.verdict", *v.Verified, v.Expected, v.Missing, v.Duplicates, v.DeletedByCustomer)
+	} else {
+		rep.event(slog.LevelInfo, "log.verify.none")
+	}
+	c.log.Info("mailbox: verified", "verified", v.Verified, "expected", v.Expected, "missing", v.Missing,
+		"duplicates", v.Duplicates, "deleted_by_customer", v.DeletedByCustomer)
+	return c.finish(ctx, status, rep, text)
 }
 
 // VerdictOf is a mailbox run's verdict for i18n.VerdictText: the email's
