@@ -25,7 +25,7 @@ import (
 // connection: what each copy costs a server, command by command.
 type commandLog struct {
 	mu    sync.Mutex
-	conns [][]string // per connection, the command names ("UID FETCH", "STATUS", …) with their mailbox when they name one
+	conns [][]string // per connection, the command names ("UID FETCH", "STATUS", …) in order
 }
 
 // literalAtEnd matches the literal a client line announces: {N} or {N+}.
