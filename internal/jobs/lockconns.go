@@ -28,14 +28,13 @@ type idleLockConn struct {
 const (
 	// maxIdleLockConns bounds the connections kept between jobs.
 	maxIdleLockConns = 16
-	// lockConnMaxIdle is how long a connection may wait for its next job;
-	// one idle past lockConnPingAfter is pinged before it is used.
-	lockConnMaxIdle   = time.Minute
-	lockConnPingAfter = time.Second
+	// lockConnMaxIdle is how long a connection may wait for its next job.
+	lockConnMaxIdle = time.Minute
 )
 
 // get returns a connection for a job's locks, holding none: a kept one
-// that still answers, or a new one.
+// that still answers a ping (a server restarted meanwhile would fail the
+// job's first lock, and the job wait for its retry), or a new one.
 func (l *lockConns) get(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 	for {
 		l.mu.Lock()
@@ -48,7 +47,7 @@ func (l *lockConns) get(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, er
 		l.idle = l.idle[:n-1]
 		l.mu.Unlock()
 		idle := time.Since(ic.since)
-		if ic.c.IsClosed() || idle > lockConnMaxIdle || idle > lockConnPingAfter && ic.c.Ping(ctx) != nil {
+		if ic.c.IsClosed() || idle > lockConnMaxIdle || ic.c.Ping(ctx) != nil {
 			_ = ic.c.Close(context.WithoutCancel(ctx))
 			continue
 		}
