@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -281,11 +282,12 @@ func (pe *productEnv) newMigration(ctx context.Context, srcAddr string, jobs_ []
 }
 
 // scheduleNow marks every line of m checked (pinned to srcAddr, as the
-// validation pins what it reached) and schedules run 1 for now, with the
-// validation's own jobs.Schedule. It returns run 1.
-func (pe *productEnv) scheduleNow(ctx context.Context, m store.Migration, lines []store.Line, srcAddr string) (store.Run, error) {
+// validation pins what it reached, with the preview its test login would
+// have measured: previews by line number) and schedules run 1 for now,
+// with the validation's own jobs.Schedule. It returns run 1.
+func (pe *productEnv) scheduleNow(ctx context.Context, m store.Migration, lines []store.Line, srcAddr string, previews map[int][]byte) (store.Run, error) {
 	for _, l := range lines {
-		if err := store.SetLineResult(ctx, pe.pool, pe.tenant.ID, l.ID, store.LineResult{Status: store.LineOK, PinnedAddr: srcAddr}); err != nil {
+		if err := store.SetLineResult(ctx, pe.pool, pe.tenant.ID, l.ID, store.LineResult{Status: store.LineOK, PinnedAddr: srcAddr, Preview: previews[l.LineNo]}); err != nil {
 			return store.Run{}, err
 		}
 	}
@@ -368,7 +370,15 @@ func (pe *productEnv) mailboxFailures(ctx context.Context, id int64) error {
 func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir string, sc *scenario, seq int, profile string, count bool) (runResult, error) {
 	var res runResult
 	var jobs_ []copyJob
+	previews := map[int][]byte{}
 	for i, src := range sc.Sources {
+		// What the line's test login measures (transfer.Preview): the
+		// worker takes its count as the total before the first body.
+		pv, err := json.Marshal(transfer.Preview{Folders: copiedFolders(), Messages: src.Stats.CopiedMessages, Bytes: src.Stats.CopiedBytes})
+		if err != nil {
+			return res, err
+		}
+		previews[i+1] = pv
 		job := copyJob{SrcUser: src.User, SrcPass: src.Pass, DstUser: fmt.Sprintf("r%d-worker-%d@dst.test", seq, i+1)}
 		if err := env.Dst.AddUser(job.DstUser, randomHex(8)); err != nil {
 			return res, err
@@ -414,7 +424,7 @@ func runWorkerOnce(ctx context.Context, env *benchEnv, pe *productEnv, dir strin
 	src0, dst0, cpu0 := serverCPU(env.Src.ConfigPath()), serverCPU(env.Dst.ConfigPath()), w.cpu()
 	busy0, total0 := cpuTimes()
 	db0 := pe.dbCounters(ctx)
-	run, err := pe.scheduleNow(ctx, m, lines, srcAddr)
+	run, err := pe.scheduleNow(ctx, m, lines, srcAddr, previews)
 	if err != nil {
 		return res, err
 	}
@@ -638,4 +648,15 @@ func (pe *productEnv) mailboxPickup(ctx context.Context, run store.Run) string {
 	}
 	return fmt.Sprintf("River started the copying attempt of each mailbox job %.2fs median, %.2fs max after the run started, and the copy began %.0f ms median after (the job's reads and slot locks); the mailbox jobs snoozed %d times in all; ",
 		medianOf(picked), slicesMax(picked), 1000*medianOf(prelude), snoozes)
+}
+
+// copiedFolders is how many folders of the bench's layout are copied.
+func copiedFolders() int {
+	n := 0
+	for _, f := range corpusFolders {
+		if f.Copied {
+			n++
+		}
+	}
+	return n
 }

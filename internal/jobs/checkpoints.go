@@ -30,6 +30,9 @@ type batchedCheckpoints struct {
 	folders  map[string]transfer.FolderState // the line's checkpoints as written, nil until read
 	inflight store.CheckpointBatch           // taken by a flush, not yet written
 	pending  store.CheckpointBatch
+	// beforeForget writes what waits before records are forgotten (the
+	// reporter's flush); nil: nothing to write.
+	beforeForget func(context.Context) error
 }
 
 var _ transfer.CheckpointStore = (*batchedCheckpoints)(nil)
@@ -69,7 +72,12 @@ func (b *batchedCheckpoints) LoadFolder(ctx context.Context, folder string) (tra
 		if len(w.Records) > 0 && st.Messages == nil {
 			st.Messages = map[uint32]transfer.Copied{}
 		}
-		maps.Copy(st.Messages, w.Records)
+		for uid, c := range w.Records {
+			// A record written again (its flags brought) stays the
+			// earlier run's, as the database keeps it.
+			c.Earlier = c.Earlier || st.Messages[uid].Earlier
+			st.Messages[uid] = c
+		}
 	}
 	return st, nil
 }
@@ -162,5 +170,6 @@ func (r *dbReporter) batchCheckpoints(db store.Checkpoints) *batchedCheckpoints 
 	r.flushMu.Lock() // flushOnce reads cp under it
 	defer r.flushMu.Unlock()
 	r.cp = newBatchedCheckpoints(db)
+	r.cp.beforeForget = r.flushOnce
 	return r.cp
 }

@@ -71,11 +71,13 @@ func (MailboxArgs) InsertOpts() river.InsertOpts {
 type MailboxWorker struct {
 	river.WorkerDefaults[MailboxArgs]
 	d Deps
+	// locks keeps the lock connections between jobs (lockconns.go).
+	locks *lockConns
 }
 
 // NewMailboxWorker returns the mailbox worker.
 func NewMailboxWorker(d Deps) *MailboxWorker {
-	return &MailboxWorker{d: d.withDefaults()}
+	return &MailboxWorker{d: d.withDefaults(), locks: &lockConns{}}
 }
 
 // Timeout is one attempt's time limit: the slice plus time to wind down.
@@ -164,12 +166,12 @@ func (w *MailboxWorker) Work(ctx context.Context, job *river.Job[MailboxArgs]) e
 		return snoozeOn(ctx, job, d.Poll, waitTenant(a.TenantID))
 	}
 
-	locks, err := pgx.ConnectConfig(ctx, d.Pool.Config().ConnConfig)
+	locks, err := w.locks.get(ctx, d.Pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("mailbox: connect for locks: %w", err)
 	}
 	defer func() {
-		releaseLocks(ctx, locks)
+		w.locks.put(ctx, locks)
 		// What this job held may be what others wait for (slotwake.go).
 		wakeWaiting(ctx, d, MailboxArgs{}.Kind(), append(waitRemotes(remote), waitTenant(a.TenantID), waitMailbox(mb.LocalUser))...)
 	}()
@@ -413,10 +415,24 @@ func (c *mailboxCopy) transferJob(m store.Migration, line store.Line, rep *dbRep
 		DestConns:      d.DestConns,
 		Lanes:          d.FolderLanes,
 		MaxMessageSize: d.MaxMessageSize,
+		Expected:       previewExpected(line.Preview),
 		MinRate:        d.MinRate,
 		RateWindow:     d.RateWindow,
 		Deadline:       c.deadline(),
 	}, nil
+}
+
+// previewExpected is how many messages the line's test login counted in
+// the folders to copy (its stored transfer.Preview), for the engine's
+// total before the first body (transfer.Job.Expected); 0, and the engine
+// counts with STATUS, when the test did not count or could not count them
+// all (Gmail's All Mail).
+func previewExpected(preview []byte) int {
+	var pv transfer.Preview
+	if len(preview) == 0 || json.Unmarshal(preview, &pv) != nil || pv.Partial {
+		return 0
+	}
+	return pv.Messages + pv.TooLarge
 }
 
 // deadline is the end of the mailbox's time budget for this run, counted

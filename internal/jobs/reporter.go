@@ -57,9 +57,8 @@ type dbReporter struct {
 	// rest (nil: the engine writes its own).
 	cp *batchedCheckpoints
 	// proof are the folder figures and checks to write (verify.go), in
-	// order: proofMu keeps two writers from reordering them.
-	proof   proofPending
-	proofMu sync.Mutex
+	// order, under mu; a flush writes them.
+	proof proofPending
 
 	flushMu sync.Mutex
 	stop    chan struct{}
@@ -261,10 +260,11 @@ func (r *dbReporter) flush(ctx context.Context) {
 }
 
 // flushOnce writes what is pending once, in one transaction: the skipped
-// messages, the log, the counters and the checkpoints the engine recorded
+// messages, the log, the counters, the checkpoints the engine recorded
 // since the last flush (see batchedCheckpoints), so the counters never run
-// ahead of the checkpoints. What the database refused stays pending, in
-// order, for the next flush; the error is logged and returned.
+// ahead of the checkpoints, and the folder figures and checks (verify.go).
+// What the database refused stays pending, in order, for the next flush;
+// the error is logged and returned.
 func (r *dbReporter) flushOnce(ctx context.Context) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
@@ -274,14 +274,15 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 	c, folder := r.countersLocked(), r.last.Folder
 	r.mu.Unlock()
 	batch := r.cp.take()
-	if len(logs) == 0 && len(skipped) == 0 && !dirty && batch == nil {
-		return r.flushProof(ctx)
+	proof := r.takeProof()
+	if len(logs) == 0 && len(skipped) == 0 && !dirty && batch == nil && len(proof) == 0 {
+		return nil
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	tenant := r.mb.TenantID
-	write := func(batch store.CheckpointBatch) error {
+	write := func(batch store.CheckpointBatch, proof []proofItem) error {
 		return pgx.BeginFunc(ctx, r.d.Pool, func(tx pgx.Tx) error {
 			for _, s := range skipped {
 				if err := store.AddSkippedMessage(ctx, tx, tenant, s); err != nil {
@@ -299,12 +300,15 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 				}
 			}
 			if batch != nil {
-				return r.cp.db.With(tx).WriteBatch(ctx, batch)
+				if err := r.cp.db.With(tx).WriteBatch(ctx, batch); err != nil {
+					return err
+				}
 			}
-			return nil
+			// After the checkpoints: the figures count what they record.
+			return r.writeProof(ctx, tx, proof) // verify.go
 		})
 	}
-	err := write(batch)
+	err := write(batch, proof)
 	if errors.Is(err, store.ErrNotFound) && batch != nil {
 		// A record of a folder never reset: the engine's mistake, which
 		// must not hold the log and the counters back. Those messages are
@@ -312,7 +316,15 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 		r.d.Logger.Error("mailbox: checkpoints refused, dropped", "tenant_id", tenant, "migration_id", r.mb.MigrationID, "mailbox_run_id", r.mb.ID, "error", err)
 		r.cp.done(batch, true)
 		batch = nil
-		err = write(nil)
+		err = write(nil, proof)
+	}
+	if err != nil && len(proof) > 0 {
+		// Folder figures the database refuses must not hold the log, the
+		// counters and the checkpoints back: they wait for the next flush.
+		r.d.Logger.Warn("mailbox: cannot store folder figures, will retry", "tenant_id", tenant, "mailbox_run_id", r.mb.ID, "error", err)
+		r.requeueProof(proof)
+		proof = nil
+		err = write(batch, nil)
 	}
 	r.cp.done(batch, err == nil)
 	if err != nil {
@@ -322,12 +334,13 @@ func (r *dbReporter) flushOnce(ctx context.Context) error {
 		r.logs = append(logs, r.logs...)
 		r.dirty = r.dirty || dirty
 		r.mu.Unlock()
+		r.requeueProof(proof)
 		return err
 	}
 	r.mu.Lock()
 	r.written += len(logs)
 	r.mu.Unlock()
-	return r.flushProof(ctx) // verify.go
+	return nil
 }
 
 func levelName(l slog.Level) string {

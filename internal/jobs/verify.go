@@ -3,8 +3,11 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/trasloco/trasloco/internal/i18n"
 	"github.com/trasloco/trasloco/internal/store"
@@ -28,9 +31,11 @@ type proofItem struct {
 
 var _ transfer.FolderReporter = (*dbReporter)(nil)
 
-// FolderDone implements transfer.FolderReporter. The figures are written
-// at once (one statement per folder), before the verification may forget
-// records of the folder; kept pending when the database refuses them.
+// FolderDone implements transfer.FolderReporter. The figures wait for the
+// next flush, which writes them after the checkpoints in its one
+// transaction (a flush per folder made a small mailbox's dozen folders a
+// dozen commits, and their figures a dozen more); a verification that
+// forgets records of the folder flushes them first (ForgetMessages).
 func (r *dbReporter) FolderDone(f transfer.FolderFigures) {
 	r.mu.Lock()
 	r.proof.position++
@@ -40,20 +45,21 @@ func (r *dbReporter) FolderDone(f transfer.FolderFigures) {
 	}}
 	r.proof.items = append(r.proof.items, it)
 	r.mu.Unlock()
-	// The checkpoints waiting to be written go first: the figures count
-	// what the checkpoint records this mailbox run copied.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = r.flushOnce(ctx) // writes the figures last (flushProof)
 }
 
 var _ transfer.CheckpointForgetter = (*batchedCheckpoints)(nil)
 
 // ForgetMessages implements transfer.CheckpointForgetter: the records of
-// uids go from what waits to be written and from the database. A flush
-// writing records of the folder is waited for, so it cannot bring a
-// forgotten record back.
+// uids go from what waits to be written and from the database. The
+// folder figures waiting to be written are flushed first, as they count
+// the records; a flush writing records of the folder is waited for, so it
+// cannot bring a forgotten record back.
 func (b *batchedCheckpoints) ForgetMessages(ctx context.Context, folder string, uids []uint32) error {
+	if b.beforeForget != nil {
+		if err := b.beforeForget(ctx); err != nil {
+			return err
+		}
+	}
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		b.mu.Lock()
 		if w := b.inflight[folder]; w == nil || len(w.Records) == 0 {
@@ -108,29 +114,75 @@ func (r *dbReporter) FolderVerified(c transfer.FolderCheck) {
 	r.proof.items = append(r.proof.items, proofItem{check: row, findings: fs})
 }
 
-// flushProof writes the pending folder figures and checks, in order; what
-// the database refused stays pending for the next flush.
-func (r *dbReporter) flushProof(ctx context.Context) error {
-	r.proofMu.Lock()
-	defer r.proofMu.Unlock()
+// takeProof hands the pending folder figures and checks to a flush.
+func (r *dbReporter) takeProof() []proofItem {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	items := r.proof.items
 	r.proof.items = nil
-	r.mu.Unlock()
-	for i, it := range items {
-		var err error
-		if it.figures != nil {
-			err = store.SaveFolderFigures(ctx, r.d.Pool, r.mb.TenantID, r.mb.ID, it.position, *it.figures)
-		} else {
-			err = store.SaveFolderCheck(ctx, r.d.Pool, r.mb.TenantID, r.mb.ID, *it.check, it.findings)
+	return items
+}
+
+// requeueProof puts back, before what came since, the items a flush could
+// not write.
+func (r *dbReporter) requeueProof(items []proofItem) {
+	if len(items) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.proof.items = append(append([]proofItem(nil), items...), r.proof.items...)
+}
+
+// writeProof writes folder figures and checks in tx: a statement for the
+// figures of several folders and at most three for their checks (a
+// statement or three per folder made them most of a small mailbox's
+// statements). Figures and checks write columns of their own, so only the
+// order of one folder's figures (or checks) matters: a folder met again
+// starts the next group.
+func (r *dbReporter) writeProof(ctx context.Context, tx pgx.Tx, items []proofItem) error {
+	for len(items) > 0 {
+		var figs []store.PositionedFolder
+		var checks []store.FolderCheck
+		seenFig, seenCheck := map[string]bool{}, map[string]bool{}
+		n := 0
+		for ; n < len(items); n++ {
+			it := items[n]
+			if it.figures != nil {
+				if seenFig[it.figures.Source] {
+					break
+				}
+				seenFig[it.figures.Source] = true
+				figs = append(figs, store.PositionedFolder{Position: it.position, Row: *it.figures})
+				continue
+			}
+			if seenCheck[it.check.Source] {
+				break
+			}
+			seenCheck[it.check.Source] = true
+			checks = append(checks, store.FolderCheck{Row: *it.check, Findings: it.findings})
 		}
-		if err != nil {
-			r.d.Logger.Warn("mailbox: cannot store folder figures, will retry", "tenant_id", r.mb.TenantID, "mailbox_run_id", r.mb.ID, "error", err)
-			r.mu.Lock()
-			r.proof.items = append(append([]proofItem(nil), items[i:]...), r.proof.items...)
-			r.mu.Unlock()
+		if err := store.SaveFoldersFigures(ctx, tx, r.mb.TenantID, r.mb.ID, figs); err != nil {
 			return err
 		}
+		if err := store.SaveFolderChecks(ctx, tx, r.mb.TenantID, r.mb.ID, checks); err != nil {
+			return err
+		}
+		items = items[n:]
+	}
+	return nil
+}
+
+// flushProof writes what is pending, the folder figures and checks with
+// it, and reports an error when some of them are not written.
+func (r *dbReporter) flushProof(ctx context.Context) error {
+	if err := r.flushOnce(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.proof.items); n > 0 {
+		return fmt.Errorf("mailbox: %d folder figures not written", n)
 	}
 	return nil
 }

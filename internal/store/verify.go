@@ -88,6 +88,140 @@ func SaveFolderFigures(ctx context.Context, db DBTX, tenantID, mailboxRunID int6
 	return nil
 }
 
+// PositionedFolder is a folder's figures and its place in the order the
+// copy ended the folders (see SaveFolderFigures).
+type PositionedFolder struct {
+	Position int
+	Row      FolderRow
+}
+
+// SaveFoldersFigures is SaveFolderFigures for several folders, in one
+// statement; their sources must differ.
+func SaveFoldersFigures(ctx context.Context, db DBTX, tenantID, mailboxRunID int64, fs []PositionedFolder) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	n := len(fs)
+	src, dest, excl := make([]string, n), make([]string, n), make([]string, n)
+	msgs, copied, already, large, failed, gone, pos := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
+	bytes := make([]int64, n)
+	for i, f := range fs {
+		r := f.Row
+		src[i], dest[i], excl[i] = r.Source, r.Dest, r.Excluded
+		msgs[i], copied[i], already[i], large[i], failed[i], gone[i], pos[i] = int32(r.Messages), int32(r.Copied), int32(r.AlreadyThere),
+			int32(r.TooLarge), int32(r.Failed), int32(r.Gone), int32(f.Position)
+		bytes[i] = r.Bytes
+	}
+	_, err := db.Exec(ctx, `
+		INSERT INTO mailbox_run_folders AS x (mailbox_run_id, tenant_id, source, dest, excluded, messages, bytes,
+			copied, already_there, too_large, failed, gone, position)
+		SELECT b.id, b.tenant_id, u.source, u.dest, u.excluded, u.messages, u.bytes, c.copied, u.copied + u.already - c.copied,
+			u.too_large, u.failed, u.gone, u.position
+		FROM mailbox_runs b,
+			unnest($3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::integer[], $9::integer[],
+				$10::integer[], $11::integer[], $12::integer[], $13::integer[])
+				AS u(source, dest, excluded, messages, bytes, copied, already, too_large, failed, gone, position),
+			LATERAL (SELECT least(u.copied + u.already, greatest(u.copied, (SELECT count(*) FROM copied_messages cm
+				WHERE cm.tenant_id = b.tenant_id AND cm.line_id = b.line_id AND cm.folder = u.source AND cm.mailbox_run_id = b.id)))::integer AS copied) c
+		WHERE b.tenant_id = $1 AND b.id = $2
+		ON CONFLICT (mailbox_run_id, source) DO UPDATE SET dest = EXCLUDED.dest, excluded = EXCLUDED.excluded,
+			messages = EXCLUDED.messages, bytes = EXCLUDED.bytes, copied = EXCLUDED.copied,
+			already_there = EXCLUDED.already_there, too_large = EXCLUDED.too_large, failed = EXCLUDED.failed,
+			gone = x.gone + EXCLUDED.gone, position = EXCLUDED.position, updated_at = now()`,
+		tenantID, mailboxRunID, src, dest, excl, msgs, bytes, copied, already, large, failed, gone, pos)
+	if err != nil {
+		return fmt.Errorf("save folder figures: %w", err)
+	}
+	return nil
+}
+
+// FolderCheck is a folder's verification and its findings (see
+// SaveFolderCheck).
+type FolderCheck struct {
+	Row      FolderRow
+	Findings []Finding
+}
+
+// SaveFolderChecks is SaveFolderCheck for several folders, in three
+// statements at most; their sources must differ. Given a transaction it
+// writes in it, else in one of its own.
+func SaveFolderChecks(ctx context.Context, db DBTX, tenantID, mailboxRunID int64, cs []FolderCheck) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	n := len(cs)
+	src, dest := make([]string, n), make([]string, n)
+	var verified []*int32
+	exp, miss, dup, rem, del, still, exc, flags := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n),
+		make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
+	var fFolder, fKind, fSender, fSubject, fReason []string
+	var fUID, fSize []int64
+	var fDate []*time.Time
+	for i, c := range cs {
+		r := c.Row
+		src[i], dest[i] = r.Source, r.Dest
+		var v *int32
+		if r.Verified != nil {
+			x := int32(*r.Verified)
+			v = &x
+		}
+		verified = append(verified, v)
+		exp[i], miss[i], dup[i], rem[i], del[i], still[i], exc[i], flags[i] = int32(r.Expected), int32(r.Missing), int32(r.Duplicates),
+			int32(r.Removed), int32(r.DeletedByCustomer), int32(r.StillThere), int32(r.ExcludedCopied), int32(r.FlagsBehind)
+		for _, x := range c.Findings {
+			fFolder, fKind, fSender, fSubject, fReason = append(fFolder, r.Source), append(fKind, x.Kind), append(fSender, x.Sender),
+				append(fSubject, x.Subject), append(fReason, x.Reason)
+			fUID, fSize, fDate = append(fUID, int64(x.UID)), append(fSize, x.Size), append(fDate, x.Date)
+		}
+	}
+	write := func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO mailbox_run_folders AS x (mailbox_run_id, tenant_id, source, dest, verified, expected, missing,
+				duplicates, removed, deleted_by_customer, still_there, excluded_copied, flags_behind)
+			SELECT b.id, b.tenant_id, u.*
+			FROM mailbox_runs b,
+				unnest($3::text[], $4::text[], $5::integer[], $6::integer[], $7::integer[], $8::integer[], $9::integer[],
+					$10::integer[], $11::integer[], $12::integer[], $13::integer[])
+					AS u(source, dest, verified, expected, missing, duplicates, removed, deleted, still, excluded, flags)
+			WHERE b.tenant_id = $1 AND b.id = $2
+			ON CONFLICT (mailbox_run_id, source) DO UPDATE SET dest = EXCLUDED.dest, verified = EXCLUDED.verified,
+				expected = EXCLUDED.expected, missing = EXCLUDED.missing, duplicates = EXCLUDED.duplicates,
+				removed = EXCLUDED.removed, deleted_by_customer = EXCLUDED.deleted_by_customer,
+				still_there = EXCLUDED.still_there, excluded_copied = EXCLUDED.excluded_copied,
+				flags_behind = EXCLUDED.flags_behind, updated_at = now()`,
+			tenantID, mailboxRunID, src, dest, verified, exp, miss, dup, rem, del, still, exc, flags); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM verify_findings WHERE tenant_id = $1 AND mailbox_run_id = $2 AND folder = ANY($3)`,
+			tenantID, mailboxRunID, src); err != nil {
+			return err
+		}
+		if len(fFolder) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO verify_findings (mailbox_run_id, tenant_id, folder, kind, uid, size, date, sender, subject, reason)
+			SELECT b.id, b.tenant_id, u.*
+			FROM mailbox_runs b,
+				unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
+					AS u(folder, kind, uid, size, date, sender, subject, reason)
+			WHERE b.tenant_id = $1 AND b.id = $2
+			ON CONFLICT DO NOTHING`,
+			tenantID, mailboxRunID, fFolder, fKind, fUID, fSize, fDate, fSender, fSubject, fReason)
+		return err
+	}
+	var err error
+	if tx, ok := db.(pgx.Tx); ok {
+		err = write(tx)
+	} else {
+		err = pgx.BeginFunc(ctx, db, write)
+	}
+	if err != nil {
+		return fmt.Errorf("save folder checks: %w", err)
+	}
+	return nil
+}
+
 // Finding is a message the verification points at: missing, twice or
 // excluded yet at the destination (Kind), with its reason code.
 type Finding struct {

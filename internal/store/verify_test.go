@@ -93,3 +93,73 @@ func TestFolderFiguresVerdictAndCheckpointRuns(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, *got.Verdict.Verified)
 }
+
+// Several folders' figures and checks in a few statements write what one
+// statement per folder wrote: the copied count from the checkpoint, the
+// findings replaced, another tenant's ids reaching nothing.
+func TestFolderFiguresAndChecksInBatches(t *testing.T) {
+	t.Parallel()
+	f := setupRun(t)
+	ctx, db, tenant := f.ctx, f.db, f.acme.ID
+	mb := f.boxes[0]
+	cp := store.Checkpoints{DB: db, TenantID: tenant, LineID: mb.LineID, MailboxRunID: mb.ID}
+	require.NoError(t, cp.ResetFolder(ctx, "INBOX", transfer.FolderState{UIDValidity: 1, DestFolder: "INBOX", DestUIDValidity: 2}))
+	require.NoError(t, cp.RecordMessages(ctx, "INBOX", map[uint32]transfer.Copied{2: {DestUID: 12}, 3: {DestUID: 13}}))
+
+	require.NoError(t, store.SaveFoldersFigures(ctx, db, tenant, mb.ID, []store.PositionedFolder{
+		{Position: 1, Row: store.FolderRow{Source: "INBOX", Dest: "INBOX", Messages: 3, Bytes: 300, AlreadyThere: 3, Gone: 1}},
+		{Position: 2, Row: store.FolderRow{Source: "Lavoro", Dest: "Lavoro", Messages: 2, Bytes: 20, Copied: 2}},
+		{Position: 3, Row: store.FolderRow{Source: "INBOX.Trash", Excluded: "trash"}},
+	}))
+	require.NoError(t, store.SaveFoldersFigures(ctx, db, f.beta.ID, mb.ID, []store.PositionedFolder{{Position: 1, Row: store.FolderRow{Source: "Spia"}}}))
+	two, one := 2, 1
+	require.NoError(t, store.SaveFolderChecks(ctx, db, tenant, mb.ID, []store.FolderCheck{
+		{Row: store.FolderRow{Source: "INBOX", Dest: "INBOX", Verified: &two, Expected: 3, Missing: 1},
+			Findings: []store.Finding{{Folder: "INBOX", Kind: "missing", UID: 3, Size: 30, Subject: "Ciao", Reason: transfer.ReasonNotAtDest}}},
+		{Row: store.FolderRow{Source: "Lavoro", Dest: "Lavoro", Verified: &two, Expected: 2, Duplicates: 1},
+			Findings: []store.Finding{{Folder: "Lavoro", Kind: "duplicate", UID: 1, Reason: "duplicate"}}},
+	}))
+	require.NoError(t, store.SaveFolderChecks(ctx, db, f.beta.ID, mb.ID, []store.FolderCheck{{Row: store.FolderRow{Source: "INBOX", Verified: &one}}}))
+
+	rows, err := store.ListFolderRows(ctx, db, tenant, []int64{mb.ID})
+	require.NoError(t, err)
+	require.Len(t, rows[mb.ID], 3, "another tenant wrote nothing")
+	byName := map[string]store.FolderRow{}
+	for _, r := range rows[mb.ID] {
+		byName[r.Source] = r
+	}
+	in := byName["INBOX"]
+	require.Equal(t, 2, in.Copied, "what the checkpoint records this run copied")
+	require.Equal(t, 1, in.AlreadyThere)
+	require.Equal(t, 1, in.Gone)
+	require.Equal(t, 2, *in.Verified, "not the other tenant's 1")
+	require.Equal(t, 1, in.Missing)
+	require.Equal(t, 2, byName["Lavoro"].Copied)
+	require.Equal(t, 1, byName["Lavoro"].Duplicates)
+	require.Equal(t, "trash", byName["INBOX.Trash"].Excluded)
+	require.Nil(t, byName["INBOX.Trash"].Verified)
+	fs, err := store.ListFindings(ctx, db, tenant, []int64{mb.ID})
+	require.NoError(t, err)
+	require.Len(t, fs, 2)
+	require.Equal(t, "Ciao", fs[0].Subject)
+	require.Equal(t, int64(30), fs[0].Size)
+
+	// Verified again: INBOX clean, its finding replaced; Lavoro's stays.
+	three := 3
+	require.NoError(t, store.SaveFolderChecks(ctx, db, tenant, mb.ID, []store.FolderCheck{{Row: store.FolderRow{Source: "INBOX", Dest: "INBOX", Verified: &three, Expected: 3}}}))
+	fs, err = store.ListFindings(ctx, db, tenant, []int64{mb.ID})
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	require.Equal(t, "Lavoro", fs[0].Folder)
+	// Figures again: gone adds up, as SaveFolderFigures does.
+	require.NoError(t, store.SaveFoldersFigures(ctx, db, tenant, mb.ID, []store.PositionedFolder{
+		{Position: 1, Row: store.FolderRow{Source: "INBOX", Dest: "INBOX", Messages: 3, AlreadyThere: 3, Gone: 1}}}))
+	rows, err = store.ListFolderRows(ctx, db, tenant, []int64{mb.ID})
+	require.NoError(t, err)
+	for _, r := range rows[mb.ID] {
+		if r.Source == "INBOX" {
+			require.Equal(t, 2, r.Gone)
+			require.Equal(t, 3, *r.Verified, "the figures leave the check alone")
+		}
+	}
+}

@@ -111,9 +111,15 @@ func (r *runner) run(ctx context.Context) error {
 }
 
 // expect reports, before the first body, how many messages the folders to
-// copy hold (STATUS of each), so that a page can show an honest total from
-// the start. A folder STATUS does not answer for counts for nothing.
+// copy hold (Job.Expected, else a STATUS of each), so that a page can show
+// an honest total from the start. A folder STATUS does not answer for
+// counts for nothing.
 func (r *runner) expect(plans []FolderPlan) {
+	if r.job.Expected > 0 {
+		r.t.expect(r.job.Expected)
+		r.t.progress(true)
+		return
+	}
 	n := 0
 	r.sizes = map[string]int{}
 	for _, p := range plans {

@@ -18,6 +18,14 @@ type Job struct {
 	Dest Endpoint
 	// MaxMessageSize skips larger messages; default DefaultMaxMessageSize.
 	MaxMessageSize int64
+	// Expected, when set, is how many messages the folders to copy held
+	// when last counted (the panel's test login of the line, over the size
+	// limit included): the total reported before the first body, instead
+	// of a STATUS of every folder, each of which makes the old server open
+	// and sync the folder (on Dovecot about a sixth of a small mailbox's
+	// session). The copy's own count replaces it folder by folder. Default
+	// 0: a STATUS of each folder.
+	Expected int
 	// Checkpoints remembers what was copied; default an in-memory store.
 	Checkpoints CheckpointStore
 	// Reporter receives the log and the progress; default none.
