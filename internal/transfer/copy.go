@@ -113,9 +113,11 @@ func (r *runner) run(ctx context.Context) error {
 // expect reports, before the first body, how many messages the folders to
 // copy hold (Job.Expected, else a STATUS of each), so that a page can show
 // an honest total from the start. A folder STATUS does not answer for
-// counts for nothing.
+// counts for nothing. The lanes need each folder's size: Job.Expected
+// spares the STATUS only where no lane could open (one lane allowed, too
+// few messages to share, or every lane of the process taken).
 func (r *runner) expect(plans []FolderPlan) {
-	if r.job.Expected > 0 {
+	if r.job.Expected > 0 && (r.job.Lanes <= 1 || r.job.DryRun || r.job.Expected <= laneMin || !processLanes.free(laneCap())) {
 		r.t.expect(r.job.Expected)
 		r.t.progress(true)
 		return

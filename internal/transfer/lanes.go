@@ -53,6 +53,13 @@ func (s *laneSlots) take(n, most int) int {
 	return got
 }
 
+// free reports whether fewer than most lanes are used now.
+func (s *laneSlots) free(most int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.used < most
+}
+
 // laneCap is the most lanes the process has at once.
 func laneCap() int { return max(runtime.GOMAXPROCS(0), 2) }
 

@@ -100,6 +100,9 @@ func TestFoldersInFlightAtOnceOnDovecot(t *testing.T) {
 	fl := newFlightLog()
 	job := f.job(fl, fl)
 	job.Verify = true
+	// The total from the line's preview, as the worker passes it: the
+	// lanes still need each folder's size, which only a STATUS gives.
+	job.Expected = total
 	res, err := transfer.Run(context.Background(), job)
 	require.NoError(t, err, fl.text())
 	require.NotNil(t, res.Verification)
