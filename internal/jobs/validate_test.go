@@ -430,6 +430,10 @@ func TestValidateUniqueByArgs(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// settleOpen is how long a silentServer's connection lasts before it
+// counts as open.
+const settleOpen = 100 * time.Millisecond
+
 // silentServer accepts connections and never answers, counting how many
 // are open at once and how long each stayed open (until the client gave
 // up).
@@ -452,16 +456,37 @@ func newSilentServer(t *testing.T) *silentServer {
 			if err != nil {
 				return
 			}
-			s.mu.Lock()
-			s.open++
-			s.max = max(s.max, s.open)
-			s.mu.Unlock()
+			// A connection counts as open once it has lasted settleOpen: the
+			// end of the one before it, which the client closed before it
+			// dialled this one, reaches this server's goroutines a moment
+			// later, and on a loaded machine after this accept. A client over
+			// its cap holds the extra connection a whole CheckTimeout.
+			var counted bool
+			closed := make(chan struct{})
+			go func() {
+				select {
+				case <-closed:
+				case <-time.After(settleOpen):
+					s.mu.Lock()
+					select {
+					case <-closed: // it ended meanwhile
+					default:
+						counted = true
+						s.open++
+						s.max = max(s.max, s.open)
+					}
+					s.mu.Unlock()
+				}
+			}()
 			go func() {
 				at := time.Now()
 				_, _ = io.Copy(io.Discard, c) // until the client gives up
 				c.Close()
 				s.mu.Lock()
-				s.open--
+				close(closed)
+				if counted {
+					s.open--
+				}
 				s.held = append(s.held, time.Since(at))
 				s.mu.Unlock()
 			}()
