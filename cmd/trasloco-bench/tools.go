@@ -392,36 +392,43 @@ func findBinary(name string) (string, error) {
 // configuration is confPath: its master process and every child it reaped
 // (imap processes end at logout), from /proc (0 where there is none).
 func serverCPU(confPath string) time.Duration {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-		if len(args) < 2 || filepath.Base(args[0]) != "dovecot" || !slices.Contains(args, confPath) {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			return 0
-		}
-		// Fields after the command name: state is field 3; utime, stime,
-		// cutime, cstime are fields 14–17.
-		s := string(stat)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		var ticks int64
-		for _, v := range f[11:15] {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			ticks += n
-		}
-		return time.Duration(ticks) * time.Second / 100 // USER_HZ
+	f := statFields(dovecotPID(confPath))
+	if f == nil {
+		return 0
 	}
-	return 0
+	return ticksOf(f[11:15]) // utime, stime, cutime, cstime
+}
+
+// statFields is process pid's /proc/PID/stat after the command name (state
+// first: field 3 is f[0], utime field 14 is f[11]); nil when unknown.
+func statFields(pid int) []string {
+	if pid <= 0 {
+		return nil
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 > len(s) {
+		return nil
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 15 {
+		return nil
+	}
+	return f
+}
+
+// ticksOf sums clock ticks as a duration (USER_HZ, 100 a second).
+func ticksOf(fields []string) time.Duration {
+	var ticks int64
+	for _, v := range fields {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100
 }
 
 // treeCPU is the CPU time of process pid and its children so far: its
@@ -433,31 +440,25 @@ func treeCPU(pid int) time.Duration {
 		return 0
 	}
 	entries, _ := os.ReadDir("/proc")
-	var ticks int64
+	var sum time.Duration
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
+		f := statFields(p)
+		if f == nil {
 			continue
 		}
-		s := string(stat)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
 		ppid, _ := strconv.Atoi(f[1])
-		fields := f[11:13] // utime, stime
-		if p == pid {
-			fields = f[11:15] // and cutime, cstime
-		} else if ppid != pid {
-			continue
-		}
-		for _, v := range fields {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			ticks += n
+		switch {
+		case p == pid:
+			sum += ticksOf(f[11:15]) // and cutime, cstime
+		case ppid == pid:
+			sum += ticksOf(f[11:13]) // utime, stime
 		}
 	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+	return sum
 }
 
 // dovecotPID is the pid of the master process of the Dovecot with
@@ -483,12 +484,10 @@ func dovecotPID(confPath string) int {
 
 // parentPID is the parent of process pid; 0 when unknown.
 func parentPID(pid int) int {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	f := statFields(pid)
+	if f == nil {
 		return 0
 	}
-	s := string(stat)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
 	ppid, _ := strconv.Atoi(f[1])
 	return ppid
 }
