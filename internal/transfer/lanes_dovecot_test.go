@@ -69,18 +69,20 @@ func (f *flightLog) FolderVerified(c transfer.FolderCheck) {
 	f.events = append(f.events, "-"+c.Source)
 }
 
-// mostInFlight is the most folders begun and not ended at one time.
+// mostInFlight is the most folders begun and not ended at one time. A
+// folder retried after a dropped connection is begun again (its checkpoint
+// loaded again) without having ended: it is still one folder in flight.
 func (f *flightLog) mostInFlight() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	now, most := 0, 0
+	now, most := map[string]bool{}, 0
 	for _, e := range f.events {
 		if e[0] == '+' {
-			now++
+			now[e[1:]] = true
 		} else {
-			now--
+			delete(now, e[1:])
 		}
-		most = max(most, now)
+		most = max(most, len(now))
 	}
 	return most
 }
