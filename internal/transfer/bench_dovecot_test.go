@@ -282,38 +282,12 @@ func startProfile(b *testing.B, file string, iter int) (stop func()) {
 }
 
 // benchDelayProxy forwards to target, every chunk delay after it was read,
-// each way.
+// each way (delayedCopy).
 func benchDelayProxy(b *testing.B, target string, delay time.Duration) string {
-	copyLate := func(dst net.Conn, src net.Conn) {
-		type chunk struct {
-			due time.Time
-			b   []byte
-		}
-		q := make(chan chunk, 1<<14)
-		go func() {
-			defer close(q)
-			for {
-				buf := make([]byte, 32<<10)
-				n, err := src.Read(buf)
-				if n > 0 {
-					q <- chunk{time.Now().Add(delay), buf[:n]}
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-		for c := range q {
-			time.Sleep(time.Until(c.due))
-			if _, err := dst.Write(c.b); err != nil {
-				break
-			}
-		}
-		dst.Close()
-	}
+	by := func() time.Duration { return delay }
 	return testenv.Proxy(b, target, func(c, up net.Conn, _ int) {
-		go copyLate(up, c)
-		copyLate(c, up)
+		go delayedCopy(up, c, by)
+		delayedCopy(c, up, by)
 	})
 }
 
