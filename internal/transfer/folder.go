@@ -11,7 +11,7 @@ import (
 )
 
 func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
-	saved := r.t.mark()
+	r.t.mark()
 	for attempt := 1; ; attempt++ {
 		err := r.copyFolder(ctx, p)
 		if err == nil {
@@ -30,7 +30,7 @@ func (r *runner) copyFolderWithRetry(ctx context.Context, p FolderPlan) error {
 			return te
 		}
 		// A retry recounts the folder from scratch.
-		r.t.rewind(saved)
+		r.t.rewind()
 		var fe folderError
 		if errors.As(err, &fe) {
 			r.t.update(func(res *Result) { res.FailedFolders = append(res.FailedFolders, p.Source) })

@@ -166,17 +166,16 @@ func (t *tally) result() Result {
 }
 
 // mark starts counting what this tally adds, for rewind.
-func (t *tally) mark() mark {
+func (t *tally) mark() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.added = mark{}
-	return t.added
 }
 
 // rewind takes back what this tally added to the counters since its mark
 // (and not what other lanes did meanwhile): a retried folder is counted
 // from scratch.
-func (t *tally) rewind(mark) {
+func (t *tally) rewind() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.res.Counters = t.res.Counters.plus(t.added.res, -1)

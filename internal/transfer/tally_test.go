@@ -37,14 +37,14 @@ func TestRewindTakesBackOnlyItsLane(t *testing.T) {
 		}
 		return out
 	}
-	saved := a.mark()
+	a.mark()
 	b.mark()
 	a.open("A", ms(1, 2, 3))
 	b.open("B", ms(1, 2))
 	a.settle(meta{uid: 1, size: 10}, fateCopied, 10)
 	b.settle(meta{uid: 1, size: 10}, fateCopied, 10)
 	b.settle(meta{uid: 2, size: 10}, fateAlready, 0)
-	a.rewind(saved)
+	a.rewind()
 	res := root.result()
 	require.Equal(t, 1, res.Folders)
 	require.Equal(t, 2, res.Found)
