@@ -68,24 +68,7 @@ type FolderRow struct {
 // than this attempt counted, never more than copied and already there
 // together): right after a crash, a retry or Riprova alike.
 func SaveFolderFigures(ctx context.Context, db DBTX, tenantID, mailboxRunID int64, position int, f FolderRow) error {
-	_, err := db.Exec(ctx, `
-		INSERT INTO mailbox_run_folders AS x (mailbox_run_id, tenant_id, source, dest, excluded, messages, bytes,
-			copied, already_there, too_large, failed, gone, position)
-		SELECT b.id, b.tenant_id, $3, $4, $5, $6, $7, c.copied, $8::integer + $9::integer - c.copied, $10, $11, $12, $13
-		FROM mailbox_runs b,
-			LATERAL (SELECT least($8::integer + $9::integer, greatest($8::integer, (SELECT count(*) FROM copied_messages cm
-				WHERE cm.tenant_id = b.tenant_id AND cm.line_id = b.line_id AND cm.folder = $3 AND cm.mailbox_run_id = b.id)))::integer AS copied) c
-		WHERE b.tenant_id = $1 AND b.id = $2
-		ON CONFLICT (mailbox_run_id, source) DO UPDATE SET dest = EXCLUDED.dest, excluded = EXCLUDED.excluded,
-			messages = EXCLUDED.messages, bytes = EXCLUDED.bytes, copied = EXCLUDED.copied,
-			already_there = EXCLUDED.already_there, too_large = EXCLUDED.too_large, failed = EXCLUDED.failed,
-			gone = x.gone + EXCLUDED.gone, position = EXCLUDED.position, updated_at = now()`,
-		tenantID, mailboxRunID, f.Source, f.Dest, f.Excluded, f.Messages, f.Bytes,
-		f.Copied, f.AlreadyThere, f.TooLarge, f.Failed, f.Gone, position)
-	if err != nil {
-		return fmt.Errorf("save folder figures: %w", err)
-	}
-	return nil
+	return SaveFoldersFigures(ctx, db, tenantID, mailboxRunID, []PositionedFolder{{Position: position, Row: f}})
 }
 
 // PositionedFolder is a folder's figures and its place in the order the
@@ -239,40 +222,7 @@ type Finding struct {
 // SaveFolderCheck writes a folder's verification and replaces its findings,
 // in one transaction: the latest verification of the folder is what stays.
 func SaveFolderCheck(ctx context.Context, db DBTX, tenantID, mailboxRunID int64, f FolderRow, findings []Finding) error {
-	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO mailbox_run_folders AS x (mailbox_run_id, tenant_id, source, dest, verified, expected, missing,
-				duplicates, removed, deleted_by_customer, still_there, excluded_copied, flags_behind)
-			SELECT b.id, b.tenant_id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-			FROM mailbox_runs b WHERE b.tenant_id = $1 AND b.id = $2
-			ON CONFLICT (mailbox_run_id, source) DO UPDATE SET dest = EXCLUDED.dest, verified = EXCLUDED.verified,
-				expected = EXCLUDED.expected, missing = EXCLUDED.missing, duplicates = EXCLUDED.duplicates,
-				removed = EXCLUDED.removed, deleted_by_customer = EXCLUDED.deleted_by_customer,
-				still_there = EXCLUDED.still_there, excluded_copied = EXCLUDED.excluded_copied,
-				flags_behind = EXCLUDED.flags_behind, updated_at = now()`,
-			tenantID, mailboxRunID, f.Source, f.Dest, f.Verified, f.Expected, f.Missing, f.Duplicates, f.Removed,
-			f.DeletedByCustomer, f.StillThere, f.ExcludedCopied, f.FlagsBehind); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM verify_findings WHERE tenant_id = $1 AND mailbox_run_id = $2 AND folder = $3`,
-			tenantID, mailboxRunID, f.Source); err != nil {
-			return err
-		}
-		for _, x := range findings {
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO verify_findings (mailbox_run_id, tenant_id, folder, kind, uid, size, date, sender, subject, reason)
-				SELECT b.id, b.tenant_id, $3, $4, $5, $6, $7, $8, $9, $10 FROM mailbox_runs b WHERE b.tenant_id = $1 AND b.id = $2
-				ON CONFLICT DO NOTHING`,
-				tenantID, mailboxRunID, f.Source, x.Kind, int64(x.UID), x.Size, x.Date, x.Sender, x.Subject, x.Reason); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("save folder check: %w", err)
-	}
-	return nil
+	return SaveFolderChecks(ctx, db, tenantID, mailboxRunID, []FolderCheck{{Row: f, Findings: findings}})
 }
 
 // ListFolderRows returns the folders of the tenant's mailbox runs ids, by
