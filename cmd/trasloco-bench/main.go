@@ -65,6 +65,7 @@ type options struct {
 	tools                                 string
 	cpuProfile                            string
 	keep                                  bool
+	parent                                string
 	traslocoProcs                         string
 	inFlight                              int64
 	smallMailboxes, smallPer              int
@@ -100,6 +101,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the runs, copy the one-mailbox corpus once more in-process with the transfer engine and write its CPU profile here")
 	flag.StringVar(&o.srcTLS, "src-tls", srcStartTLS, "how every tool talks to the old server: starttls (the worker's way: its preset, Standard-no-SSL, takes the STARTTLS the test Dovecot offers) or none (plain IMAP; the worker still takes STARTTLS, having no setting for plain text to a server that offers it)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (Dovecot logs, tool logs)")
+	flag.StringVar(&o.parent, "dir", "", "where the temporary directory goes (the servers' mail, PostgreSQL's data, the tools' logs; empty: $TMPDIR or /tmp); /dev/shm keeps the servers' storage off the disk and its allocation delays after mass deletions, at the price of the full run's copies in memory")
 	flag.StringVar(&o.traslocoProcs, "trasloco-procs", "one", "several mailboxes at once: copied by one process with the transfer engine, as `trasloco worker` runs them (one), or by one `trasloco copy` process each (each)")
 	flag.Int64Var(&o.inFlight, "inflight", 0, "in-flight bytes per copy of the one-process trasloco (0: the engine's default)")
 	child := flag.Bool("engine-child", false, "internal: be the process that copies several mailboxes with the transfer engine")
@@ -205,6 +207,13 @@ func run(o options) error {
 	tools, err := pickTools(o.tools)
 	if err != nil {
 		return err
+	}
+	if o.parent != "" {
+		// Through TMPDIR, so that testenv makes the path to it traversable
+		// for Dovecot's unprivileged users, as it does under /tmp.
+		if err := os.Setenv("TMPDIR", o.parent); err != nil {
+			return err
+		}
 	}
 	dir, err := os.MkdirTemp("", "trasloco-bench-")
 	if err != nil {
