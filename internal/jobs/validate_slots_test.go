@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"fmt"
 	"net"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,84 +14,44 @@ import (
 )
 
 // concurrencyProxy forwards to target, holding each new connection for
-// hold first, and remembers when each connection was open: from its
-// accept to the client's close (its first failed read), the earliest the
-// proxy can see it.
+// hold first, and remembers the most connections open at once. A
+// connection counts as open once it has lasted settleOpen, as a
+// silentServer's does: the client closes a connection before it lets its
+// slot go, but on a loaded machine the proxy may see that close after the
+// slot's next line connected (seen in a fresh-clone CI as a cap of 3
+// "passed" with 4). A line really above the cap holds its connection the
+// whole hold, and is counted.
 type concurrencyProxy struct {
-	addr  string
-	mu    sync.Mutex
-	spans [][2]time.Time
-}
-
-// closeSeen reports the client's close to end once.
-type closeSeen struct {
-	net.Conn
-	once sync.Once
-	end  func()
-}
-
-func (c *closeSeen) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	if err != nil {
-		c.once.Do(c.end)
-	}
-	return n, err
+	addr string
+	mu   sync.Mutex
+	now  int
+	max  int
 }
 
 func newConcurrencyProxy(t *testing.T, target string, hold time.Duration) *concurrencyProxy {
+	require.Greater(t, hold, settleOpen, "a connection must last beyond settleOpen to be counted")
 	p := &concurrencyProxy{}
 	p.addr = testenv.Proxy(t, target, func(c, up net.Conn, _ int) {
+		time.Sleep(settleOpen)
 		p.mu.Lock()
-		i := len(p.spans)
-		p.spans = append(p.spans, [2]time.Time{time.Now()})
+		p.now++
+		p.max = max(p.max, p.now)
 		p.mu.Unlock()
-		end := func() {
+		defer func() {
 			p.mu.Lock()
-			p.spans[i][1] = time.Now()
+			p.now--
 			p.mu.Unlock()
-		}
-		cc := &closeSeen{Conn: c, end: end}
-		defer cc.once.Do(end)
-		time.Sleep(hold)
-		testenv.ProxyPipe(cc, up)
+		}()
+		time.Sleep(hold - settleOpen)
+		testenv.ProxyPipe(c, up)
 	})
 	return p
 }
 
-// most is the most connections open at once. Each connection's end is
-// taken back by closeLag: on a loaded machine the proxy may read the
-// client's close a few milliseconds after the client, whose slot is then
-// free, opened the next connection (seen in a fresh-clone CI as a cap of
-// 3 "passed" with 4). Every connection here lasts at least the hold
-// (150 ms), so a line really above the cap overlaps the others far longer.
 func (p *concurrencyProxy) most() int {
-	const closeLag = 25 * time.Millisecond
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	type edge struct {
-		at time.Time
-		d  int
-	}
-	var edges []edge
-	for _, s := range p.spans {
-		end := s[1]
-		if end.IsZero() {
-			end = time.Now()
-		}
-		edges = append(edges, edge{s[0], +1}, edge{end.Add(-closeLag), -1})
-	}
-	slices.SortFunc(edges, func(a, b edge) int {
-		if c := a.at.Compare(b.at); c != 0 {
-			return c
-		}
-		return a.d - b.d // an end before a start at the same instant
-	})
-	now, most := 0, 0
-	for _, e := range edges {
-		now += e.d
-		most = max(most, now)
-	}
-	return most
+	return p.max
 }
 
 // A validation reaches the per-host cap on the old server and never goes
